@@ -1,0 +1,71 @@
+//! Datafits: the smooth part `f(W)` of the objective.
+//!
+//! All datafits are quadratic least-squares losses with the scikit-learn scaling
+//!
+//! ```text
+//! f(W) = 1/(2n) ‖Y − X W‖²_F          (shared design: Quadratic, Gram)
+//! ```
+//!
+//! A datafit owns its data and a *state* kept in sync with the current iterate:
+//! the residuals `R = Y − X W` ([`Quadratic`]) or the gradient `Xᵀ R / n`
+//! ([`Gram`]). The solver talks to it block by block (one block = one feature row
+//! `w_j` of W, a vector of T numbers): read the block gradient, move the block,
+//! tell the datafit the change. Blocks are restricted to be exactly quadratic with
+//! curvature `h_j I`, which holds for the shared design (`h_j = ‖x_j‖² / n`).
+//!
+//! The iterate is passed as `wt = Wᵀ` (T × p, column-major), so that block `w_j`
+//! is the contiguous column `j`: see [`crate::solver`] for why.
+
+mod gram;
+mod quadratic;
+
+pub use gram::Gram;
+pub use quadratic::Quadratic;
+
+use faer::{MatMut, MatRef};
+
+/// Residual quantities the closed-form duality gap needs (unscaled: `‖R‖²`, not
+/// `‖R‖² / n`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResidualStats {
+    /// Number of samples n.
+    pub n_samples: f64,
+    /// `‖R‖²_F` with `R = Y − X W`.
+    pub r_sq: f64,
+    /// `⟨R, Y⟩`.
+    pub r_dot_y: f64,
+    /// `‖Y‖²_F`.
+    pub y_sq: f64,
+}
+
+/// The smooth, block-quadratic part of an objective.
+///
+/// Implementations must keep `gradient_block` and `value` consistent with the
+/// iterate last given to [`init_state`](Datafit::init_state) plus all changes
+/// reported through [`update_block`](Datafit::update_block).
+pub trait Datafit {
+    /// Number of blocks (features) p.
+    fn n_features(&self) -> usize;
+    /// Block length (tasks) T.
+    fn n_tasks(&self) -> usize;
+    /// Recompute the state from scratch for the iterate `wt` (T × p). Also used to
+    /// wash out the rounding drift of many in-place updates.
+    fn init_state(&mut self, wt: MatRef<'_, f64>);
+    /// `f(W)` at the current state; `wt` is the iterate the state belongs to.
+    fn value(&self, wt: MatRef<'_, f64>) -> f64;
+    /// Curvature `h_j` of `f` along block j: `f(W + e_j dᵀ) = f(W) + ∇_jᵀ d + h_j/2 ‖d‖²`.
+    fn block_curvature(&self, j: usize) -> f64;
+    /// `∇_j f(W)` (T values) written into `out`.
+    fn gradient_block(&self, j: usize, out: &mut [f64]);
+    /// Update the state after `w_j ← w_j + delta`.
+    fn update_block(&mut self, j: usize, delta: &[f64]);
+    /// The full gradient `∇f(W)` as a T × p matrix (column j = block j), computed
+    /// as one matrix product.
+    fn full_gradient(&self, out: MatMut<'_, f64>);
+    /// Residual statistics for the duality gap, or `None` if this datafit has no
+    /// closed-form conjugate used by the gap.
+    fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {
+        let _ = wt;
+        None
+    }
+}

@@ -1,0 +1,1 @@
+//! (stub until the generator lands)

@@ -1,0 +1,1 @@
+//! (stub until IO lands)

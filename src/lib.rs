@@ -1,0 +1,60 @@
+//! # mtreg — multi-task linear regression
+//!
+//! Fits T related linear regressions jointly. The core model is the multi-task
+//! elastic net of scikit-learn (`MultiTaskLasso` / `MultiTaskElasticNet`),
+//! number for number:
+//!
+//! ```text
+//! P(W) = 1/(2n) ‖Y − XW‖²_F + α ρ Σ_j ‖W_j‖₂ + α (1 − ρ)/2 ‖W‖²_F
+//! ```
+//!
+//! with X (n × p), Y (n × T), W (p × T) and ρ = `l1_ratio`. Rows of W are zero or
+//! non-zero together: the tasks share their support. Every fit carries a
+//! certificate of optimality (the duality gap, scikit-learn's `dual_gap_`).
+//!
+//! ## Quick start
+//! ```
+//! use mtreg::{MultiTaskLasso, generate::MakeRegression};
+//! let data = MakeRegression::new()
+//!     .n_samples(60).n_features(20).n_informative(3).n_targets(4)
+//!     .noise(1.0).seed(7).generate()?;
+//! let amax = mtreg::alpha_max(&data.x, &data.y, 1.0, true)?;
+//! let fit = MultiTaskLasso::new(0.1 * amax).tol(1e-8).fit(&data.x, &data.y)?;
+//! println!("{} non-zero rows, {}", fit.n_nonzero_rows(), fit.certificate());
+//! assert!(fit.certificate().is_satisfied());
+//! Ok::<(), mtreg::Error>(())
+//! ```
+//!
+//! ## Module map
+//! - [`estimator`]: builder estimators ([`MultiTaskElasticNet`],
+//!   [`MultiTaskLasso`]) and the fitted model [`Fit`].
+//! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
+//!   loss, a block-separable penalty, and a working-set block coordinate-descent
+//!   solver generic over both, with its [`certificate`].
+//! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
+//! - [`io`]: CSV matrices and atomic output files (used by the `mtreg` CLI).
+//! - [`interop`]: faer and nalgebra inputs.
+//!
+//! Conventions: W is p × T everywhere in the API (scikit-learn's `coef_` is its
+//! transpose). All arithmetic is `f64`.
+
+#![warn(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod certificate;
+pub mod datafit;
+pub mod error;
+pub mod estimator;
+pub mod generate;
+pub mod interop;
+pub mod io;
+pub mod linalg;
+pub mod penalty;
+pub mod preprocess;
+pub mod solver;
+
+pub use certificate::Certificate;
+pub use error::{Error, InputError, Result};
+pub use estimator::{Fit, GramMode, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
+pub use interop::MatrixInput;
+pub use solver::Selection;

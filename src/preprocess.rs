@@ -1,0 +1,207 @@
+//! Input validation, centring, optional standardisation and intercept recovery.
+//!
+//! With `fit_intercept`, X and Y are centred by their column means, the problem
+//! is solved on centred data, and `intercept = mean(Y) − mean(X) W` (scikit-learn).
+//! With `standardize`, the (centred) columns of X are also divided by their
+//! standard deviation (population, 1/n, as `StandardScaler`) before solving, and
+//! coefficients are mapped back to the original scale: `W_j = W̃_j / σ_j`. The
+//! penalty then acts on the standardised coefficients. A column with zero
+//! variance keeps scale 1 (as `StandardScaler`); after centring it is zero and its
+//! coefficients are exactly 0. Without an intercept, standardisation divides by
+//! the root mean square instead (the data are not centred).
+
+use crate::error::{Error, Result};
+use crate::linalg::sq_norm_mat;
+use faer::{Mat, MatRef};
+
+/// Data ready for a shared-design solver, plus what is needed to undo it.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Centred (and possibly scaled) design, n × p, column-major.
+    pub x: Mat<f64>,
+    /// Centred targets, n × T.
+    pub y: Mat<f64>,
+    /// How to map solutions back to the original data.
+    pub scaling: Scaling,
+    /// `‖Y_centred‖²_F`.
+    pub y_sq: f64,
+}
+
+/// The centring and scaling applied by [`prepare`], to be undone on solutions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scaling {
+    /// Column means of X (zeros without intercept).
+    pub x_mean: Vec<f64>,
+    /// Column means of Y (zeros without intercept).
+    pub y_mean: Vec<f64>,
+    /// Column scales of X (ones without standardisation).
+    pub x_scale: Vec<f64>,
+}
+
+/// Checks shapes and finiteness of a shared-design problem.
+pub fn validate_xy(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
+    if x.nrows() == 0 {
+        return Err(Error::EmptyInput("X has no rows (samples)"));
+    }
+    if x.ncols() == 0 {
+        return Err(Error::EmptyInput("X has no columns (features)"));
+    }
+    if y.ncols() == 0 {
+        return Err(Error::EmptyInput("Y has no columns (tasks)"));
+    }
+    if y.nrows() != x.nrows() {
+        return Err(Error::ShapeMismatch {
+            what: "rows of Y (samples) vs rows of X",
+            expected: x.nrows(),
+            found: y.nrows(),
+        });
+    }
+    check_finite("X", x)?;
+    check_finite("Y", y)
+}
+
+/// Returns `NonFinite` with the first NaN/inf position (column-major scan).
+pub fn check_finite(what: &'static str, m: MatRef<'_, f64>) -> Result<()> {
+    for j in 0..m.ncols() {
+        for i in 0..m.nrows() {
+            if !m[(i, j)].is_finite() {
+                return Err(Error::NonFinite {
+                    what,
+                    row: i,
+                    col: j,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn column_means(m: MatRef<'_, f64>) -> Vec<f64> {
+    let n = m.nrows() as f64;
+    (0..m.ncols())
+        .map(|j| (0..m.nrows()).map(|i| m[(i, j)]).sum::<f64>() / n)
+        .collect()
+}
+
+/// Copies X and Y into owned column-major matrices, centring and scaling them.
+/// Validates shapes and values first.
+pub fn prepare(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    fit_intercept: bool,
+    standardize: bool,
+) -> Result<Prepared> {
+    validate_xy(x, y)?;
+    let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    let x_mean = if fit_intercept {
+        column_means(x)
+    } else {
+        vec![0.0; p]
+    };
+    let y_mean = if fit_intercept {
+        column_means(y)
+    } else {
+        vec![0.0; t]
+    };
+    let mut xc = Mat::from_fn(n, p, |i, j| x[(i, j)] - x_mean[j]);
+    let yc = Mat::from_fn(n, t, |i, j| y[(i, j)] - y_mean[j]);
+    let mut x_scale = vec![1.0; p];
+    if standardize {
+        for (j, s) in x_scale.iter_mut().enumerate() {
+            let col = xc.col_as_slice_mut(j);
+            let rms = (crate::linalg::sq_norm(col) / n as f64).sqrt();
+            if rms.is_finite() && rms > 0.0 {
+                *s = rms;
+                col.iter_mut().for_each(|v| *v /= rms);
+            }
+        }
+    }
+    let x_sq = sq_norm_mat(xc.as_ref());
+    if !x_sq.is_finite() {
+        return Err(Error::Overflow { what: "X" });
+    }
+    let y_sq = sq_norm_mat(yc.as_ref());
+    if !y_sq.is_finite() {
+        return Err(Error::Overflow { what: "Y" });
+    }
+    Ok(Prepared {
+        x: xc,
+        y: yc,
+        scaling: Scaling {
+            x_mean,
+            y_mean,
+            x_scale,
+        },
+        y_sq,
+    })
+}
+
+impl Scaling {
+    /// Maps solver coefficients `wt` (T × p, on the prepared scale) back to
+    /// original-scale `coef` (p × T) and the intercept (T).
+    pub fn recover(&self, wt: MatRef<'_, f64>) -> (Mat<f64>, Vec<f64>) {
+        let (t, p) = (wt.nrows(), wt.ncols());
+        let coef = Mat::from_fn(p, t, |j, k| wt[(k, j)] / self.x_scale[j]);
+        let intercept = (0..t)
+            .map(|k| self.y_mean[k] - (0..p).map(|j| self.x_mean[j] * coef[(j, k)]).sum::<f64>())
+            .collect();
+        (coef, intercept)
+    }
+
+    /// Maps original-scale coefficients (p × T) to the solver's `wt` (T × p).
+    pub fn to_solver_scale(&self, coef: MatRef<'_, f64>) -> Mat<f64> {
+        Mat::from_fn(coef.ncols(), coef.nrows(), |k, j| {
+            coef[(j, k)] * self.x_scale[j]
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn centring_scaling_and_recovery_round_trip() {
+        let x = faer::mat![[1.0, 10.0], [2.0, 10.0], [6.0, 10.0]];
+        let y = faer::mat![[1.0], [2.0], [3.0]];
+        let prep = prepare(x.as_ref(), y.as_ref(), true, true).unwrap();
+        let sc = &prep.scaling;
+        assert_eq!(sc.x_mean, vec![3.0, 10.0]);
+        assert_eq!(sc.y_mean, vec![2.0]);
+        // constant column: centred to 0, scale kept at 1
+        assert_eq!(sc.x_scale[1], 1.0);
+        assert!(prep.x.col_as_slice(1).iter().all(|&v| v == 0.0));
+        let var0: f64 = prep.x.col_as_slice(0).iter().map(|v| v * v).sum::<f64>() / 3.0;
+        assert!((var0 - 1.0).abs() < 1e-14);
+        let coef = faer::mat![[0.5], [0.0]];
+        let wt = sc.to_solver_scale(coef.as_ref());
+        let (back, intercept) = sc.recover(wt.as_ref());
+        assert!((back[(0, 0)] - 0.5).abs() < 1e-15);
+        assert!((intercept[0] - (2.0 - 3.0 * 0.5)).abs() < 1e-15);
+    }
+
+    #[test]
+    fn rejects_bad_shapes_and_values() {
+        let x = faer::mat![[1.0, f64::NAN]];
+        let y = faer::mat![[1.0]];
+        assert!(matches!(
+            validate_xy(x.as_ref(), y.as_ref()),
+            Err(Error::NonFinite {
+                what: "X",
+                row: 0,
+                col: 1
+            })
+        ));
+        let y2 = faer::mat![[1.0], [2.0]];
+        let x2 = faer::mat![[1.0]];
+        assert!(matches!(
+            validate_xy(x2.as_ref(), y2.as_ref()),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        let big = faer::mat![[1e200], [-1e200]];
+        assert!(matches!(
+            prepare(big.as_ref(), y2.as_ref(), true, false),
+            Err(Error::Overflow { what: "X" })
+        ));
+    }
+}

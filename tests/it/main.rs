@@ -1,0 +1,5 @@
+//! One integration-test binary (faster linking on a 2-core CI).
+
+mod common;
+mod parity;
+mod properties;

@@ -1,0 +1,1 @@
+//! Parity with scikit-learn: fixtures from `fixtures/make_fixtures.py`.

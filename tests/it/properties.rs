@@ -1,0 +1,325 @@
+//! Property-based tests of the shared-design multi-task elastic net: optimality
+//! conditions, certificates, invariances and closed forms on random problems.
+
+use crate::common::{centred, check, problem, rel_diff};
+use faer::Mat;
+use mtreg::{GramMode, MultiTaskElasticNet, MultiTaskLasso, Selection, alpha_max};
+use proptest::prelude::*;
+
+/// A random small problem and a model configuration.
+#[derive(Debug, Clone)]
+struct Case {
+    seed: u64,
+    n: usize,
+    p: usize,
+    t: usize,
+    k: usize,
+    corr: f64,
+    ratio: f64,
+    rho: f64,
+    fit_intercept: bool,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        any::<u64>(),
+        3usize..40,
+        1usize..25,
+        1usize..5,
+        0usize..5,
+        prop_oneof![Just(0.0), Just(0.5), Just(0.95)],
+        prop_oneof![Just(0.9), Just(0.3), Just(0.05), 0.01f64..1.0],
+        prop_oneof![Just(1.0), Just(0.5), 0.05f64..1.0],
+        any::<bool>(),
+    )
+        .prop_map(|(seed, n, p, t, k, corr, ratio, rho, fit_intercept)| Case {
+            seed,
+            n,
+            p,
+            t,
+            k,
+            corr,
+            ratio,
+            rho,
+            fit_intercept,
+        })
+}
+
+impl Case {
+    fn data(&self) -> (Mat<f64>, Mat<f64>) {
+        problem(self.seed, self.n, self.p, self.t, self.k, self.corr)
+    }
+    fn alpha(&self, x: &Mat<f64>, y: &Mat<f64>) -> f64 {
+        self.ratio * alpha_max(x, y, self.rho, self.fit_intercept).unwrap()
+    }
+    fn model(&self, alpha: f64) -> MultiTaskElasticNet {
+        MultiTaskElasticNet::new(alpha.max(1e-300))
+            .l1_ratio(self.rho)
+            .fit_intercept(self.fit_intercept)
+            .tol(1e-12)
+            .max_iter(100_000)
+    }
+}
+
+/// Problems whose centred Y is zero are valid but degenerate; skip them where a
+/// property needs a non-zero solution.
+fn nondegenerate(x: &Mat<f64>, y: &Mat<f64>, c: &Case) -> bool {
+    alpha_max(x, y, c.rho, c.fit_intercept).unwrap() > 1e-12
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, .. ProptestConfig::default() })]
+
+    /// The returned gap meets tol·‖Y‖²/n and equals the gap recomputed here; the
+    /// objective matches; KKT conditions hold to the precision the gap allows.
+    #[test]
+    fn certificate_is_true_and_kkt_holds(c in case()) {
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        prop_assert!(fit.converged());
+        let (xc, yc) = centred(&x, &y, c.fit_intercept);
+        let chk = check(&xc, &yc, fit.coef(), alpha, c.rho);
+        let gap = fit.dual_gap().unwrap();
+        let tol_abs = 1e-12 * chk.y_sq / chk.n;
+        prop_assert!(gap <= tol_abs, "gap {gap} > {tol_abs}");
+        prop_assert!((fit.certificate().tol() - tol_abs).abs() <= 1e-12 * tol_abs);
+        // independent gap agrees up to rounding of the quantities involved
+        let round = 1e-12 * (chk.y_sq / chk.n + chk.objective);
+        prop_assert!((gap - chk.gap).abs() <= round, "ours {gap} vs recomputed {}", chk.gap);
+        prop_assert!((fit.objective() - chk.objective).abs() <= 1e-12 * chk.objective.max(1e-300) + round);
+        // gap bounds sub-optimality; block KKT violations are O(sqrt(L·gap))
+        let kkt_bound = 10.0 * (2.0 * chk.lmax * chk.gap.max(tol_abs)).sqrt() + 1e-9 * alpha;
+        prop_assert!(chk.kkt <= kkt_bound, "kkt {} > {}", chk.kkt, kkt_bound);
+        // intercept = mean(Y) − mean(X) W
+        let n = x.nrows() as f64;
+        for t in 0..c.t {
+            let expect = if c.fit_intercept {
+                (0..x.nrows()).map(|i| y[(i, t)]).sum::<f64>() / n
+                    - (0..c.p).map(|j| (0..x.nrows()).map(|i| x[(i, j)]).sum::<f64>() / n * fit.coef()[(j, t)]).sum::<f64>()
+            } else { 0.0 };
+            prop_assert!((fit.intercept()[t] - expect).abs() <= 1e-9 * (1.0 + expect.abs()));
+        }
+    }
+
+    /// alpha ≥ alpha_max gives exactly W = 0; just below gives W ≠ 0.
+    #[test]
+    fn alpha_max_is_the_zero_threshold(c in case(), above in 1.0f64..3.0) {
+        let (x, y) = c.data();
+        let amax = alpha_max(&x, &y, c.rho, c.fit_intercept).unwrap();
+        prop_assume!(amax > 1e-12);
+        let fit = c.model(amax * above).fit(&x, &y).unwrap();
+        prop_assert!(fit.coef().col_iter().all(|col| col.iter().all(|&v| v == 0.0)));
+        prop_assert!(fit.converged() && fit.n_iter() == 0);
+        prop_assert!((fit.alpha_max() - amax).abs() <= 1e-14 * amax);
+        let below = c.model(amax * 0.99).fit(&x, &y).unwrap();
+        prop_assert!(below.n_nonzero_rows() >= 1);
+    }
+
+    /// Permuting samples leaves W unchanged; permuting features and tasks permutes
+    /// the rows and columns of W.
+    #[test]
+    fn permutation_equivariance(c in case(), shift in 1usize..100) {
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let (n, p, t) = (c.n, c.p, c.t);
+        let ps = |i: usize| (i * 7 + shift) % n; // a bijection when gcd(7, n) = 1
+        prop_assume!(n % 7 != 0);
+        let pf = |j: usize| (j + shift) % p;
+        let pt = |k: usize| (k + shift) % t;
+        let xp = Mat::from_fn(n, p, |i, j| x[(ps(i), pf(j))]);
+        let yp = Mat::from_fn(n, t, |i, k| y[(ps(i), pt(k))]);
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        let fitp = c.model(alpha).fit(&xp, &yp).unwrap();
+        let expect = Mat::from_fn(p, t, |j, k| fit.coef()[(pf(j), pt(k))]);
+        prop_assert!(rel_diff(fitp.coef(), expect.as_ref()) <= 1e-6, "{}", rel_diff(fitp.coef(), expect.as_ref()));
+    }
+
+    /// Multi-task Lasso: (X, cY, cα) → cW.
+    #[test]
+    fn lasso_scales_with_y(mut c in case(), scale in prop_oneof![Just(1e-3), Just(7.0), 0.1f64..10.0]) {
+        c.rho = 1.0;
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let ys = Mat::from_fn(y.nrows(), y.ncols(), |i, j| scale * y[(i, j)]);
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        let fits = c.model(alpha * scale).fit(&x, &ys).unwrap();
+        let expect = Mat::from_fn(c.p, c.t, |j, k| scale * fit.coef()[(j, k)]);
+        prop_assert!(rel_diff(fits.coef(), expect.as_ref()) <= 1e-6);
+    }
+
+    /// Orthogonal design (XᵀX = n I, no intercept): the closed-form group
+    /// soft-threshold W_j = max(0, 1 − αρ/‖b_j‖) b_j / (1 + α(1−ρ)), b = XᵀY/n.
+    #[test]
+    fn orthogonal_design_closed_form(c in case()) {
+        let n = c.n.max(c.p);
+        let (g, y) = problem(c.seed, n, c.p, c.t, c.k, 0.0);
+        // Orthonormalise the columns of g (thin QR), then scale by √n.
+        let q = g.qr().compute_thin_Q();
+        let x = Mat::from_fn(n, c.p, |i, j| q[(i, j)] * (n as f64).sqrt());
+        let amax = alpha_max(&x, &y, c.rho, false).unwrap();
+        prop_assume!(amax > 1e-12);
+        let alpha = c.ratio * amax;
+        let fit = MultiTaskElasticNet::new(alpha).l1_ratio(c.rho).fit_intercept(false)
+            .tol(1e-14).max_iter(10_000).fit(&x, &y).unwrap();
+        let nf = n as f64;
+        let mut expect = Mat::<f64>::zeros(c.p, c.t);
+        for j in 0..c.p {
+            let b: Vec<f64> = (0..c.t).map(|k| (0..n).map(|i| x[(i, j)] * y[(i, k)]).sum::<f64>() / nf).collect();
+            let nb = b.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let s = (1.0 - alpha * c.rho / nb).max(0.0) / (1.0 + alpha * (1.0 - c.rho));
+            for k in 0..c.t { expect[(j, k)] = s * b[k]; }
+        }
+        prop_assert!(rel_diff(fit.coef(), expect.as_ref()) <= 1e-9, "{}", rel_diff(fit.coef(), expect.as_ref()));
+    }
+
+    /// T = 1 is the ordinary Lasso / elastic net: compare with a scalar
+    /// coordinate descent written here.
+    #[test]
+    fn single_task_is_the_plain_lasso(mut c in case()) {
+        c.t = 1;
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        let (xc, yc) = centred(&x, &y, c.fit_intercept);
+        let (n, p) = (c.n, c.p);
+        let nf = n as f64;
+        let mut w = vec![0.0; p];
+        let mut r: Vec<f64> = (0..n).map(|i| yc[(i, 0)]).collect();
+        for _ in 0..20_000 {
+            let mut max_change = 0.0f64;
+            for j in 0..p {
+                let nj: f64 = (0..n).map(|i| xc[(i, j)].powi(2)).sum();
+                if nj == 0.0 { continue; }
+                let rho_j: f64 = (0..n).map(|i| xc[(i, j)] * r[i]).sum::<f64>() + nj * w[j];
+                let st = rho_j.signum() * (rho_j.abs() - alpha * c.rho * nf).max(0.0);
+                let new = st / (nj + alpha * (1.0 - c.rho) * nf);
+                let d = new - w[j];
+                if d != 0.0 {
+                    for i in 0..n { r[i] -= d * xc[(i, j)]; }
+                    w[j] = new;
+                    max_change = max_change.max(d.abs());
+                }
+            }
+            if max_change < 1e-15 { break; }
+        }
+        let expect = Mat::from_fn(p, 1, |j, _| w[j]);
+        prop_assert!(rel_diff(fit.coef(), expect.as_ref()) <= 1e-6, "{}", rel_diff(fit.coef(), expect.as_ref()));
+    }
+
+    /// Gram mode, residual mode, with or without working sets, cyclic or random
+    /// order: all the same solution.
+    #[test]
+    fn all_solver_modes_agree(c in case(), seed in any::<u64>()) {
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let base = c.model(alpha).gram(GramMode::Never).fit(&x, &y).unwrap();
+        let variants = [
+            c.model(alpha).gram(GramMode::Always),
+            c.model(alpha).gram(GramMode::Never).working_set(false),
+            c.model(alpha).gram(GramMode::Always).working_set(false),
+            c.model(alpha).selection(Selection::Random { seed }),
+        ];
+        for v in variants {
+            let f = v.fit(&x, &y).unwrap();
+            prop_assert!(f.converged());
+            prop_assert!(rel_diff(f.coef(), base.coef()) <= 1e-6, "{}", rel_diff(f.coef(), base.coef()));
+            prop_assert!((f.objective() - base.objective()).abs() <= 1e-9 * base.objective());
+        }
+    }
+
+    /// Each epoch of exact block minimisation decreases the objective.
+    #[test]
+    fn objective_never_increases_along_epochs(c in case()) {
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let mut last = f64::INFINITY;
+        for k in 1..12 {
+            let f = c.model(alpha).tol(0.0).max_iter(k).working_set(k % 2 == 0).fit(&x, &y).unwrap();
+            // working sets change which blocks move, never the descent property:
+            // compare within each family.
+            if k % 2 == 1 {
+                prop_assert!(f.objective() <= last * (1.0 + 1e-14) + 1e-300, "{} > {}", f.objective(), last);
+                last = f.objective();
+            }
+        }
+    }
+
+    /// Warm-starting at the solution certifies immediately; standardize equals
+    /// solving on manually standardised data and rescaling.
+    #[test]
+    fn warm_start_and_standardize(c in case()) {
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        let again = c.model(alpha).warm_start(Some(fit.coef().to_owned())).fit(&x, &y).unwrap();
+        prop_assert!(again.n_iter() <= 1 && again.converged());
+
+        let n = x.nrows() as f64;
+        let scale: Vec<f64> = (0..c.p).map(|j| {
+            let m = if c.fit_intercept { (0..c.n).map(|i| x[(i, j)]).sum::<f64>() / n } else { 0.0 };
+            let s = ((0..c.n).map(|i| (x[(i, j)] - m).powi(2)).sum::<f64>() / n).sqrt();
+            if s > 0.0 { s } else { 1.0 }
+        }).collect();
+        let xs = Mat::from_fn(c.n, c.p, |i, j| x[(i, j)] / scale[j]);
+        let std_fit = c.model(alpha).standardize(true).fit(&x, &y).unwrap();
+        let manual = c.model(alpha).fit(&xs, &y).unwrap();
+        let expect = Mat::from_fn(c.p, c.t, |j, k| manual.coef()[(j, k)] / scale[j]);
+        prop_assert!(rel_diff(std_fit.coef(), expect.as_ref()) <= 1e-6);
+        let pa = std_fit.predict(&x).unwrap();
+        let pb = manual.predict(&xs).unwrap();
+        prop_assert!(rel_diff(pa.as_ref(), pb.as_ref()) <= 1e-6);
+    }
+}
+
+#[test]
+fn invalid_parameters_are_errors_not_panics() {
+    let (x, y) = problem(1, 10, 3, 2, 1, 0.0);
+    for (alpha, rho) in [
+        (0.0, 1.0),
+        (-1.0, 1.0),
+        (f64::NAN, 1.0),
+        (1.0, 0.0),
+        (1.0, 1.5),
+    ] {
+        let err = MultiTaskElasticNet::new(alpha)
+            .l1_ratio(rho)
+            .fit(&x, &y)
+            .unwrap_err();
+        assert!(
+            matches!(err, mtreg::Error::InvalidParameter { .. }),
+            "{err}"
+        );
+    }
+    let y_short = Mat::<f64>::zeros(9, 2);
+    assert!(matches!(
+        MultiTaskLasso::new(1.0).fit(&x, &y_short),
+        Err(mtreg::Error::ShapeMismatch { .. })
+    ));
+}
+
+#[test]
+fn all_zero_targets_give_exactly_zero() {
+    let (x, _) = problem(2, 12, 4, 3, 2, 0.0);
+    let y = Mat::<f64>::zeros(12, 3);
+    let fit = MultiTaskLasso::new(0.1).fit(&x, &y).unwrap();
+    assert_eq!(fit.n_nonzero_rows(), 0);
+    assert!(fit.converged() && fit.certificate().is_satisfied());
+}
+
+#[test]
+fn nalgebra_inputs_give_the_same_fit() {
+    let (x, y) = problem(3, 30, 6, 2, 2, 0.5);
+    let xn = mtreg::interop::to_nalgebra(x.as_ref());
+    let yn = mtreg::interop::to_nalgebra(y.as_ref());
+    let a = MultiTaskLasso::new(0.05).fit(&x, &y).unwrap();
+    let b = MultiTaskLasso::new(0.05).fit(&xn, &yn).unwrap();
+    assert_eq!(a.coef(), b.coef());
+}
