@@ -39,6 +39,10 @@
 //! transpose). All arithmetic is `f64`.
 
 #![warn(missing_docs)]
+#![doc = ""]
+#![doc = "## README"]
+#![doc = ""]
+#![doc = include_str!("../README.md")]
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod certificate;

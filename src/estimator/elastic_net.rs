@@ -214,6 +214,80 @@ impl MultiTaskElasticNet {
         Ok(())
     }
 
+    /// `alpha_max` of this model's data preparation (centring and, if set,
+    /// standardisation) and `l1_ratio`: the smallest alpha giving W = 0.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit).
+    pub fn alpha_max_of<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
+        &self,
+        x: &X,
+        y: &Y,
+    ) -> Result<f64> {
+        self.validate()?;
+        let prep = prepare(
+            x.as_faer(),
+            y.as_faer(),
+            self.fit_intercept,
+            self.standardize,
+        )?;
+        Ok(alpha_max_prepared(
+            prep.x.as_ref(),
+            prep.y.as_ref(),
+            self.l1_ratio,
+        ))
+    }
+
+    /// Certifies arbitrary coefficients: the objective and duality gap of `coef`
+    /// (p × T, original scale) for this model on X and Y, exactly as a fit would
+    /// report them. Useful to check another solver's answer.
+    ///
+    /// ```
+    /// use mtreg::MultiTaskLasso;
+    /// let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+    /// let y = faer::mat![[1.0], [0.0], [1.0]];
+    /// let model = MultiTaskLasso::new(0.05).tol(1e-10);
+    /// let fit = model.fit(&x, &y)?;
+    /// let (objective, cert) = model.certify(&x, &y, fit.coef())?;
+    /// assert!((objective - fit.objective()).abs() < 1e-12 && cert.is_satisfied());
+    /// Ok::<(), mtreg::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); `ShapeMismatch` if `coef` is not p × T.
+    pub fn certify<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
+        &self,
+        x: &X,
+        y: &Y,
+        coef: MatRef<'_, f64>,
+    ) -> Result<(f64, Certificate)> {
+        self.validate()?;
+        let prep = prepare(
+            x.as_faer(),
+            y.as_faer(),
+            self.fit_intercept,
+            self.standardize,
+        )?;
+        let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
+        if (coef.nrows(), coef.ncols()) != (p, t) {
+            return Err(Error::ShapeMismatch {
+                what: "coefficients (p × T) size",
+                expected: p * t,
+                found: coef.nrows() * coef.ncols(),
+            });
+        }
+        check_finite("coef", coef)?;
+        let wt = prep.scaling.to_solver_scale(coef);
+        let tol = self.tol * prep.y_sq / n as f64;
+        let penalty = L21::new(self.alpha, self.l1_ratio);
+        let mut d = Quadratic::new(prep.x, prep.y);
+        d.init_state(wt.as_ref());
+        let mut grad = Mat::zeros(t, p);
+        d.full_gradient(grad.as_mut());
+        let cert = solver::certificate(&d, &penalty, grad.as_ref(), wt.as_ref(), tol);
+        Ok((d.value(wt.as_ref()) + penalty.value(wt.as_ref()), cert))
+    }
+
     /// Fits the model to X (n × p) and Y (n × T).
     ///
     /// # Errors

@@ -1,0 +1,107 @@
+//! Command-line definitions (clap derive) and dispatch. One file per subcommand.
+
+mod generate;
+mod solve;
+
+use clap::{Args, Parser, Subcommand};
+use mtreg::io::csv::{HeaderMode, ReadOptions};
+use std::process::ExitCode;
+
+/// Multi-task linear regression: multi-task Lasso / elastic net (scikit-learn
+/// exact), certified by the duality gap.
+#[derive(Debug, Parser)]
+#[command(name = "mtreg", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a regression problem (scikit-learn's make_regression): DIR/X.csv,
+    /// DIR/Y.csv and the true coefficients DIR/coef.csv.
+    Generate(generate::GenerateArgs),
+    /// Fit a model to X.csv and Y.csv; write the coefficients (and a model file).
+    Solve(solve::SolveArgs),
+}
+
+/// CSV input flags shared by the subcommands that read data.
+#[derive(Debug, Clone, Args)]
+pub struct InputFlags {
+    /// The first row is a header (default: detected: any non-numeric cell).
+    #[arg(long, conflicts_with = "no_header")]
+    header: bool,
+    /// The first row is data.
+    #[arg(long)]
+    no_header: bool,
+    /// Field delimiter (one character; `\t` for tab).
+    #[arg(long, default_value = ",", value_parser = parse_delimiter)]
+    delimiter: u8,
+}
+
+impl InputFlags {
+    fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            header: if self.header {
+                HeaderMode::Present
+            } else if self.no_header {
+                HeaderMode::Absent
+            } else {
+                HeaderMode::Auto
+            },
+            delimiter: self.delimiter,
+        }
+    }
+}
+
+fn parse_delimiter(s: &str) -> Result<u8, String> {
+    match s {
+        "\\t" | "tab" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() => Ok(s.as_bytes()[0]),
+        _ => Err(format!("delimiter must be one ASCII character, got {s:?}")),
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Generate(args) => generate::run(args),
+        Command::Solve(args) => solve::run(args),
+    }
+}
+
+/// 2 for bad input or parameters, 1 for internal failures.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    for cause in err.chain() {
+        if let Some(e) = cause.downcast_ref::<mtreg::Error>() {
+            return if e.is_user_error() { 2 } else { 1 };
+        }
+        if cause.downcast_ref::<mtreg::InputError>().is_some()
+            || cause.downcast_ref::<UsageError>().is_some()
+        {
+            return 2;
+        }
+    }
+    1
+}
+
+/// Creates the directory an output file goes into, if missing.
+pub fn ensure_parent(path: &std::path::Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// A problem with the command line that clap cannot see (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

@@ -1,0 +1,145 @@
+//! MODEL.json: a fitted model with its parameters, certificate and names.
+//!
+//! Written by `mtreg solve --model`, read by `mtreg predict`. Keys follow
+//! DESIGN.md §3; `coef` is p rows of T numbers (one row per feature).
+
+use crate::certificate::Certificate;
+use crate::error::{Error, InputError, Result};
+use crate::estimator::Fit;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Format version written to `version` (the crate version).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The serialised form of a fitted shared-design model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// mtreg version that wrote the file.
+    pub version: String,
+    /// Model family, e.g. `"multi_task_elastic_net"`.
+    pub model: String,
+    /// Feature names (X's header, or `x0, x1, ...`).
+    pub feature_names: Vec<String>,
+    /// Task names (Y's header, or `y0, y1, ...`).
+    pub task_names: Vec<String>,
+    /// Coefficients, p rows of T.
+    pub coef: Vec<Vec<f64>>,
+    /// Intercepts, T.
+    pub intercept: Vec<f64>,
+    /// Regularisation strength.
+    pub alpha: f64,
+    /// Smallest alpha giving W = 0 on the training data.
+    pub alpha_max: f64,
+    /// L21 share of the penalty.
+    pub l1_ratio: f64,
+    /// Whether intercepts were fitted.
+    pub fit_intercept: bool,
+    /// Whether X was standardised.
+    pub standardize: bool,
+    /// Relative tolerance requested.
+    pub tol: f64,
+    /// Epoch budget.
+    pub max_iter: usize,
+    /// Whether the certificate met the tolerance.
+    pub converged: bool,
+    /// `{kind, value, tol}`.
+    pub certificate: Certificate,
+    /// Primal objective at the solution.
+    pub objective: f64,
+    /// Epochs run.
+    pub n_iter: usize,
+    /// Seconds spent fitting (no file IO).
+    pub seconds: f64,
+    /// Training samples.
+    pub n_samples: usize,
+    /// Whether the Gram-matrix mode was used.
+    pub gram: bool,
+}
+
+/// Fit settings recorded alongside the solution.
+#[derive(Debug, Clone, Copy)]
+pub struct FitSettings {
+    /// As passed to the estimator.
+    pub fit_intercept: bool,
+    /// As passed to the estimator.
+    pub standardize: bool,
+    /// As passed to the estimator.
+    pub tol: f64,
+    /// As passed to the estimator.
+    pub max_iter: usize,
+    /// Training samples.
+    pub n_samples: usize,
+}
+
+impl ModelFile {
+    /// Builds the file contents from a fit and the names of its features and tasks.
+    pub fn from_fit(
+        fit: &Fit,
+        feature_names: Vec<String>,
+        task_names: Vec<String>,
+        settings: FitSettings,
+    ) -> Self {
+        let c = fit.coef();
+        Self {
+            version: VERSION.to_string(),
+            model: "multi_task_elastic_net".to_string(),
+            feature_names,
+            task_names,
+            coef: (0..c.nrows())
+                .map(|j| (0..c.ncols()).map(|t| c[(j, t)]).collect())
+                .collect(),
+            intercept: fit.intercept().to_vec(),
+            alpha: fit.alpha(),
+            alpha_max: fit.alpha_max(),
+            l1_ratio: fit.l1_ratio(),
+            fit_intercept: settings.fit_intercept,
+            standardize: settings.standardize,
+            tol: settings.tol,
+            max_iter: settings.max_iter,
+            converged: fit.converged(),
+            certificate: fit.certificate(),
+            objective: fit.objective(),
+            n_iter: fit.n_iter(),
+            seconds: fit.seconds(),
+            n_samples: settings.n_samples,
+            gram: fit.used_gram(),
+        }
+    }
+
+    /// Pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a ModelFile always serialises")
+    }
+
+    /// Reads and checks a model file (consistent shapes).
+    ///
+    /// # Errors
+    /// `Input` naming the file on unreadable or malformed content.
+    pub fn read(path: &Path) -> Result<Self> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            context: format!("reading {shown}"),
+            source: e,
+        })?;
+        let m: ModelFile = serde_json::from_str(&text).map_err(|e| {
+            Error::Input(InputError::at(
+                &shown,
+                e.line(),
+                Some((e.column(), None)),
+                e.to_string(),
+            ))
+        })?;
+        let (p, t) = (m.feature_names.len(), m.task_names.len());
+        let ok = m.coef.len() == p && m.coef.iter().all(|r| r.len() == t) && m.intercept.len() == t;
+        if !ok {
+            return Err(Error::Input(InputError::file(
+                &shown,
+                format!(
+                    "inconsistent model: coef must be {p} rows of {t} numbers and intercept {t} numbers"
+                ),
+            )));
+        }
+        Ok(m)
+    }
+}
