@@ -21,13 +21,13 @@ pub struct SolveArgs {
     #[arg(long)]
     y: PathBuf,
     /// Regularisation strength alpha (> 0).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     alpha: Option<f64>,
     /// alpha as a fraction of alpha_max (the smallest alpha giving W = 0).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     alpha_ratio: Option<f64>,
     /// L21 share of the penalty, in (0, 1]; 1 is the multi-task Lasso.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     l1_ratio: f64,
     /// Do not fit intercepts (do not centre the data).
     #[arg(long)]
@@ -36,7 +36,7 @@ pub struct SolveArgs {
     #[arg(long)]
     standardize: bool,
     /// Stop when the duality gap is <= tol * ||Y||^2 / n (scikit-learn's tol).
-    #[arg(long, default_value_t = 1e-4)]
+    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     tol: f64,
     /// Maximum number of epochs.
     #[arg(long, default_value_t = 1000)]

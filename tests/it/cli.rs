@@ -1,0 +1,416 @@
+//! The `mtreg` binary: the CLI contract, exit codes, and no partial outputs.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::Path;
+
+fn mtreg() -> Command {
+    Command::cargo_bin("mtreg").unwrap()
+}
+
+fn write(path: &Path, text: &str) {
+    fs::write(path, text).unwrap();
+}
+
+/// Lists a directory (names only, sorted) to check nothing else was left behind.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn generate_then_solve_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mtreg()
+        .args([
+            "generate",
+            "--n-samples",
+            "80",
+            "--n-features",
+            "12",
+            "--n-informative",
+            "3",
+        ])
+        .args([
+            "--n-targets",
+            "4",
+            "--noise",
+            "1",
+            "--bias",
+            "-2.5",
+            "--seed",
+            "3",
+            "--out",
+        ])
+        .arg(d.join("data"))
+        .assert()
+        .success();
+    assert_eq!(listing(&d.join("data")), ["X.csv", "Y.csv", "coef.csv"]);
+    let coef_true = fs::read_to_string(d.join("data/coef.csv")).unwrap();
+    assert!(coef_true.starts_with("feature,y0,y1,y2,y3\nx0,"));
+    assert_eq!(coef_true.lines().count(), 13);
+
+    let out = mtreg()
+        .arg("solve")
+        .arg("--x")
+        .arg(d.join("data/X.csv"))
+        .arg("--y")
+        .arg(d.join("data/Y.csv"))
+        .args(["--alpha-ratio", "0.05", "--tol", "1e-8", "--out"])
+        .arg(d.join("fit/coef.csv"))
+        .arg("--model")
+        .arg(d.join("fit/model.json"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("converged"), "{stdout}");
+    let coef = fs::read_to_string(d.join("fit/coef.csv")).unwrap();
+    let mut lines = coef.lines();
+    assert_eq!(lines.next().unwrap(), "feature,y0,y1,y2,y3");
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 12);
+    assert!(rows.iter().all(|r| r.split(',').count() == 5));
+
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("fit/model.json")).unwrap()).unwrap();
+    for key in [
+        "version",
+        "feature_names",
+        "task_names",
+        "coef",
+        "intercept",
+        "alpha",
+        "alpha_max",
+        "l1_ratio",
+        "converged",
+        "certificate",
+        "objective",
+        "n_iter",
+        "seconds",
+    ] {
+        assert!(model.get(key).is_some(), "MODEL.json lacks {key}");
+    }
+    assert_eq!(model["certificate"]["kind"], "dual_gap");
+    assert!(
+        model["certificate"]["value"].as_f64().unwrap()
+            <= model["certificate"]["tol"].as_f64().unwrap()
+    );
+    assert_eq!(model["coef"].as_array().unwrap().len(), 12);
+    let ratio = model["alpha"].as_f64().unwrap() / model["alpha_max"].as_f64().unwrap();
+    assert!((ratio - 0.05).abs() < 1e-12);
+    // The bias is recovered in the intercept (features are centred Gaussians).
+    let b0 = model["intercept"][0].as_f64().unwrap();
+    assert!((b0 + 2.5).abs() < 1.5, "intercept {b0}");
+
+    // The coefficients in COEF.csv round-trip exactly to MODEL.json's.
+    let first: Vec<f64> = rows[0]
+        .split(',')
+        .skip(1)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let json_first: Vec<f64> = model["coef"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(first, json_first);
+}
+
+#[test]
+fn solve_matches_the_library_on_the_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    mtreg()
+        .arg("solve")
+        .arg("--x")
+        .arg(demo.join("X.csv"))
+        .arg("--y")
+        .arg(demo.join("Y.csv"))
+        .args(["--alpha-ratio", "0.1", "--tol", "1e-12", "--quiet", "--out"])
+        .arg(dir.path().join("coef.csv"))
+        .assert()
+        .success()
+        .stdout("");
+    let coef = fs::read_to_string(dir.path().join("coef.csv")).unwrap();
+    assert!(coef.starts_with("feature,drug_A,drug_B,drug_C,drug_D,drug_E\ngene_00,"));
+    let nonzero = coef
+        .lines()
+        .skip(1)
+        .filter(|l| {
+            l.split(',')
+                .skip(1)
+                .any(|v| v.parse::<f64>().unwrap() != 0.0)
+        })
+        .count();
+    assert_eq!(nonzero, 6);
+}
+
+/// Runs `solve` on the given X and Y text; returns (exit code, stderr) and checks
+/// that no output file was created.
+fn solve_bad(x: &str, y: &str, extra: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(&d.join("X.csv"), x);
+    write(&d.join("Y.csv"), y);
+    let out = mtreg()
+        .current_dir(d)
+        .args([
+            "solve",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+            "--out",
+            "coef.csv",
+            "--model",
+            "model.json",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(listing(d), ["X.csv", "Y.csv"], "an output was left behind");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const X_OK: &str = "a,b\n1,2\n3,5\n4,4\n0,1\n";
+const Y_OK: &str = "t1,t2\n1,0\n2,1\n3,1\n0,0\n";
+
+#[test]
+fn bad_input_exits_2_naming_file_line_and_column() {
+    let cases: &[(&str, &str, &[&str], &str)] = &[
+        (
+            "a,b\n1,2\n3,x\n4,4\n0,1\n",
+            Y_OK,
+            &["--alpha", "0.1"],
+            "X.csv, line 3, column 2 (\"b\")",
+        ),
+        (
+            "a,b\n1,2\n3\n4,4\n0,1\n",
+            Y_OK,
+            &["--alpha", "0.1"],
+            "X.csv, line 3",
+        ),
+        (
+            X_OK,
+            "t1,t2\n1,0\n2,nan\n3,1\n0,0\n",
+            &["--alpha", "0.1"],
+            "Y.csv, line 3, column 2",
+        ),
+        (
+            X_OK,
+            "t1,t2\n1,0\n2,\n3,1\n0,0\n",
+            &["--alpha", "0.1"],
+            "missing value",
+        ),
+        ("", Y_OK, &["--alpha", "0.1"], "X.csv"),
+        ("a,b\n", Y_OK, &["--alpha", "0.1"], "no data rows"),
+        (
+            X_OK,
+            "t1,t2\n1,0\n2,1\n3,1\n",
+            &["--alpha", "0.1"],
+            "data rows",
+        ),
+        (X_OK, Y_OK, &["--alpha", "0"], "alpha must be"),
+        (X_OK, Y_OK, &["--alpha", "-1"], "alpha must be"),
+        (
+            X_OK,
+            Y_OK,
+            &["--alpha", "0.1", "--l1-ratio", "1.5"],
+            "l1_ratio must be in (0, 1]",
+        ),
+        (
+            X_OK,
+            Y_OK,
+            &["--alpha", "0.1", "--l1-ratio", "0"],
+            "l1_ratio must be in (0, 1]",
+        ),
+        (
+            "a,a\n1,2\n3,5\n4,4\n0,1\n",
+            Y_OK,
+            &["--alpha", "0.1"],
+            "duplicate column name",
+        ),
+        (
+            "a;b\n1;2\n3;5\n4;4\n0;1\n",
+            Y_OK,
+            &["--alpha", "0.1"],
+            "--delimiter",
+        ),
+        (
+            "a,b\n1e200,2\n-1e200,5\n4,4\n0,1\n",
+            Y_OK,
+            &["--alpha", "0.1"],
+            "too large",
+        ),
+    ];
+    for (x, y, extra, needle) in cases {
+        let (code, err) = solve_bad(x, y, extra);
+        assert_eq!(code, 2, "{needle}: exit {code}, stderr {err}");
+        assert!(err.contains(needle), "expected {needle:?} in {err:?}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+}
+
+#[test]
+fn missing_file_and_usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = mtreg()
+        .current_dir(dir.path())
+        .args([
+            "solve",
+            "--x",
+            "nope.csv",
+            "--y",
+            "nope2.csv",
+            "--alpha",
+            "1",
+            "--out",
+            "c.csv",
+        ])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("nope.csv"));
+    // neither --alpha nor --alpha-ratio
+    mtreg()
+        .args(["solve", "--x", "a", "--y", "b", "--out", "c"])
+        .assert()
+        .code(2);
+    assert!(listing(dir.path()).is_empty());
+}
+
+#[test]
+fn never_overwrites_inputs_or_existing_outputs_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(&d.join("X.csv"), X_OK);
+    write(&d.join("Y.csv"), Y_OK);
+    let solve = |out: &str, force: bool| {
+        let mut c = mtreg();
+        c.current_dir(d).args([
+            "solve", "--x", "X.csv", "--y", "Y.csv", "--alpha", "0.1", "-q", "--out", out,
+        ]);
+        if force {
+            c.arg("--force");
+        }
+        c.output().unwrap()
+    };
+    assert_eq!(solve("X.csv", true).status.code(), Some(2));
+    assert_eq!(fs::read_to_string(d.join("X.csv")).unwrap(), X_OK);
+    assert_eq!(solve("./Y.csv", true).status.code(), Some(2));
+    assert_eq!(fs::read_to_string(d.join("Y.csv")).unwrap(), Y_OK);
+    assert_eq!(solve("coef.csv", false).status.code(), Some(0));
+    let first = fs::read_to_string(d.join("coef.csv")).unwrap();
+    let again = solve("coef.csv", false);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(solve("coef.csv", true).status.code(), Some(0));
+    assert_eq!(fs::read_to_string(d.join("coef.csv")).unwrap(), first);
+    assert_eq!(listing(d), ["X.csv", "Y.csv", "coef.csv"]);
+}
+
+#[test]
+fn edge_cases_that_are_valid() {
+    // all-zero Y: W = 0 exactly; alpha ≥ alpha_max: W = 0 exactly; one task; one feature.
+    let cases: &[(&str, &str, &[&str])] = &[
+        (X_OK, "t\n0\n0\n0\n0\n", &["--alpha", "0.1"]),
+        (X_OK, Y_OK, &["--alpha-ratio", "1.0"]),
+        (X_OK, Y_OK, &["--alpha", "1e6"]),
+        (
+            "a\n1\n2\n3\n5\n",
+            "t\n1\n2\n3\n4\n",
+            &["--alpha-ratio", "0.1"],
+        ),
+    ];
+    for (i, (x, y, extra)) in cases.iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        write(&d.join("X.csv"), x);
+        write(&d.join("Y.csv"), y);
+        mtreg()
+            .current_dir(d)
+            .args([
+                "solve", "--x", "X.csv", "--y", "Y.csv", "-q", "--out", "coef.csv",
+            ])
+            .args(*extra)
+            .assert()
+            .success();
+        let coef = fs::read_to_string(d.join("coef.csv")).unwrap();
+        let values: Vec<f64> = coef
+            .lines()
+            .skip(1)
+            .flat_map(|l| {
+                l.split(',')
+                    .skip(1)
+                    .map(|v| v.parse::<f64>().unwrap())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        assert!(values.iter().all(|v| v.is_finite()));
+        if i < 3 {
+            assert!(values.iter().all(|&v| v == 0.0), "case {i}: {coef}");
+        } else {
+            assert!(values[0] > 0.0);
+        }
+    }
+}
+
+#[test]
+fn max_iter_warns_and_strict_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mtreg()
+        .args([
+            "generate",
+            "--n-samples",
+            "50",
+            "--n-features",
+            "40",
+            "--n-targets",
+            "3",
+            "--noise",
+            "1",
+            "--effective-rank",
+            "5",
+            "--out",
+        ])
+        .arg(d)
+        .assert()
+        .success();
+    let run = |strict: bool| {
+        let mut c = mtreg();
+        c.current_dir(d).args([
+            "solve",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+            "--alpha-ratio",
+            "0.001",
+            "--tol",
+            "1e-14",
+            "--max-iter",
+            "2",
+            "-q",
+            "--force",
+            "--out",
+            "coef.csv",
+        ]);
+        if strict {
+            c.arg("--strict");
+        }
+        c.output().unwrap()
+    };
+    let lax = run(false);
+    assert_eq!(lax.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&lax.stderr).contains("warning: not converged"));
+    assert_eq!(run(true).status.code(), Some(3));
+}
