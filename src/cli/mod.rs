@@ -1,6 +1,9 @@
 //! Command-line definitions (clap derive) and dispatch. One file per subcommand.
 
 mod generate;
+mod inspect;
+mod predict;
+mod progress;
 mod solve;
 
 use clap::{Args, Parser, Subcommand};
@@ -23,6 +26,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Fit a model to X.csv and Y.csv; write the coefficients (and a model file).
     Solve(solve::SolveArgs),
+    /// Predict Y from X with a model file written by `solve --model`.
+    Predict(predict::PredictArgs),
+    /// Read a numeric CSV file and describe it (shape, names, column summaries).
+    Inspect(inspect::InspectArgs),
 }
 
 /// CSV input flags shared by the subcommands that read data.
@@ -67,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
         Command::Solve(args) => solve::run(args),
+        Command::Predict(args) => predict::run(args),
+        Command::Inspect(args) => inspect::run(args),
     }
 }
 

@@ -100,13 +100,14 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     let features = names(&xt, "x");
     let tasks = names(&yt, "y");
 
+    let bar = super::progress::bar(a.max_iter, a.quiet);
     let base = MultiTaskElasticNet::new(1.0)
         .l1_ratio(a.l1_ratio)
         .fit_intercept(!a.no_intercept)
         .standardize(a.standardize)
         .tol(a.tol)
         .max_iter(a.max_iter)
-        .trace(a.verbose);
+        .monitor(Some(super::progress::monitor(bar.clone(), a.verbose)));
     let alpha = match (a.alpha, a.alpha_ratio) {
         (Some(alpha), _) => alpha,
         (None, Some(r)) => {
@@ -229,10 +230,14 @@ fn summary(
     )?;
     writeln!(out, "  objective  {:.10e}", fit.objective())?;
     let r2 = fit.score(&xt.data, &yt.data)?;
+    let task_list = if t <= 6 {
+        tasks.join(", ")
+    } else {
+        format!("{}, ..., {}", tasks[..3].join(", "), tasks[t - 1])
+    };
     writeln!(
         out,
-        "  R^2 train  {r2:.4} (mean over tasks: {})",
-        tasks.join(", ")
+        "  R^2 train  {r2:.4} (mean over {t} tasks: {task_list})"
     )?;
     write!(out, "  wrote      {}", a.out.display())?;
     if let Some(m) = &a.model {

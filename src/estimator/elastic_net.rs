@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
 use crate::penalty::{L21, Penalty};
 use crate::preprocess::{Prepared, check_finite, prepare};
-use crate::solver::{self, Selection, Solution, SolverOptions};
+use crate::solver::{self, Monitor, Selection, Solution, SolverOptions};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use std::time::Instant;
@@ -89,6 +89,7 @@ pub struct MultiTaskElasticNet {
     gram: GramMode,
     working_set: bool,
     trace: bool,
+    monitor: Option<Monitor>,
     warm_start: Option<Mat<f64>>,
 }
 
@@ -127,6 +128,7 @@ impl MultiTaskElasticNet {
             gram: GramMode::Auto,
             working_set: true,
             trace: false,
+            monitor: None,
             warm_start: None,
         }
     }
@@ -179,6 +181,12 @@ impl MultiTaskElasticNet {
     /// Record the certificate at every outer check ([`Fit::trace`]).
     pub fn trace(mut self, yes: bool) -> Self {
         self.trace = yes;
+        self
+    }
+    /// Call `monitor` at every outer check of the solver (progress reporting;
+    /// returning false stops early).
+    pub fn monitor(mut self, monitor: Option<Monitor>) -> Self {
+        self.monitor = monitor;
         self
     }
     /// Start from these coefficients (p × T, original scale) instead of zero.
@@ -327,6 +335,7 @@ impl MultiTaskElasticNet {
             working_set: self.working_set,
             selection: self.selection,
             trace: self.trace,
+            monitor: self.monitor.clone(),
             ..SolverOptions::default()
         };
         let penalty = L21::new(self.alpha, self.l1_ratio);

@@ -118,9 +118,8 @@ impl ModelFile {
     /// `Input` naming the file on unreadable or malformed content.
     pub fn read(path: &Path) -> Result<Self> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            context: format!("reading {shown}"),
-            source: e,
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Input(InputError::file(&shown, format!("cannot read file: {e}")))
         })?;
         let m: ModelFile = serde_json::from_str(&text).map_err(|e| {
             Error::Input(InputError::at(

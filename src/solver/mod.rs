@@ -50,8 +50,39 @@ pub enum Selection {
     },
 }
 
+/// What the solver reports at each outer check (see [`Monitor`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    /// Epochs run so far.
+    pub n_iter: usize,
+    /// Epoch budget.
+    pub max_iter: usize,
+    /// Current certificate value.
+    pub certificate: f64,
+    /// The threshold it must reach.
+    pub tol: f64,
+}
+
+/// A callback run at every outer check (progress bars, logging). Returning
+/// `false` stops the solver early (reported as not converged).
+#[derive(Clone)]
+pub struct Monitor(pub std::sync::Arc<dyn Fn(&Progress) -> bool + Send + Sync>);
+
+impl Monitor {
+    /// Wraps a closure.
+    pub fn new(f: impl Fn(&Progress) -> bool + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(f))
+    }
+}
+
+impl std::fmt::Debug for Monitor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Monitor(..)")
+    }
+}
+
 /// Options of [`solve`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct SolverOptions {
     /// Absolute stopping threshold on the certificate (the estimators set
     /// `tol · ‖Y‖²_F / n` for the duality gap).
@@ -69,6 +100,8 @@ pub struct SolverOptions {
     pub selection: Selection,
     /// Record `(epochs so far, certificate)` at each outer check.
     pub trace: bool,
+    /// Called at each outer check.
+    pub monitor: Option<Monitor>,
 }
 
 impl Default for SolverOptions {
@@ -81,6 +114,7 @@ impl Default for SolverOptions {
             inner_ratio: 0.3,
             selection: Selection::Cyclic,
             trace: false,
+            monitor: None,
         }
     }
 }
@@ -160,7 +194,19 @@ pub fn solve<D: Datafit, P: Penalty>(
         if opts.trace {
             trace.push((n_iter, cert.value()));
         }
-        if cert.is_satisfied() {
+        let done = cert.is_satisfied();
+        if let Some(m) = &opts.monitor {
+            let report = Progress {
+                n_iter,
+                max_iter: opts.max_iter,
+                certificate: cert.value(),
+                tol: opts.tol,
+            };
+            if !(m.0)(&report) && !done {
+                break (cert, false);
+            }
+        }
+        if done {
             break (cert, true);
         }
         if n_iter >= opts.max_iter {

@@ -414,3 +414,139 @@ fn max_iter_warns_and_strict_exits_3() {
     assert!(String::from_utf8_lossy(&lax.stderr).contains("warning: not converged"));
     assert_eq!(run(true).status.code(), Some(3));
 }
+
+#[test]
+fn predict_applies_the_model_and_checks_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    mtreg()
+        .arg("solve")
+        .arg("--x")
+        .arg(demo.join("X.csv"))
+        .arg("--y")
+        .arg(demo.join("Y.csv"))
+        .args(["--alpha-ratio", "0.1", "-q", "--out"])
+        .arg(d.join("coef.csv"))
+        .arg("--model")
+        .arg(d.join("model.json"))
+        .assert()
+        .success();
+    mtreg()
+        .current_dir(d)
+        .args(["predict", "--model", "model.json", "--x"])
+        .arg(demo.join("X.csv"))
+        .args(["--out", "yhat.csv"])
+        .assert()
+        .success();
+    // Same numbers as the library's predict on the same data.
+    let opts = mtreg::io::csv::ReadOptions::default();
+    let x = mtreg::io::csv::read_matrix(&demo.join("X.csv"), &opts).unwrap();
+    let y = mtreg::io::csv::read_matrix(&demo.join("Y.csv"), &opts).unwrap();
+    let fit = mtreg::MultiTaskLasso::new(1.0)
+        .alpha_max_of(&x.data, &y.data)
+        .unwrap();
+    let fit = mtreg::MultiTaskLasso::new(0.1 * fit)
+        .fit(&x.data, &y.data)
+        .unwrap();
+    let expect = fit.predict(&x.data).unwrap();
+    let got = mtreg::io::csv::read_matrix(&d.join("yhat.csv"), &opts).unwrap();
+    assert_eq!(
+        got.names.unwrap(),
+        ["drug_A", "drug_B", "drug_C", "drug_D", "drug_E"]
+    );
+    assert!(crate::common::rel_diff(got.data.as_ref(), expect.as_ref()) < 1e-12);
+
+    // Columns in another order are matched by name.
+    let text = fs::read_to_string(demo.join("X.csv")).unwrap();
+    let swapped: String = text
+        .lines()
+        .map(|l| {
+            let mut f: Vec<&str> = l.split(',').collect();
+            f.swap(0, 5);
+            f.join(",") + "\n"
+        })
+        .collect();
+    write(&d.join("Xswap.csv"), &swapped);
+    mtreg()
+        .current_dir(d)
+        .args([
+            "predict",
+            "--model",
+            "model.json",
+            "--x",
+            "Xswap.csv",
+            "--out",
+            "yhat2.csv",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(d.join("yhat.csv")).unwrap(),
+        fs::read_to_string(d.join("yhat2.csv")).unwrap()
+    );
+
+    // A missing feature, or a wrong count without header: exit 2, no output.
+    let dropped: String = text
+        .lines()
+        .map(|l| l.split(',').skip(1).collect::<Vec<_>>().join(",") + "\n")
+        .collect();
+    write(&d.join("Xdrop.csv"), &dropped);
+    let out = mtreg()
+        .current_dir(d)
+        .args([
+            "predict",
+            "--model",
+            "model.json",
+            "--x",
+            "Xdrop.csv",
+            "--out",
+            "bad.csv",
+        ])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("missing: gene_00"));
+    write(&d.join("Xnum.csv"), "1,2,3\n4,5,6\n");
+    mtreg()
+        .current_dir(d)
+        .args([
+            "predict",
+            "--model",
+            "model.json",
+            "--x",
+            "Xnum.csv",
+            "--out",
+            "bad.csv",
+        ])
+        .assert()
+        .code(2);
+    write(&d.join("broken.json"), "{\"version\": 1");
+    let out = mtreg()
+        .current_dir(d)
+        .args([
+            "predict",
+            "--model",
+            "broken.json",
+            "--x",
+            "Xnum.csv",
+            "--out",
+            "bad.csv",
+        ])
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("broken.json"));
+    assert!(!d.join("bad.csv").exists());
+}
+
+#[test]
+fn inspect_reports_shape_and_summaries() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let out = mtreg()
+        .arg("inspect")
+        .arg(demo.join("Y.csv"))
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.starts_with("parsed 200 x 5 in "), "{text}");
+    assert!(text.contains("drug_E"));
+}

@@ -1,0 +1,119 @@
+//! `mtreg predict`: apply a MODEL.json to a new X.
+
+use super::{InputFlags, UsageError};
+use anyhow::Context;
+use clap::Args;
+use faer::Mat;
+use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::io::csv::{read_matrix, write_matrix};
+use mtreg::io::model::ModelFile;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct PredictArgs {
+    /// Model file written by `mtreg solve --model`.
+    #[arg(long)]
+    model: PathBuf,
+    /// New design matrix: one row per sample, the model's features as columns.
+    #[arg(long)]
+    x: PathBuf,
+    /// Predictions output (one column per task, named as in the model).
+    #[arg(long)]
+    out: PathBuf,
+    /// Overwrite an existing output file.
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    input: InputFlags,
+}
+
+pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
+    let inputs: [&Path; 2] = [&a.model, &a.x];
+    check_not_input(&a.out, &inputs)?;
+    let model = ModelFile::read(&a.model)?;
+    let xt = read_matrix(&a.x, &a.input.read_options())?;
+    let p = model.feature_names.len();
+    // Column k of the file feeds feature order[k] of the model.
+    let order: Vec<usize> = match &xt.names {
+        Some(names) => match_columns(names, &model.feature_names, &a.x, &a.model)?,
+        None => {
+            if xt.data.ncols() != p {
+                return Err(UsageError(format!(
+                    "{} has {} columns but the model {} has {p} features",
+                    a.x.display(),
+                    xt.data.ncols(),
+                    a.model.display()
+                ))
+                .into());
+            }
+            (0..p).collect()
+        }
+    };
+    let t = model.task_names.len();
+    let n = xt.data.nrows();
+    let mut yhat = Mat::from_fn(n, t, |_, k| model.intercept[k]);
+    for (k, &j) in order.iter().enumerate() {
+        let xcol = xt.data.col(k);
+        for (task, &w) in model.coef[j].iter().enumerate() {
+            if w != 0.0 {
+                for i in 0..n {
+                    yhat[(i, task)] += w * xcol[i];
+                }
+            }
+        }
+    }
+    super::ensure_parent(&a.out)?;
+    write_atomic(&a.out, a.force, |w| {
+        write_matrix(w, Some(&model.task_names), None, yhat.as_ref())
+    })
+    .with_context(|| format!("writing {}", a.out.display()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Maps the file's header to the model's features by name (any order); refuses
+/// missing or unknown columns, naming them.
+fn match_columns(
+    names: &[String],
+    features: &[String],
+    x: &Path,
+    model: &Path,
+) -> anyhow::Result<Vec<usize>> {
+    let missing: Vec<&str> = features
+        .iter()
+        .filter(|f| !names.contains(f))
+        .map(String::as_str)
+        .collect();
+    let unknown: Vec<&str> = names
+        .iter()
+        .filter(|c| !features.contains(c))
+        .map(String::as_str)
+        .collect();
+    if !missing.is_empty() || !unknown.is_empty() {
+        let list = |v: &[&str]| {
+            let shown: Vec<&str> = v.iter().take(5).copied().collect();
+            let more = if v.len() > 5 {
+                format!(" and {} more", v.len() - 5)
+            } else {
+                String::new()
+            };
+            format!("{}{more}", shown.join(", "))
+        };
+        let mut msg = format!(
+            "the columns of {} do not match the features of the model {}",
+            x.display(),
+            model.display()
+        );
+        if !missing.is_empty() {
+            msg += &format!("; missing: {}", list(&missing));
+        }
+        if !unknown.is_empty() {
+            msg += &format!("; not in the model: {}", list(&unknown));
+        }
+        return Err(UsageError(msg).into());
+    }
+    Ok(names
+        .iter()
+        .map(|c| features.iter().position(|f| f == c).expect("checked above"))
+        .collect())
+}
