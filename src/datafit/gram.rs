@@ -138,11 +138,11 @@ impl Datafit for Gram {
 
     fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {
         let (wc, wg) = self.w_terms(wt);
+        let y_sq = self.y_sq / self.n;
         Some(ResidualStats {
-            n_samples: self.n,
-            r_sq: (self.y_sq - self.n * (wc + wg)).max(0.0),
-            r_dot_y: self.y_sq - self.n * wc,
-            y_sq: self.y_sq,
+            r_sq: (y_sq - wc - wg).max(0.0),
+            r_dot_y: y_sq - wc,
+            y_sq,
         })
     }
 }

@@ -3,38 +3,43 @@
 //! All datafits are quadratic least-squares losses with the scikit-learn scaling
 //!
 //! ```text
-//! f(W) = 1/(2n) ‖Y − X W‖²_F          (shared design: Quadratic, Gram)
+//! f(W) = 1/(2n) ‖Y − X W‖²_F                    (shared design: Quadratic, Gram)
+//! f(W) = Σ_t c_t/(2 n_t) ‖y_t − X_t w_t‖²       (per-task designs: PerTask)
 //! ```
 //!
 //! A datafit owns its data and a *state* kept in sync with the current iterate:
 //! the residuals `R = Y − X W` ([`Quadratic`]) or the gradient `Xᵀ R / n`
 //! ([`Gram`]). The solver talks to it block by block (one block = one feature row
 //! `w_j` of W, a vector of T numbers): read the block gradient, move the block,
-//! tell the datafit the change. Blocks are restricted to be exactly quadratic with
-//! curvature `h_j I`, which holds for the shared design (`h_j = ‖x_j‖² / n`).
+//! tell the datafit the change. Along a block the loss is quadratic; the datafit
+//! reports a curvature `h_j` with `∇²_j f ⪯ h_j I`. For the shared design this is
+//! exact (`h_j = ‖x_j‖² / n`) and a block step is an exact minimisation; for
+//! per-task designs it is the largest task curvature and the step is a block
+//! proximal-gradient step (still a monotone descent).
 //!
 //! The iterate is passed as `wt = Wᵀ` (T × p, column-major), so that block `w_j`
 //! is the contiguous column `j`: see [`crate::solver`] for why.
 
 mod gram;
+mod per_task;
 mod quadratic;
 
 pub use gram::Gram;
+pub use per_task::PerTask;
 pub use quadratic::Quadratic;
 
 use faer::{MatMut, MatRef};
 
-/// Residual quantities the closed-form duality gap needs (unscaled: `‖R‖²`, not
-/// `‖R‖² / n`).
+/// Residual quantities the closed-form duality gap needs, weighted as in the
+/// loss: for `f(W) = Σ_t a_t/2 ‖y_t − X_t w_t‖²` (shared design: `a_t = 1/n`),
+/// with residuals `r_t = y_t − X_t w_t`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ResidualStats {
-    /// Number of samples n.
-    pub n_samples: f64,
-    /// `‖R‖²_F` with `R = Y − X W`.
+    /// `Σ_t a_t ‖r_t‖²` (shared design: `‖R‖²_F / n`).
     pub r_sq: f64,
-    /// `⟨R, Y⟩`.
+    /// `Σ_t a_t ⟨r_t, y_t⟩`.
     pub r_dot_y: f64,
-    /// `‖Y‖²_F`.
+    /// `Σ_t a_t ‖y_t‖²` (shared design: `‖Y‖²_F / n`), the scale of `tol`.
     pub y_sq: f64,
 }
 
@@ -53,7 +58,9 @@ pub trait Datafit {
     fn init_state(&mut self, wt: MatRef<'_, f64>);
     /// `f(W)` at the current state; `wt` is the iterate the state belongs to.
     fn value(&self, wt: MatRef<'_, f64>) -> f64;
-    /// Curvature `h_j` of `f` along block j: `f(W + e_j dᵀ) = f(W) + ∇_jᵀ d + h_j/2 ‖d‖²`.
+    /// Curvature bound `h_j` of `f` along block j:
+    /// `f(W + e_j dᵀ) ≤ f(W) + ∇_jᵀ d + h_j/2 ‖d‖²`, with equality for the
+    /// shared design.
     fn block_curvature(&self, j: usize) -> f64;
     /// `∇_j f(W)` (T values) written into `out`.
     fn gradient_block(&self, j: usize, out: &mut [f64]);

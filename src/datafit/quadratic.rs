@@ -126,10 +126,9 @@ impl Datafit for Quadratic {
 
     fn residual_stats(&self, _wt: MatRef<'_, f64>) -> Option<ResidualStats> {
         Some(ResidualStats {
-            n_samples: self.x.nrows() as f64,
-            r_sq: sq_norm_mat(self.r.as_ref()),
-            r_dot_y: inner_mat(self.r.as_ref(), self.y.as_ref()),
-            y_sq: sq_norm_mat(self.y.as_ref()),
+            r_sq: sq_norm_mat(self.r.as_ref()) * self.inv_n,
+            r_dot_y: inner_mat(self.r.as_ref(), self.y.as_ref()) * self.inv_n,
+            y_sq: sq_norm_mat(self.y.as_ref()) * self.inv_n,
         })
     }
 }

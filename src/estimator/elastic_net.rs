@@ -79,18 +79,18 @@ impl GramMode {
 /// ```
 #[derive(Debug, Clone)]
 pub struct MultiTaskElasticNet {
-    alpha: f64,
-    l1_ratio: f64,
-    fit_intercept: bool,
-    standardize: bool,
-    tol: f64,
-    max_iter: usize,
-    selection: Selection,
-    gram: GramMode,
-    working_set: bool,
-    trace: bool,
-    monitor: Option<Monitor>,
-    warm_start: Option<Mat<f64>>,
+    pub(super) alpha: f64,
+    pub(super) l1_ratio: f64,
+    pub(super) fit_intercept: bool,
+    pub(super) standardize: bool,
+    pub(super) tol: f64,
+    pub(super) max_iter: usize,
+    pub(super) selection: Selection,
+    pub(super) gram: GramMode,
+    pub(super) working_set: bool,
+    pub(super) trace: bool,
+    pub(super) monitor: Option<Monitor>,
+    pub(super) warm_start: Option<Mat<f64>>,
 }
 
 /// Multi-task Lasso: [`MultiTaskElasticNet`] with `l1_ratio = 1`.
@@ -296,6 +296,38 @@ impl MultiTaskElasticNet {
         Ok((d.value(wt.as_ref()) + penalty.value(wt.as_ref()), cert))
     }
 
+    /// Solver options for a problem whose `tol` scale is `y_scale`
+    /// (`Σ_t a_t ‖y_t‖²`, i.e. `‖Y‖²/n` for the shared design).
+    pub(crate) fn solver_options(&self, y_scale: f64) -> SolverOptions {
+        SolverOptions {
+            tol: self.tol * y_scale,
+            max_iter: self.max_iter,
+            working_set: self.working_set,
+            selection: self.selection,
+            trace: self.trace,
+            monitor: self.monitor.clone(),
+            ..SolverOptions::default()
+        }
+    }
+
+    /// The starting `wt` (T × p) on the solver's scale: zero or the warm start.
+    pub(crate) fn initial_wt(&self, p: usize, t: usize, x_scale: &[f64]) -> Result<Mat<f64>> {
+        match &self.warm_start {
+            None => Ok(Mat::zeros(t, p)),
+            Some(w) => {
+                if (w.nrows(), w.ncols()) != (p, t) {
+                    return Err(Error::ShapeMismatch {
+                        what: "warm_start coefficients (p × T) size",
+                        expected: p * t,
+                        found: w.nrows() * w.ncols(),
+                    });
+                }
+                check_finite("warm_start", w.as_ref())?;
+                Ok(Mat::from_fn(t, p, |k, j| w[(j, k)] * x_scale[j]))
+            }
+        }
+    }
+
     /// Fits the model to X (n × p) and Y (n × T).
     ///
     /// # Errors
@@ -315,29 +347,8 @@ impl MultiTaskElasticNet {
         )?;
         let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
         let amax = alpha_max_prepared(prep.x.as_ref(), prep.y.as_ref(), self.l1_ratio);
-        let wt0 = match &self.warm_start {
-            None => Mat::zeros(t, p),
-            Some(w) => {
-                if (w.nrows(), w.ncols()) != (p, t) {
-                    return Err(Error::ShapeMismatch {
-                        what: "warm_start coefficients (p × T) size",
-                        expected: p * t,
-                        found: w.nrows() * w.ncols(),
-                    });
-                }
-                check_finite("warm_start", w.as_ref())?;
-                prep.scaling.to_solver_scale(w.as_ref())
-            }
-        };
-        let opts = SolverOptions {
-            tol: self.tol * prep.y_sq / n as f64,
-            max_iter: self.max_iter,
-            working_set: self.working_set,
-            selection: self.selection,
-            trace: self.trace,
-            monitor: self.monitor.clone(),
-            ..SolverOptions::default()
-        };
+        let wt0 = self.initial_wt(p, t, &prep.scaling.x_scale)?;
+        let opts = self.solver_options(prep.y_sq / n as f64);
         let penalty = L21::new(self.alpha, self.l1_ratio);
         let use_gram = self.gram.resolve(n, p, t);
         // alpha ≥ alpha_max: W = 0 is the exact solution; skip the solver so that
@@ -377,7 +388,7 @@ impl MultiTaskElasticNet {
 }
 
 /// Solves, or certifies the known zero solution when `at_zero`.
-fn run<D: Datafit, P: Penalty>(
+pub(crate) fn run<D: Datafit, P: Penalty>(
     opts: &SolverOptions,
     d: &mut D,
     penalty: &P,

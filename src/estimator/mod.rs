@@ -2,6 +2,7 @@
 //! the fitted model they return.
 
 mod elastic_net;
+mod per_task;
 
 pub use elastic_net::{GramMode, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
 

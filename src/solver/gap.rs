@@ -10,6 +10,11 @@
 //!
 //! where Ω* is the dual norm of Ω. The dual point is the rescaled residual
 //! `θ = s R / n`; the gap is an upper bound on `P(W) − P(W*)`.
+//!
+//! The same formula holds for per-task designs and weights,
+//! `f(W) = Σ_t a_t/2 ‖y_t − X_t w_t‖²`, with `‖R‖²/n → Σ_t a_t ‖r_t‖²`,
+//! `⟨R, Y⟩/n → Σ_t a_t ⟨r_t, y_t⟩` and `A_j = −∇_j f − l2 w_j` (treat the ridge as
+//! extra rows of each design and apply the Lasso gap to the augmented problem).
 
 use crate::datafit::ResidualStats;
 use crate::penalty::{ElasticForm, Penalty};
@@ -47,8 +52,7 @@ pub fn duality_gap(
     } else {
         1.0
     };
-    let n = stats.n_samples;
-    (0.5 * stats.r_sq * (1.0 + s * s) - s * stats.r_dot_y) / n
+    0.5 * stats.r_sq * (1.0 + s * s) - s * stats.r_dot_y
         + form.l1 * omega
         + 0.5 * form.l2 * (1.0 + s * s) * w_sq
 }

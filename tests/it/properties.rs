@@ -323,3 +323,115 @@ fn nalgebra_inputs_give_the_same_fit() {
     let b = MultiTaskLasso::new(0.05).fit(&xn, &yn).unwrap();
     assert_eq!(a.coef(), b.coef());
 }
+
+/// Per-task data: `tasks` designs with n_t rows drawn from one generator.
+fn per_task_data(c: &Case, sizes: &[usize]) -> (Vec<Mat<f64>>, Vec<Vec<f64>>) {
+    let mut xs = Vec::new();
+    let mut ys = Vec::new();
+    for (k, &n) in sizes.iter().enumerate() {
+        let (x, y) = problem(c.seed.wrapping_add(k as u64), n, c.p, 1, c.k, c.corr);
+        xs.push(x);
+        ys.push((0..n).map(|i| y[(i, 0)] * (1.0 + k as f64)).collect());
+    }
+    (xs, ys)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// One shared X given as per-task designs (weights 1) is the core engine.
+    #[test]
+    fn per_task_with_shared_design_is_the_core_engine(c in case()) {
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let shared = c.model(alpha).fit(&x, &y).unwrap();
+        let xs: Vec<_> = (0..c.t).map(|_| x.as_ref()).collect();
+        let cols: Vec<Vec<f64>> = (0..c.t).map(|k| (0..c.n).map(|i| y[(i, k)]).collect()).collect();
+        let ys: Vec<&[f64]> = cols.iter().map(|v| v.as_slice()).collect();
+        let per = c.model(alpha).fit_tasks(&xs, &ys, None).unwrap();
+        prop_assert!(per.converged());
+        prop_assert!((per.alpha_max() - shared.alpha_max()).abs() <= 1e-12 * shared.alpha_max());
+        prop_assert!(rel_diff(per.coef(), shared.coef()) <= 1e-6, "{}", rel_diff(per.coef(), shared.coef()));
+        for k in 0..c.t {
+            prop_assert!((per.intercept()[k] - shared.intercept()[k]).abs() <= 1e-6 * (1.0 + shared.intercept()[k].abs()));
+        }
+        prop_assert!((per.objective() - shared.objective()).abs() <= 1e-9 * shared.objective());
+    }
+
+    /// Unequal n_t and weights: the certificate holds, the KKT conditions of the
+    /// weighted objective hold (checked here from scratch), and scaling all
+    /// weights and alpha by the same factor changes nothing.
+    #[test]
+    fn per_task_kkt_and_weight_scaling(c in case(), sizes in proptest::collection::vec(2usize..30, 1..4),
+                                       w in proptest::collection::vec(0.2f64..5.0, 4), factor in 0.1f64..10.0) {
+        let (xs, ys) = per_task_data(&c, &sizes);
+        let t = sizes.len();
+        let weights = &w[..t];
+        let xr: Vec<_> = xs.iter().map(|x| x.as_ref()).collect();
+        let yr: Vec<&[f64]> = ys.iter().map(|v| v.as_slice()).collect();
+        let probe = c.model(1.0).fit_tasks(&xr, &yr, Some(weights)).unwrap();
+        prop_assume!(probe.alpha_max() > 1e-12);
+        let alpha = c.ratio * probe.alpha_max();
+        let fit = c.model(alpha).fit_tasks(&xr, &yr, Some(weights)).unwrap();
+        prop_assert!(fit.converged() && fit.certificate().is_satisfied());
+        // KKT from scratch on task-centred data.
+        let mut worst = 0.0f64;
+        let mut lmax = 0.0f64;
+        for j in 0..c.p {
+            let mut g = vec![0.0; t];
+            for k in 0..t {
+                let n = sizes[k] as f64;
+                let mean = |v: &dyn Fn(usize) -> f64| if c.fit_intercept { (0..sizes[k]).map(v).sum::<f64>() / n } else { 0.0 };
+                let xm: Vec<f64> = (0..c.p).map(|jj| mean(&|i| xs[k][(i, jj)])).collect();
+                let ym = mean(&|i| ys[k][i]);
+                let mut s = 0.0;
+                let mut xsq = 0.0;
+                for i in 0..sizes[k] {
+                    let r = ys[k][i] - ym - (0..c.p).map(|jj| (xs[k][(i, jj)] - xm[jj]) * fit.coef()[(jj, k)]).sum::<f64>();
+                    s += (xs[k][(i, j)] - xm[j]) * r;
+                    xsq += (xs[k][(i, j)] - xm[j]).powi(2);
+                }
+                g[k] = weights[k] / n * s; // −∇_j f
+                lmax = lmax.max(weights[k] / n * xsq);
+            }
+            let wj: Vec<f64> = (0..t).map(|k| fit.coef()[(j, k)]).collect();
+            let nw = wj.iter().map(|v| v * v).sum::<f64>().sqrt();
+            let viol = if nw == 0.0 {
+                (g.iter().map(|v| v * v).sum::<f64>().sqrt() - alpha * c.rho).max(0.0)
+            } else {
+                (0..t).map(|k| (g[k] - alpha * (1.0 - c.rho) * wj[k] - alpha * c.rho * wj[k] / nw).powi(2)).sum::<f64>().sqrt()
+            };
+            worst = worst.max(viol);
+        }
+        let gap = fit.dual_gap().unwrap().max(fit.certificate().tol());
+        prop_assert!(worst <= 10.0 * (2.0 * lmax * gap).sqrt() + 1e-9 * alpha, "kkt {worst}");
+        let scaled: Vec<f64> = weights.iter().map(|v| v * factor).collect();
+        let fit2 = c.model(alpha * factor).fit_tasks(&xr, &yr, Some(&scaled)).unwrap();
+        prop_assert!(rel_diff(fit2.coef(), fit.coef()) <= 1e-6);
+    }
+}
+
+#[test]
+fn per_task_rejects_inconsistent_input() {
+    let x = Mat::<f64>::zeros(3, 2);
+    let x3 = Mat::<f64>::zeros(3, 3);
+    let y = [1.0, 2.0, 3.0];
+    let m = MultiTaskLasso::new(0.1);
+    assert!(matches!(
+        m.fit_tasks(&[x.as_ref(), x3.as_ref()], &[&y, &y], None),
+        Err(mtreg::Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        m.fit_tasks(&[x.as_ref()], &[&y[..2]], None),
+        Err(mtreg::Error::ShapeMismatch { .. })
+    ));
+    assert!(matches!(
+        m.fit_tasks(&[x.as_ref()], &[&y], Some(&[0.0])),
+        Err(mtreg::Error::InvalidParameter { .. })
+    ));
+    assert!(matches!(
+        m.fit_tasks(&[], &[], None),
+        Err(mtreg::Error::EmptyInput(_))
+    ));
+}
