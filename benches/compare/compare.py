@@ -16,6 +16,7 @@ solver timed. See README.md next to this file.
 import argparse
 import hashlib
 import json
+import math
 import os
 import platform
 import statistics
@@ -191,16 +192,17 @@ def fit_mtreg(X, Y, alpha, tol, ctx):
     with tempfile.TemporaryDirectory(prefix="mtreg-bench-") as tmp:
         coef_csv, model_json = Path(tmp) / "coef.csv", Path(tmp) / "model.json"
         cmd = [ctx["mtreg"], "solve", "--x", ctx["x_csv"], "--y", ctx["y_csv"],
-               "--alpha", repr(alpha), "--no-intercept", "--tol", repr(tol),
+               "--alpha", repr(float(alpha)), "--no-intercept",
+               "--tol", repr(float(tol)),
                "--max-iter", str(MAX_ITER), "--out", str(coef_csv),
                "--model", str(model_json), "--no-header", "--force", "--quiet"]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, env=ctx["env"], capture_output=True, text=True)
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
-            msg = (proc.stderr or proc.stdout).strip().splitlines()
-            raise RuntimeError(f"mtreg exit {proc.returncode}: "
-                               + (msg[-1] if msg else ""))
+            lines = (proc.stderr or proc.stdout).strip().splitlines() or [""]
+            msg = next((ln for ln in lines if "error" in ln.lower()), lines[0])
+            raise RuntimeError(f"mtreg exit {proc.returncode}: {msg.strip()}")
         model = json.loads(model_json.read_text())
         W = np.array(model["coef"], dtype=np.float64).reshape(X.shape[1], -1)
         W_csv = np.loadtxt(coef_csv, delimiter=",", skiprows=1, ndmin=2,
@@ -269,7 +271,7 @@ def run_one(solver, X, Y, alpha, ctx, repeats):
             if g <= REL_GAP_TARGET:
                 break
             if step < MAX_TOL_STEPS:
-                tol /= np.sqrt(10)
+                tol /= math.sqrt(10)
         res.update(tol=tol, tol_steps=step, tol_over_alpha=tol / alpha)
         if g > REL_GAP_TARGET:
             res.update(status="gap not reached", seconds=secs, rel_gap=g,
@@ -462,6 +464,9 @@ def main(argv=None):
                 r["mtreg_seconds"] = ref["seconds"] if ref else None
             rows.extend(group)
     limiter.restore_original_limits()
+    if "mtreg" in solvers and versions(args.mtreg).get("mtreg") != vers["mtreg"]:
+        log("WARNING: the mtreg binary changed during the run; rerun to get "
+            "consistent mtreg rows")
 
     print(f"Machine: {mach['cpu']}, {mach['logical_cpus']} logical CPUs "
           f"({mach['usable_cpus']} usable), threads per solver: {args.threads}")
