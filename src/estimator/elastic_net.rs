@@ -1,16 +1,16 @@
 //! `MultiTaskElasticNet` and `MultiTaskLasso` (shared design), scikit-learn exact.
 
 use super::Fit;
+use super::spec::{ModelSpec, fit_shared};
 use crate::certificate::Certificate;
-use crate::datafit::{Datafit, Gram, Quadratic};
+use crate::datafit::{Datafit, Quadratic};
 use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
-use crate::penalty::{L21, Penalty};
-use crate::preprocess::{Prepared, check_finite, prepare};
-use crate::solver::{self, Monitor, Selection, Solution, SolverOptions};
+use crate::penalty::{L21, Penalty, Sparsity};
+use crate::preprocess::{check_finite, prepare};
+use crate::solver::{self, Monitor, Selection, SolverOptions};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
-use std::time::Instant;
 
 /// How the quadratic loss is evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,7 +34,7 @@ impl GramMode {
         n >= 2 * p && p < 80 * t && p <= 10_000
     }
 
-    fn resolve(self, n: usize, p: usize, t: usize) -> bool {
+    pub(crate) fn resolve(self, n: usize, p: usize, t: usize) -> bool {
         match self {
             GramMode::Auto => Self::prefers_gram(n, p, t),
             GramMode::Always => true,
@@ -292,15 +292,22 @@ impl MultiTaskElasticNet {
         d.init_state(wt.as_ref());
         let mut grad = Mat::zeros(t, p);
         d.full_gradient(grad.as_mut());
-        let cert = solver::certificate(&d, &penalty, grad.as_ref(), wt.as_ref(), tol);
+        let opts = SolverOptions {
+            tol,
+            ..SolverOptions::default()
+        };
+        let cert = solver::certificate(&d, &penalty, grad.as_ref(), wt.as_ref(), &opts);
         Ok((d.value(wt.as_ref()) + penalty.value(wt.as_ref()), cert))
     }
 
     /// Solver options for a problem whose `tol` scale is `y_scale`
     /// (`Σ_t a_t ‖y_t‖²`, i.e. `‖Y‖²/n` for the shared design).
-    pub(crate) fn solver_options(&self, y_scale: f64) -> SolverOptions {
+    /// KKT certificates (coupled models) stop at `tol · ρ · alpha_max`, the
+    /// gradient scale of the problem.
+    pub(crate) fn solver_options(&self, y_scale: f64, alpha_max: f64) -> SolverOptions {
         SolverOptions {
             tol: self.tol * y_scale,
+            kkt_tol: self.tol * self.l1_ratio * alpha_max,
             max_iter: self.max_iter,
             working_set: self.working_set,
             selection: self.selection,
@@ -337,83 +344,12 @@ impl MultiTaskElasticNet {
         x: &X,
         y: &Y,
     ) -> Result<Fit> {
-        self.validate()?;
-        let start = Instant::now();
-        let prep = prepare(
+        fit_shared(
+            self,
+            &ModelSpec::elastic(Sparsity::Group),
             x.as_faer(),
             y.as_faer(),
-            self.fit_intercept,
-            self.standardize,
-        )?;
-        let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
-        let amax = alpha_max_prepared(prep.x.as_ref(), prep.y.as_ref(), self.l1_ratio);
-        let wt0 = self.initial_wt(p, t, &prep.scaling.x_scale)?;
-        let opts = self.solver_options(prep.y_sq / n as f64);
-        let penalty = L21::new(self.alpha, self.l1_ratio);
-        let use_gram = self.gram.resolve(n, p, t);
-        // alpha ≥ alpha_max: W = 0 is the exact solution; skip the solver so that
-        // rounding cannot leave tiny non-zeros.
-        let at_zero = self.alpha >= amax;
-        let init = if at_zero { Mat::zeros(t, p) } else { wt0 };
-        let Prepared {
-            x: px,
-            y: py,
-            scaling,
-            ..
-        } = prep;
-        let sol = if use_gram {
-            let mut d = Gram::new(px.as_ref(), py.as_ref());
-            drop((px, py));
-            run(&opts, &mut d, &penalty, init, at_zero)
-        } else {
-            let mut d = Quadratic::new(px, py);
-            run(&opts, &mut d, &penalty, init, at_zero)
-        };
-        let (coef, intercept) = scaling.recover(sol.wt.as_ref());
-        Ok(Fit {
-            coef,
-            intercept,
-            certificate: sol.certificate,
-            objective: sol.objective,
-            n_iter: sol.n_iter,
-            converged: sol.converged,
-            alpha: self.alpha,
-            l1_ratio: self.l1_ratio,
-            alpha_max: amax,
-            gram: use_gram,
-            seconds: start.elapsed().as_secs_f64(),
-            trace: sol.trace,
-        })
-    }
-}
-
-/// Solves, or certifies the known zero solution when `at_zero`.
-pub(crate) fn run<D: Datafit, P: Penalty>(
-    opts: &SolverOptions,
-    d: &mut D,
-    penalty: &P,
-    wt: Mat<f64>,
-    at_zero: bool,
-) -> Solution {
-    if !at_zero {
-        return solver::solve(opts, d, penalty, wt);
-    }
-    d.init_state(wt.as_ref());
-    let mut grad = Mat::zeros(wt.nrows(), wt.ncols());
-    d.full_gradient(grad.as_mut());
-    let cert = solver::certificate(d, penalty, grad.as_ref(), wt.as_ref(), opts.tol);
-    let objective = d.value(wt.as_ref()) + penalty.value(wt.as_ref());
-    let value = cert.value().max(0.0);
-    Solution {
-        certificate: match cert {
-            Certificate::DualGap { tol, .. } => Certificate::DualGap { value, tol },
-            Certificate::Kkt { tol, .. } => Certificate::Kkt { value, tol },
-        },
-        objective,
-        n_iter: 0,
-        converged: true,
-        trace: if opts.trace { vec![(0, value)] } else { vec![] },
-        wt,
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod elastic_net;
 mod per_task;
+mod spec;
 
 pub use elastic_net::{GramMode, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
 

@@ -14,7 +14,7 @@ use faer::MatRef;
 /// use mtreg::penalty::{L21, Penalty};
 /// let pen = L21::new(1.0, 1.0); // alpha = 1, l1_ratio = 1
 /// let mut w = [0.0; 2];
-/// pen.block_minimize(0, 2.0, &[3.0, 4.0], &mut w); // ‖b‖ = 5, threshold 1
+/// pen.block_minimize(0, 2.0, &[3.0, 4.0], &mut w, &mut []); // ‖b‖ = 5, threshold 1
 /// // w = (1 − 1/5) · (3, 4) / 2
 /// assert!((w[0] - 1.2).abs() < 1e-15 && (w[1] - 1.6).abs() < 1e-15);
 /// ```
@@ -31,6 +31,11 @@ impl L21 {
             l1: alpha * l1_ratio,
             l2: alpha * (1.0 - l1_ratio),
         }
+    }
+
+    /// The penalty with explicit weights `l1 Σ‖w_j‖ + l2/2 ‖W‖²`.
+    pub fn from_weights(l1: f64, l2: f64) -> Self {
+        Self { l1, l2 }
     }
 
     /// Weight of the L21 norm.
@@ -58,7 +63,7 @@ impl Penalty for L21 {
     }
 
     #[inline]
-    fn block_minimize(&self, _j: usize, h: f64, b: &[f64], out: &mut [f64]) {
+    fn block_minimize(&self, _j: usize, h: f64, b: &[f64], out: &mut [f64], _scratch: &mut [f64]) {
         debug_assert!(h > 0.0 || self.l2 > 0.0);
         let nb = norm(b);
         if nb <= self.l1 {
@@ -116,7 +121,7 @@ mod tests {
         };
         for b in [[0.1, -0.2, 0.05], [2.0, -1.0, 0.5], [0.4, 0.0, 0.0]] {
             let mut w = [0.0; 3];
-            pen.block_minimize(0, h, &b, &mut w);
+            pen.block_minimize(0, h, &b, &mut w, &mut []);
             let f0 = obj(&w, &b);
             for k in 0..3 {
                 for eps in [1e-4, -1e-4] {

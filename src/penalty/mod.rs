@@ -9,8 +9,14 @@
 //! The ridge part of the elastic net lives in the penalty, not the datafit, as in
 //! scikit-learn's update `w = ST(b, l1) / (‖x_j‖² + l2)`.
 
+mod coupling;
+mod graph;
+mod l1;
 mod l21;
 
+pub use coupling::Coupled;
+pub use graph::TaskGraph;
+pub use l1::L1;
 pub use l21::L21;
 
 use faer::MatRef;
@@ -61,12 +67,14 @@ pub trait Penalty {
     /// `g(W)` for the iterate `wt = Wᵀ` (T × p).
     fn value(&self, wt: MatRef<'_, f64>) -> f64;
 
-    /// Writes into `out` the exact minimiser over `w` of
-    /// `h/2 ‖w‖² − bᵀw + g_j(w)` (`h > 0`).
+    /// Writes into `out` the minimiser over `w` of `h/2 ‖w‖² − bᵀw + g_j(w)`
+    /// (`h > 0`).
     ///
     /// A coordinate-descent step on a block with curvature `h`, current value
-    /// `w_old` and gradient `∇_j` uses `b = h · w_old − ∇_j`.
-    fn block_minimize(&self, j: usize, h: f64, b: &[f64], out: &mut [f64]);
+    /// `w_old` and gradient `∇_j` uses `b = h · w_old − ∇_j`. On entry `out`
+    /// holds `w_old` (a warm start for penalties solved iteratively); `scratch`
+    /// has at least `4T` entries of workspace.
+    fn block_minimize(&self, j: usize, h: f64, b: &[f64], out: &mut [f64], scratch: &mut [f64]);
 
     /// `dist(−grad, ∂g_j(w))`: zero exactly when block j satisfies its optimality
     /// condition.

@@ -12,6 +12,7 @@ pub struct Workspace {
     b: Vec<f64>,
     w_new: Vec<f64>,
     delta: Vec<f64>,
+    scratch: Vec<f64>,
 }
 
 impl Workspace {
@@ -22,6 +23,7 @@ impl Workspace {
             b: vec![0.0; n_tasks],
             w_new: vec![0.0; n_tasks],
             delta: vec![0.0; n_tasks],
+            scratch: vec![0.0; 4 * n_tasks],
         }
     }
 }
@@ -58,7 +60,8 @@ pub fn bcd_epoch<D: Datafit, P: Penalty>(
         for ((b, &wv), &g) in work.b.iter_mut().zip(w.iter()).zip(&work.grad) {
             *b = h * wv - g;
         }
-        penalty.block_minimize(j, h, &work.b, &mut work.w_new);
+        work.w_new.copy_from_slice(w);
+        penalty.block_minimize(j, h, &work.b, &mut work.w_new, &mut work.scratch);
         let mut changed = false;
         for ((d, wv), &nv) in work.delta.iter_mut().zip(w.iter_mut()).zip(&work.w_new) {
             *d = nv - *wv;

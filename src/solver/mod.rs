@@ -84,9 +84,12 @@ impl std::fmt::Debug for Monitor {
 /// Options of [`solve`].
 #[derive(Debug, Clone)]
 pub struct SolverOptions {
-    /// Absolute stopping threshold on the certificate (the estimators set
-    /// `tol · ‖Y‖²_F / n` for the duality gap).
+    /// Absolute stopping threshold on the duality gap (the estimators set
+    /// `tol · ‖Y‖²_F / n`).
     pub tol: f64,
+    /// Absolute stopping threshold on the KKT residual, used when no duality gap
+    /// is available (the estimators set `tol · ρ · alpha_max`).
+    pub kkt_tol: f64,
     /// Maximum number of epochs.
     pub max_iter: usize,
     /// Use working sets (otherwise every epoch visits every block).
@@ -108,6 +111,7 @@ impl Default for SolverOptions {
     fn default() -> Self {
         Self {
             tol: 1e-10,
+            kkt_tol: 1e-10,
             max_iter: 1000,
             working_set: true,
             ws_start: 10,
@@ -136,22 +140,24 @@ pub struct Solution {
     pub trace: Vec<(usize, f64)>,
 }
 
-/// The certificate of `wt` given its full gradient.
+/// The certificate of `wt` given its full gradient: the duality gap (threshold
+/// `opts.tol`) when the datafit and penalty have a closed-form dual, else the
+/// KKT residual (threshold `opts.kkt_tol`).
 pub fn certificate<D: Datafit, P: Penalty>(
     datafit: &D,
     penalty: &P,
     grad: faer::MatRef<'_, f64>,
     wt: faer::MatRef<'_, f64>,
-    tol: f64,
+    opts: &SolverOptions,
 ) -> Certificate {
     match (penalty.elastic_form(), datafit.residual_stats(wt)) {
         (Some(form), Some(stats)) => Certificate::DualGap {
             value: gap::duality_gap(&stats, &form, grad, wt),
-            tol,
+            tol: opts.tol,
         },
         _ => Certificate::Kkt {
             value: gap::kkt_residual(penalty, grad, wt),
-            tol,
+            tol: opts.kkt_tol,
         },
     }
 }
@@ -190,7 +196,7 @@ pub fn solve<D: Datafit, P: Penalty>(
     let (certificate, converged) = loop {
         datafit.init_state(wt.as_ref());
         datafit.full_gradient(grad.as_mut());
-        let cert = certificate(datafit, penalty, grad.as_ref(), wt.as_ref(), opts.tol);
+        let cert = certificate(datafit, penalty, grad.as_ref(), wt.as_ref(), opts);
         if opts.trace {
             trace.push((n_iter, cert.value()));
         }
@@ -200,7 +206,7 @@ pub fn solve<D: Datafit, P: Penalty>(
                 n_iter,
                 max_iter: opts.max_iter,
                 certificate: cert.value(),
-                tol: opts.tol,
+                tol: cert.tol(),
             };
             if !(m.0)(&report) && !done {
                 break (cert, false);

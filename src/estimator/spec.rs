@@ -1,0 +1,418 @@
+//! Internal: the model-independent fitting pipelines (shared design and per-task
+//! designs) over a penalty chosen at run time and dispatched statically.
+
+use super::{Fit, MultiTaskElasticNet};
+use crate::certificate::Certificate;
+use crate::datafit::{Datafit, Gram, PerTask, Quadratic};
+use crate::error::{Error, Result};
+use crate::linalg::{dot, sq_norm};
+use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity};
+use crate::preprocess::{Prepared, check_finite, prepare};
+use crate::solver::{self, Solution, SolverOptions};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatRef, Par};
+use std::time::Instant;
+
+/// What is penalised besides the loss: `α ρ Ω(W) + ½ Σ_j w_jᵀ (α(1−ρ) I + C) w_j`.
+#[derive(Debug, Clone)]
+pub(crate) struct ModelSpec {
+    pub sparsity: Sparsity,
+    /// Extra task coupling C (λ L, or λ2 Σ⁻¹); `None` for the plain elastic net.
+    pub coupling: Option<Mat<f64>>,
+}
+
+impl ModelSpec {
+    pub fn elastic(sparsity: Sparsity) -> Self {
+        Self {
+            sparsity,
+            coupling: None,
+        }
+    }
+
+    pub fn penalty(&self, alpha: f64, l1_ratio: f64) -> Result<AnyPenalty> {
+        let ridge = alpha * (1.0 - l1_ratio);
+        Ok(match (&self.coupling, self.sparsity) {
+            (None, Sparsity::Group) => AnyPenalty::L21(L21::new(alpha, l1_ratio)),
+            (None, Sparsity::Entrywise) => AnyPenalty::L1(L1::new(alpha, l1_ratio)),
+            (Some(c), s) => {
+                let t = c.nrows();
+                let m = Mat::from_fn(t, t, |i, j| c[(i, j)] + if i == j { ridge } else { 0.0 });
+                AnyPenalty::Coupled(Coupled::new(alpha * l1_ratio, s, m)?)
+            }
+        })
+    }
+
+    /// `max_j Ω*(∇_j f(0)) / ρ` from the gradient columns at zero.
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+        let mut col = vec![0.0; grad0.nrows()];
+        let mut best = 0.0f64;
+        for j in 0..grad0.ncols() {
+            for (k, v) in col.iter_mut().enumerate() {
+                *v = grad0[(k, j)];
+            }
+            best = best.max(self.sparsity.block_dual_norm(&col));
+        }
+        best / l1_ratio
+    }
+}
+
+/// A penalty chosen at run time; `with_penalty!` dispatches to the generic solver.
+#[derive(Debug, Clone)]
+pub(crate) enum AnyPenalty {
+    L21(L21),
+    L1(L1),
+    Coupled(Coupled),
+}
+
+macro_rules! with_penalty {
+    ($pen:expr, |$p:ident| $body:expr) => {
+        match $pen {
+            AnyPenalty::L21($p) => $body,
+            AnyPenalty::L1($p) => $body,
+            AnyPenalty::Coupled($p) => $body,
+        }
+    };
+}
+
+/// Shared design: centre/scale, pick residual or Gram mode, solve, map back.
+pub(crate) fn fit_shared(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+) -> Result<Fit> {
+    base.validate()?;
+    let start = Instant::now();
+    let prep = prepare(x, y, base.fit_intercept, base.standardize)?;
+    let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
+    check_coupling(spec, t)?;
+    let amax = spec.alpha_max(xty_over_n(&prep).as_ref(), base.l1_ratio);
+    let wt0 = base.initial_wt(p, t, &prep.scaling.x_scale)?;
+    let opts = base.solver_options(prep.y_sq / n as f64, amax);
+    let penalty = spec.penalty(base.alpha, base.l1_ratio)?;
+    let use_gram = base.gram.resolve(n, p, t);
+    // alpha ≥ alpha_max: W = 0 is the exact solution; skip the solver so that
+    // rounding cannot leave tiny non-zeros.
+    let at_zero = base.alpha >= amax;
+    let init = if at_zero { Mat::zeros(t, p) } else { wt0 };
+    let Prepared {
+        x: px,
+        y: py,
+        scaling,
+        ..
+    } = prep;
+    let sol = if use_gram {
+        let mut d = Gram::new(px.as_ref(), py.as_ref());
+        drop((px, py));
+        with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, init, at_zero))
+    } else {
+        let mut d = Quadratic::new(px, py);
+        with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, init, at_zero))
+    };
+    let (coef, intercept) = scaling.recover(sol.wt.as_ref());
+    Ok(package(base, sol, coef, intercept, amax, use_gram, start))
+}
+
+/// `XᵀY / n` as T × p (the negative gradient at W = 0).
+fn xty_over_n(prep: &Prepared) -> Mat<f64> {
+    let n = prep.x.nrows() as f64;
+    let mut g = Mat::<f64>::zeros(prep.y.ncols(), prep.x.ncols());
+    matmul(
+        g.as_mut(),
+        Accum::Replace,
+        prep.y.transpose(),
+        prep.x.as_ref(),
+        1.0 / n,
+        Par::Seq,
+    );
+    g
+}
+
+fn check_coupling(spec: &ModelSpec, t: usize) -> Result<()> {
+    match &spec.coupling {
+        Some(c) if c.nrows() != t => Err(Error::ShapeMismatch {
+            what: "tasks in the task graph / coupling vs columns of Y",
+            expected: t,
+            found: c.nrows(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn package(
+    base: &MultiTaskElasticNet,
+    sol: Solution,
+    coef: Mat<f64>,
+    intercept: Vec<f64>,
+    amax: f64,
+    gram: bool,
+    start: Instant,
+) -> Fit {
+    Fit {
+        coef,
+        intercept,
+        certificate: sol.certificate,
+        objective: sol.objective,
+        n_iter: sol.n_iter,
+        converged: sol.converged,
+        alpha: base.alpha,
+        l1_ratio: base.l1_ratio,
+        alpha_max: amax,
+        gram,
+        seconds: start.elapsed().as_secs_f64(),
+        trace: sol.trace,
+    }
+}
+
+/// Per-task designs, centred task by task. With `pooled`, one coefficient vector
+/// is shared by all tasks (W = w 1ᵀ), solved directly as a single-task problem on
+/// the stacked, weight-scaled data with `Ω(w 1ᵀ) = √T Σ|w_j|` (group) or
+/// `T Σ|w_j|` (entrywise) and ridge `α(1−ρ)T/2 ‖w‖²`.
+pub(crate) fn fit_per_task(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+    pooled: bool,
+) -> Result<Fit> {
+    base.validate()?;
+    let start = Instant::now();
+    let weights = validate_tasks(xs, ys, weights)?;
+    let (t, p) = (xs.len(), xs[0].ncols());
+    check_coupling(spec, t)?;
+
+    // Centre each task by its own means; pooled scale for standardisation.
+    let mut x_mean = Mat::<f64>::zeros(t, p);
+    let mut y_mean = vec![0.0; t];
+    let mut xc: Vec<Mat<f64>> = Vec::with_capacity(t);
+    let mut yc: Vec<Vec<f64>> = Vec::with_capacity(t);
+    for (k, (x, y)) in xs.iter().zip(ys).enumerate() {
+        let n = y.len() as f64;
+        if base.fit_intercept {
+            y_mean[k] = y.iter().sum::<f64>() / n;
+            for j in 0..p {
+                x_mean[(k, j)] = x.col(j).iter().sum::<f64>() / n;
+            }
+        }
+        xc.push(Mat::from_fn(x.nrows(), p, |i, j| {
+            x[(i, j)] - x_mean[(k, j)]
+        }));
+        yc.push(y.iter().map(|v| v - y_mean[k]).collect());
+    }
+    let mut x_scale = vec![1.0; p];
+    if base.standardize {
+        let total: f64 = ys.iter().map(|y| y.len() as f64).sum();
+        for (j, s) in x_scale.iter_mut().enumerate() {
+            let ss: f64 = xc.iter().map(|x| sq_norm(x.col_as_slice(j))).sum();
+            let rms = (ss / total).sqrt();
+            if rms.is_finite() && rms > 0.0 {
+                *s = rms;
+                for x in xc.iter_mut() {
+                    x.col_as_slice_mut(j).iter_mut().for_each(|v| *v /= rms);
+                }
+            }
+        }
+    }
+    let a: Vec<f64> = weights
+        .iter()
+        .zip(&yc)
+        .map(|(c, y)| c / y.len() as f64)
+        .collect();
+    let y_scale: f64 = yc.iter().zip(&a).map(|(y, ak)| ak * sq_norm(y)).sum();
+    // Negative gradient at zero, T × p: a_t x_tjᵀ y_t.
+    let grad0 = Mat::from_fn(t, p, |k, j| a[k] * dot(xc[k].col_as_slice(j), &yc[k]));
+    if !y_scale.is_finite() || grad0.col_iter().any(|c| c.iter().any(|v| !v.is_finite())) {
+        return Err(Error::Overflow {
+            what: "the per-task data",
+        });
+    }
+
+    if pooled {
+        return fit_pooled(
+            base, spec, xc, yc, &a, &x_mean, &y_mean, &x_scale, y_scale, start,
+        );
+    }
+    let amax = spec.alpha_max(grad0.as_ref(), base.l1_ratio);
+    let wt0 = base.initial_wt(p, t, &x_scale)?;
+    let opts = base.solver_options(y_scale, amax);
+    let penalty = spec.penalty(base.alpha, base.l1_ratio)?;
+    let at_zero = base.alpha >= amax;
+    let init = if at_zero { Mat::zeros(t, p) } else { wt0 };
+    let mut d = PerTask::new(xc, yc, &weights);
+    let sol = with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, init, at_zero));
+    let coef = Mat::from_fn(p, t, |j, k| sol.wt[(k, j)] / x_scale[j]);
+    let intercept = intercepts(&coef, &x_mean, &y_mean);
+    Ok(package(base, sol, coef, intercept, amax, false, start))
+}
+
+/// `b_t = ȳ_t − x̄_tᵀ w_t`.
+fn intercepts(coef: &Mat<f64>, x_mean: &Mat<f64>, y_mean: &[f64]) -> Vec<f64> {
+    (0..y_mean.len())
+        .map(|k| {
+            y_mean[k]
+                - (0..coef.nrows())
+                    .map(|j| x_mean[(k, j)] * coef[(j, k)])
+                    .sum::<f64>()
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn fit_pooled(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    xc: Vec<Mat<f64>>,
+    yc: Vec<Vec<f64>>,
+    a: &[f64],
+    x_mean: &Mat<f64>,
+    y_mean: &[f64],
+    x_scale: &[f64],
+    y_scale: f64,
+    start: Instant,
+) -> Result<Fit> {
+    let (t, p) = (xc.len(), xc[0].ncols());
+    let total: usize = yc.iter().map(Vec::len).sum();
+    // Stack rows scaled by √(a_t N): then 1/(2N)‖ỹ − X̃w‖² = Σ_t a_t/2 ‖y_t − X_t w‖².
+    let mut xs = Mat::<f64>::zeros(total, p);
+    let mut ys = Vec::with_capacity(total);
+    let mut row = 0;
+    for k in 0..t {
+        let s = (a[k] * total as f64).sqrt();
+        for i in 0..yc[k].len() {
+            for j in 0..p {
+                xs[(row, j)] = s * xc[k][(i, j)];
+            }
+            ys.push(s * yc[k][i]);
+            row += 1;
+        }
+    }
+    let tf = t as f64;
+    let omega = match spec.sparsity {
+        Sparsity::Group => tf.sqrt(),
+        Sparsity::Entrywise => tf,
+    };
+    let (l1w, l2w) = (
+        base.alpha * base.l1_ratio * omega,
+        base.alpha * (1.0 - base.l1_ratio) * tf,
+    );
+    let penalty = L21::from_weights(l1w, l2w);
+    let g0: Vec<f64> = (0..p)
+        .map(|j| dot(xs.col_as_slice(j), &ys) / total as f64)
+        .collect();
+    let gmax = g0.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    // alpha_max of the pooled problem: smallest alpha with w = 0.
+    let amax = gmax / (base.l1_ratio * omega);
+    let opts = base.solver_options(y_scale, amax);
+    let at_zero = base.alpha >= amax;
+    let init = if at_zero {
+        Mat::zeros(1, p)
+    } else {
+        base.initial_wt(p, t, x_scale)
+            .map(|w| Mat::from_fn(1, p, |_, j| w[(0, j)]))?
+    };
+    let mut d = PerTask::new(vec![xs], vec![ys], &[1.0]);
+    let sol = run(&opts, &mut d, &penalty, init, at_zero);
+    let coef = Mat::from_fn(p, t, |j, _| sol.wt[(0, j)] / x_scale[j]);
+    let intercept = intercepts(&coef, x_mean, y_mean);
+    Ok(package(base, sol, coef, intercept, amax, false, start))
+}
+
+fn validate_tasks(
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+) -> Result<Vec<f64>> {
+    let t = xs.len();
+    if t == 0 {
+        return Err(Error::EmptyInput("no tasks"));
+    }
+    if ys.len() != t {
+        return Err(Error::ShapeMismatch {
+            what: "number of target vectors vs number of designs",
+            expected: t,
+            found: ys.len(),
+        });
+    }
+    let weights: Vec<f64> = match weights {
+        Some(w) if w.len() != t => {
+            return Err(Error::ShapeMismatch {
+                what: "number of task weights vs number of tasks",
+                expected: t,
+                found: w.len(),
+            });
+        }
+        Some(w) => w.to_vec(),
+        None => vec![1.0; t],
+    };
+    let p = xs[0].ncols();
+    if p == 0 {
+        return Err(Error::EmptyInput("the designs have no columns (features)"));
+    }
+    for (k, (x, y)) in xs.iter().zip(ys).enumerate() {
+        if x.ncols() != p {
+            return Err(Error::ShapeMismatch {
+                what: "columns (features) of a task's design vs the first task's",
+                expected: p,
+                found: x.ncols(),
+            });
+        }
+        if x.nrows() != y.len() {
+            return Err(Error::ShapeMismatch {
+                what: "targets vs rows of the same task's design",
+                expected: x.nrows(),
+                found: y.len(),
+            });
+        }
+        if y.is_empty() {
+            return Err(Error::EmptyInput("a task has no samples"));
+        }
+        check_finite("X_t", *x)?;
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return Err(Error::NonFinite {
+                what: "y_t",
+                row: i,
+                col: k,
+            });
+        }
+        let c = weights[k];
+        if !(c.is_finite() && c > 0.0) {
+            return Err(Error::InvalidParameter {
+                name: "task weight",
+                value: c,
+                expected: "finite and > 0",
+            });
+        }
+    }
+    Ok(weights)
+}
+
+/// Solves, or certifies the known zero solution when `at_zero`.
+pub(crate) fn run<D: Datafit, P: Penalty>(
+    opts: &SolverOptions,
+    d: &mut D,
+    penalty: &P,
+    wt: Mat<f64>,
+    at_zero: bool,
+) -> Solution {
+    if !at_zero {
+        return solver::solve(opts, d, penalty, wt);
+    }
+    d.init_state(wt.as_ref());
+    let mut grad = Mat::zeros(wt.nrows(), wt.ncols());
+    d.full_gradient(grad.as_mut());
+    let cert = solver::certificate(d, penalty, grad.as_ref(), wt.as_ref(), opts);
+    let objective = d.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    let value = cert.value().max(0.0);
+    Solution {
+        certificate: match cert {
+            Certificate::DualGap { tol, .. } => Certificate::DualGap { value, tol },
+            Certificate::Kkt { tol, .. } => Certificate::Kkt { value, tol },
+        },
+        objective,
+        n_iter: 0,
+        converged: true,
+        trace: if opts.trace { vec![(0, value)] } else { vec![] },
+        wt,
+    }
+}
