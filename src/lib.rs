@@ -59,6 +59,8 @@ pub mod solver;
 
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
-pub use estimator::{Fit, GramMode, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
+pub use estimator::{
+    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, alpha_max,
+};
 pub use interop::MatrixInput;
 pub use solver::Selection;

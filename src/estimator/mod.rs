@@ -2,10 +2,12 @@
 //! the fitted model they return.
 
 mod elastic_net;
+mod graph;
 mod per_task;
 mod spec;
 
 pub use elastic_net::{GramMode, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
+pub use graph::GraphMultiTask;
 
 use crate::certificate::Certificate;
 use crate::error::{Error, Result};

@@ -2,5 +2,6 @@
 
 mod cli;
 mod common;
+mod graph;
 mod parity;
 mod properties;

@@ -1,0 +1,310 @@
+//! Task-graph models: optimality (KKT from scratch), reductions and invariances.
+
+use crate::common::{centred, problem, rel_diff};
+use faer::Mat;
+use mtreg::penalty::{Sparsity, TaskGraph};
+use mtreg::{GraphMultiTask, MultiTaskLasso};
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct Case {
+    seed: u64,
+    n: usize,
+    p: usize,
+    t: usize,
+    ratio: f64,
+    rho: f64,
+    lambda: f64,
+    sparsity: Sparsity,
+    fit_intercept: bool,
+    edges: Vec<(usize, usize, f64)>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        any::<u64>(),
+        5usize..30,
+        1usize..12,
+        2usize..5,
+        prop_oneof![Just(0.5), Just(0.1), 0.02f64..0.9],
+        prop_oneof![Just(1.0), 0.3f64..1.0],
+        prop_oneof![Just(0.1), Just(1.0), 0.01f64..20.0],
+        prop_oneof![Just(Sparsity::Group), Just(Sparsity::Entrywise)],
+        any::<bool>(),
+        proptest::collection::vec(
+            (0usize..5, 0usize..5, prop_oneof![Just(1.0), 0.0f64..3.0]),
+            0..6,
+        ),
+    )
+        .prop_map(
+            |(seed, n, p, t, ratio, rho, lambda, sparsity, fit_intercept, raw)| {
+                // keep valid, distinct edges on t tasks
+                let mut edges: Vec<(usize, usize, f64)> = Vec::new();
+                for (s, u, w) in raw {
+                    let (s, u) = (s % t, u % t);
+                    if s != u
+                        && !edges
+                            .iter()
+                            .any(|&(a, b, _)| (a.min(b), a.max(b)) == (s.min(u), s.max(u)))
+                    {
+                        edges.push((s, u, w));
+                    }
+                }
+                Case {
+                    seed,
+                    n,
+                    p,
+                    t,
+                    ratio,
+                    rho,
+                    lambda,
+                    sparsity,
+                    fit_intercept,
+                    edges,
+                }
+            },
+        )
+}
+
+impl Case {
+    fn data(&self) -> (Mat<f64>, Mat<f64>) {
+        problem(self.seed, self.n, self.p, self.t, 3, 0.3)
+    }
+    fn graph(&self) -> TaskGraph {
+        TaskGraph::from_edges(self.t, &self.edges).unwrap()
+    }
+    fn model(&self, alpha: f64) -> GraphMultiTask {
+        GraphMultiTask::new(alpha)
+            .l1_ratio(self.rho)
+            .penalty(self.sparsity)
+            .graph(self.graph())
+            .graph_strength(self.lambda)
+            .fit_intercept(self.fit_intercept)
+            .tol(1e-10)
+            .max_iter(200_000)
+    }
+    fn alpha(&self, x: &Mat<f64>, y: &Mat<f64>) -> f64 {
+        let probe = self.model(1.0).graph_strength(0.0).fit(x, y).unwrap();
+        self.ratio * probe.alpha_max()
+    }
+}
+
+/// Objective and max KKT violation of W for the graph model, from scratch.
+fn check(c: &Case, x: &Mat<f64>, y: &Mat<f64>, w: faer::MatRef<'_, f64>, alpha: f64) -> (f64, f64) {
+    let (xc, yc) = centred(x, y, c.fit_intercept);
+    let (n, p, t) = (c.n, c.p, c.t);
+    let nf = n as f64;
+    let l = c.graph().laplacian();
+    let mut r = Mat::<f64>::zeros(n, t);
+    for i in 0..n {
+        for k in 0..t {
+            r[(i, k)] = yc[(i, k)] - (0..p).map(|j| xc[(i, j)] * w[(j, k)]).sum::<f64>();
+        }
+    }
+    let mut obj = (0..n)
+        .flat_map(|i| (0..t).map(move |k| (i, k)))
+        .map(|(i, k)| r[(i, k)].powi(2))
+        .sum::<f64>()
+        / (2.0 * nf);
+    let mut worst = 0.0f64;
+    let (l1, l2) = (alpha * c.rho, alpha * (1.0 - c.rho));
+    for j in 0..p {
+        let wj: Vec<f64> = (0..t).map(|k| w[(j, k)]).collect();
+        let nw = wj.iter().map(|v| v * v).sum::<f64>().sqrt();
+        // smooth gradient: −x_jᵀR/n + l2 w_j + λ L w_j
+        let g: Vec<f64> = (0..t)
+            .map(|k| {
+                -(0..n).map(|i| xc[(i, j)] * r[(i, k)]).sum::<f64>() / nf
+                    + l2 * wj[k]
+                    + c.lambda * (0..t).map(|s| l[(k, s)] * wj[s]).sum::<f64>()
+            })
+            .collect();
+        obj += 0.5 * l2 * nw * nw
+            + 0.5
+                * c.lambda
+                * (0..t)
+                    .map(|k| wj[k] * (0..t).map(|s| l[(k, s)] * wj[s]).sum::<f64>())
+                    .sum::<f64>();
+        let viol = match c.sparsity {
+            Sparsity::Group => {
+                obj += l1 * nw;
+                if nw == 0.0 {
+                    (g.iter().map(|v| v * v).sum::<f64>().sqrt() - l1).max(0.0)
+                } else {
+                    (0..t)
+                        .map(|k| (g[k] + l1 * wj[k] / nw).powi(2))
+                        .sum::<f64>()
+                        .sqrt()
+                }
+            }
+            Sparsity::Entrywise => {
+                obj += l1 * wj.iter().map(|v| v.abs()).sum::<f64>();
+                (0..t)
+                    .map(|k| {
+                        if wj[k] == 0.0 {
+                            (g[k].abs() - l1).max(0.0)
+                        } else {
+                            g[k] + l1 * wj[k].signum()
+                        }
+                    })
+                    .map(|d| d * d)
+                    .sum::<f64>()
+                    .sqrt()
+            }
+        };
+        worst = worst.max(viol);
+    }
+    (obj, worst)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// The returned certificate holds, and the KKT residual recomputed here from
+    /// scratch is below the solver's tolerance (up to rounding).
+    #[test]
+    fn kkt_holds_at_the_solution(c in case()) {
+        let (x, y) = c.data();
+        let alpha = c.alpha(&x, &y);
+        prop_assume!(alpha > 1e-12);
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        prop_assert!(fit.converged(), "{}", fit.certificate());
+        let (obj, kkt) = check(&c, &x, &y, fit.coef(), alpha);
+        prop_assert!((obj - fit.objective()).abs() <= 1e-9 * obj.abs().max(1e-12), "{obj} vs {}", fit.objective());
+        prop_assert!(kkt <= fit.certificate().tol() * 1.001 + 1e-12 * alpha, "kkt {kkt} > tol {}", fit.certificate().tol());
+    }
+
+    /// λ = 0: L21 is the core engine; L1 is one Lasso per task.
+    #[test]
+    fn zero_strength_reduces_to_independent_models(mut c in case()) {
+        c.lambda = 0.0;
+        let (x, y) = c.data();
+        let alpha = c.alpha(&x, &y);
+        prop_assume!(alpha > 1e-12);
+        let fit = c.model(alpha).tol(1e-12).fit(&x, &y).unwrap();
+        prop_assert_eq!(fit.certificate().kind(), "dual_gap");
+        match c.sparsity {
+            Sparsity::Group => {
+                let core = MultiTaskLasso::new(alpha).l1_ratio(c.rho).fit_intercept(c.fit_intercept).tol(1e-12).max_iter(100_000).fit(&x, &y).unwrap();
+                prop_assert!(rel_diff(fit.coef(), core.coef()) <= 1e-6);
+            }
+            Sparsity::Entrywise => {
+                for k in 0..c.t {
+                    let yk = Mat::from_fn(c.n, 1, |i, _| y[(i, k)]);
+                    let single = MultiTaskLasso::new(alpha).l1_ratio(c.rho).fit_intercept(c.fit_intercept).tol(1e-12).max_iter(100_000).fit(&x, &yk).unwrap();
+                    let col = Mat::from_fn(c.p, 1, |j, _| fit.coef()[(j, k)]);
+                    let scale = fit.coef().col_iter().flat_map(|cc| cc.iter().copied().collect::<Vec<_>>()).fold(1e-300f64, |m, v| m.max(v.abs()));
+                    let diff = (0..c.p).map(|j| (col[(j, 0)] - single.coef()[(j, 0)]).abs()).fold(0.0f64, f64::max);
+                    prop_assert!(diff <= 1e-6 * scale, "task {k}: {diff}");
+                }
+            }
+        }
+    }
+
+    /// Permuting tasks (columns of Y) with the graph permutes W's columns; adding
+    /// zero-weight edges changes nothing.
+    #[test]
+    fn task_permutation_and_zero_weight_edges(c in case(), shift in 1usize..5) {
+        let (x, y) = c.data();
+        let alpha = c.alpha(&x, &y);
+        prop_assume!(alpha > 1e-12);
+        let t = c.t;
+        let perm: Vec<usize> = (0..t).map(|k| (k + shift) % t).collect(); // task k -> perm[k]
+        let mut yp = Mat::<f64>::zeros(c.n, t);
+        for k in 0..t { for i in 0..c.n { yp[(i, perm[k])] = y[(i, k)]; } }
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        let fitp = c.model(alpha).graph(c.graph().permuted(&perm)).fit(&x, &yp).unwrap();
+        let expect = Mat::from_fn(c.p, t, |j, kp| fit.coef()[(j, perm.iter().position(|&q| q == kp).unwrap())]);
+        prop_assert!(rel_diff(fitp.coef(), expect.as_ref()) <= 1e-5, "{}", rel_diff(fitp.coef(), expect.as_ref()));
+
+        let mut edges = c.edges.clone();
+        for s in 0..t { for u in (s + 1)..t {
+            if !edges.iter().any(|&(a, b, _)| (a.min(b), a.max(b)) == (s, u)) { edges.push((s, u, 0.0)); }
+        } }
+        let fitz = c.model(alpha).graph(TaskGraph::from_edges(t, &edges).unwrap()).fit(&x, &y).unwrap();
+        prop_assert!(rel_diff(fitz.coef(), fit.coef()) <= 1e-5);
+    }
+
+    /// Disconnected components can be solved separately (L1: always; L21 couples
+    /// tasks through the row norm, so only the graph part separates — we check
+    /// the entrywise penalty).
+    #[test]
+    fn components_solve_separately(mut c in case()) {
+        c.sparsity = Sparsity::Entrywise;
+        let (x, y) = c.data();
+        let alpha = c.alpha(&x, &y);
+        prop_assume!(alpha > 1e-12);
+        let fit = c.model(alpha).fit(&x, &y).unwrap();
+        let comp = c.graph().components();
+        for label in 0..=*comp.iter().max().unwrap() {
+            let tasks: Vec<usize> = (0..c.t).filter(|&k| comp[k] == label).collect();
+            let index = |k: usize| tasks.iter().position(|&q| q == k).unwrap();
+            let ysub = Mat::from_fn(c.n, tasks.len(), |i, k| y[(i, tasks[k])]);
+            let edges: Vec<(usize, usize, f64)> = c.edges.iter().filter(|e| comp[e.0] == label && comp[e.1] == label)
+                .map(|&(s, u, w)| (index(s), index(u), w)).collect();
+            let sub = c.model(alpha).graph(TaskGraph::from_edges(tasks.len(), &edges).unwrap()).fit(&x, &ysub).unwrap();
+            let expect = Mat::from_fn(c.p, tasks.len(), |j, k| fit.coef()[(j, tasks[k])]);
+            prop_assert!(rel_diff(sub.coef(), expect.as_ref()) <= 1e-5);
+        }
+    }
+}
+
+/// λ → ∞ on a connected graph approaches the pooled fit; pooled columns agree.
+#[test]
+fn large_strength_approaches_pooled() {
+    let (x, y) = problem(11, 40, 8, 4, 3, 0.3);
+    for sparsity in [Sparsity::Group, Sparsity::Entrywise] {
+        let model = |lambda: f64| {
+            // λ = 1e4 puts rounding of order 1e-16·λ·‖W‖ into the gradient: a
+            // relative KKT tolerance of 1e-10 is still far above it.
+            GraphMultiTask::new(0.05)
+                .penalty(sparsity)
+                .graph(TaskGraph::chain(4))
+                .graph_strength(lambda)
+                .tol(1e-10)
+                .max_iter(1_000_000)
+        };
+        let pooled = model(0.0).pooled(true).tol(1e-13).fit(&x, &y).unwrap();
+        assert!(pooled.converged());
+        for k in 1..4 {
+            for j in 0..8 {
+                assert_eq!(pooled.coef()[(j, k)], pooled.coef()[(j, 0)]);
+            }
+        }
+        let mut last = f64::INFINITY;
+        for lambda in [1.0, 100.0, 1e4] {
+            let fit = model(lambda).fit(&x, &y).unwrap();
+            assert!(
+                fit.converged(),
+                "{sparsity:?} {lambda}: {}",
+                fit.certificate()
+            );
+            let d = rel_diff(fit.coef(), pooled.coef());
+            assert!(
+                d < last,
+                "{sparsity:?}: distance to pooled must shrink ({d} vs {last})"
+            );
+            last = d;
+        }
+        assert!(last < 1e-2, "{sparsity:?}: {last}");
+    }
+}
+
+#[test]
+fn bad_graph_parameters_are_errors() {
+    let (x, y) = problem(1, 10, 3, 3, 1, 0.0);
+    assert!(
+        GraphMultiTask::new(0.1)
+            .graph(TaskGraph::chain(4))
+            .graph_strength(1.0)
+            .fit(&x, &y)
+            .is_err()
+    );
+    assert!(
+        GraphMultiTask::new(0.1)
+            .graph(TaskGraph::chain(3))
+            .graph_strength(-1.0)
+            .fit(&x, &y)
+            .is_err()
+    );
+}
