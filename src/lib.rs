@@ -60,7 +60,8 @@ pub mod solver;
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, alpha_max,
+    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationFit,
+    RelationLearning, alpha_max,
 };
 pub use interop::MatrixInput;
 pub use solver::Selection;

@@ -4,10 +4,12 @@
 mod elastic_net;
 mod graph;
 mod per_task;
+mod relations;
 mod spec;
 
 pub use elastic_net::{GramMode, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
 pub use graph::GraphMultiTask;
+pub use relations::{RelationFit, RelationLearning};
 
 use crate::certificate::Certificate;
 use crate::error::{Error, Result};

@@ -43,9 +43,11 @@
 
 mod low_rank;
 mod make_regression;
+mod structured;
 
 pub use low_rank::make_low_rank_matrix;
 pub use make_regression::{MakeRegression, Regression};
+pub use structured::{StructuredData, StructuredTasks, TaskStructure};
 
 use faer::Mat;
 use rand::{Rng, SeedableRng};

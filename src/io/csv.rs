@@ -301,7 +301,7 @@ fn invalid_input(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
-fn cannot_read(name: &str, e: &io::Error) -> Error {
+pub(crate) fn cannot_read(name: &str, e: &io::Error) -> Error {
     InputError::file(name, format!("cannot read file: {e}")).into()
 }
 
@@ -344,9 +344,9 @@ fn prepare<R: Read>(mut r: R) -> io::Result<impl Read> {
 
 /// A record reader that skips blank records and knows the exact line on which
 /// each record starts.
-struct Records<R: Read> {
+pub(crate) struct Records<R: Read> {
     rdr: ::csv::Reader<R>,
-    rec: ByteRecord,
+    pub(crate) rec: ByteRecord,
     source: String,
     /// Line of the first byte not yet consumed before the current record.
     before: u64,
@@ -355,7 +355,7 @@ struct Records<R: Read> {
 }
 
 /// Opens a [`Records`] reader over `reader` (see [`prepare`]).
-fn open_records<R: Read>(
+pub(crate) fn open_records<R: Read>(
     reader: R,
     source: &str,
     delimiter: u8,
@@ -391,7 +391,7 @@ fn open_records<R: Read>(
 
 impl<R: Read> Records<R> {
     /// Reads the next non-blank record; false at the end of the input.
-    fn advance(&mut self) -> Result<bool> {
+    pub(crate) fn advance(&mut self) -> Result<bool> {
         loop {
             self.before = self.rdr.position().line();
             match self.rdr.read_byte_record(&mut self.rec) {
@@ -413,7 +413,7 @@ impl<R: Read> Records<R> {
     /// with it; what remains are the skipped blank lines before it. Only a
     /// quoted field left open at the end of the file (where the appended `\n`
     /// is field content) could make this one too small: hence the clamp.
-    fn line(&self) -> usize {
+    pub(crate) fn line(&self) -> usize {
         let inner = self.rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
         let line = self.after.saturating_sub(1 + inner).max(self.before);
         usize::try_from(line).unwrap_or(usize::MAX)
@@ -421,14 +421,14 @@ impl<R: Read> Records<R> {
 }
 
 /// A cell that is not a finite number.
-enum CellError {
+pub(crate) enum CellError {
     Missing,
     NotNumber,
     NonFinite,
 }
 
 #[inline]
-fn parse_cell(raw: &[u8]) -> std::result::Result<f64, CellError> {
+pub(crate) fn parse_cell(raw: &[u8]) -> std::result::Result<f64, CellError> {
     let t = raw.trim_ascii();
     if t.is_empty() {
         return Err(CellError::Missing);
@@ -455,7 +455,7 @@ fn looks_like_header(rec: &ByteRecord) -> bool {
 }
 
 /// Validates and returns the header names of `rec`, found at `line`.
-fn parse_header(
+pub(crate) fn parse_header(
     rec: &ByteRecord,
     source: &str,
     line: usize,
@@ -499,7 +499,7 @@ fn parse_header(
     Ok(names)
 }
 
-fn ragged(source: &str, line: usize, expected: usize, found: usize) -> InputError {
+pub(crate) fn ragged(source: &str, line: usize, expected: usize, found: usize) -> InputError {
     InputError::at(
         source,
         line,
@@ -511,7 +511,7 @@ fn ragged(source: &str, line: usize, expected: usize, found: usize) -> InputErro
 /// A hint about the file's format, from its first record, to append to any
 /// error: a single column whose text contains another usual delimiter, or
 /// line breaks that are lone `\r` (the whole file then reads as one line).
-fn format_hint(first: &ByteRecord, delimiter: u8) -> Option<&'static str> {
+pub(crate) fn format_hint(first: &ByteRecord, delimiter: u8) -> Option<&'static str> {
     let bytes = first.as_slice();
     let lone_cr = bytes
         .trim_ascii()
@@ -533,7 +533,7 @@ fn format_hint(first: &ByteRecord, delimiter: u8) -> Option<&'static str> {
     .map(|(_, hint)| hint)
 }
 
-fn with_hint(mut e: InputError, hint: Option<&str>) -> InputError {
+pub(crate) fn with_hint(mut e: InputError, hint: Option<&str>) -> InputError {
     if let Some(hint) = hint {
         e.message = format!("{}; {hint}", e.message);
     }
@@ -624,7 +624,7 @@ fn reserve(data: &mut Mat<f64>, rows: usize, cols: usize, source: &str) -> Resul
     })
 }
 
-fn cell_error(
+pub(crate) fn cell_error(
     source: &str,
     line: usize,
     j: usize,

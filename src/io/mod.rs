@@ -11,6 +11,7 @@
 //!   [`AtomicFile`]), so a failed run never leaves a partial file, and refuses
 //!   to clobber existing files or the program's own inputs
 //!   ([`check_not_input`]).
+//! * [`long`] reads per-task designs and targets from one "long" CSV file.
 //! * [`model`] reads and writes `MODEL.json`, a fitted model with its
 //!   parameters, certificate and names.
 //!
@@ -20,6 +21,7 @@
 
 pub mod atomic;
 pub mod csv;
+pub mod long;
 pub mod model;
 
 pub use self::atomic::{AtomicFile, check_not_input, write_atomic};

@@ -131,3 +131,188 @@ fn demo_matches_scikit_learn() {
         exp["nnz_rows"].as_u64().unwrap()
     );
 }
+
+/// Graph-regularised and MTRL models against an independent convex solver
+/// (cvxpy + Clarabel, `fixtures/make_graph_fixtures.py`): objectives to 1e-8
+/// relative, same supports, coefficients to 1e-6 relative.
+#[test]
+fn graph_models_match_cvxpy() {
+    use mtreg::io::csv::read_records;
+    use mtreg::io::long::{LongOptions, read_long};
+    use mtreg::penalty::{Sparsity, TaskGraph};
+    use mtreg::{GraphMultiTask, RelationLearning};
+
+    let root = fixture_dir().join("graph");
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    cases.sort();
+    assert!(
+        cases.len() >= 6,
+        "expected the cvxpy fixtures, found {}",
+        cases.len()
+    );
+    for dir in cases {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let exp: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let data = read_long(&dir.join("long.csv"), &LongOptions::default()).unwrap();
+        let names: Vec<String> = exp["task_names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(data.task_names, names, "{name}");
+        let t = names.len();
+        let index = |s: &str| names.iter().position(|n| n == s).unwrap();
+        let edges: Vec<(usize, usize, f64)> = if dir.join("edges.csv").exists() {
+            read_records(&dir.join("edges.csv"), &ReadOptions::default())
+                .unwrap()
+                .1
+                .iter()
+                .map(|(_, r)| (index(&r[0]), index(&r[1]), r[2].parse().unwrap()))
+                .collect()
+        } else {
+            vec![]
+        };
+        let weights: Option<Vec<f64>> = dir.join("weights.csv").exists().then(|| {
+            let mut w = vec![1.0; t];
+            for (_, r) in read_records(&dir.join("weights.csv"), &ReadOptions::default())
+                .unwrap()
+                .1
+            {
+                w[index(&r[0])] = r[1].parse().unwrap();
+            }
+            w
+        });
+        let xs: Vec<_> = data.tasks.iter().map(|d| d.x.as_ref()).collect();
+        let ys: Vec<&[f64]> = data.tasks.iter().map(|d| d.y.as_slice()).collect();
+        let sparsity = if exp["penalty"] == "l1" {
+            Sparsity::Entrywise
+        } else {
+            Sparsity::Group
+        };
+        let fit_intercept = exp["fit_intercept"].as_bool().unwrap();
+        let (alpha, rho) = (f(&exp, "alpha"), f(&exp, "l1_ratio"));
+        let reference = matrix(&exp["coef"]);
+        let obj_ref = f(&exp, "objective");
+
+        let fit = if exp["model"] == "mtrl" {
+            // Fixture: α ρ Ω + λ1/2 ‖W‖² + λ2/2 tr(WΣ⁻¹Wᵀ). Ours ties λ1 = α'(1 − ρ'):
+            // α' = αρ + λ1, ρ' = αρ / α'.
+            let (l1w, lambda1) = (alpha * rho, f(&exp, "lambda1"));
+            let rel = RelationLearning::new(l1w + lambda1)
+                .l1_ratio(l1w / (l1w + lambda1))
+                .relation_strength(f(&exp, "lambda2"))
+                .fit_intercept(fit_intercept)
+                .tol(1e-12)
+                .max_iter(1_000_000)
+                .max_outer(500)
+                .outer_tol(1e-14)
+                .fit_tasks(&xs, &ys, weights.as_deref())
+                .unwrap();
+            let last = *rel.objectives().last().unwrap();
+            assert!(
+                (last - obj_ref).abs() <= 1e-8 * obj_ref,
+                "{name}: MTRL objective {last} vs {obj_ref}"
+            );
+            let sigma = matrix(&exp["sigma"]);
+            assert!(
+                rel_diff(rel.sigma(), sigma.as_ref()) <= 1e-5,
+                "{name}: sigma {}",
+                rel_diff(rel.sigma(), sigma.as_ref())
+            );
+            rel.fit().clone()
+        } else {
+            let model = GraphMultiTask::new(alpha)
+                .l1_ratio(rho)
+                .penalty(sparsity)
+                .graph(TaskGraph::from_edges(t, &edges).unwrap())
+                .graph_strength(f(&exp, "graph_strength"))
+                .fit_intercept(fit_intercept)
+                // KKT ≤ 1e-10·ρ·alpha_max: tight, yet above the rounding of
+                // λ‖L‖ ≈ 3e4 in large_lambda.
+                .tol(1e-10)
+                .max_iter(1_000_000);
+            let fit = model.fit_tasks(&xs, &ys, weights.as_deref()).unwrap();
+            assert!(fit.converged(), "{name}: {}", fit.certificate());
+            let obj = fit.objective();
+            assert!(
+                (obj - obj_ref).abs() <= 1e-8 * obj_ref,
+                "{name}: objective {obj} vs cvxpy {obj_ref}"
+            );
+            if name.starts_with("shared") || name.starts_with("large") {
+                // The same data as one shared design: the shared-design path agrees.
+                let x = data.tasks[0].x.clone();
+                let y = Mat::from_fn(x.nrows(), t, |i, k| data.tasks[k].y[i]);
+                let shared = model.fit(&x, &y).unwrap();
+                assert!(
+                    (shared.objective() - obj).abs() <= 1e-10 * obj,
+                    "{name}: shared path"
+                );
+                assert!(
+                    rel_diff(shared.coef(), fit.coef()) <= 1e-6,
+                    "{name}: shared path coef"
+                );
+            }
+            if let Some(pooled_ref) = exp.get("pooled_coef") {
+                let pooled = model
+                    .clone()
+                    .pooled(true)
+                    .fit_tasks(&xs, &ys, weights.as_deref())
+                    .unwrap();
+                let po = f(&exp, "pooled_objective");
+                assert!(
+                    (pooled.objective() - po).abs() <= 1e-8 * po,
+                    "{name}: pooled objective {} vs {po}",
+                    pooled.objective()
+                );
+                let pr: Vec<f64> = pooled_ref
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_f64().unwrap())
+                    .collect();
+                let scale = pr.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                for (j, v) in pr.iter().enumerate() {
+                    assert!(
+                        (pooled.coef()[(j, 0)] - v).abs() <= 1e-6 * scale,
+                        "{name}: pooled coef {j}"
+                    );
+                }
+            }
+            fit
+        };
+        let d = rel_diff(fit.coef(), reference.as_ref());
+        assert!(d <= 1e-6, "{name}: coef differs by {d:.3e}");
+        // Same support (the reference's zeros are round-off below 1e-6 max|W|).
+        let scale = reference
+            .col_iter()
+            .flat_map(|c| c.iter().copied().collect::<Vec<_>>())
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let support: Vec<(usize, usize)> = exp["support"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p[0].as_u64().unwrap() as usize,
+                    p[1].as_u64().unwrap() as usize,
+                )
+            })
+            .collect();
+        for j in 0..fit.coef().nrows() {
+            for k in 0..t {
+                let ours = fit.coef()[(j, k)].abs() > 1e-6 * scale;
+                assert_eq!(
+                    ours,
+                    support.contains(&(j, k)),
+                    "{name}: support at ({j}, {k})"
+                );
+            }
+        }
+    }
+}
