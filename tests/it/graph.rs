@@ -308,3 +308,89 @@ fn bad_graph_parameters_are_errors() {
             .is_err()
     );
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+    /// MTRL: Σ is symmetric PSD with unit trace, the objective never increases
+    /// across alternations, and each W-step is certified.
+    #[test]
+    fn relation_learning_is_monotone_and_sigma_valid(c in case(), lambda2 in 0.001f64..1.0) {
+        let (x, y) = c.data();
+        let alpha = c.alpha(&x, &y);
+        prop_assume!(alpha > 1e-12);
+        let rel = mtreg::RelationLearning::new(alpha)
+            .l1_ratio(c.rho)
+            .penalty(c.sparsity)
+            .relation_strength(lambda2)
+            .fit_intercept(c.fit_intercept)
+            .tol(1e-10)
+            .max_iter(100_000)
+            .max_outer(30)
+            .fit(&x, &y)
+            .unwrap();
+        let s = rel.sigma();
+        let t = c.t;
+        let trace: f64 = (0..t).map(|k| s[(k, k)]).sum();
+        prop_assert!((trace - 1.0).abs() < 1e-12);
+        for i in 0..t { for j in 0..t { prop_assert!((s[(i, j)] - s[(j, i)]).abs() < 1e-12); } }
+        let evals = s.to_owned().self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        prop_assert!(evals.iter().all(|&e| e >= -1e-12), "{evals:?}");
+        let objs = rel.objectives();
+        for w in objs.windows(2) {
+            prop_assert!(w[1] <= w[0] * (1.0 + 1e-10) + 1e-14, "objective rose: {objs:?}");
+        }
+        prop_assert!(rel.fit().certificate().is_satisfied());
+        let corr = rel.correlation();
+        for k in 0..t { prop_assert!((corr[(k, k)] - 1.0).abs() < 1e-12); }
+    }
+}
+
+/// On a problem with two clusters of tasks, the learned correlations are high
+/// within clusters and low across them.
+#[test]
+fn learned_correlations_separate_two_clusters() {
+    use mtreg::generate::{StructuredTasks, TaskStructure};
+    let d = StructuredTasks::new(vec![120; 6], 30)
+        .n_informative(8)
+        .structure(TaskStructure::Clusters {
+            n_clusters: 2,
+            within: 0.2,
+        })
+        .noise(1.0)
+        .shared_design(true)
+        .seed(21)
+        .generate()
+        .unwrap();
+    let xs: Vec<_> = d.xs.iter().map(|x| x.as_ref()).collect();
+    let ys: Vec<&[f64]> = d.ys.iter().map(|y| y.as_slice()).collect();
+    let probe = mtreg::MultiTaskLasso::new(1.0)
+        .fit_tasks(&xs, &ys, None)
+        .unwrap();
+    let rel = mtreg::RelationLearning::new(0.05 * probe.alpha_max())
+        .relation_strength(0.1)
+        .tol(1e-8)
+        .outer_tol(1e-6)
+        .fit_tasks(&xs, &ys, None)
+        .unwrap();
+    let objs = rel.objectives();
+    assert!(
+        rel.converged(),
+        "{} alternations: {:?}",
+        objs.len(),
+        &objs[objs.len().saturating_sub(4)..]
+    );
+    let c = rel.correlation();
+    for s in 0..6 {
+        for t in 0..6 {
+            if s == t {
+                continue;
+            }
+            if d.clusters[s] == d.clusters[t] {
+                assert!(c[(s, t)] > 0.9, "within cluster ({s},{t}): {}", c[(s, t)]);
+            } else {
+                assert!(c[(s, t)] < 0.5, "across clusters ({s},{t}): {}", c[(s, t)]);
+            }
+        }
+    }
+}
