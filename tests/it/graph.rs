@@ -171,7 +171,16 @@ proptest! {
         prop_assert!(fit.converged(), "{}", fit.certificate());
         let (obj, kkt) = check(&c, &x, &y, fit.coef(), alpha);
         prop_assert!((obj - fit.objective()).abs() <= 1e-9 * obj.abs().max(1e-12), "{obj} vs {}", fit.objective());
-        prop_assert!(kkt <= fit.certificate().tol() * 1.001 + 1e-12 * alpha, "kkt {kkt} > tol {}", fit.certificate().tol());
+        // KKT certificate: the residual itself is bounded by tol. Duality gap
+        // (no effective coupling): block violations are O(√(L·gap)).
+        let bound = if fit.certificate().kind() == "kkt" {
+            fit.certificate().tol() * 1.001 + 1e-12 * alpha
+        } else {
+            let (xc, _) = centred(&x, &y, c.fit_intercept);
+            let lmax = (0..c.p).map(|j| (0..c.n).map(|i| xc[(i, j)].powi(2)).sum::<f64>() / c.n as f64).fold(0.0, f64::max);
+            10.0 * (2.0 * lmax * fit.certificate().tol()).sqrt() + 1e-12 * alpha
+        };
+        prop_assert!(kkt <= bound, "kkt {kkt} > {bound} ({})", fit.certificate());
     }
 
     /// λ = 0: L21 is the core engine; L1 is one Lasso per task.
