@@ -1,5 +1,6 @@
 //! Command-line definitions (clap derive) and dispatch. One file per subcommand.
 
+mod data;
 mod generate;
 mod inspect;
 mod predict;
@@ -25,7 +26,7 @@ enum Command {
     /// DIR/Y.csv and the true coefficients DIR/coef.csv.
     Generate(generate::GenerateArgs),
     /// Fit a model to X.csv and Y.csv; write the coefficients (and a model file).
-    Solve(solve::SolveArgs),
+    Solve(Box<solve::SolveArgs>),
     /// Predict Y from X with a model file written by `solve --model`.
     Predict(predict::PredictArgs),
     /// Read a numeric CSV file and describe it (shape, names, column summaries).
@@ -73,7 +74,7 @@ fn parse_delimiter(s: &str) -> Result<u8, String> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
-        Command::Solve(args) => solve::run(args),
+        Command::Solve(args) => solve::run(*args),
         Command::Predict(args) => predict::run(args),
         Command::Inspect(args) => inspect::run(args),
     }

@@ -1,41 +1,97 @@
-//! `mtreg solve`: fit a multi-task elastic net to CSV files.
+//! `mtreg solve`: fit a multi-task model to CSV files (shared or per-task designs,
+//! optional task graph, task weights, pooled or learned task relations).
 
+use super::data::{self, Data};
 use super::{InputFlags, UsageError};
 use anyhow::Context;
 use clap::Args;
 use mtreg::io::atomic::{check_not_input, write_atomic};
-use mtreg::io::csv::{Table, read_matrix, write_matrix};
-use mtreg::io::model::{FitSettings, ModelFile};
-use mtreg::{Fit, MultiTaskElasticNet};
+use mtreg::io::csv::write_matrix;
+use mtreg::io::long::LongOptions;
+use mtreg::io::model::{FitSettings, ModelFile, rows};
+use mtreg::penalty::{Sparsity, TaskGraph};
+use mtreg::{Fit, GraphMultiTask, RelationFit, RelationLearning};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+/// `--penalty`: which sparsity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum PenaltyArg {
+    /// Row-group L21: tasks share their support.
+    L21,
+    /// Entrywise L1: each task has its own support.
+    L1,
+}
+
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("strength").required(true).args(["alpha", "alpha_ratio"]))]
+#[command(group = clap::ArgGroup::new("data").required(true).args(["x", "long"]))]
 pub struct SolveArgs {
-    /// Design matrix X: n rows, p feature columns.
-    #[arg(long)]
-    x: PathBuf,
+    /// Design matrix X: n rows, p feature columns (shared by all tasks).
+    #[arg(long, requires = "y")]
+    x: Option<PathBuf>,
     /// Targets Y: n rows, T task columns.
-    #[arg(long)]
-    y: PathBuf,
+    #[arg(long, requires = "x")]
+    y: Option<PathBuf>,
+    /// Per-task designs in one CSV: one row per sample, a task column, a target
+    /// column, the other columns are features (instead of --x/--y).
+    #[arg(long, conflicts_with_all = ["x", "y"])]
+    long: Option<PathBuf>,
+    /// Column of --long naming the task of each row.
+    #[arg(long, default_value = "task")]
+    task_column: String,
+    /// Column of --long holding the target.
+    #[arg(long, default_value = "y")]
+    target_column: String,
     /// Regularisation strength alpha (> 0).
     #[arg(long, allow_negative_numbers = true)]
     alpha: Option<f64>,
     /// alpha as a fraction of alpha_max (the smallest alpha giving W = 0).
     #[arg(long, allow_negative_numbers = true)]
     alpha_ratio: Option<f64>,
-    /// L21 share of the penalty, in (0, 1]; 1 is the multi-task Lasso.
+    /// Sparsity share of the penalty, in (0, 1]; the rest is ridge. 1 is the
+    /// (multi-task) Lasso.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     l1_ratio: f64,
+    /// Sparsity: l21 (tasks share their support) or l1 (per-task supports).
+    #[arg(long, value_enum, default_value = "l21")]
+    penalty: PenaltyArg,
+    /// Task graph: CSV with header source,target,weight (task names or 0-based
+    /// indices); adds lambda/2 * sum of weight * ||w_s - w_t||^2.
+    #[arg(long, conflicts_with = "chain")]
+    graph: Option<PathBuf>,
+    /// Task graph t -- t+1 with weight 1 (tasks ordered in time).
+    #[arg(long)]
+    chain: bool,
+    /// lambda, the strength of the graph term (with --graph or --chain).
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    graph_strength: f64,
+    /// One coefficient vector shared by all tasks (the limit of a strong graph).
+    #[arg(long, conflicts_with_all = ["graph", "chain", "learn_relations"])]
+    pooled: bool,
+    /// Learn the task covariance Sigma (MTRL) and report task correlations.
+    #[arg(long, requires = "relation_strength", conflicts_with_all = ["graph", "chain"])]
+    learn_relations: bool,
+    /// lambda2, the strength of the learned-relationship term (> 0).
+    #[arg(long, allow_negative_numbers = true)]
+    relation_strength: Option<f64>,
+    /// With --learn-relations: write Sigma and the task correlations as CSV
+    /// (task_a,task_b,sigma,correlation).
+    #[arg(long, requires = "learn_relations")]
+    relations: Option<PathBuf>,
+    /// Task weights: CSV with header task,weight (names or 0-based indices);
+    /// unlisted tasks keep weight 1.
+    #[arg(long)]
+    task_weights: Option<PathBuf>,
     /// Do not fit intercepts (do not centre the data).
     #[arg(long)]
     no_intercept: bool,
     /// Standardise the columns of X (coefficients reported on the original scale).
     #[arg(long)]
     standardize: bool,
-    /// Stop when the duality gap is <= tol * ||Y||^2 / n (scikit-learn's tol).
+    /// Relative tolerance: duality gap <= tol * ||Y||^2 / n (scikit-learn's tol);
+    /// for coupled models the KKT residual <= tol * l1_ratio * alpha_max.
     #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
     tol: f64,
     /// Maximum number of epochs.
@@ -63,51 +119,95 @@ pub struct SolveArgs {
     input: InputFlags,
 }
 
-fn names(table: &Table, prefix: &str) -> Vec<String> {
-    match &table.names {
-        Some(n) => n.clone(),
-        None => (0..table.data.ncols())
-            .map(|j| format!("{prefix}{j}"))
-            .collect(),
-    }
+/// The fitted result and what MODEL.json records about the model.
+struct Outcome {
+    fit: Fit,
+    kind: &'static str,
+    relations: Option<RelationFit>,
 }
 
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
-    let inputs: [&Path; 2] = [&a.x, &a.y];
-    check_not_input(&a.out, &inputs)?;
-    if let Some(m) = &a.model {
-        check_not_input(m, &inputs)?;
-        if m == &a.out {
-            return Err(UsageError("--out and --model name the same file".into()).into());
+    let mut inputs: Vec<&Path> = [&a.x, &a.y, &a.long, &a.graph, &a.task_weights]
+        .into_iter()
+        .flatten()
+        .map(PathBuf::as_path)
+        .collect();
+    inputs.dedup();
+    let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
+        .chain(&a.model)
+        .chain(&a.relations)
+        .collect();
+    for (i, out) in outputs.iter().enumerate() {
+        check_not_input(out, &inputs)?;
+        if outputs[..i].contains(out) {
+            return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
         }
     }
     let opts = a.input.read_options();
-    let xt = read_matrix(&a.x, &opts)?;
-    let yt = read_matrix(&a.y, &opts)?;
-    if xt.data.nrows() != yt.data.nrows() {
-        return Err(UsageError(format!(
-            "{} has {} data rows but {} has {}: X and Y must have one row per sample",
-            a.x.display(),
-            xt.data.nrows(),
-            a.y.display(),
-            yt.data.nrows()
-        ))
-        .into());
-    }
-    for out in std::iter::once(&a.out).chain(a.model.as_ref()) {
+    let loaded = match (&a.x, &a.y, &a.long) {
+        (Some(x), Some(y), None) => data::load_shared(x, y, &opts)?,
+        (None, None, Some(long)) => {
+            let lo = LongOptions {
+                task_column: a.task_column.clone(),
+                target_column: a.target_column.clone(),
+                delimiter: a.input.delimiter,
+            };
+            data::load_long(long, &lo)?
+        }
+        _ => unreachable!("clap requires --x and --y, or --long"),
+    };
+    let weights = match &a.task_weights {
+        Some(p) => Some(data::read_task_weights(
+            p,
+            &loaded.tasks,
+            a.input.delimiter,
+        )?),
+        None => None,
+    };
+    let t = loaded.tasks.len();
+    let graph = match (&a.graph, a.chain) {
+        (Some(p), _) => Some(TaskGraph::from_edges(
+            t,
+            &data::read_edges(p, &loaded.tasks, a.input.delimiter)?,
+        )?),
+        (None, true) => Some(TaskGraph::chain(t)),
+        (None, false) => None,
+    };
+    for out in &outputs {
         super::ensure_parent(out)?;
     }
-    let features = names(&xt, "x");
-    let tasks = names(&yt, "y");
 
+    let sparsity = match a.penalty {
+        PenaltyArg::L21 => Sparsity::Group,
+        PenaltyArg::L1 => Sparsity::Entrywise,
+    };
     let bar = super::progress::bar(a.max_iter, a.quiet);
-    let base = MultiTaskElasticNet::new(1.0)
+    let monitor = Some(super::progress::monitor(bar.clone(), a.verbose));
+    let mut model = GraphMultiTask::new(1.0)
         .l1_ratio(a.l1_ratio)
+        .penalty(sparsity)
+        .graph_strength(if graph.is_some() {
+            a.graph_strength
+        } else {
+            0.0
+        })
+        .pooled(a.pooled)
         .fit_intercept(!a.no_intercept)
         .standardize(a.standardize)
         .tol(a.tol)
         .max_iter(a.max_iter)
-        .monitor(Some(super::progress::monitor(bar.clone(), a.verbose)));
+        .monitor(monitor.clone());
+    if let Some(g) = &graph {
+        model = model.graph(g.clone());
+    }
+    let (views, cols) = loaded.data.task_views();
+    let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+    let fit_with = |m: &GraphMultiTask| -> mtreg::Result<Fit> {
+        match (&loaded.data, &weights) {
+            (Data::Shared { x, y }, None) => m.fit(x, y),
+            _ => m.fit_tasks(&views, &ys, weights.as_deref()),
+        }
+    };
     let alpha = match (a.alpha, a.alpha_ratio) {
         (Some(alpha), _) => alpha,
         (None, Some(r)) => {
@@ -119,37 +219,127 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
                 }
                 .into());
             }
-            r * base.alpha_max_of(&xt.data, &yt.data)?
+            // alpha_max of exactly this model and data: a fit at a huge alpha
+            // stops at once with W = 0 and reports it.
+            r * fit_with(&model.clone().alpha(f64::MAX / 4.0))?.alpha_max()
         }
         (None, None) => unreachable!("clap requires --alpha or --alpha-ratio"),
     };
-    let fit = base.alpha(alpha).fit(&xt.data, &yt.data)?;
-
-    if a.verbose {
-        for (epoch, value) in fit.trace() {
-            eprintln!(
-                "check after {epoch:>6} epochs: {} {value:.3e}",
-                fit.certificate().kind()
+    let outcome = if a.learn_relations {
+        let lambda2 = a
+            .relation_strength
+            .expect("clap requires --relation-strength");
+        let rel = RelationLearning::new(alpha)
+            .l1_ratio(a.l1_ratio)
+            .penalty(sparsity)
+            .relation_strength(lambda2)
+            .fit_intercept(!a.no_intercept)
+            .tol(a.tol)
+            .max_iter(a.max_iter)
+            .monitor(monitor);
+        if a.standardize {
+            return Err(
+                UsageError("--standardize is not supported with --learn-relations".into()).into(),
             );
         }
-    }
+        let rel = match (&loaded.data, &weights) {
+            (Data::Shared { x, y }, None) => rel.fit(x, y),
+            _ => rel.fit_tasks(&views, &ys, weights.as_deref()),
+        };
+        bar.finish_and_clear();
+        let rel = rel?;
+        Outcome {
+            fit: rel.fit().clone(),
+            kind: "relation_learning",
+            relations: Some(rel),
+        }
+    } else {
+        let fit = fit_with(&model.clone().alpha(alpha));
+        bar.finish_and_clear();
+        Outcome {
+            fit: fit?,
+            kind: if a.pooled {
+                "pooled"
+            } else if graph.is_some()
+                || sparsity == Sparsity::Entrywise
+                || weights.is_some()
+                || a.long.is_some()
+            {
+                "graph_multi_task"
+            } else {
+                "multi_task_elastic_net"
+            },
+            relations: None,
+        }
+    };
+    let fit = &outcome.fit;
+    let features = &loaded.features;
+    let tasks = &loaded.tasks;
+
     write_atomic(&a.out, a.force, |w| {
-        write_matrix(w, Some(&tasks), Some(("feature", &features)), fit.coef())
+        write_matrix(w, Some(tasks), Some(("feature", features)), fit.coef())
     })
     .with_context(|| format!("writing {}", a.out.display()))?;
+    if let (Some(path), Some(rel)) = (&a.relations, &outcome.relations) {
+        let corr = rel.correlation();
+        let sigma = rel.sigma();
+        write_atomic(path, a.force, |w| {
+            writeln!(w, "task_a,task_b,sigma,correlation")?;
+            for i in 0..t {
+                for j in 0..t {
+                    writeln!(
+                        w,
+                        "{},{},{},{}",
+                        tasks[i],
+                        tasks[j],
+                        sigma[(i, j)],
+                        corr[(i, j)]
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .with_context(|| format!("writing {}", path.display()))?;
+    }
     if let Some(path) = &a.model {
         let settings = FitSettings {
             fit_intercept: !a.no_intercept,
             standardize: a.standardize,
             tol: a.tol,
             max_iter: a.max_iter,
-            n_samples: xt.data.nrows(),
+            n_samples: loaded.data.n_samples(),
         };
-        let json = ModelFile::from_fit(&fit, features.clone(), tasks.clone(), settings).to_json();
+        let mut mf = ModelFile::from_fit(fit, features.clone(), tasks.clone(), settings);
+        mf.model = outcome.kind.to_string();
+        mf.penalty = match a.penalty {
+            PenaltyArg::L21 => "l21",
+            PenaltyArg::L1 => "l1",
+        }
+        .to_string();
+        if let Data::PerTask { ys, .. } = &loaded.data {
+            mf.n_samples_per_task = Some(ys.iter().map(Vec::len).collect());
+        }
+        mf.task_weights = weights.clone();
+        if let Some(g) = &graph {
+            mf.graph_strength = Some(a.graph_strength);
+            mf.edges = Some(g.edges().to_vec());
+        }
+        mf.pooled = a.pooled.then_some(true);
+        if let Some(rel) = &outcome.relations {
+            mf.relation_strength = a.relation_strength;
+            mf.sigma = Some(rows(rel.sigma()));
+            mf.task_correlation = Some(rows(rel.correlation().as_ref()));
+            mf.relation_objectives = Some(rel.objectives().to_vec());
+        }
+        let json = mf.to_json();
         write_atomic(path, a.force, |w| w.write_all(json.as_bytes()))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    if !fit.converged() {
+    let converged = outcome
+        .relations
+        .as_ref()
+        .map_or(fit.converged(), RelationFit::converged);
+    if !converged {
         eprintln!(
             "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
             fit.n_iter(),
@@ -157,32 +347,47 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !a.quiet {
-        summary(&a, &fit, &features, &tasks, &xt, &yt)?;
+        summary(&a, &outcome, &loaded)?;
     }
-    Ok(if a.strict && !fit.converged() {
+    Ok(if a.strict && !converged {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     })
 }
 
-fn summary(
-    a: &SolveArgs,
-    fit: &Fit,
-    features: &[String],
-    tasks: &[String],
-    xt: &Table,
-    yt: &Table,
-) -> anyhow::Result<()> {
+fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &data::Inputs) -> anyhow::Result<()> {
+    let fit = &outcome.fit;
+    let (features, tasks) = (&loaded.features, &loaded.tasks);
     let mut out = std::io::stdout().lock();
-    let (n, p, t) = (xt.data.nrows(), xt.data.ncols(), yt.data.ncols());
-    let model = if fit.l1_ratio() == 1.0 {
-        "multi-task Lasso".to_string()
-    } else {
-        format!("multi-task elastic net, l1_ratio {}", fit.l1_ratio())
+    let (n, p, t) = (loaded.data.n_samples(), features.len(), tasks.len());
+    let sparsity = match a.penalty {
+        PenaltyArg::L21 => "L21",
+        PenaltyArg::L1 => "L1",
     };
+    let mut model = match (fit.l1_ratio() == 1.0, a.penalty) {
+        (true, PenaltyArg::L21) => "multi-task Lasso".to_string(),
+        (true, PenaltyArg::L1) => "Lasso per task (L1)".to_string(),
+        (false, _) => format!("{sparsity} elastic net, l1_ratio {}", fit.l1_ratio()),
+    };
+    if a.pooled {
+        model += ", pooled (one coefficient vector)";
+    } else if a.chain {
+        model += &format!(", chain graph, strength {}", a.graph_strength);
+    } else if let Some(g) = &a.graph {
+        model += &format!(", graph {}, strength {}", g.display(), a.graph_strength);
+    } else if let Some(l2) = a.relation_strength.filter(|_| a.learn_relations) {
+        model += &format!(", learned task relations, strength {l2}");
+    }
     writeln!(out, "mtreg solve: {model}")?;
-    writeln!(out, "  data       {n} samples x {p} features, {t} tasks")?;
+    let design = match &loaded.data {
+        Data::Shared { .. } => String::new(),
+        Data::PerTask { .. } => " (per-task designs)".to_string(),
+    };
+    writeln!(
+        out,
+        "  data       {n} samples x {p} features, {t} tasks{design}"
+    )?;
     writeln!(
         out,
         "  alpha      {:.6e} = {:.4} x alpha_max ({:.6e})",
@@ -229,19 +434,56 @@ fn summary(
         if fit.used_gram() { " (Gram mode)" } else { "" }
     )?;
     writeln!(out, "  objective  {:.10e}", fit.objective())?;
-    let r2 = fit.score(&xt.data, &yt.data)?;
-    let task_list = if t <= 6 {
-        tasks.join(", ")
-    } else {
-        format!("{}, ..., {}", tasks[..3].join(", "), tasks[t - 1])
-    };
-    writeln!(
-        out,
-        "  R^2 train  {r2:.4} (mean over {t} tasks: {task_list})"
-    )?;
+    if let Data::Shared { x, y } = &loaded.data {
+        let r2 = fit.score(x, y)?;
+        let task_list = if t <= 6 {
+            tasks.join(", ")
+        } else {
+            format!("{}, ..., {}", tasks[..3].join(", "), tasks[t - 1])
+        };
+        writeln!(
+            out,
+            "  R^2 train  {r2:.4} (mean over {t} tasks: {task_list})"
+        )?;
+    }
+    if let Some(rel) = &outcome.relations {
+        writeln!(
+            out,
+            "  relations  {} alternations, objective {:.10e}{}",
+            rel.objectives().len(),
+            rel.objectives().last().copied().unwrap_or(f64::NAN),
+            if rel.converged() {
+                ""
+            } else {
+                " (not converged)"
+            }
+        )?;
+        if t <= 12 {
+            let corr = rel.correlation();
+            writeln!(out, "  task correlations:")?;
+            let width = tasks
+                .iter()
+                .map(|s| s.len())
+                .max()
+                .unwrap_or(4)
+                .clamp(6, 12);
+            write!(out, "    {:width$}", "")?;
+            for name in tasks {
+                write!(out, " {name:>width$.width$}")?;
+            }
+            writeln!(out)?;
+            for (i, name) in tasks.iter().enumerate() {
+                write!(out, "    {name:width$.width$}")?;
+                for j in 0..t {
+                    write!(out, " {:>width$.3}", corr[(i, j)])?;
+                }
+                writeln!(out)?;
+            }
+        }
+    }
     write!(out, "  wrote      {}", a.out.display())?;
-    if let Some(m) = &a.model {
-        write!(out, ", {}", m.display())?;
+    for extra in a.model.iter().chain(&a.relations) {
+        write!(out, ", {}", extra.display())?;
     }
     writeln!(out)?;
     Ok(())

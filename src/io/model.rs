@@ -55,6 +55,47 @@ pub struct ModelFile {
     pub n_samples: usize,
     /// Whether the Gram-matrix mode was used.
     pub gram: bool,
+    /// Sparsity: `"l21"` or `"l1"`.
+    #[serde(default = "default_penalty")]
+    pub penalty: String,
+    /// Samples per task (per-task designs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_samples_per_task: Option<Vec<usize>>,
+    /// Task weights c_t, when not all 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_weights: Option<Vec<f64>>,
+    /// Graph strength λ (graph models).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph_strength: Option<f64>,
+    /// Graph edges `[source, target, weight]` with 0-based task indices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edges: Option<Vec<(usize, usize, f64)>>,
+    /// True for the pooled model (one coefficient vector for all tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooled: Option<bool>,
+    /// Relation strength λ2 (learned relationships).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation_strength: Option<f64>,
+    /// Learned task covariance Σ (T rows of T).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma: Option<Vec<Vec<f64>>>,
+    /// Learned task correlation matrix (T rows of T).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_correlation: Option<Vec<Vec<f64>>>,
+    /// The MTRL objective after each alternation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relation_objectives: Option<Vec<f64>>,
+}
+
+fn default_penalty() -> String {
+    "l21".to_string()
+}
+
+/// Rows of a faer matrix as nested vectors (JSON-friendly).
+pub fn rows(m: faer::MatRef<'_, f64>) -> Vec<Vec<f64>> {
+    (0..m.nrows())
+        .map(|i| (0..m.ncols()).map(|j| m[(i, j)]).collect())
+        .collect()
 }
 
 /// Fit settings recorded alongside the solution.
@@ -86,9 +127,7 @@ impl ModelFile {
             model: "multi_task_elastic_net".to_string(),
             feature_names,
             task_names,
-            coef: (0..c.nrows())
-                .map(|j| (0..c.ncols()).map(|t| c[(j, t)]).collect())
-                .collect(),
+            coef: rows(c),
             intercept: fit.intercept().to_vec(),
             alpha: fit.alpha(),
             alpha_max: fit.alpha_max(),
@@ -104,6 +143,16 @@ impl ModelFile {
             seconds: fit.seconds(),
             n_samples: settings.n_samples,
             gram: fit.used_gram(),
+            penalty: default_penalty(),
+            n_samples_per_task: None,
+            task_weights: None,
+            graph_strength: None,
+            edges: None,
+            pooled: None,
+            relation_strength: None,
+            sigma: None,
+            task_correlation: None,
+            relation_objectives: None,
         }
     }
 

@@ -550,3 +550,239 @@ fn inspect_reports_shape_and_summaries() {
     assert!(text.starts_with("parsed 200 x 5 in "), "{text}");
     assert!(text.contains("drug_E"));
 }
+
+fn graph_fixture(case: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/graph")
+        .join(case)
+}
+
+#[test]
+fn long_format_graph_weights_and_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = graph_fixture("pertask_l21_chain");
+    let exp: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(case.join("expected.json")).unwrap()).unwrap();
+    mtreg()
+        .arg("solve")
+        .arg("--long")
+        .arg(case.join("long.csv"))
+        .arg("--graph")
+        .arg(case.join("edges.csv"))
+        .arg("--task-weights")
+        .arg(case.join("weights.csv"))
+        .args(["--graph-strength", &exp["graph_strength"].to_string()])
+        .args([
+            "--alpha",
+            &exp["alpha"].to_string(),
+            "--tol",
+            "1e-10",
+            "-q",
+            "--out",
+        ])
+        .arg(d.join("coef.csv"))
+        .arg("--model")
+        .arg(d.join("model.json"))
+        .assert()
+        .success();
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["model"], "graph_multi_task");
+    assert_eq!(model["certificate"]["kind"], "kkt");
+    assert_eq!(model["task_names"], exp["task_names"]);
+    assert_eq!(model["n_samples_per_task"], serde_json::json!([20, 35, 50]));
+    assert_eq!(model["task_weights"], serde_json::json!([1.0, 2.0, 0.5]));
+    let obj = model["objective"].as_f64().unwrap();
+    let reference = exp["objective"].as_f64().unwrap();
+    assert!(
+        (obj - reference).abs() <= 1e-8 * reference,
+        "{obj} vs {reference}"
+    );
+    // Predict on one task's design works with the per-task model's features.
+    let coef = fs::read_to_string(d.join("coef.csv")).unwrap();
+    assert!(coef.starts_with("feature,t0,t1,t2\nx0,"));
+}
+
+#[test]
+fn pooled_and_learned_relations_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = graph_fixture("mtrl_small");
+    mtreg()
+        .arg("solve")
+        .arg("--long")
+        .arg(case.join("long.csv"))
+        .args(["--pooled", "--alpha-ratio", "0.1", "-q", "--out"])
+        .arg(d.join("pooled.csv"))
+        .arg("--model")
+        .arg(d.join("pooled.json"))
+        .assert()
+        .success();
+    for line in fs::read_to_string(d.join("pooled.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+    {
+        let v: Vec<&str> = line.split(',').skip(1).collect();
+        assert!(
+            v.iter().all(|x| x == &v[0]),
+            "pooled columns differ: {line}"
+        );
+    }
+    let out = mtreg()
+        .arg("solve")
+        .arg("--long")
+        .arg(case.join("long.csv"))
+        .args([
+            "--no-intercept",
+            "--learn-relations",
+            "--relation-strength",
+            "0.02",
+            "--alpha-ratio",
+            "0.2",
+            "--out",
+        ])
+        .arg(d.join("coef.csv"))
+        .arg("--model")
+        .arg(d.join("model.json"))
+        .arg("--relations")
+        .arg(d.join("relations.csv"))
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("task correlations"));
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("model.json")).unwrap()).unwrap();
+    assert_eq!(model["model"], "relation_learning");
+    let corr = model["task_correlation"].as_array().unwrap();
+    assert_eq!(corr.len(), 3);
+    assert_eq!(corr[0][0].as_f64().unwrap(), 1.0);
+    assert!(corr[0][1].as_f64().unwrap() > 0.5);
+    let objs = model["relation_objectives"].as_array().unwrap();
+    assert!(
+        objs.windows(2)
+            .all(|w| w[1].as_f64().unwrap() <= w[0].as_f64().unwrap() * (1.0 + 1e-12))
+    );
+    let rel = fs::read_to_string(d.join("relations.csv")).unwrap();
+    assert!(rel.starts_with("task_a,task_b,sigma,correlation\nt0,t0,"));
+    assert_eq!(rel.lines().count(), 10);
+}
+
+#[test]
+fn bad_graph_and_weight_files_exit_2_with_the_line() {
+    let case = graph_fixture("shared_l21_chain");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "--graph",
+            "source,target,weight\nt0,t1,1\nt0,t9,1\n",
+            "line 3, column 2 (\"target\"): unknown task \"t9\"",
+        ),
+        (
+            "--graph",
+            "source,target,weight\nt0,t1,-1\n",
+            "line 2, column 3 (\"weight\"): edge weight must be finite and >= 0",
+        ),
+        ("--graph", "source,target,weight\nt2,t2,1\n", "self-loop"),
+        (
+            "--graph",
+            "source,target,weight\nt0,t1,1\nt1,t0,2\n",
+            "duplicate edge",
+        ),
+        (
+            "--graph",
+            "from,to,weight\nt0,t1,1\n",
+            "missing column \"source\"",
+        ),
+        ("--graph", "source,target,weight\n0,1,x\n", "not a number"),
+        (
+            "--task-weights",
+            "task,weight\nt0,0\n",
+            "task weight must be finite and > 0",
+        ),
+        (
+            "--task-weights",
+            "task,weight\nt0,1\nt0,2\n",
+            "listed twice",
+        ),
+    ];
+    for (flag, text, needle) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write(&dir.path().join("aux.csv"), text);
+        let out = mtreg()
+            .current_dir(dir.path())
+            .arg("solve")
+            .arg("--long")
+            .arg(case.join("long.csv"))
+            .args([flag, "aux.csv", "--alpha-ratio", "0.1", "--out", "coef.csv"])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{needle}: {err}");
+        assert!(err.contains(needle), "expected {needle:?} in {err}");
+        assert_eq!(listing(dir.path()), ["aux.csv"]);
+    }
+    // An index-based edge list works too.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("edges.csv"),
+        "source,target,weight\n0,1,1\n2,3,0.5\n",
+    );
+    mtreg()
+        .current_dir(dir.path())
+        .arg("solve")
+        .arg("--long")
+        .arg(case.join("long.csv"))
+        .args([
+            "--graph",
+            "edges.csv",
+            "--penalty",
+            "l1",
+            "--alpha-ratio",
+            "0.1",
+            "-q",
+            "--out",
+            "coef.csv",
+        ])
+        .assert()
+        .success();
+}
+
+#[test]
+fn standardize_with_a_constant_column_and_a_single_sample_are_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(&d.join("X.csv"), "a,b\n1,5\n2,5\n3,5\n4,5\n");
+    write(&d.join("Y.csv"), "t\n1\n2\n2\n4\n");
+    mtreg()
+        .current_dir(d)
+        .args([
+            "solve",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+            "--standardize",
+            "--alpha-ratio",
+            "0.1",
+            "-q",
+            "--out",
+            "c.csv",
+        ])
+        .assert()
+        .success();
+    let coef = fs::read_to_string(d.join("c.csv")).unwrap();
+    assert!(coef.contains("\nb,0\n"), "{coef}");
+    write(&d.join("X1.csv"), "a,b\n1,5\n");
+    write(&d.join("Y1.csv"), "t\n3\n");
+    mtreg()
+        .current_dir(d)
+        .args([
+            "solve", "--x", "X1.csv", "--y", "Y1.csv", "--alpha", "0.1", "-q", "--out", "c1.csv",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        fs::read_to_string(d.join("c1.csv")).unwrap(),
+        "feature,t\na,0\nb,0\n"
+    );
+}

@@ -1,0 +1,248 @@
+//! Loading what `solve` fits: a shared design (X.csv + Y.csv) or per-task designs
+//! (one long CSV), and the task graph and task weights files, with every error
+//! located by file, line and column.
+
+use super::UsageError;
+use faer::{Mat, MatRef};
+use mtreg::InputError;
+use mtreg::io::csv::{ReadOptions, read_matrix, read_records};
+use mtreg::io::long::{LongOptions, read_long};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The data of a fit.
+pub enum Data {
+    /// One X (n × p) for every task, Y (n × T).
+    Shared { x: Mat<f64>, y: Mat<f64> },
+    /// Task t has its own X_t (n_t × p) and y_t.
+    PerTask {
+        xs: Vec<Mat<f64>>,
+        ys: Vec<Vec<f64>>,
+    },
+}
+
+impl Data {
+    /// Total number of samples.
+    pub fn n_samples(&self) -> usize {
+        match self {
+            Data::Shared { x, .. } => x.nrows(),
+            Data::PerTask { ys, .. } => ys.iter().map(Vec::len).sum(),
+        }
+    }
+
+    /// Views for the per-task API (a shared X is repeated, Y split by column).
+    pub fn task_views(&self) -> (Vec<MatRef<'_, f64>>, Vec<Vec<f64>>) {
+        match self {
+            Data::Shared { x, y } => (
+                vec![x.as_ref(); y.ncols()],
+                (0..y.ncols())
+                    .map(|k| y.col(k).iter().copied().collect())
+                    .collect(),
+            ),
+            Data::PerTask { xs, ys } => (xs.iter().map(|x| x.as_ref()).collect(), ys.clone()),
+        }
+    }
+}
+
+/// Loaded inputs with names.
+pub struct Inputs {
+    pub features: Vec<String>,
+    pub tasks: Vec<String>,
+    pub data: Data,
+}
+
+fn default_names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n).map(|j| format!("{prefix}{j}")).collect()
+}
+
+/// Reads X.csv and Y.csv (shared design).
+pub fn load_shared(x: &Path, y: &Path, opts: &ReadOptions) -> anyhow::Result<Inputs> {
+    let xt = read_matrix(x, opts)?;
+    let yt = read_matrix(y, opts)?;
+    if xt.data.nrows() != yt.data.nrows() {
+        return Err(UsageError(format!(
+            "{} has {} data rows but {} has {}: X and Y must have one row per sample",
+            x.display(),
+            xt.data.nrows(),
+            y.display(),
+            yt.data.nrows()
+        ))
+        .into());
+    }
+    Ok(Inputs {
+        features: xt
+            .names
+            .unwrap_or_else(|| default_names("x", xt.data.ncols())),
+        tasks: yt
+            .names
+            .unwrap_or_else(|| default_names("y", yt.data.ncols())),
+        data: Data::Shared {
+            x: xt.data,
+            y: yt.data,
+        },
+    })
+}
+
+/// Reads one long CSV (per-task designs).
+pub fn load_long(path: &Path, opts: &LongOptions) -> anyhow::Result<Inputs> {
+    let d = read_long(path, opts)?;
+    let (xs, ys) = d.tasks.into_iter().map(|t| (t.x, t.y)).unzip();
+    Ok(Inputs {
+        features: d.feature_names,
+        tasks: d.task_names,
+        data: Data::PerTask { xs, ys },
+    })
+}
+
+/// Header positions of the required columns, or a located error.
+fn columns(path: &Path, header: &[String], wanted: &[&str]) -> Result<Vec<usize>, InputError> {
+    wanted
+        .iter()
+        .map(|w| {
+            header.iter().position(|h| h == w).ok_or_else(|| {
+                InputError::at(
+                    path.display().to_string(),
+                    1,
+                    None,
+                    format!(
+                        "missing column {w:?}; the header must be {}",
+                        wanted.join(",")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Resolves a task by name, or by 0-based index when no task has that name.
+fn task_index(
+    cell: &str,
+    tasks: &[String],
+    path: &Path,
+    line: usize,
+    col: (usize, &str),
+) -> Result<usize, InputError> {
+    if let Some(i) = tasks.iter().position(|t| t == cell) {
+        return Ok(i);
+    }
+    if let Ok(i) = cell.parse::<usize>()
+        && i < tasks.len()
+    {
+        return Ok(i);
+    }
+    let shown: Vec<&str> = tasks.iter().take(10).map(String::as_str).collect();
+    Err(InputError::at(
+        path.display().to_string(),
+        line,
+        Some((col.0 + 1, Some(col.1.to_string()))),
+        format!(
+            "unknown task {cell:?}: tasks are {}{} (or 0-based indices below {})",
+            shown.join(", "),
+            if tasks.len() > 10 { ", ..." } else { "" },
+            tasks.len()
+        ),
+    ))
+}
+
+fn number(cell: &str, path: &Path, line: usize, col: (usize, &str)) -> Result<f64, InputError> {
+    cell.trim().parse::<f64>().map_err(|_| {
+        InputError::at(
+            path.display().to_string(),
+            line,
+            Some((col.0 + 1, Some(col.1.to_string()))),
+            format!("not a number: {cell:?}"),
+        )
+    })
+}
+
+/// EDGES.csv: header `source,target,weight`; tasks by name or 0-based index.
+/// Refuses unknown tasks, negative or non-finite weights, self-loops and
+/// duplicate pairs (in either direction).
+pub fn read_edges(
+    path: &Path,
+    tasks: &[String],
+    delimiter: u8,
+) -> anyhow::Result<Vec<(usize, usize, f64)>> {
+    let opts = ReadOptions {
+        delimiter,
+        ..ReadOptions::default()
+    };
+    let (header, records) = read_records(path, &opts)?;
+    let cols = columns(path, &header, &["source", "target", "weight"])?;
+    let mut seen: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut edges = Vec::with_capacity(records.len());
+    let shown = path.display().to_string();
+    for (line, rec) in &records {
+        let s = task_index(&rec[cols[0]], tasks, path, *line, (cols[0], "source"))?;
+        let t = task_index(&rec[cols[1]], tasks, path, *line, (cols[1], "target"))?;
+        let w = number(&rec[cols[2]], path, *line, (cols[2], "weight"))?;
+        let at = |col: usize, name: &str, msg: String| {
+            InputError::at(&shown, *line, Some((col + 1, Some(name.to_string()))), msg)
+        };
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(at(
+                cols[2],
+                "weight",
+                format!("edge weight must be finite and >= 0, got {w}"),
+            )
+            .into());
+        }
+        if s == t {
+            return Err(at(
+                cols[1],
+                "target",
+                format!("self-loop: source and target are both task {:?}", tasks[s]),
+            )
+            .into());
+        }
+        if let Some(first) = seen.insert((s.min(t), s.max(t)), *line) {
+            return Err(at(
+                cols[0],
+                "source",
+                format!(
+                    "duplicate edge {:?} -- {:?} (first on line {first}); give each pair once",
+                    tasks[s], tasks[t]
+                ),
+            )
+            .into());
+        }
+        edges.push((s, t, w));
+    }
+    Ok(edges)
+}
+
+/// W.csv for `--task-weights`: header `task,weight`; unlisted tasks keep 1.
+pub fn read_task_weights(path: &Path, tasks: &[String], delimiter: u8) -> anyhow::Result<Vec<f64>> {
+    let opts = ReadOptions {
+        delimiter,
+        ..ReadOptions::default()
+    };
+    let (header, records) = read_records(path, &opts)?;
+    let cols = columns(path, &header, &["task", "weight"])?;
+    let mut weights = vec![1.0; tasks.len()];
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    for (line, rec) in &records {
+        let t = task_index(&rec[cols[0]], tasks, path, *line, (cols[0], "task"))?;
+        let w = number(&rec[cols[1]], path, *line, (cols[1], "weight"))?;
+        let at = |msg: String| {
+            InputError::at(
+                path.display().to_string(),
+                *line,
+                Some((cols[1] + 1, Some("weight".into()))),
+                msg,
+            )
+        };
+        if !(w.is_finite() && w > 0.0) {
+            return Err(at(format!("task weight must be finite and > 0, got {w}")).into());
+        }
+        if let Some(first) = seen.insert(t, *line) {
+            return Err(at(format!(
+                "task {:?} is listed twice (first on line {first})",
+                tasks[t]
+            ))
+            .into());
+        }
+        weights[t] = w;
+    }
+    Ok(weights)
+}
