@@ -63,5 +63,54 @@ fn fit_grid(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit_grid);
+criterion_group!(benches, fit_grid, row_update);
 criterion_main!(benches);
+
+/// One BCD epoch over every row (all rows active), with and without a task
+/// coupling: the graph term must add only O(T²) per row update.
+fn row_update(c: &mut Criterion) {
+    use mtreg::datafit::{Datafit, Quadratic};
+    use mtreg::penalty::{Coupled, L21, Sparsity, TaskGraph};
+    use mtreg::solver::bcd::{Workspace, bcd_epoch};
+
+    let mut group = c.benchmark_group("epoch_all_rows");
+    group.sample_size(10);
+    for &(n, p, t) in &[(300, 500, 50), (300, 500, 10)] {
+        let d = data(n, p, t, None);
+        let amax = alpha_max(&d.x, &d.y, 1.0, false).unwrap();
+        let alpha = 0.001 * amax;
+        let l21 = L21::new(alpha, 1.0);
+        let lap = TaskGraph::chain(t).laplacian();
+        let coupled = Coupled::new(
+            alpha,
+            Sparsity::Group,
+            faer::Mat::from_fn(t, t, |i, j| lap[(i, j)]),
+        )
+        .unwrap();
+        let ws: Vec<usize> = (0..p).collect();
+        // A realistic state: a few epochs from zero.
+        let mut df = Quadratic::new(d.x.clone(), d.y.clone());
+        let mut wt = faer::Mat::<f64>::zeros(t, p);
+        let mut work = Workspace::new(t);
+        for _ in 0..3 {
+            bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work);
+        }
+        let id = format!("{n}x{p}x{t}");
+        group.bench_function(BenchmarkId::new("l21", &id), |b| {
+            b.iter_batched(
+                || (df.clone(), wt.clone()),
+                |(mut df, mut wt)| bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        let mut work2 = Workspace::new(t);
+        group.bench_function(BenchmarkId::new("l21_chain_graph", &id), |b| {
+            b.iter_batched(
+                || (df.clone(), wt.clone()),
+                |(mut df, mut wt)| bcd_epoch(&mut df, &coupled, &mut wt, &ws, &mut work2),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}

@@ -20,7 +20,7 @@
 
 use super::{ElasticForm, Penalty, Sparsity};
 use crate::error::{Error, Result};
-use crate::linalg::norm;
+use crate::linalg::{dot, norm};
 use faer::{Mat, MatRef};
 
 /// `g(W) = l1 Σ_j Ω(w_j) + ½ Σ_j w_jᵀ M w_j`.
@@ -103,13 +103,7 @@ impl Coupled {
     #[inline]
     fn m_times(&self, w: &[f64], out: &mut [f64]) {
         for (i, o) in out.iter_mut().enumerate() {
-            *o = self
-                .m
-                .col_as_slice(i)
-                .iter()
-                .zip(w)
-                .map(|(a, b)| a * b)
-                .sum();
+            *o = dot(self.m.col_as_slice(i), w);
         }
     }
 
@@ -124,14 +118,7 @@ impl Coupled {
             // w = (hI + M)⁻¹ b
             let bt = &mut scratch[..t];
             for (k, v) in bt.iter_mut().enumerate() {
-                *v = self
-                    .u
-                    .col_as_slice(k)
-                    .iter()
-                    .zip(b)
-                    .map(|(a, c)| a * c)
-                    .sum::<f64>()
-                    / (h + self.evals[k]);
+                *v = dot(self.u.col_as_slice(k), b) / (h + self.evals[k]);
             }
             self.to_task_basis(bt, out);
             return;
@@ -140,13 +127,7 @@ impl Coupled {
         let _ = rest;
         // b̃ = Uᵀ b
         for (k, v) in bt.iter_mut().enumerate() {
-            *v = self
-                .u
-                .col_as_slice(k)
-                .iter()
-                .zip(b)
-                .map(|(a, c)| a * c)
-                .sum();
+            *v = dot(self.u.col_as_slice(k), b);
         }
         let (cmin, cmax) = self
             .evals
@@ -156,8 +137,10 @@ impl Coupled {
             });
         let excess = nb - self.l1;
         let (mut lo, mut hi) = (self.l1 * cmin / excess, self.l1 * cmax / excess);
-        // ψ(μ) = μ ‖w̃(μ)‖ − l1, increasing in μ.
-        let psi = |mu: f64| -> (f64, f64) {
+        // Solve g(μ) = 1/‖w̃(μ)‖ − μ/l1 = 0 (g decreases; 1/‖w̃‖ is nearly
+        // linear in μ, so Newton converges in a few steps), safeguarded by the
+        // bracket [lo, hi].
+        let g = |mu: f64| -> (f64, f64) {
             let (mut s2, mut s3) = (0.0, 0.0);
             for (k, &v) in bt.iter().enumerate() {
                 let d = h + self.evals[k] + mu;
@@ -165,24 +148,29 @@ impl Coupled {
                 s2 += q;
                 s3 += q / d;
             }
-            let nw = s2.sqrt();
-            // dψ/dμ = ‖w̃‖ − μ Σ b̃²/(c+μ)³ / ‖w̃‖
-            (mu * nw - self.l1, nw - mu * s3 / nw)
+            let r = s2.sqrt();
+            // d(1/r)/dμ = Σ b̃²/(c+μ)³ / r³
+            (1.0 / r - mu / self.l1, s3 / (r * r * r) - 1.0 / self.l1)
         };
-        let mut mu = 0.5 * (lo + hi);
+        let mut mu = lo;
         if hi > lo {
-            for _ in 0..100 {
-                let (f, df) = psi(mu);
+            for _ in 0..60 {
+                let (f, df) = g(mu);
                 if f > 0.0 {
-                    hi = mu;
-                } else {
                     lo = mu;
+                } else {
+                    hi = mu;
+                }
+                if f.abs() <= 4.0 * f64::EPSILON * mu / self.l1 {
+                    break;
                 }
                 let mut next = mu - f / df;
-                if !(next > lo && next < hi && next.is_finite()) {
+                if !(next >= lo && next <= hi && next.is_finite()) {
                     next = 0.5 * (lo + hi);
                 }
-                if (next - mu).abs() <= 1e-15 * mu || hi - lo <= 1e-15 * hi {
+                if (next - mu).abs() <= 2.0 * f64::EPSILON * mu
+                    || hi - lo <= 2.0 * f64::EPSILON * hi
+                {
                     mu = next;
                     break;
                 }
@@ -275,14 +263,7 @@ impl Penalty for Coupled {
                 let mut g2 = 0.0;
                 let mut d2 = 0.0;
                 for k in 0..t {
-                    let gk = grad[k]
-                        + self
-                            .m
-                            .col_as_slice(k)
-                            .iter()
-                            .zip(w)
-                            .map(|(a, b)| a * b)
-                            .sum::<f64>();
+                    let gk = grad[k] + dot(self.m.col_as_slice(k), w);
                     g2 += gk * gk;
                     if nw > 0.0 {
                         let d = gk + self.l1 * w[k] / nw;
@@ -297,14 +278,7 @@ impl Penalty for Coupled {
             }
             Sparsity::Entrywise => {
                 for k in 0..t {
-                    let gk = grad[k]
-                        + self
-                            .m
-                            .col_as_slice(k)
-                            .iter()
-                            .zip(w)
-                            .map(|(a, b)| a * b)
-                            .sum::<f64>();
+                    let gk = grad[k] + dot(self.m.col_as_slice(k), w);
                     let d = if w[k] == 0.0 {
                         (gk.abs() - self.l1).max(0.0)
                     } else {
