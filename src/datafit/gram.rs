@@ -3,6 +3,7 @@
 use super::{Datafit, ResidualStats};
 use crate::linalg::{axpy, inner_mat, sq_norm_mat};
 use faer::linalg::matmul::matmul;
+use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// `f(W) = 1/(2n) ‖Y − X W‖²_F` computed from sufficient statistics.
@@ -34,15 +35,25 @@ impl Gram {
         assert!(x.nrows() > 0, "need at least one sample");
         let n = x.nrows() as f64;
         let (p, t) = (x.ncols(), y.ncols());
+        // Q = XᵀX / n: compute the lower triangle only (half the flops of a full
+        // GEMM), then mirror it.
         let mut q = Mat::<f64>::zeros(p, p);
-        matmul(
+        triangular::matmul(
             q.as_mut(),
+            BlockStructure::TriangularLower,
             Accum::Replace,
             x.transpose(),
+            BlockStructure::Rectangular,
             x,
+            BlockStructure::Rectangular,
             1.0 / n,
             Par::Seq,
         );
+        for j in 0..p {
+            for i in 0..j {
+                q[(i, j)] = q[(j, i)];
+            }
+        }
         let mut c = Mat::<f64>::zeros(p, t);
         matmul(
             c.as_mut(),
