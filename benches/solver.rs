@@ -69,7 +69,7 @@ criterion_main!(benches);
 /// One BCD epoch over every row (all rows active), with and without a task
 /// coupling: the graph term must add only O(T²) per row update.
 fn row_update(c: &mut Criterion) {
-    use mtreg::datafit::{Datafit, Quadratic};
+    use mtreg::datafit::Quadratic;
     use mtreg::penalty::{Coupled, L21, Sparsity, TaskGraph};
     use mtreg::solver::bcd::{Workspace, bcd_epoch};
 

@@ -34,6 +34,8 @@ pub struct Fit {
     pub(crate) gram: bool,
     pub(crate) seconds: f64,
     pub(crate) trace: Vec<(usize, f64)>,
+    pub(crate) kkt: f64,
+    pub(crate) gap: Option<f64>,
 }
 
 impl Fit {
@@ -49,17 +51,23 @@ impl Fit {
     pub fn certificate(&self) -> Certificate {
         self.certificate
     }
-    /// The duality gap (scikit-learn's `dual_gap_`), if the certificate is a gap.
+    /// A duality gap at the solution (an upper bound on `P(W) − P(W*)`, in
+    /// objective units): scikit-learn's `dual_gap_` for the elastic-net models
+    /// (where it is also the stopping certificate), the Fenchel gap for coupled
+    /// models whose coupling is positive definite (which stop on the KKT
+    /// residual); `None` otherwise.
     pub fn dual_gap(&self) -> Option<f64> {
-        match self.certificate {
-            Certificate::DualGap { value, .. } => Some(value),
-            Certificate::Kkt { .. } => None,
-        }
+        self.gap
     }
     /// Primal objective at the solution (on the centred, possibly standardised,
     /// problem that was solved).
     pub fn objective(&self) -> f64 {
         self.objective
+    }
+    /// The KKT residual `max_j dist(−∇_j f(W), ∂g_j(W_j))` at the solution,
+    /// reported for every model (in gradient units; 0 at an optimum).
+    pub fn kkt_residual(&self) -> f64 {
+        self.kkt
     }
     /// Epochs of coordinate descent run (scikit-learn's `n_iter_`).
     pub fn n_iter(&self) -> usize {

@@ -37,7 +37,7 @@ impl ModelSpec {
             (Some(c), s) => {
                 let t = c.nrows();
                 let m = Mat::from_fn(t, t, |i, j| c[(i, j)] + if i == j { ridge } else { 0.0 });
-                AnyPenalty::Coupled(Coupled::new(alpha * l1_ratio, s, m)?)
+                AnyPenalty::Coupled(Box::new(Coupled::new(alpha * l1_ratio, s, m)?))
             }
         })
     }
@@ -61,7 +61,7 @@ impl ModelSpec {
 pub(crate) enum AnyPenalty {
     L21(L21),
     L1(L1),
-    Coupled(Coupled),
+    Coupled(Box<Coupled>),
 }
 
 macro_rules! with_penalty {
@@ -69,7 +69,10 @@ macro_rules! with_penalty {
         match $pen {
             AnyPenalty::L21($p) => $body,
             AnyPenalty::L1($p) => $body,
-            AnyPenalty::Coupled($p) => $body,
+            AnyPenalty::Coupled($p) => {
+                let $p = &**$p;
+                $body
+            }
         }
     };
 }
@@ -161,6 +164,8 @@ fn package(
         gram,
         seconds: start.elapsed().as_secs_f64(),
         trace: sol.trace,
+        kkt: sol.kkt,
+        gap: sol.gap,
     }
 }
 
@@ -413,6 +418,8 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
         n_iter: 0,
         converged: true,
         trace: if opts.trace { vec![(0, value)] } else { vec![] },
+        kkt: solver::gap::kkt_residual(penalty, grad.as_ref(), wt.as_ref()),
+        gap: solver::any_gap(d, penalty, grad.as_ref(), wt.as_ref()).map(|g| g.max(0.0)),
         wt,
     }
 }

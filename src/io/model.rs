@@ -45,6 +45,12 @@ pub struct ModelFile {
     pub converged: bool,
     /// `{kind, value, tol}`.
     pub certificate: Certificate,
+    /// KKT residual at the solution (every model).
+    #[serde(default)]
+    pub kkt_residual: f64,
+    /// Duality gap at the solution, when the model has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dual_gap: Option<f64>,
     /// Primal objective at the solution.
     pub objective: f64,
     /// Epochs run.
@@ -138,6 +144,8 @@ impl ModelFile {
             max_iter: settings.max_iter,
             converged: fit.converged(),
             certificate: fit.certificate(),
+            kkt_residual: fit.kkt_residual(),
+            dual_gap: fit.dual_gap(),
             objective: fit.objective(),
             n_iter: fit.n_iter(),
             seconds: fit.seconds(),

@@ -96,4 +96,12 @@ pub trait Penalty {
     fn elastic_form(&self) -> Option<ElasticForm> {
         None
     }
+
+    /// The convex conjugate `g_j*(v) = sup_w vᵀw − g_j(w)` (or an upper bound on
+    /// it), when it is finite everywhere; enables the Fenchel duality gap for
+    /// penalties without an [`ElasticForm`]. `scratch` has at least `4T` entries.
+    fn conjugate_block(&self, j: usize, v: &[f64], scratch: &mut [f64]) -> Option<f64> {
+        let _ = (j, v, scratch);
+        None
+    }
 }

@@ -72,3 +72,30 @@ pub fn kkt_residual<P: Penalty>(pen: &P, grad: MatRef<'_, f64>, wt: MatRef<'_, f
     }
     worst
 }
+
+/// The Fenchel duality gap for a penalty with a finite conjugate (e.g. a coupling
+/// M ≻ 0), at the dual point `θ_t = a_t r_t` (always feasible then):
+///
+/// ```text
+/// gap = Σ_t a_t (‖r_t‖² − ⟨r_t, y_t⟩) + Σ_j [g_j(w_j) + g_j*(−∇_j f)]
+/// ```
+///
+/// Returns `None` if the penalty has no conjugate.
+pub fn fenchel_gap<P: Penalty>(
+    stats: &ResidualStats,
+    penalty: &P,
+    grad: MatRef<'_, f64>,
+    wt: MatRef<'_, f64>,
+) -> Option<f64> {
+    let t = wt.nrows();
+    let mut v = vec![0.0; t];
+    let mut scratch = vec![0.0; 4 * t];
+    let mut conj = 0.0;
+    for j in 0..wt.ncols() {
+        for (k, x) in v.iter_mut().enumerate() {
+            *x = -grad[(k, j)];
+        }
+        conj += penalty.conjugate_block(j, &v, &mut scratch)?;
+    }
+    Some(stats.r_sq - stats.r_dot_y + penalty.value(wt) + conj)
+}

@@ -138,11 +138,33 @@ pub struct Solution {
     pub converged: bool,
     /// `(epochs, certificate value)` at each outer check, if traced.
     pub trace: Vec<(usize, f64)>,
+    /// The KKT residual `max_j dist(−∇_j f, ∂g_j(w_j))` at `wt`, whatever the
+    /// certificate.
+    pub kkt: f64,
+    /// A duality gap at `wt` when one is available: the certificate's for
+    /// elastic penalties, the Fenchel gap for positive-definite couplings.
+    pub gap: Option<f64>,
 }
 
-/// The certificate of `wt` given its full gradient: the duality gap (threshold
-/// `opts.tol`) when the datafit and penalty have a closed-form dual, else the
-/// KKT residual (threshold `opts.kkt_tol`).
+/// The duality gap at `wt` if the pair has one (see [`Solution::gap`]).
+pub fn any_gap<D: Datafit, P: Penalty>(
+    datafit: &D,
+    penalty: &P,
+    grad: faer::MatRef<'_, f64>,
+    wt: faer::MatRef<'_, f64>,
+) -> Option<f64> {
+    let stats = datafit.residual_stats(wt)?;
+    match penalty.elastic_form() {
+        Some(form) => Some(gap::duality_gap(&stats, &form, grad, wt)),
+        None => gap::fenchel_gap(&stats, penalty, grad, wt),
+    }
+}
+
+/// The stopping certificate of `wt` given its full gradient: the duality gap
+/// (threshold `opts.tol`) for elastic penalties (scikit-learn's formula), else
+/// the KKT residual (threshold `opts.kkt_tol`). Coupled models stop on the KKT
+/// residual and additionally report the Fenchel gap when their coupling is
+/// positive definite ([`Solution::gap`]).
 pub fn certificate<D: Datafit, P: Penalty>(
     datafit: &D,
     penalty: &P,
@@ -267,12 +289,19 @@ pub fn solve<D: Datafit, P: Penalty>(
     };
 
     let objective = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    let kkt = gap::kkt_residual(penalty, grad.as_ref(), wt.as_ref());
+    let gap = match certificate {
+        Certificate::DualGap { value, .. } => Some(value),
+        Certificate::Kkt { .. } => any_gap(datafit, penalty, grad.as_ref(), wt.as_ref()),
+    };
     Solution {
+        gap,
         wt,
         certificate,
         objective,
         n_iter,
         converged,
         trace,
+        kkt,
     }
 }

@@ -288,6 +288,26 @@ fn graph_models_match_cvxpy() {
         };
         let d = rel_diff(fit.coef(), reference.as_ref());
         assert!(d <= 1e-6, "{name}: coef differs by {d:.3e}");
+        // Positive-definite couplings (ridge or MTRL) also report a duality gap,
+        // which must bound our distance to the reference optimum.
+        if rho < 1.0 || exp["model"] == "mtrl" {
+            let gap = fit
+                .dual_gap()
+                .unwrap_or_else(|| panic!("{name}: no duality gap"));
+            assert!(gap >= -1e-12 * obj_ref, "{name}: negative gap {gap}");
+            if exp["model"] != "mtrl" {
+                // (For MTRL the gap is that of the last W-step, at fixed Σ.)
+                let sub = fit.objective() - obj_ref;
+                assert!(
+                    gap >= sub - 1e-12 * obj_ref,
+                    "{name}: gap {gap} < suboptimality {sub}"
+                );
+            }
+            assert!(
+                gap <= 1e-7 * obj_ref,
+                "{name}: gap {gap} too large at a KKT-certified solution"
+            );
+        }
         // Same support (the reference's zeros are round-off below 1e-6 max|W|).
         let scale = reference
             .col_iter()
