@@ -1,8 +1,8 @@
-//! `mtreg generate`: make_regression to CSV files.
+//! `mtreg generate`: make_regression (or a structured multi-task problem) to CSV files.
 
 use anyhow::Context;
 use clap::Args;
-use mtreg::generate::MakeRegression;
+use mtreg::generate::{MakeRegression, StructuredTasks, TaskStructure};
 use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
 use std::path::PathBuf;
@@ -40,6 +40,29 @@ pub struct GenerateArgs {
     /// Random seed (same seed, same data on every platform).
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Structured multi-task problem instead of make_regression: `chain`
+    /// (coefficients smooth along tasks t -- t+1) or `clusters` (groups of
+    /// similar tasks). Writes DIR/long.csv (per-task designs), DIR/edges.csv (the
+    /// true task graph) and DIR/coef.csv; with --shared-design also X.csv, Y.csv.
+    #[arg(long, value_enum)]
+    structure: Option<StructureArg>,
+    /// Samples per task for --structure, comma-separated (e.g. 50,80,120); the
+    /// number of values is the number of tasks. Default: --n-samples for each of
+    /// --n-targets tasks.
+    #[arg(long, value_delimiter = ',')]
+    samples_per_task: Vec<usize>,
+    /// --structure chain: step between neighbouring tasks (relative scale).
+    #[arg(long, default_value_t = 0.3)]
+    smoothness: f64,
+    /// --structure clusters: number of groups (task t is in group t mod K).
+    #[arg(long, default_value_t = 2)]
+    n_clusters: usize,
+    /// --structure clusters: spread within a group, relative to the centres.
+    #[arg(long, default_value_t = 0.1)]
+    within: f64,
+    /// --structure: one design shared by all tasks (equal samples per task).
+    #[arg(long)]
+    shared_design: bool,
     /// Output directory (created if missing).
     #[arg(long)]
     out: PathBuf,
@@ -48,7 +71,19 @@ pub struct GenerateArgs {
     force: bool,
 }
 
+/// `--structure` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum StructureArg {
+    /// Coefficients drift smoothly from task to task.
+    Chain,
+    /// Tasks form groups with similar coefficients.
+    Clusters,
+}
+
 pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
+    if let Some(structure) = a.structure {
+        return structured(&a, structure);
+    }
     let data = MakeRegression::new()
         .n_samples(a.n_samples)
         .n_features(a.n_features)
@@ -87,6 +122,87 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         a.n_samples,
         a.n_features,
         a.n_targets
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitCode> {
+    let sizes = if a.samples_per_task.is_empty() {
+        vec![a.n_samples; a.n_targets]
+    } else {
+        a.samples_per_task.clone()
+    };
+    let d = StructuredTasks::new(sizes.clone(), a.n_features)
+        .n_informative(a.n_informative)
+        .structure(match structure {
+            StructureArg::Chain => TaskStructure::Chain {
+                smoothness: a.smoothness,
+            },
+            StructureArg::Clusters => TaskStructure::Clusters {
+                n_clusters: a.n_clusters,
+                within: a.within,
+            },
+        })
+        .noise(a.noise)
+        .shared_design(a.shared_design)
+        .seed(a.seed)
+        .generate()?;
+    std::fs::create_dir_all(&a.out)
+        .with_context(|| format!("creating directory {}", a.out.display()))?;
+    let features: Vec<String> = (0..a.n_features).map(|j| format!("x{j}")).collect();
+    let tasks: Vec<String> = (0..sizes.len()).map(|t| format!("t{t}")).collect();
+    write_atomic(&a.out.join("long.csv"), a.force, |w| {
+        write!(w, "task,y")?;
+        for f in &features {
+            write!(w, ",{f}")?;
+        }
+        writeln!(w)?;
+        for (t, (x, y)) in d.xs.iter().zip(&d.ys).enumerate() {
+            for (i, yi) in y.iter().enumerate() {
+                write!(w, "{},{yi}", tasks[t])?;
+                for j in 0..x.ncols() {
+                    write!(w, ",{}", x[(i, j)])?;
+                }
+                writeln!(w)?;
+            }
+        }
+        Ok(())
+    })?;
+    write_atomic(&a.out.join("edges.csv"), a.force, |w| {
+        writeln!(w, "source,target,weight")?;
+        for &(s, t, wt) in d.graph.edges() {
+            writeln!(w, "{},{},{wt}", tasks[s], tasks[t])?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&a.out.join("coef.csv"), a.force, |w| {
+        write_matrix(
+            w,
+            Some(&tasks),
+            Some(("feature", &features)),
+            d.coef.as_ref(),
+        )
+    })?;
+    if a.shared_design {
+        let y = faer::Mat::from_fn(sizes[0], sizes.len(), |i, t| d.ys[t][i]);
+        write_atomic(&a.out.join("X.csv"), a.force, |w| {
+            write_matrix(w, Some(&features), None, d.xs[0].as_ref())
+        })?;
+        write_atomic(&a.out.join("Y.csv"), a.force, |w| {
+            write_matrix(w, Some(&tasks), None, y.as_ref())
+        })?;
+    }
+    eprintln!(
+        "wrote {}/{{long,edges,coef}}.csv{}: {} tasks ({} samples), {} features",
+        a.out.display(),
+        if a.shared_design {
+            " and X.csv, Y.csv"
+        } else {
+            ""
+        },
+        sizes.len(),
+        sizes.iter().sum::<usize>(),
+        a.n_features
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -339,11 +339,30 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         .relations
         .as_ref()
         .map_or(fit.converged(), RelationFit::converged);
-    if !converged {
+    if !fit.converged() {
         eprintln!(
             "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
             fit.n_iter(),
             fit.certificate()
+        );
+    }
+    if let Some(rel) = outcome
+        .relations
+        .as_ref()
+        .filter(|r| !r.converged() && fit.converged())
+    {
+        let o = rel.objectives();
+        let last = o.len() - 1;
+        let decrease = if last > 0 {
+            (o[last - 1] - o[last]) / o[last].abs()
+        } else {
+            f64::NAN
+        };
+        eprintln!(
+            "warning: learned relations: stopped after {} alternations with a relative \
+             objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
+             covariance is close to singular, which slows the alternation down",
+            o.len()
         );
     }
     if !a.quiet {
