@@ -46,6 +46,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod certificate;
+pub mod cv;
 pub mod datafit;
 pub mod error;
 pub mod estimator;
@@ -53,6 +54,7 @@ pub mod generate;
 pub mod interop;
 pub mod io;
 pub mod linalg;
+pub mod path;
 pub mod penalty;
 pub mod preprocess;
 pub mod solver;

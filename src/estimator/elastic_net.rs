@@ -335,6 +335,58 @@ impl MultiTaskElasticNet {
         }
     }
 
+    /// Fits along a grid of alphas, from the largest down, each fit warm-started
+    /// at the previous one (see [`crate::path`]). The builder's own `alpha` is
+    /// ignored.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit), and `InvalidParameter` for a bad grid.
+    pub fn path<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
+        &self,
+        x: &X,
+        y: &Y,
+        grid: &crate::path::AlphaGrid,
+    ) -> Result<crate::path::Path> {
+        super::spec::path_shared(
+            self,
+            &ModelSpec::elastic(Sparsity::Group),
+            x.as_faer(),
+            y.as_faer(),
+            &super::spec::Grid::from_public(grid),
+        )
+    }
+
+    /// K-fold cross-validation over an alpha grid, then a refit on all data at
+    /// the selected alpha (see [`crate::cv`]; scikit-learn's `MultiTaskLassoCV`).
+    ///
+    /// ```
+    /// use mtreg::{MultiTaskLasso, cv::CvOptions, path::AlphaGrid};
+    /// let data = mtreg::generate::MakeRegression::new()
+    ///     .n_samples(40).n_features(8).n_informative(2).n_targets(2).noise(5.0).generate()?;
+    /// let opts = CvOptions { grid: AlphaGrid::Auto { n_alphas: 10, eps: 1e-2 }, ..CvOptions::default() };
+    /// let cv = MultiTaskLasso::new(1.0).cross_validate(&data.x, &data.y, &opts)?;
+    /// assert_eq!(cv.mse_path.nrows(), 10);
+    /// assert!(cv.alpha_1se >= cv.alpha_min && cv.fit.alpha() == cv.alpha_min);
+    /// Ok::<(), mtreg::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit), and `InvalidParameter` for bad CV options.
+    pub fn cross_validate<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
+        &self,
+        x: &X,
+        y: &Y,
+        opts: &crate::cv::CvOptions,
+    ) -> Result<crate::cv::CvResult> {
+        super::spec::cv_shared(
+            self,
+            &ModelSpec::elastic(Sparsity::Group),
+            x.as_faer(),
+            y.as_faer(),
+            opts,
+        )
+    }
+
     /// Fits the model to X (n × p) and Y (n × T).
     ///
     /// # Errors

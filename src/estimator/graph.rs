@@ -1,6 +1,8 @@
 //! `GraphMultiTask`: multi-task regression with a given task graph.
 
-use super::spec::{ModelSpec, fit_per_task, fit_shared};
+use super::spec::{
+    Grid, ModelSpec, cv_shared, cv_tasks, fit_per_task, fit_shared, path_per_task, path_shared,
+};
 use super::{Fit, MultiTaskElasticNet};
 use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
@@ -179,6 +181,85 @@ impl GraphMultiTask {
             return fit_per_task(&self.base, &spec, &xs, &ys, None, true);
         }
         fit_shared(&self.base, &spec, x, y)
+    }
+
+    /// A warm-started path over a grid of alphas (shared design). Not available
+    /// for `pooled(true)`.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); `InvalidParameter` for a bad grid or with `pooled`.
+    pub fn path<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
+        &self,
+        x: &X,
+        y: &Y,
+        grid: &crate::path::AlphaGrid,
+    ) -> Result<crate::path::Path> {
+        let (x, y) = (x.as_faer(), y.as_faer());
+        self.no_pooled_path()?;
+        let spec = self.spec(y.ncols())?;
+        path_shared(&self.base, &spec, x, y, &Grid::from_public(grid))
+    }
+
+    /// A warm-started path over a grid of alphas (per-task designs).
+    ///
+    /// # Errors
+    /// As [`fit_tasks`](Self::fit_tasks); `InvalidParameter` for a bad grid or
+    /// with `pooled`.
+    pub fn path_tasks(
+        &self,
+        xs: &[MatRef<'_, f64>],
+        ys: &[&[f64]],
+        weights: Option<&[f64]>,
+        grid: &crate::path::AlphaGrid,
+    ) -> Result<crate::path::Path> {
+        self.no_pooled_path()?;
+        let spec = self.spec(xs.len())?;
+        path_per_task(&self.base, &spec, xs, ys, weights, &Grid::from_public(grid))
+    }
+
+    /// K-fold cross-validation over an alpha grid at this `graph_strength`, then
+    /// a refit at the selected alpha (shared design; see [`crate::cv`]).
+    ///
+    /// # Errors
+    /// As [`path`](Self::path), and `InvalidParameter` for bad CV options.
+    pub fn cross_validate<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
+        &self,
+        x: &X,
+        y: &Y,
+        opts: &crate::cv::CvOptions,
+    ) -> Result<crate::cv::CvResult> {
+        let (x, y) = (x.as_faer(), y.as_faer());
+        self.no_pooled_path()?;
+        let spec = self.spec(y.ncols())?;
+        cv_shared(&self.base, &spec, x, y, opts)
+    }
+
+    /// K-fold cross-validation with per-task designs: each task's samples are
+    /// split into K parts (see [`crate::cv`]).
+    ///
+    /// # Errors
+    /// As [`path_tasks`](Self::path_tasks).
+    pub fn cross_validate_tasks(
+        &self,
+        xs: &[MatRef<'_, f64>],
+        ys: &[&[f64]],
+        weights: Option<&[f64]>,
+        opts: &crate::cv::CvOptions,
+    ) -> Result<crate::cv::CvResult> {
+        self.no_pooled_path()?;
+        let spec = self.spec(xs.len())?;
+        cv_tasks(&self.base, &spec, xs, ys, weights, opts)
+    }
+
+    fn no_pooled_path(&self) -> Result<()> {
+        if self.pooled {
+            return Err(Error::InvalidParameter {
+                name: "pooled (paths are not implemented for the pooled model)",
+                value: 1.0,
+                expected: "false",
+            });
+        }
+        Ok(())
     }
 
     /// Fits to per-task designs `xs[t]` (n_t × p) and targets `ys[t]`, with task

@@ -84,36 +84,108 @@ pub(crate) fn fit_shared(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
 ) -> Result<Fit> {
+    let mut fits = path_shared(base, spec, x, y, &Grid::Single)?;
+    Ok(fits.fits.pop().expect("one alpha"))
+}
+
+/// Which alphas a pipeline solves for.
+pub(crate) enum Grid<'a> {
+    /// Just `base.alpha`.
+    Single,
+    /// A geometric grid from alpha_max (computed on the prepared data).
+    Auto { n_alphas: usize, eps: f64 },
+    /// Given alphas (solved in decreasing order).
+    Explicit(&'a [f64]),
+}
+
+impl<'a> Grid<'a> {
+    pub fn from_public(g: &'a crate::path::AlphaGrid) -> Self {
+        match g {
+            crate::path::AlphaGrid::Auto { n_alphas, eps } => Grid::Auto {
+                n_alphas: *n_alphas,
+                eps: *eps,
+            },
+            crate::path::AlphaGrid::Explicit(a) => Grid::Explicit(a),
+        }
+    }
+}
+
+impl Grid<'_> {
+    fn alphas(&self, base: &MultiTaskElasticNet, amax: f64) -> Result<Vec<f64>> {
+        match self {
+            Grid::Single => Ok(vec![base.alpha]),
+            Grid::Auto { n_alphas, eps } => crate::path::alpha_grid(amax, *n_alphas, *eps),
+            Grid::Explicit(a) => crate::path::check_alphas(a),
+        }
+    }
+}
+
+/// Fits along a grid of alphas (decreasing), each warm-started at the previous
+/// solution; the data are prepared and the datafit built once.
+pub(crate) fn path_shared(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    grid: &Grid<'_>,
+) -> Result<crate::path::Path> {
     base.validate()?;
     let start = Instant::now();
     let prep = prepare(x, y, base.fit_intercept, base.standardize)?;
     let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
     check_coupling(spec, t)?;
     let amax = spec.alpha_max(xty_over_n(&prep).as_ref(), base.l1_ratio);
+    let alphas = grid.alphas(base, amax)?;
     let wt0 = base.initial_wt(p, t, &prep.scaling.x_scale)?;
     let opts = base.solver_options(prep.y_sq / n as f64, amax);
-    let penalty = spec.penalty(base.alpha, base.l1_ratio)?;
     let use_gram = base.gram.resolve(n, p, t);
-    // alpha ≥ alpha_max: W = 0 is the exact solution; skip the solver so that
-    // rounding cannot leave tiny non-zeros.
-    let at_zero = base.alpha >= amax;
-    let init = if at_zero { Mat::zeros(t, p) } else { wt0 };
     let Prepared {
         x: px,
         y: py,
         scaling,
         ..
     } = prep;
-    let sol = if use_gram {
+    let sweep = |d: &mut dyn FnMut(&AnyPenalty, Mat<f64>, bool) -> Solution| -> Result<Vec<Fit>> {
+        let mut fits = Vec::with_capacity(alphas.len());
+        let mut init = wt0.clone();
+        for &alpha in &alphas {
+            let step = Instant::now();
+            let model = base.clone().alpha(alpha);
+            model.validate()?;
+            let penalty = spec.penalty(alpha, base.l1_ratio)?;
+            // alpha ≥ alpha_max: W = 0 is the exact solution; skip the solver so
+            // that rounding cannot leave tiny non-zeros.
+            let at_zero = alpha >= amax;
+            let start_wt = if at_zero {
+                Mat::zeros(t, p)
+            } else {
+                init.clone()
+            };
+            let sol = d(&penalty, start_wt, at_zero);
+            init = sol.wt.clone();
+            let (coef, intercept) = scaling.recover(sol.wt.as_ref());
+            let begin = if fits.is_empty() { start } else { step };
+            fits.push(package(&model, sol, coef, intercept, amax, use_gram, begin));
+        }
+        Ok(fits)
+    };
+    let fits = if use_gram {
         let mut d = Gram::new(px.as_ref(), py.as_ref());
         drop((px, py));
-        with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, init, at_zero))
+        sweep(&mut |pen, init, at_zero| {
+            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
+        })?
     } else {
         let mut d = Quadratic::new(px, py);
-        with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, init, at_zero))
+        sweep(&mut |pen, init, at_zero| {
+            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
+        })?
     };
-    let (coef, intercept) = scaling.recover(sol.wt.as_ref());
-    Ok(package(base, sol, coef, intercept, amax, use_gram, start))
+    Ok(crate::path::Path {
+        alphas,
+        alpha_max: amax,
+        fits,
+    })
 }
 
 /// `XᵀY / n` as T × p (the negative gradient at W = 0).
@@ -181,6 +253,91 @@ pub(crate) fn fit_per_task(
     weights: Option<&[f64]>,
     pooled: bool,
 ) -> Result<Fit> {
+    if pooled {
+        return fit_per_task_pooled(base, spec, xs, ys, weights);
+    }
+    let mut path = path_per_task(base, spec, xs, ys, weights, &Grid::Single)?;
+    Ok(path.fits.pop().expect("one alpha"))
+}
+
+/// Per-task designs along a grid of alphas (warm starts, one datafit).
+pub(crate) fn path_per_task(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+    grid: &Grid<'_>,
+) -> Result<crate::path::Path> {
+    let TaskPrep {
+        xc,
+        yc,
+        weights,
+        x_mean,
+        y_mean,
+        x_scale,
+        y_scale,
+        grad0,
+        start,
+        ..
+    } = prepare_tasks(base, spec, xs, ys, weights)?;
+    let (t, p) = (xc.len(), xc[0].ncols());
+    let amax = spec.alpha_max(grad0.as_ref(), base.l1_ratio);
+    let alphas = grid.alphas(base, amax)?;
+    let wt0 = base.initial_wt(p, t, &x_scale)?;
+    let opts = base.solver_options(y_scale, amax);
+    let mut d = PerTask::new(xc, yc, &weights);
+    let mut fits = Vec::with_capacity(alphas.len());
+    let mut init = wt0;
+    for &alpha in &alphas {
+        let step = Instant::now();
+        let model = base.clone().alpha(alpha);
+        model.validate()?;
+        let penalty = spec.penalty(alpha, base.l1_ratio)?;
+        let at_zero = alpha >= amax;
+        let start_wt = if at_zero {
+            Mat::zeros(t, p)
+        } else {
+            init.clone()
+        };
+        let sol = with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, start_wt, at_zero));
+        init = sol.wt.clone();
+        let coef = Mat::from_fn(p, t, |j, k| sol.wt[(k, j)] / x_scale[j]);
+        let intercept = intercepts(&coef, &x_mean, &y_mean);
+        let begin = if fits.is_empty() { start } else { step };
+        fits.push(package(&model, sol, coef, intercept, amax, false, begin));
+    }
+    Ok(crate::path::Path {
+        alphas,
+        alpha_max: amax,
+        fits,
+    })
+}
+
+/// Validated, task-centred (and scaled) per-task data.
+struct TaskPrep {
+    xc: Vec<Mat<f64>>,
+    yc: Vec<Vec<f64>>,
+    weights: Vec<f64>,
+    x_mean: Mat<f64>,
+    y_mean: Vec<f64>,
+    x_scale: Vec<f64>,
+    /// `a_t = c_t / n_t`.
+    a: Vec<f64>,
+    /// `Σ_t a_t ‖y_t‖²`, the scale of `tol`.
+    y_scale: f64,
+    /// Negative gradient at zero (T × p).
+    grad0: Mat<f64>,
+    start: Instant,
+}
+
+fn prepare_tasks(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+) -> Result<TaskPrep> {
     base.validate()?;
     let start = Instant::now();
     let weights = validate_tasks(xs, ys, weights)?;
@@ -233,22 +390,40 @@ pub(crate) fn fit_per_task(
         });
     }
 
-    if pooled {
-        return fit_pooled(
-            base, spec, xc, yc, &a, &x_mean, &y_mean, &x_scale, y_scale, start,
-        );
-    }
-    let amax = spec.alpha_max(grad0.as_ref(), base.l1_ratio);
-    let wt0 = base.initial_wt(p, t, &x_scale)?;
-    let opts = base.solver_options(y_scale, amax);
-    let penalty = spec.penalty(base.alpha, base.l1_ratio)?;
-    let at_zero = base.alpha >= amax;
-    let init = if at_zero { Mat::zeros(t, p) } else { wt0 };
-    let mut d = PerTask::new(xc, yc, &weights);
-    let sol = with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, init, at_zero));
-    let coef = Mat::from_fn(p, t, |j, k| sol.wt[(k, j)] / x_scale[j]);
-    let intercept = intercepts(&coef, &x_mean, &y_mean);
-    Ok(package(base, sol, coef, intercept, amax, false, start))
+    Ok(TaskPrep {
+        xc,
+        yc,
+        weights,
+        x_mean,
+        y_mean,
+        x_scale,
+        a,
+        y_scale,
+        grad0,
+        start,
+    })
+}
+
+fn fit_per_task_pooled(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+) -> Result<Fit> {
+    let tp = prepare_tasks(base, spec, xs, ys, weights)?;
+    fit_pooled(
+        base,
+        spec,
+        tp.xc,
+        tp.yc,
+        &tp.a,
+        &tp.x_mean,
+        &tp.y_mean,
+        &tp.x_scale,
+        tp.y_scale,
+        tp.start,
+    )
 }
 
 /// `b_t = ȳ_t − x̄_tᵀ w_t`.
@@ -422,4 +597,54 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
         gap: solver::any_gap(d, penalty, grad.as_ref(), wt.as_ref()).map(|g| g.max(0.0)),
         wt,
     }
+}
+
+/// Cross-validation of a shared-design model described by `base` and `spec`.
+pub(crate) fn cv_shared(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    opts: &crate::cv::CvOptions,
+) -> Result<crate::cv::CvResult> {
+    base.validate()?;
+    // alpha_max of the full data: a fit at a huge alpha stops at once with W = 0.
+    let full_amax = fit_shared(&base.clone().alpha(f64::MAX / 4.0), spec, x, y)?.alpha_max();
+    let path = |xt: MatRef<'_, f64>, yt: MatRef<'_, f64>, alphas: &[f64]| {
+        path_shared(base, spec, xt, yt, &Grid::Explicit(alphas))
+    };
+    let refit = |alpha: f64| fit_shared(&base.clone().alpha(alpha), spec, x, y);
+    crate::cv::cross_validate_shared(x, y, opts, full_amax, &path, &refit)
+}
+
+/// Cross-validation with per-task designs (each task's samples split in K).
+pub(crate) fn cv_tasks(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+    opts: &crate::cv::CvOptions,
+) -> Result<crate::cv::CvResult> {
+    base.validate()?;
+    let full_amax = fit_per_task(
+        &base.clone().alpha(f64::MAX / 4.0),
+        spec,
+        xs,
+        ys,
+        weights,
+        false,
+    )?
+    .alpha_max();
+    let alphas = match &opts.grid {
+        crate::path::AlphaGrid::Auto { n_alphas, eps } => {
+            crate::path::alpha_grid(full_amax, *n_alphas, *eps)?
+        }
+        crate::path::AlphaGrid::Explicit(a) => crate::path::check_alphas(a)?,
+    };
+    let path = |xt: &[MatRef<'_, f64>], yt: &[&[f64]]| {
+        path_per_task(base, spec, xt, yt, weights, &Grid::Explicit(&alphas))
+    };
+    let refit = |alpha: f64| fit_per_task(&base.clone().alpha(alpha), spec, xs, ys, weights, false);
+    crate::cv::cross_validate_tasks(xs, ys, opts, full_amax, &path, &refit)
 }

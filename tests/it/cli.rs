@@ -793,27 +793,70 @@ fn structured_generate_feeds_graph_solve() {
     let d = dir.path();
     mtreg()
         .current_dir(d)
-        .args(["generate", "--structure", "chain", "--samples-per-task", "30,45,60", "--n-features", "8"])
-        .args(["--n-informative", "3", "--smoothness", "0.1", "--seed", "4", "--out", "data"])
+        .args([
+            "generate",
+            "--structure",
+            "chain",
+            "--samples-per-task",
+            "30,45,60",
+            "--n-features",
+            "8",
+        ])
+        .args([
+            "--n-informative",
+            "3",
+            "--smoothness",
+            "0.1",
+            "--seed",
+            "4",
+            "--out",
+            "data",
+        ])
         .assert()
         .success();
-    assert_eq!(listing(&d.join("data")), ["coef.csv", "edges.csv", "long.csv"]);
+    assert_eq!(
+        listing(&d.join("data")),
+        ["coef.csv", "edges.csv", "long.csv"]
+    );
     let long = fs::read_to_string(d.join("data/long.csv")).unwrap();
     assert!(long.starts_with("task,y,x0,"));
     assert_eq!(long.lines().count(), 1 + 30 + 45 + 60);
-    assert_eq!(fs::read_to_string(d.join("data/edges.csv")).unwrap(), "source,target,weight\nt0,t1,1\nt1,t2,1\n");
+    assert_eq!(
+        fs::read_to_string(d.join("data/edges.csv")).unwrap(),
+        "source,target,weight\nt0,t1,1\nt1,t2,1\n"
+    );
     mtreg()
         .current_dir(d)
-        .args(["solve", "--long", "data/long.csv", "--graph", "data/edges.csv", "--graph-strength", "0.5"])
+        .args([
+            "solve",
+            "--long",
+            "data/long.csv",
+            "--graph",
+            "data/edges.csv",
+            "--graph-strength",
+            "0.5",
+        ])
         .args(["--alpha-ratio", "0.05", "-q", "--out", "fit/coef.csv"])
         .assert()
         .success();
     // Clusters with a shared design also write X.csv and Y.csv.
     mtreg()
         .current_dir(d)
-        .args(["generate", "--structure", "clusters", "--n-targets", "4", "--n-samples", "20", "--shared-design"])
+        .args([
+            "generate",
+            "--structure",
+            "clusters",
+            "--n-targets",
+            "4",
+            "--n-samples",
+            "20",
+            "--shared-design",
+        ])
         .args(["--n-features", "6", "--out", "shared"])
         .assert()
         .success();
-    assert_eq!(listing(&d.join("shared")), ["X.csv", "Y.csv", "coef.csv", "edges.csv", "long.csv"]);
+    assert_eq!(
+        listing(&d.join("shared")),
+        ["X.csv", "Y.csv", "coef.csv", "edges.csv", "long.csv"]
+    );
 }

@@ -436,3 +436,96 @@ fn per_task_rejects_inconsistent_input() {
         Err(mtreg::Error::EmptyInput(_))
     ));
 }
+
+mod path_cv {
+    use super::*;
+    use mtreg::cv::{CvOptions, Select, kfold};
+    use mtreg::path::AlphaGrid;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 24, .. ProptestConfig::default() })]
+
+        /// Every path point is certified; the first (alpha_max) is exactly zero
+        /// and alphas decrease geometrically.
+        #[test]
+        fn path_points_are_certified(c in case(), n_alphas in 2usize..12) {
+            let (x, y) = c.data();
+            prop_assume!(nondegenerate(&x, &y, &c));
+            let path = c.model(1.0).tol(1e-10)
+                .path(&x, &y, &AlphaGrid::Auto { n_alphas, eps: 1e-2 }).unwrap();
+            prop_assert_eq!(path.fits.len(), n_alphas);
+            prop_assert_eq!(path.fits[0].n_nonzero_rows(), 0);
+            prop_assert!((path.alphas[0] - path.alpha_max).abs() <= 1e-15 * path.alpha_max);
+            for w in path.alphas.windows(2) { prop_assert!(w[1] < w[0]); }
+            for f in &path.fits {
+                prop_assert!(f.converged() && f.certificate().is_satisfied(), "{}", f.certificate());
+            }
+            // Warm-started path point = cold fit at the same alpha.
+            let last = path.fits.last().unwrap();
+            let cold = c.model(*path.alphas.last().unwrap()).tol(1e-10).fit(&x, &y).unwrap();
+            prop_assert!((last.objective() - cold.objective()).abs() <= 1e-8 * cold.objective().abs().max(1e-300) + 2.0 * cold.certificate().tol());
+        }
+
+        /// K-fold splits use every sample exactly once for testing.
+        #[test]
+        fn kfold_is_a_partition(n in 2usize..200, k in 2usize..10, shuffle in any::<bool>(), seed in any::<u64>()) {
+            prop_assume!(k <= n);
+            let folds = kfold(n, k, shuffle, seed).unwrap();
+            prop_assert_eq!(folds.len(), k);
+            let mut all: Vec<usize> = folds.iter().flatten().copied().collect();
+            all.sort_unstable();
+            prop_assert_eq!(all, (0..n).collect::<Vec<_>>());
+            for (f, fold) in folds.iter().enumerate() {
+                prop_assert_eq!(fold.len(), n / k + usize::from(f < n % k));
+            }
+        }
+    }
+
+    /// CV results do not depend on the number of threads, and the 1-SE alpha is
+    /// at least alpha_min.
+    #[test]
+    fn cv_is_thread_count_independent() {
+        let (x, y) = problem(8, 60, 12, 3, 3, 0.3);
+        let base = CvOptions {
+            grid: AlphaGrid::Auto {
+                n_alphas: 12,
+                eps: 1e-2,
+            },
+            ..CvOptions::default()
+        };
+        let one = MultiTaskLasso::new(1.0)
+            .tol(1e-10)
+            .cross_validate(&x, &y, &base)
+            .unwrap();
+        let two = MultiTaskLasso::new(1.0)
+            .tol(1e-10)
+            .cross_validate(
+                &x,
+                &y,
+                &CvOptions {
+                    threads: 2,
+                    ..base.clone()
+                },
+            )
+            .unwrap();
+        assert_eq!(one.mse_path, two.mse_path);
+        assert_eq!(one.alpha_min, two.alpha_min);
+        assert!(one.alpha_1se >= one.alpha_min);
+        let se = MultiTaskLasso::new(1.0)
+            .tol(1e-10)
+            .cross_validate(
+                &x,
+                &y,
+                &CvOptions {
+                    select: Select::OneSe,
+                    ..base
+                },
+            )
+            .unwrap();
+        assert_eq!(se.fit.alpha(), se.alpha_1se);
+        // every sample tested once
+        let mut all: Vec<usize> = one.folds.iter().flatten().copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..60).collect::<Vec<_>>());
+    }
+}

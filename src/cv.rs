@@ -1,0 +1,398 @@
+//! K-fold cross-validation over an alpha grid, as scikit-learn's
+//! `MultiTaskLassoCV` / `MultiTaskElasticNetCV`.
+//!
+//! - One alpha grid, computed on the **full** data (alpha_max of the full data).
+//! - Folds: contiguous (scikit-learn's `KFold` without shuffle: the first
+//!   `n mod K` folds have one sample more), or a seeded shuffle, or given
+//!   explicitly. For per-task data, each task's samples are split into K parts
+//!   and fold k holds part k of every task.
+//! - Each fold fits the warm-started path on its training samples (intercepts
+//!   fitted on the training part) and scores every alpha on its held-out samples:
+//!   the mean over those samples and all tasks of the squared error.
+//! - `mse_mean` is the mean over folds, `mse_se = std(ddof = 1) / √K`;
+//!   `alpha_min` minimises `mse_mean`, `alpha_1se` is the largest alpha whose
+//!   `mse_mean ≤ mse_mean(alpha_min) + mse_se(alpha_min)` (glmnet's rule).
+//! - Folds run in parallel on `threads` threads (rayon); results do not depend
+//!   on the number of threads.
+
+use crate::error::{Error, Result};
+use crate::estimator::Fit;
+use crate::path::Path;
+use faer::{Mat, MatRef};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+
+/// Which alpha the final model is refitted at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Select {
+    /// The alpha with the smallest mean held-out MSE.
+    #[default]
+    Min,
+    /// The largest alpha within one standard error of the minimum.
+    OneSe,
+}
+
+/// Options of a cross-validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CvOptions {
+    /// Number of folds K (default 5).
+    pub folds: usize,
+    /// Shuffle samples before splitting (default false: contiguous folds).
+    pub shuffle: bool,
+    /// Seed of the shuffle.
+    pub seed: u64,
+    /// The alpha grid (computed on the full data).
+    pub grid: crate::path::AlphaGrid,
+    /// Worker threads for the folds (default 1).
+    pub threads: usize,
+    /// The alpha to refit at.
+    pub select: Select,
+    /// Explicit test folds (sample indices), overriding `folds`/`shuffle`.
+    pub test_folds: Option<Vec<Vec<usize>>>,
+}
+
+impl Default for CvOptions {
+    fn default() -> Self {
+        Self {
+            folds: 5,
+            shuffle: false,
+            seed: 0,
+            grid: crate::path::AlphaGrid::default(),
+            threads: 1,
+            select: Select::Min,
+            test_folds: None,
+        }
+    }
+}
+
+/// The outcome of a cross-validation.
+#[derive(Debug, Clone)]
+pub struct CvResult {
+    /// The alpha grid, decreasing.
+    pub alphas: Vec<f64>,
+    /// Held-out MSE, `n_alphas × K`.
+    pub mse_path: Mat<f64>,
+    /// Mean over folds, per alpha.
+    pub mse_mean: Vec<f64>,
+    /// Standard error over folds, per alpha.
+    pub mse_se: Vec<f64>,
+    /// Mean over folds of each task's held-out MSE, `n_alphas × T`.
+    pub mse_per_task: Mat<f64>,
+    /// The alpha minimising `mse_mean`.
+    pub alpha_min: f64,
+    /// The largest alpha within one standard error of the minimum.
+    pub alpha_1se: f64,
+    /// The selected alpha (per [`CvOptions::select`]).
+    pub alpha: f64,
+    /// Test indices of each fold (per task for per-task data: indices into
+    /// that task's samples, listed task after task).
+    pub folds: Vec<Vec<usize>>,
+    /// The refit on all data at `alpha`.
+    pub fit: Fit,
+}
+
+/// Test indices of K folds over `n` samples: contiguous, or after a seeded
+/// shuffle. The first `n mod K` folds have one sample more.
+///
+/// ```
+/// let f = mtreg::cv::kfold(7, 3, false, 0)?;
+/// assert_eq!(f, vec![vec![0, 1, 2], vec![3, 4], vec![5, 6]]);
+/// Ok::<(), mtreg::Error>(())
+/// ```
+///
+/// # Errors
+/// `InvalidParameter` unless `2 ≤ K ≤ n`.
+pub fn kfold(n: usize, k: usize, shuffle: bool, seed: u64) -> Result<Vec<Vec<usize>>> {
+    if k < 2 || k > n {
+        return Err(Error::InvalidParameter {
+            name: "folds",
+            value: k as f64,
+            expected: "at least 2 and at most the number of samples",
+        });
+    }
+    let mut idx: Vec<usize> = (0..n).collect();
+    if shuffle {
+        idx.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    }
+    let mut out = Vec::with_capacity(k);
+    let mut start = 0;
+    for f in 0..k {
+        let size = n / k + usize::from(f < n % k);
+        let mut fold = idx[start..start + size].to_vec();
+        fold.sort_unstable();
+        out.push(fold);
+        start += size;
+    }
+    Ok(out)
+}
+
+fn check_folds(folds: &[Vec<usize>], n: usize) -> Result<()> {
+    let mut seen = vec![false; n];
+    for fold in folds {
+        if fold.is_empty() {
+            return Err(Error::EmptyInput("a test fold is empty"));
+        }
+        for &i in fold {
+            if i >= n || seen[i] {
+                return Err(Error::InvalidParameter {
+                    name: "test fold index (out of range or repeated)",
+                    value: i as f64,
+                    expected: "each sample index in exactly one fold",
+                });
+            }
+            seen[i] = true;
+        }
+    }
+    if let Some(i) = seen.iter().position(|s| !s) {
+        return Err(Error::InvalidParameter {
+            name: "sample in no test fold",
+            value: i as f64,
+            expected: "each sample index in exactly one fold",
+        });
+    }
+    if folds.len() < 2 {
+        return Err(Error::InvalidParameter {
+            name: "folds",
+            value: folds.len() as f64,
+            expected: ">= 2",
+        });
+    }
+    Ok(())
+}
+
+/// Squared errors of a fit's predictions: `(sum over all, sum per task)`.
+fn squared_errors(fit: &Fit, x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<(f64, Vec<f64>)> {
+    let pred = fit.predict(&x)?;
+    let t = y.ncols();
+    let mut per_task = vec![0.0; t];
+    for k in 0..t {
+        for i in 0..y.nrows() {
+            per_task[k] += (y[(i, k)] - pred[(i, k)]).powi(2);
+        }
+    }
+    Ok((per_task.iter().sum(), per_task))
+}
+
+fn rows(m: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
+    Mat::from_fn(idx.len(), m.ncols(), |i, j| m[(idx[i], j)])
+}
+
+/// Shared-design cross-validation: `path(x_train, y_train, grid)` fits a path.
+pub(crate) fn cross_validate_shared(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    opts: &CvOptions,
+    full_alpha_max: f64,
+    path: &(dyn Fn(MatRef<'_, f64>, MatRef<'_, f64>, &[f64]) -> Result<Path> + Sync),
+    refit: &dyn Fn(f64) -> Result<Fit>,
+) -> Result<CvResult> {
+    crate::preprocess::validate_xy(x, y)?;
+    let n = x.nrows();
+    let folds = match &opts.test_folds {
+        Some(f) => {
+            check_folds(f, n)?;
+            f.clone()
+        }
+        None => kfold(n, opts.folds, opts.shuffle, opts.seed)?,
+    };
+    let alphas = grid_values(&opts.grid, full_alpha_max)?;
+    let t = y.ncols();
+    let run_fold = |test: &Vec<usize>| -> Result<(Vec<f64>, Mat<f64>)> {
+        let mut in_test = vec![false; n];
+        test.iter().for_each(|&i| in_test[i] = true);
+        let train: Vec<usize> = (0..n).filter(|&i| !in_test[i]).collect();
+        let (xtr, ytr) = (rows(x, &train), rows(y, &train));
+        let (xte, yte) = (rows(x, test), rows(y, test));
+        let p = path(xtr.as_ref(), ytr.as_ref(), &alphas)?;
+        let mut mse = vec![0.0; alphas.len()];
+        let mut per_task = Mat::<f64>::zeros(alphas.len(), t);
+        for (a, fit) in p.fits.iter().enumerate() {
+            let (total, tasks) = squared_errors(fit, xte.as_ref(), yte.as_ref())?;
+            mse[a] = total / (test.len() * t) as f64;
+            for k in 0..t {
+                per_task[(a, k)] = tasks[k] / test.len() as f64;
+            }
+        }
+        Ok((mse, per_task))
+    };
+    let results = in_pool(opts.threads, || {
+        folds.par_iter().map(run_fold).collect::<Vec<_>>()
+    })?;
+    summarise(alphas, folds, results, t, opts.select, refit)
+}
+
+/// Per-task cross-validation: each task's samples are split into K parts.
+#[allow(clippy::type_complexity)]
+pub(crate) fn cross_validate_tasks(
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    opts: &CvOptions,
+    full_alpha_max: f64,
+    path: &(dyn Fn(&[MatRef<'_, f64>], &[&[f64]]) -> Result<Path> + Sync),
+    refit: &dyn Fn(f64) -> Result<Fit>,
+) -> Result<CvResult> {
+    if opts.test_folds.is_some() {
+        return Err(Error::InvalidParameter {
+            name: "test_folds (explicit folds are for a shared design)",
+            value: 1.0,
+            expected: "None with per-task data",
+        });
+    }
+    let t = xs.len();
+    let k = opts.folds;
+    let task_folds: Vec<Vec<Vec<usize>>> = ys
+        .iter()
+        .enumerate()
+        .map(|(task, y)| {
+            kfold(
+                y.len(),
+                k,
+                opts.shuffle,
+                opts.seed.wrapping_add(task as u64),
+            )
+        })
+        .collect::<Result<_>>()?;
+    let alphas = grid_values(&opts.grid, full_alpha_max)?;
+    let run_fold = |f: usize| -> Result<(Vec<f64>, Mat<f64>)> {
+        let mut xtr = Vec::with_capacity(t);
+        let mut ytr = Vec::with_capacity(t);
+        let mut tests = Vec::with_capacity(t);
+        for task in 0..t {
+            let test = &task_folds[task][f];
+            let mut in_test = vec![false; ys[task].len()];
+            test.iter().for_each(|&i| in_test[i] = true);
+            let train: Vec<usize> = (0..ys[task].len()).filter(|&i| !in_test[i]).collect();
+            xtr.push(rows(xs[task], &train));
+            ytr.push(train.iter().map(|&i| ys[task][i]).collect::<Vec<f64>>());
+            tests.push((
+                rows(xs[task], test),
+                test.iter().map(|&i| ys[task][i]).collect::<Vec<f64>>(),
+            ));
+        }
+        let xr: Vec<MatRef<'_, f64>> = xtr.iter().map(|m| m.as_ref()).collect();
+        let yr: Vec<&[f64]> = ytr.iter().map(Vec::as_slice).collect();
+        let p = path(&xr, &yr)?;
+        let n_test: usize = tests.iter().map(|(_, y)| y.len()).sum();
+        let mut mse = vec![0.0; alphas.len()];
+        let mut per_task = Mat::<f64>::zeros(alphas.len(), t);
+        for (a, fit) in p.fits.iter().enumerate() {
+            let mut total = 0.0;
+            for (task, (xte, yte)) in tests.iter().enumerate() {
+                let c = fit.coef();
+                let mut se = 0.0;
+                for (i, yi) in yte.iter().enumerate() {
+                    let pred = fit.intercept()[task]
+                        + (0..c.nrows())
+                            .map(|j| xte[(i, j)] * c[(j, task)])
+                            .sum::<f64>();
+                    se += (yi - pred).powi(2);
+                }
+                total += se;
+                per_task[(a, task)] = se / yte.len() as f64;
+            }
+            mse[a] = total / n_test as f64;
+        }
+        Ok((mse, per_task))
+    };
+    let results = in_pool(opts.threads, || {
+        (0..k).into_par_iter().map(run_fold).collect::<Vec<_>>()
+    })?;
+    let folds = (0..k)
+        .map(|f| {
+            task_folds
+                .iter()
+                .flat_map(|tf| tf[f].iter().copied())
+                .collect()
+        })
+        .collect();
+    summarise(alphas, folds, results, t, opts.select, refit)
+}
+
+fn grid_values(grid: &crate::path::AlphaGrid, amax: f64) -> Result<Vec<f64>> {
+    match grid {
+        crate::path::AlphaGrid::Auto { n_alphas, eps } => {
+            crate::path::alpha_grid(amax, *n_alphas, *eps)
+        }
+        crate::path::AlphaGrid::Explicit(a) => crate::path::check_alphas(a),
+    }
+}
+
+fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
+    if threads == 0 {
+        return Err(Error::InvalidParameter {
+            name: "threads",
+            value: 0.0,
+            expected: ">= 1",
+        });
+    }
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Linalg(format!("cannot start {threads} worker threads: {e}")))?;
+    Ok(pool.install(f))
+}
+
+fn summarise(
+    alphas: Vec<f64>,
+    folds: Vec<Vec<usize>>,
+    results: Vec<Result<(Vec<f64>, Mat<f64>)>>,
+    t: usize,
+    select: Select,
+    refit: &dyn Fn(f64) -> Result<Fit>,
+) -> Result<CvResult> {
+    let k = results.len();
+    let na = alphas.len();
+    let mut mse_path = Mat::<f64>::zeros(na, k);
+    let mut mse_per_task = Mat::<f64>::zeros(na, t);
+    for (f, r) in results.into_iter().enumerate() {
+        let (mse, per_task) = r?;
+        for a in 0..na {
+            mse_path[(a, f)] = mse[a];
+            for task in 0..t {
+                mse_per_task[(a, task)] += per_task[(a, task)] / k as f64;
+            }
+        }
+    }
+    let kf = k as f64;
+    let mse_mean: Vec<f64> = (0..na)
+        .map(|a| (0..k).map(|f| mse_path[(a, f)]).sum::<f64>() / kf)
+        .collect();
+    let mse_se: Vec<f64> = (0..na)
+        .map(|a| {
+            let m = mse_mean[a];
+            let var = (0..k).map(|f| (mse_path[(a, f)] - m).powi(2)).sum::<f64>() / (kf - 1.0);
+            (var / kf).sqrt()
+        })
+        .collect();
+    // First minimiser in grid order (largest alpha among ties).
+    let i_min = (0..na).fold(0, |best, a| {
+        if mse_mean[a] < mse_mean[best] {
+            a
+        } else {
+            best
+        }
+    });
+    let threshold = mse_mean[i_min] + mse_se[i_min];
+    let i_1se = (0..=i_min)
+        .find(|&a| mse_mean[a] <= threshold)
+        .unwrap_or(i_min);
+    let (alpha_min, alpha_1se) = (alphas[i_min], alphas[i_1se]);
+    let alpha = match select {
+        Select::Min => alpha_min,
+        Select::OneSe => alpha_1se,
+    };
+    let fit = refit(alpha)?;
+    Ok(CvResult {
+        alphas,
+        mse_path,
+        mse_mean,
+        mse_se,
+        mse_per_task,
+        alpha_min,
+        alpha_1se,
+        alpha,
+        folds,
+        fit,
+    })
+}
