@@ -178,13 +178,20 @@ fn rows(m: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
     Mat::from_fn(idx.len(), m.ncols(), |i, j| m[(idx[i], j)])
 }
 
+/// Fits a path on training data at the given alphas (shared design).
+pub(crate) type SharedPathFn<'a> =
+    dyn Fn(MatRef<'_, f64>, MatRef<'_, f64>, &[f64]) -> Result<Path> + Sync + 'a;
+
+/// Fits a path on training data (per-task designs; alphas fixed by the caller).
+pub(crate) type TaskPathFn<'a> = dyn Fn(&[MatRef<'_, f64>], &[&[f64]]) -> Result<Path> + Sync + 'a;
+
 /// Shared-design cross-validation: `path(x_train, y_train, grid)` fits a path.
 pub(crate) fn cross_validate_shared(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     opts: &CvOptions,
     full_alpha_max: f64,
-    path: &(dyn Fn(MatRef<'_, f64>, MatRef<'_, f64>, &[f64]) -> Result<Path> + Sync),
+    path: &SharedPathFn<'_>,
     refit: &dyn Fn(f64) -> Result<Fit>,
 ) -> Result<CvResult> {
     crate::preprocess::validate_xy(x, y)?;
@@ -223,13 +230,12 @@ pub(crate) fn cross_validate_shared(
 }
 
 /// Per-task cross-validation: each task's samples are split into K parts.
-#[allow(clippy::type_complexity)]
 pub(crate) fn cross_validate_tasks(
     xs: &[MatRef<'_, f64>],
     ys: &[&[f64]],
     opts: &CvOptions,
     full_alpha_max: f64,
-    path: &(dyn Fn(&[MatRef<'_, f64>], &[&[f64]]) -> Result<Path> + Sync),
+    path: &TaskPathFn<'_>,
     refit: &dyn Fn(f64) -> Result<Fit>,
 ) -> Result<CvResult> {
     if opts.test_folds.is_some() {
