@@ -1,8 +1,12 @@
 //! Command-line definitions (clap derive) and dispatch. One file per subcommand.
 
+mod common;
+mod cv;
 mod data;
 mod generate;
 mod inspect;
+mod path;
+mod plots;
 mod predict;
 mod progress;
 mod solve;
@@ -27,6 +31,10 @@ enum Command {
     Generate(generate::GenerateArgs),
     /// Fit a model to X.csv and Y.csv; write the coefficients (and a model file).
     Solve(Box<solve::SolveArgs>),
+    /// Fit the regularisation path over an alpha grid (warm starts).
+    Path(Box<path::PathArgs>),
+    /// K-fold cross-validation over the alpha grid, then a refit.
+    Cv(Box<cv::CvArgs>),
     /// Predict Y from X with a model file written by `solve --model`.
     Predict(predict::PredictArgs),
     /// Read a numeric CSV file and describe it (shape, names, column summaries).
@@ -75,6 +83,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Generate(args) => generate::run(args),
         Command::Solve(args) => solve::run(*args),
+        Command::Path(args) => path::run(*args),
+        Command::Cv(args) => cv::run(*args),
         Command::Predict(args) => predict::run(args),
         Command::Inspect(args) => inspect::run(args),
     }

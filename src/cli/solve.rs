@@ -1,72 +1,29 @@
 //! `mtreg solve`: fit a multi-task model to CSV files (shared or per-task designs,
 //! optional task graph, task weights, pooled or learned task relations).
 
+use super::UsageError;
+use super::common::{Loaded, ModelArgs, PenaltyArg};
 use super::data::{self, Data};
-use super::{InputFlags, UsageError};
 use anyhow::Context;
 use clap::Args;
 use mtreg::io::atomic::{check_not_input, write_atomic};
 use mtreg::io::csv::write_matrix;
-use mtreg::io::long::LongOptions;
 use mtreg::io::model::{FitSettings, ModelFile, rows};
-use mtreg::penalty::{Sparsity, TaskGraph};
+use mtreg::penalty::Sparsity;
 use mtreg::{Fit, GraphMultiTask, RelationFit, RelationLearning};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-
-/// `--penalty`: which sparsity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum PenaltyArg {
-    /// Row-group L21: tasks share their support.
-    L21,
-    /// Entrywise L1: each task has its own support.
-    L1,
-}
 
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("strength").required(true).args(["alpha", "alpha_ratio"]))]
-#[command(group = clap::ArgGroup::new("data").required(true).args(["x", "long"]))]
 pub struct SolveArgs {
-    /// Design matrix X: n rows, p feature columns (shared by all tasks).
-    #[arg(long, requires = "y")]
-    x: Option<PathBuf>,
-    /// Targets Y: n rows, T task columns.
-    #[arg(long, requires = "x")]
-    y: Option<PathBuf>,
-    /// Per-task designs in one CSV: one row per sample, a task column, a target
-    /// column, the other columns are features (instead of --x/--y).
-    #[arg(long, conflicts_with_all = ["x", "y"])]
-    long: Option<PathBuf>,
-    /// Column of --long naming the task of each row.
-    #[arg(long, default_value = "task")]
-    task_column: String,
-    /// Column of --long holding the target.
-    #[arg(long, default_value = "y")]
-    target_column: String,
     /// Regularisation strength alpha (> 0).
     #[arg(long, allow_negative_numbers = true)]
     alpha: Option<f64>,
     /// alpha as a fraction of alpha_max (the smallest alpha giving W = 0).
     #[arg(long, allow_negative_numbers = true)]
     alpha_ratio: Option<f64>,
-    /// Sparsity share of the penalty, in (0, 1]; the rest is ridge. 1 is the
-    /// (multi-task) Lasso.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    l1_ratio: f64,
-    /// Sparsity: l21 (tasks share their support) or l1 (per-task supports).
-    #[arg(long, value_enum, default_value = "l21")]
-    penalty: PenaltyArg,
-    /// Task graph: CSV with header source,target,weight (task names or 0-based
-    /// indices); adds lambda/2 * sum of weight * ||w_s - w_t||^2.
-    #[arg(long, conflicts_with = "chain")]
-    graph: Option<PathBuf>,
-    /// Task graph t -- t+1 with weight 1 (tasks ordered in time).
-    #[arg(long)]
-    chain: bool,
-    /// lambda, the strength of the graph term (with --graph or --chain).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
-    graph_strength: f64,
     /// One coefficient vector shared by all tasks (the limit of a strong graph).
     #[arg(long, conflicts_with_all = ["graph", "chain", "learn_relations"])]
     pooled: bool,
@@ -80,43 +37,17 @@ pub struct SolveArgs {
     /// (task_a,task_b,sigma,correlation).
     #[arg(long, requires = "learn_relations")]
     relations: Option<PathBuf>,
-    /// Task weights: CSV with header task,weight (names or 0-based indices);
-    /// unlisted tasks keep weight 1.
-    #[arg(long)]
-    task_weights: Option<PathBuf>,
-    /// Do not fit intercepts (do not centre the data).
-    #[arg(long)]
-    no_intercept: bool,
-    /// Standardise the columns of X (coefficients reported on the original scale).
-    #[arg(long)]
-    standardize: bool,
-    /// Relative tolerance: duality gap <= tol * ||Y||^2 / n (scikit-learn's tol);
-    /// for coupled models the KKT residual <= tol * l1_ratio * alpha_max.
-    #[arg(long, default_value_t = 1e-4, allow_negative_numbers = true)]
-    tol: f64,
-    /// Maximum number of epochs.
-    #[arg(long, default_value_t = 1000)]
-    max_iter: usize,
     /// Coefficients output (COEF.csv: feature,<task names>).
     #[arg(long)]
     out: PathBuf,
     /// Also write the model (parameters, certificate, names) as JSON.
     #[arg(long)]
     model: Option<PathBuf>,
-    /// Overwrite existing output files.
-    #[arg(long)]
-    force: bool,
     /// Exit with code 3 if the solver stops on --max-iter before meeting --tol.
     #[arg(long)]
     strict: bool,
-    /// Print nothing but errors and warnings.
-    #[arg(long, short)]
-    quiet: bool,
-    /// Log the certificate at every check to stderr.
-    #[arg(long, short)]
-    verbose: bool,
     #[command(flatten)]
-    input: InputFlags,
+    m: ModelArgs,
 }
 
 /// The fitted result and what MODEL.json records about the model.
@@ -127,12 +58,7 @@ struct Outcome {
 }
 
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
-    let mut inputs: Vec<&Path> = [&a.x, &a.y, &a.long, &a.graph, &a.task_weights]
-        .into_iter()
-        .flatten()
-        .map(PathBuf::as_path)
-        .collect();
-    inputs.dedup();
+    let inputs = a.m.input_files();
     let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
         .chain(&a.model)
         .chain(&a.relations)
@@ -143,63 +69,19 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
         }
     }
-    let opts = a.input.read_options();
-    let loaded = match (&a.x, &a.y, &a.long) {
-        (Some(x), Some(y), None) => data::load_shared(x, y, &opts)?,
-        (None, None, Some(long)) => {
-            let lo = LongOptions {
-                task_column: a.task_column.clone(),
-                target_column: a.target_column.clone(),
-                delimiter: a.input.delimiter,
-            };
-            data::load_long(long, &lo)?
-        }
-        _ => unreachable!("clap requires --x and --y, or --long"),
-    };
-    let weights = match &a.task_weights {
-        Some(p) => Some(data::read_task_weights(
-            p,
-            &loaded.tasks,
-            a.input.delimiter,
-        )?),
-        None => None,
-    };
+    let Loaded {
+        inputs: loaded,
+        weights,
+        graph,
+    } = a.m.load()?;
     let t = loaded.tasks.len();
-    let graph = match (&a.graph, a.chain) {
-        (Some(p), _) => Some(TaskGraph::from_edges(
-            t,
-            &data::read_edges(p, &loaded.tasks, a.input.delimiter)?,
-        )?),
-        (None, true) => Some(TaskGraph::chain(t)),
-        (None, false) => None,
-    };
     for out in &outputs {
         super::ensure_parent(out)?;
     }
-
-    let sparsity = match a.penalty {
-        PenaltyArg::L21 => Sparsity::Group,
-        PenaltyArg::L1 => Sparsity::Entrywise,
-    };
-    let bar = super::progress::bar(a.max_iter, a.quiet);
-    let monitor = Some(super::progress::monitor(bar.clone(), a.verbose));
-    let mut model = GraphMultiTask::new(1.0)
-        .l1_ratio(a.l1_ratio)
-        .penalty(sparsity)
-        .graph_strength(if graph.is_some() {
-            a.graph_strength
-        } else {
-            0.0
-        })
-        .pooled(a.pooled)
-        .fit_intercept(!a.no_intercept)
-        .standardize(a.standardize)
-        .tol(a.tol)
-        .max_iter(a.max_iter)
-        .monitor(monitor.clone());
-    if let Some(g) = &graph {
-        model = model.graph(g.clone());
-    }
+    let sparsity = a.m.penalty.sparsity();
+    let bar = super::progress::bar(a.m.max_iter, a.m.quiet);
+    let monitor = Some(super::progress::monitor(bar.clone(), a.m.verbose));
+    let model = a.m.model(graph.as_ref(), monitor.clone()).pooled(a.pooled);
     let (views, cols) = loaded.data.task_views();
     let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
     let fit_with = |m: &GraphMultiTask| -> mtreg::Result<Fit> {
@@ -230,14 +112,14 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             .relation_strength
             .expect("clap requires --relation-strength");
         let rel = RelationLearning::new(alpha)
-            .l1_ratio(a.l1_ratio)
+            .l1_ratio(a.m.l1_ratio)
             .penalty(sparsity)
             .relation_strength(lambda2)
-            .fit_intercept(!a.no_intercept)
-            .tol(a.tol)
-            .max_iter(a.max_iter)
+            .fit_intercept(!a.m.no_intercept)
+            .tol(a.m.tol)
+            .max_iter(a.m.max_iter)
             .monitor(monitor);
-        if a.standardize {
+        if a.m.standardize {
             return Err(
                 UsageError("--standardize is not supported with --learn-relations".into()).into(),
             );
@@ -263,7 +145,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             } else if graph.is_some()
                 || sparsity == Sparsity::Entrywise
                 || weights.is_some()
-                || a.long.is_some()
+                || a.m.long.is_some()
             {
                 "graph_multi_task"
             } else {
@@ -276,14 +158,14 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     let features = &loaded.features;
     let tasks = &loaded.tasks;
 
-    write_atomic(&a.out, a.force, |w| {
+    write_atomic(&a.out, a.m.force, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), fit.coef())
     })
     .with_context(|| format!("writing {}", a.out.display()))?;
     if let (Some(path), Some(rel)) = (&a.relations, &outcome.relations) {
         let corr = rel.correlation();
         let sigma = rel.sigma();
-        write_atomic(path, a.force, |w| {
+        write_atomic(path, a.m.force, |w| {
             writeln!(w, "task_a,task_b,sigma,correlation")?;
             for i in 0..t {
                 for j in 0..t {
@@ -303,25 +185,21 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &a.model {
         let settings = FitSettings {
-            fit_intercept: !a.no_intercept,
-            standardize: a.standardize,
-            tol: a.tol,
-            max_iter: a.max_iter,
+            fit_intercept: !a.m.no_intercept,
+            standardize: a.m.standardize,
+            tol: a.m.tol,
+            max_iter: a.m.max_iter,
             n_samples: loaded.data.n_samples(),
         };
         let mut mf = ModelFile::from_fit(fit, features.clone(), tasks.clone(), settings);
         mf.model = outcome.kind.to_string();
-        mf.penalty = match a.penalty {
-            PenaltyArg::L21 => "l21",
-            PenaltyArg::L1 => "l1",
-        }
-        .to_string();
+        mf.penalty = a.m.penalty.name().to_string();
         if let Data::PerTask { ys, .. } = &loaded.data {
             mf.n_samples_per_task = Some(ys.iter().map(Vec::len).collect());
         }
         mf.task_weights = weights.clone();
         if let Some(g) = &graph {
-            mf.graph_strength = Some(a.graph_strength);
+            mf.graph_strength = Some(a.m.graph_strength);
             mf.edges = Some(g.edges().to_vec());
         }
         mf.pooled = a.pooled.then_some(true);
@@ -332,7 +210,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             mf.relation_objectives = Some(rel.objectives().to_vec());
         }
         let json = mf.to_json();
-        write_atomic(path, a.force, |w| w.write_all(json.as_bytes()))
+        write_atomic(path, a.m.force, |w| w.write_all(json.as_bytes()))
             .with_context(|| format!("writing {}", path.display()))?;
     }
     let converged = outcome
@@ -365,7 +243,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             o.len()
         );
     }
-    if !a.quiet {
+    if !a.m.quiet {
         summary(&a, &outcome, &loaded)?;
     }
     Ok(if a.strict && !converged {
@@ -380,21 +258,21 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &data::Inputs) -> anyhow::R
     let (features, tasks) = (&loaded.features, &loaded.tasks);
     let mut out = std::io::stdout().lock();
     let (n, p, t) = (loaded.data.n_samples(), features.len(), tasks.len());
-    let sparsity = match a.penalty {
+    let sparsity = match a.m.penalty {
         PenaltyArg::L21 => "L21",
         PenaltyArg::L1 => "L1",
     };
-    let mut model = match (fit.l1_ratio() == 1.0, a.penalty) {
+    let mut model = match (fit.l1_ratio() == 1.0, a.m.penalty) {
         (true, PenaltyArg::L21) => "multi-task Lasso".to_string(),
         (true, PenaltyArg::L1) => "Lasso per task (L1)".to_string(),
         (false, _) => format!("{sparsity} elastic net, l1_ratio {}", fit.l1_ratio()),
     };
     if a.pooled {
         model += ", pooled (one coefficient vector)";
-    } else if a.chain {
-        model += &format!(", chain graph, strength {}", a.graph_strength);
-    } else if let Some(g) = &a.graph {
-        model += &format!(", graph {}, strength {}", g.display(), a.graph_strength);
+    } else if a.m.chain {
+        model += &format!(", chain graph, strength {}", a.m.graph_strength);
+    } else if let Some(g) = &a.m.graph {
+        model += &format!(", graph {}, strength {}", g.display(), a.m.graph_strength);
     } else if let Some(l2) = a.relation_strength.filter(|_| a.learn_relations) {
         model += &format!(", learned task relations, strength {l2}");
     }

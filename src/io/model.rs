@@ -91,6 +91,18 @@ pub struct ModelFile {
     /// The MTRL objective after each alternation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relation_objectives: Option<Vec<f64>>,
+    /// Cross-validation: the alpha minimising the mean held-out MSE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha_min: Option<f64>,
+    /// Cross-validation: the largest alpha within one standard error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha_1se: Option<f64>,
+    /// Cross-validation: number of folds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv_folds: Option<usize>,
+    /// Cross-validation: `"min"` or `"1se"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv_select: Option<String>,
 }
 
 fn default_penalty() -> String {
@@ -161,6 +173,10 @@ impl ModelFile {
             sigma: None,
             task_correlation: None,
             relation_objectives: None,
+            alpha_min: None,
+            alpha_1se: None,
+            cv_folds: None,
+            cv_select: None,
         }
     }
 

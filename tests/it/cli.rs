@@ -860,3 +860,99 @@ fn structured_generate_feeds_graph_solve() {
         ["X.csv", "Y.csv", "coef.csv", "edges.csv", "long.csv"]
     );
 }
+
+#[test]
+fn path_and_cv_write_their_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    mtreg()
+        .current_dir(d)
+        .arg("path")
+        .arg("--x")
+        .arg(demo.join("X.csv"))
+        .arg("--y")
+        .arg(demo.join("Y.csv"))
+        .args([
+            "--n-alphas",
+            "8",
+            "--eps",
+            "0.01",
+            "-q",
+            "--out-dir",
+            "path",
+        ])
+        .assert()
+        .success();
+    assert_eq!(
+        listing(&d.join("path")),
+        ["alphas.csv", "coefs.csv", "model.json"]
+    );
+    let alphas = fs::read_to_string(d.join("path/alphas.csv")).unwrap();
+    let rows: Vec<&str> = alphas.lines().collect();
+    assert_eq!(rows[0], "alpha,n_iter,certificate,nnz_rows");
+    assert_eq!(rows.len(), 9);
+    assert!(
+        rows[1].ends_with(",0"),
+        "no feature at alpha_max: {}",
+        rows[1]
+    );
+    let values: Vec<f64> = rows[1..]
+        .iter()
+        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(values.windows(2).all(|w| w[1] < w[0]));
+    let coefs = fs::read_to_string(d.join("path/coefs.csv")).unwrap();
+    assert!(coefs.starts_with("alpha,feature,task,value\n"));
+    assert!(
+        coefs
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(3).unwrap().parse::<f64>().unwrap() != 0.0)
+    );
+
+    for threads in ["1", "2"] {
+        let out = format!("cv{threads}");
+        mtreg()
+            .current_dir(d)
+            .arg("cv")
+            .arg("--x")
+            .arg(demo.join("X.csv"))
+            .arg("--y")
+            .arg(demo.join("Y.csv"))
+            .args([
+                "--n-alphas",
+                "10",
+                "--eps",
+                "0.01",
+                "--folds",
+                "4",
+                "--select",
+                "1se",
+                "--threads",
+                threads,
+                "-q",
+                "--out-dir",
+                &out,
+            ])
+            .assert()
+            .success();
+    }
+    assert_eq!(
+        listing(&d.join("cv1")),
+        ["coef.csv", "cv.csv", "model.json"]
+    );
+    let cv1 = fs::read_to_string(d.join("cv1/cv.csv")).unwrap();
+    assert_eq!(
+        cv1,
+        fs::read_to_string(d.join("cv2/cv.csv")).unwrap(),
+        "thread count changed the CV"
+    );
+    assert!(cv1.starts_with("alpha,mse_mean,mse_se,mse_drug_A,"));
+    assert_eq!(cv1.lines().count(), 11);
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("cv1/model.json")).unwrap()).unwrap();
+    assert_eq!(model["alpha"], model["alpha_1se"]);
+    assert!(model["alpha_1se"].as_f64().unwrap() >= model["alpha_min"].as_f64().unwrap());
+    assert_eq!(model["cv_folds"], 4);
+}

@@ -336,3 +336,127 @@ fn graph_models_match_cvxpy() {
         }
     }
 }
+
+/// Paths and cross-validation against scikit-learn (`make_path_cv_fixtures.py`):
+/// alphas, coefficients per alpha (1e-6), mse path (1e-6), the same alpha_.
+#[test]
+fn paths_and_cv_match_scikit_learn() {
+    use mtreg::cv::CvOptions;
+    use mtreg::path::AlphaGrid;
+
+    let root = fixture_dir().join("path_cv");
+    for case in ["path_mtl", "path_mten"] {
+        let dir = root.join(case);
+        let exp: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let (x, y) = (read(&dir.join("X.csv")), read(&dir.join("Y.csv")));
+        let grid = AlphaGrid::Auto {
+            n_alphas: exp["n_alphas"].as_u64().unwrap() as usize,
+            eps: f(&exp, "eps"),
+        };
+        let path = MultiTaskElasticNet::new(1.0)
+            .l1_ratio(f(&exp, "l1_ratio"))
+            .tol(1e-13)
+            .max_iter(1_000_000)
+            .path(&x, &y, &grid)
+            .unwrap();
+        let alphas: Vec<f64> = exp["alphas"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        for (a, b) in path.alphas.iter().zip(&alphas) {
+            assert!((a - b).abs() <= 1e-12 * b, "{case}: alpha {a} vs {b}");
+        }
+        for (k, fit) in path.fits.iter().enumerate() {
+            assert!(fit.converged(), "{case}: point {k}");
+            let reference = matrix(&exp["coefs"][k]);
+            let scale = reference
+                .col_iter()
+                .flat_map(|c| c.iter().copied().collect::<Vec<_>>())
+                .fold(0.0f64, |m, v| m.max(v.abs()));
+            let diff = crate::common::rel_diff(fit.coef(), reference.as_ref()) * scale.max(1e-300);
+            // relative to the largest coefficient on the path point (absolute at alpha_max)
+            assert!(
+                diff <= 1e-6 * scale.max(1e-12),
+                "{case}: point {k} differs by {diff:.3e}"
+            );
+            assert_eq!(
+                fit.n_nonzero_rows() as u64,
+                exp["nnz_rows"][k].as_u64().unwrap(),
+                "{case}: nnz at point {k}"
+            );
+        }
+    }
+    for case in ["cv_mtl", "cv_mten", "cv_shuffle"] {
+        let dir = root.join(case);
+        let exp: Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap())
+                .unwrap();
+        let (x, y) = (read(&dir.join("X.csv")), read(&dir.join("Y.csv")));
+        let folds: Vec<Vec<usize>> = exp["fold_test_indices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                f.as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap() as usize)
+                    .collect()
+            })
+            .collect();
+        let opts = CvOptions {
+            grid: AlphaGrid::Auto {
+                n_alphas: exp["n_alphas"].as_u64().unwrap() as usize,
+                eps: f(&exp, "eps"),
+            },
+            // contiguous folds are ours by construction; the shuffled ones are given
+            test_folds: (case == "cv_shuffle").then(|| folds.clone()),
+            folds: folds.len(),
+            ..CvOptions::default()
+        };
+        let cv = MultiTaskElasticNet::new(1.0)
+            .l1_ratio(f(&exp, "l1_ratio"))
+            .tol(1e-12)
+            .max_iter(1_000_000)
+            .cross_validate(&x, &y, &opts)
+            .unwrap();
+        assert_eq!(cv.folds, folds, "{case}: folds");
+        let mse = matrix(&exp["mse_path"]);
+        let d = crate::common::rel_diff(cv.mse_path.as_ref(), mse.as_ref());
+        assert!(d <= 1e-6, "{case}: mse path differs by {d:.3e}");
+        let per_task = matrix(&exp["mse_per_task"]);
+        assert!(
+            crate::common::rel_diff(cv.mse_per_task.as_ref(), per_task.as_ref()) <= 1e-6,
+            "{case}: per task"
+        );
+        for (i, se) in exp["mse_se"].as_array().unwrap().iter().enumerate() {
+            let se = se.as_f64().unwrap();
+            assert!(
+                (cv.mse_se[i] - se).abs() <= 1e-6 * se.max(1e-12),
+                "{case}: se {i}"
+            );
+        }
+        assert!(
+            (cv.alpha_min - f(&exp, "alpha_min")).abs() <= 1e-12 * cv.alpha_min,
+            "{case}: alpha_min"
+        );
+        assert!(
+            (cv.alpha_1se - f(&exp, "alpha_1se")).abs() <= 1e-12 * cv.alpha_1se,
+            "{case}: alpha_1se"
+        );
+        let coef = matrix(&exp["coef"]);
+        let scale = coef
+            .col_iter()
+            .flat_map(|c| c.iter().copied().collect::<Vec<_>>())
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        let diff = crate::common::rel_diff(cv.fit.coef(), coef.as_ref()) * scale;
+        assert!(
+            diff <= 1e-6 * scale,
+            "{case}: refit coef differs by {diff:.3e}"
+        );
+    }
+}

@@ -1,0 +1,184 @@
+//! `mtreg path`: the regularisation path over an alpha grid.
+
+use super::UsageError;
+use super::common::{Loaded, ModelArgs};
+use super::data::Data;
+use anyhow::Context;
+use clap::Args;
+use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::path::AlphaGrid;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// Number of alphas on the grid.
+    #[arg(long, default_value_t = 100)]
+    n_alphas: usize,
+    /// Smallest alpha as a fraction of alpha_max.
+    #[arg(long, default_value_t = 1e-3)]
+    eps: f64,
+    /// Output directory: alphas.csv, coefs.csv, model.json.
+    #[arg(long)]
+    out_dir: PathBuf,
+    /// Also write SVG plots (coefficient path) into this directory.
+    #[arg(long)]
+    plot: Option<PathBuf>,
+    #[command(flatten)]
+    m: ModelArgs,
+}
+
+/// The JSON summary of a path.
+#[derive(serde::Serialize)]
+struct PathModel<'a> {
+    version: &'a str,
+    model: &'a str,
+    penalty: &'a str,
+    feature_names: &'a [String],
+    task_names: &'a [String],
+    alpha_max: f64,
+    l1_ratio: f64,
+    graph_strength: Option<f64>,
+    fit_intercept: bool,
+    standardize: bool,
+    tol: f64,
+    n_alphas: usize,
+    eps: f64,
+    seconds: f64,
+    points: Vec<PathPoint>,
+}
+
+#[derive(serde::Serialize)]
+struct PathPoint {
+    alpha: f64,
+    n_iter: usize,
+    converged: bool,
+    certificate: mtreg::Certificate,
+    objective: f64,
+    nnz_rows: usize,
+    intercept: Vec<f64>,
+}
+
+pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
+    let files = ["alphas.csv", "coefs.csv", "model.json"].map(|f| a.out_dir.join(f));
+    let inputs = a.m.input_files();
+    for f in &files {
+        check_not_input(f, &inputs)?;
+    }
+    let Loaded {
+        inputs: loaded,
+        weights,
+        graph,
+    } = a.m.load()?;
+    std::fs::create_dir_all(&a.out_dir)
+        .with_context(|| format!("creating directory {}", a.out_dir.display()))?;
+    let bar = super::progress::bar(a.m.max_iter * a.n_alphas, a.m.quiet);
+    let model = a.m.model(graph.as_ref(), None);
+    let grid = AlphaGrid::Auto {
+        n_alphas: a.n_alphas,
+        eps: a.eps,
+    };
+    let start = std::time::Instant::now();
+    let path = match (&loaded.data, &weights) {
+        (Data::Shared { x, y }, None) => model.path(x, y, &grid),
+        _ => {
+            let (views, cols) = loaded.data.task_views();
+            let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+            model.path_tasks(&views, &ys, weights.as_deref(), &grid)
+        }
+    };
+    bar.finish_and_clear();
+    let path = path?;
+    let seconds = start.elapsed().as_secs_f64();
+    let (features, tasks) = (&loaded.features, &loaded.tasks);
+
+    write_atomic(&files[0], a.m.force, |w| {
+        writeln!(w, "alpha,n_iter,certificate,nnz_rows")?;
+        for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
+            writeln!(
+                w,
+                "{alpha},{},{},{}",
+                fit.n_iter(),
+                fit.certificate().value(),
+                fit.n_nonzero_rows()
+            )?;
+        }
+        Ok(())
+    })?;
+    write_atomic(&files[1], a.m.force, |w| {
+        writeln!(w, "alpha,feature,task,value")?;
+        for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
+            let c = fit.coef();
+            for j in 0..c.nrows() {
+                for (k, task) in tasks.iter().enumerate() {
+                    let v = c[(j, k)];
+                    if v != 0.0 {
+                        writeln!(w, "{alpha},{},{task},{v}", features[j])?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    })?;
+    let summary = PathModel {
+        version: mtreg::io::model::VERSION,
+        model: "path",
+        penalty: a.m.penalty.name(),
+        feature_names: features,
+        task_names: tasks,
+        alpha_max: path.alpha_max,
+        l1_ratio: a.m.l1_ratio,
+        graph_strength: graph.as_ref().map(|_| a.m.graph_strength),
+        fit_intercept: !a.m.no_intercept,
+        standardize: a.m.standardize,
+        tol: a.m.tol,
+        n_alphas: a.n_alphas,
+        eps: a.eps,
+        seconds,
+        points: path
+            .alphas
+            .iter()
+            .zip(&path.fits)
+            .map(|(&alpha, f)| PathPoint {
+                alpha,
+                n_iter: f.n_iter(),
+                converged: f.converged(),
+                certificate: f.certificate(),
+                objective: f.objective(),
+                nnz_rows: f.n_nonzero_rows(),
+                intercept: f.intercept().to_vec(),
+            })
+            .collect(),
+    };
+    let json = serde_json::to_string_pretty(&summary)?;
+    write_atomic(&files[2], a.m.force, |w| w.write_all(json.as_bytes()))?;
+    if let Some(dir) = &a.plot {
+        super::plots::coefficient_path(dir, &path, features, &[], a.m.force)?;
+    }
+    let unconverged = path.fits.iter().filter(|f| !f.converged()).count();
+    if unconverged > 0 {
+        eprintln!(
+            "warning: {unconverged} of {} path points stopped on --max-iter",
+            path.fits.len()
+        );
+    }
+    if !a.m.quiet {
+        let last = path
+            .fits
+            .last()
+            .ok_or_else(|| UsageError("empty path".into()))?;
+        println!(
+            "mtreg path: {} alphas from {:.6e} to {:.6e} in {seconds:.3} s; {} of {} features at the smallest alpha",
+            path.alphas.len(),
+            path.alphas[0],
+            path.alphas[path.alphas.len() - 1],
+            last.n_nonzero_rows(),
+            features.len()
+        );
+        println!(
+            "  wrote      {}/{{alphas.csv, coefs.csv, model.json}}",
+            a.out_dir.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
