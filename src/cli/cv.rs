@@ -51,6 +51,11 @@ pub struct CvArgs {
     /// Also write SVG plots (CV curve, coefficient path) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
+    /// With --graph or --chain: cross-validate over a grid of graph strengths
+    /// too (comma-separated lambdas); the (lambda, alpha) pair with the smallest
+    /// CV error is refitted and the whole grid written to cv_grid.csv.
+    #[arg(long, value_delimiter = ',')]
+    graph_strengths: Vec<f64>,
     /// Exit with code 3 if the refit stops on --max-iter.
     #[arg(long)]
     strict: bool,
@@ -71,7 +76,14 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } = a.m.load()?;
     std::fs::create_dir_all(&a.out_dir)
         .with_context(|| format!("creating directory {}", a.out_dir.display()))?;
-    let model = a.m.model(graph.as_ref(), None);
+    if !a.graph_strengths.is_empty() && graph.is_none() {
+        return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
+    }
+    let strengths: Vec<f64> = if a.graph_strengths.is_empty() {
+        vec![a.m.graph_strength]
+    } else {
+        a.graph_strengths.clone()
+    };
     let opts = CvOptions {
         folds: a.folds,
         shuffle: a.shuffle,
@@ -88,14 +100,47 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         test_folds: None,
     };
     let start = std::time::Instant::now();
-    let cv = match (&loaded.data, &weights) {
-        (Data::Shared { x, y }, None) => model.cross_validate(x, y, &opts)?,
-        _ => {
-            let (views, cols) = loaded.data.task_views();
-            let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-            model.cross_validate_tasks(&views, &ys, weights.as_deref(), &opts)?
-        }
-    };
+    let mut grid_results = Vec::with_capacity(strengths.len());
+    for &lambda in &strengths {
+        let model =
+            a.m.model(graph.as_ref(), None)
+                .graph_strength(if graph.is_some() { lambda } else { 0.0 });
+        let cv = match (&loaded.data, &weights) {
+            (Data::Shared { x, y }, None) => model.cross_validate(x, y, &opts)?,
+            _ => {
+                let (views, cols) = loaded.data.task_views();
+                let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+                model.cross_validate_tasks(&views, &ys, weights.as_deref(), &opts)?
+            }
+        };
+        grid_results.push((lambda, cv));
+    }
+    // The graph strength whose best alpha has the smallest mean CV error.
+    let best = (0..grid_results.len())
+        .min_by(|&i, &j| {
+            let m = |k: usize| {
+                grid_results[k]
+                    .1
+                    .mse_mean
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min)
+            };
+            m(i).total_cmp(&m(j))
+        })
+        .expect("at least one graph strength");
+    if grid_results.len() > 1 {
+        write_atomic(&a.out_dir.join("cv_grid.csv"), a.m.force, |w| {
+            writeln!(w, "graph_strength,alpha,mse_mean,mse_se")?;
+            for (lambda, cv) in &grid_results {
+                for (i, alpha) in cv.alphas.iter().enumerate() {
+                    writeln!(w, "{lambda},{alpha},{},{}", cv.mse_mean[i], cv.mse_se[i])?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let (lambda, cv) = grid_results.swap_remove(best);
     let seconds = start.elapsed().as_secs_f64();
     let (features, tasks) = (&loaded.features, &loaded.tasks);
 
@@ -136,7 +181,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     });
     mf.task_weights = weights.clone();
     if let Some(g) = &graph {
-        mf.graph_strength = Some(a.m.graph_strength);
+        mf.graph_strength = Some(lambda);
         mf.edges = Some(g.edges().to_vec());
     }
     mf.seconds = seconds;
@@ -177,6 +222,9 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             "  alpha_1se  {:.6e}  mse {:.6e} ± {:.2e}",
             cv.alpha_1se, cv.mse_mean[i_1se], cv.mse_se[i_1se]
         );
+        if graph.is_some() {
+            println!("  graph strength {lambda} (of {} tried)", strengths.len());
+        }
         println!(
             "  refit at   {:.6e}: {} of {} features, {}",
             cv.alpha,

@@ -89,6 +89,7 @@ pub struct MultiTaskElasticNet {
     pub(super) gram: GramMode,
     pub(super) working_set: bool,
     pub(super) trace: bool,
+    pub(super) anderson: bool,
     pub(super) monitor: Option<Monitor>,
     pub(super) warm_start: Option<Mat<f64>>,
 }
@@ -128,6 +129,7 @@ impl MultiTaskElasticNet {
             gram: GramMode::Auto,
             working_set: true,
             trace: false,
+            anderson: true,
             monitor: None,
             warm_start: None,
         }
@@ -176,6 +178,12 @@ impl MultiTaskElasticNet {
     /// Use working sets (default true); false gives plain full-epoch BCD.
     pub fn working_set(mut self, yes: bool) -> Self {
         self.working_set = yes;
+        self
+    }
+    /// Anderson extrapolation of the inner iterates (default true): fewer epochs
+    /// on ill-conditioned problems, never a worse objective.
+    pub fn anderson(mut self, yes: bool) -> Self {
+        self.anderson = yes;
         self
     }
     /// Record the certificate at every outer check ([`Fit::trace`]).
@@ -312,6 +320,7 @@ impl MultiTaskElasticNet {
             working_set: self.working_set,
             selection: self.selection,
             trace: self.trace,
+            anderson: self.anderson.then_some(5),
             monitor: self.monitor.clone(),
             ..SolverOptions::default()
         }

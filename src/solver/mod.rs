@@ -25,6 +25,7 @@
 //!
 //! `n_iter` counts epochs (as scikit-learn's `n_iter_`), whatever their size.
 
+pub mod anderson;
 pub mod bcd;
 pub mod gap;
 pub mod working_set;
@@ -103,6 +104,8 @@ pub struct SolverOptions {
     pub selection: Selection,
     /// Record `(epochs so far, certificate)` at each outer check.
     pub trace: bool,
+    /// Anderson extrapolation every this many inner epochs (`None`: off).
+    pub anderson: Option<usize>,
     /// Called at each outer check.
     pub monitor: Option<Monitor>,
 }
@@ -118,6 +121,7 @@ impl Default for SolverOptions {
             inner_ratio: 0.3,
             selection: Selection::Cyclic,
             trace: false,
+            anderson: Some(5),
             monitor: None,
         }
     }
@@ -214,6 +218,8 @@ pub fn solve<D: Datafit, P: Penalty>(
     let mut n_iter = 0usize;
     let mut block = vec![0.0; t];
     let mut gblock = vec![0.0; t];
+    let mut accel = opts.anderson.map(anderson::Anderson::new);
+    let mut saved: Vec<f64> = Vec::new();
 
     let (certificate, converged) = loop {
         datafit.init_state(wt.as_ref());
@@ -285,6 +291,12 @@ pub fn solve<D: Datafit, P: Penalty>(
             if violation <= inner_tol || n_iter >= opts.max_iter {
                 break;
             }
+            if let Some(acc) = accel.as_mut() {
+                extrapolate(acc, datafit, penalty, &mut wt, ws_ref, &mut saved);
+            }
+        }
+        if let Some(acc) = accel.as_mut() {
+            acc.reset();
         }
     };
 
@@ -303,5 +315,42 @@ pub fn solve<D: Datafit, P: Penalty>(
         converged,
         trace,
         kkt,
+    }
+}
+
+/// Records the working-set iterate; every `K` epochs tries the Anderson
+/// extrapolation and keeps it only if it lowers the objective (the datafit
+/// state is re-synchronised either way).
+fn extrapolate<D: Datafit, P: Penalty>(
+    acc: &mut anderson::Anderson,
+    datafit: &mut D,
+    penalty: &P,
+    wt: &mut Mat<f64>,
+    ws: &[usize],
+    saved: &mut Vec<f64>,
+) {
+    let snapshot: Vec<f64> = ws
+        .iter()
+        .flat_map(|&j| wt.col_as_slice(j).iter().copied())
+        .collect();
+    let Some(candidate) = acc.push(snapshot) else {
+        return;
+    };
+    let current = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    let t = wt.nrows();
+    saved.clear();
+    for (slot, &j) in ws.iter().enumerate() {
+        let col = wt.col_as_slice_mut(j);
+        saved.extend_from_slice(col);
+        col.copy_from_slice(&candidate[slot * t..(slot + 1) * t]);
+    }
+    datafit.init_state(wt.as_ref());
+    let tried = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    if tried.is_nan() || tried >= current {
+        for (slot, &j) in ws.iter().enumerate() {
+            wt.col_as_slice_mut(j)
+                .copy_from_slice(&saved[slot * t..(slot + 1) * t]);
+        }
+        datafit.init_state(wt.as_ref());
     }
 }

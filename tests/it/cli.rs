@@ -956,3 +956,51 @@ fn path_and_cv_write_their_outputs() {
     assert!(model["alpha_1se"].as_f64().unwrap() >= model["alpha_min"].as_f64().unwrap());
     assert_eq!(model["cv_folds"], 4);
 }
+
+#[test]
+fn cv_over_graph_strengths_writes_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let case = graph_fixture("shared_l21_chain");
+    mtreg()
+        .current_dir(dir.path())
+        .arg("cv")
+        .arg("--long")
+        .arg(case.join("long.csv"))
+        .args([
+            "--chain",
+            "--graph-strengths",
+            "0,1,10",
+            "--n-alphas",
+            "6",
+            "--eps",
+            "0.05",
+            "--folds",
+            "3",
+            "-q",
+            "--out-dir",
+            "cv",
+        ])
+        .assert()
+        .success();
+    let grid = fs::read_to_string(dir.path().join("cv/cv_grid.csv")).unwrap();
+    assert!(grid.starts_with("graph_strength,alpha,mse_mean,mse_se\n"));
+    assert_eq!(grid.lines().count(), 1 + 3 * 6);
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("cv/model.json")).unwrap())
+            .unwrap();
+    let lambda = model["graph_strength"].as_f64().unwrap();
+    assert!([0.0, 1.0, 10.0].contains(&lambda));
+    // the chosen (lambda, alpha) has the smallest mean CV error on the grid
+    let best = grid
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap().parse::<f64>().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let cv = fs::read_to_string(dir.path().join("cv/cv.csv")).unwrap();
+    let chosen = cv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(best, chosen);
+}

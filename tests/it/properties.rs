@@ -225,6 +225,7 @@ proptest! {
             c.model(alpha).gram(GramMode::Never).working_set(false),
             c.model(alpha).gram(GramMode::Always).working_set(false),
             c.model(alpha).selection(Selection::Random { seed }),
+            c.model(alpha).anderson(false),
         ];
         for v in variants {
             let f = v.fit(&x, &y).unwrap();
