@@ -69,6 +69,22 @@ pub trait Datafit {
     /// The full gradient `∇f(W)` as a T × p matrix (column j = block j), computed
     /// as one matrix product.
     fn full_gradient(&self, out: MatMut<'_, f64>);
+    /// One epoch of block steps over `ws` (in that order); returns the largest
+    /// pre-update violation. The default calls the generic kernel
+    /// [`crate::solver::bcd::bcd_epoch`]; a datafit may fuse passes over its state.
+    fn epoch<P: crate::penalty::Penalty>(
+        &mut self,
+        penalty: &P,
+        wt: &mut faer::Mat<f64>,
+        ws: &[usize],
+        work: &mut crate::solver::bcd::Workspace,
+    ) -> f64
+    where
+        Self: Sized,
+    {
+        crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work)
+    }
+
     /// Residual statistics for the duality gap, or `None` if this datafit has no
     /// closed-form conjugate used by the gap.
     fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {

@@ -8,11 +8,11 @@ use faer::Mat;
 /// the inner loop never allocates.
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    grad: Vec<f64>,
-    b: Vec<f64>,
-    w_new: Vec<f64>,
-    delta: Vec<f64>,
-    scratch: Vec<f64>,
+    pub(crate) grad: Vec<f64>,
+    pub(crate) b: Vec<f64>,
+    pub(crate) w_new: Vec<f64>,
+    pub(crate) delta: Vec<f64>,
+    pub(crate) scratch: Vec<f64>,
 }
 
 impl Workspace {
@@ -26,6 +26,32 @@ impl Workspace {
             scratch: vec![0.0; 4 * n_tasks],
         }
     }
+}
+
+/// The block step on `w` given its gradient in `work.grad`: returns the
+/// pre-update violation and leaves the change in `work.delta` (true if non-zero).
+#[inline]
+pub(crate) fn block_step<P: Penalty>(
+    penalty: &P,
+    j: usize,
+    h: f64,
+    w: &mut [f64],
+    work: &mut Workspace,
+) -> (f64, bool) {
+    let violation = penalty.subdiff_distance(j, w, &work.grad);
+    // b = h w_j − ∇_j
+    for ((b, &wv), &g) in work.b.iter_mut().zip(w.iter()).zip(&work.grad) {
+        *b = h * wv - g;
+    }
+    work.w_new.copy_from_slice(w);
+    penalty.block_minimize(j, h, &work.b, &mut work.w_new, &mut work.scratch);
+    let mut changed = false;
+    for ((d, wv), &nv) in work.delta.iter_mut().zip(w.iter_mut()).zip(&work.w_new) {
+        *d = nv - *wv;
+        changed |= *d != 0.0;
+        *wv = nv;
+    }
+    (violation, changed)
 }
 
 /// One epoch of exact block minimisation over the blocks `ws`, in that order.
@@ -55,19 +81,8 @@ pub fn bcd_epoch<D: Datafit, P: Penalty>(
             continue;
         }
         datafit.gradient_block(j, &mut work.grad);
-        worst = worst.max(penalty.subdiff_distance(j, w, &work.grad));
-        // b = h w_j − ∇_j
-        for ((b, &wv), &g) in work.b.iter_mut().zip(w.iter()).zip(&work.grad) {
-            *b = h * wv - g;
-        }
-        work.w_new.copy_from_slice(w);
-        penalty.block_minimize(j, h, &work.b, &mut work.w_new, &mut work.scratch);
-        let mut changed = false;
-        for ((d, wv), &nv) in work.delta.iter_mut().zip(w.iter_mut()).zip(&work.w_new) {
-            *d = nv - *wv;
-            changed |= *d != 0.0;
-            *wv = nv;
-        }
+        let (violation, changed) = block_step(penalty, j, h, w, work);
+        worst = worst.max(violation);
         if changed {
             datafit.update_block(j, &work.delta);
         }

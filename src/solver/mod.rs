@@ -286,7 +286,7 @@ pub fn solve<D: Datafit, P: Penalty>(
                 }
                 None => ws_ref,
             };
-            let violation = bcd::bcd_epoch(datafit, penalty, &mut wt, epoch_order, &mut work);
+            let violation = datafit.epoch(penalty, &mut wt, epoch_order, &mut work);
             n_iter += 1;
             if violation <= inner_tol || n_iter >= opts.max_iter {
                 break;
