@@ -32,6 +32,8 @@
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
 //!   solver generic over both, with its [`certificate`].
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
+//! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
+//! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
 //! - [`io`]: CSV matrices and atomic output files (used by the `mtreg` CLI).
 //! - [`interop`]: faer and nalgebra inputs.
 //!
@@ -56,6 +58,7 @@ pub mod io;
 pub mod linalg;
 pub mod path;
 pub mod penalty;
+pub mod plot;
 pub mod preprocess;
 pub mod solver;
 

@@ -189,6 +189,21 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     write_atomic(&files[2], a.m.force, |w| w.write_all(json.as_bytes()))?;
     if let Some(dir) = &a.plot {
         super::plots::cv_curve(dir, &cv, a.m.force)?;
+        // The coefficient path on all data over the same grid, both alphas marked.
+        let model =
+            a.m.model(graph.as_ref(), None)
+                .graph_strength(if graph.is_some() { lambda } else { 0.0 });
+        let grid = AlphaGrid::Explicit(cv.alphas.clone());
+        let path = match (&loaded.data, &weights) {
+            (Data::Shared { x, y }, None) => model.path(x, y, &grid)?,
+            _ => {
+                let (views, cols) = loaded.data.task_views();
+                let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+                model.path_tasks(&views, &ys, weights.as_deref(), &grid)?
+            }
+        };
+        let marks = [(cv.alpha_min, "alpha_min"), (cv.alpha_1se, "alpha_1se")];
+        super::plots::coefficient_path(dir, &path, features, &marks, a.m.force)?;
     }
     if !cv.fit.converged() {
         eprintln!(

@@ -46,6 +46,9 @@ pub struct SolveArgs {
     /// Exit with code 3 if the solver stops on --max-iter before meeting --tol.
     #[arg(long)]
     strict: bool,
+    /// With --learn-relations: write the task-correlation heatmap (SVG) here.
+    #[arg(long, requires = "learn_relations")]
+    plot: Option<PathBuf>,
     #[command(flatten)]
     m: ModelArgs,
 }
@@ -182,6 +185,9 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             Ok(())
         })
         .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let (Some(dir), Some(rel)) = (&a.plot, &outcome.relations) {
+        super::plots::correlations(dir, &rel.correlation(), tasks, a.m.force)?;
     }
     if let Some(path) = &a.model {
         let settings = FitSettings {

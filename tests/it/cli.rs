@@ -1004,3 +1004,48 @@ fn cv_over_graph_strengths_writes_the_grid() {
         .fold(f64::INFINITY, f64::min);
     assert_eq!(best, chosen);
 }
+
+#[test]
+fn plots_are_written_as_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    mtreg()
+        .current_dir(d)
+        .arg("cv")
+        .arg("--x")
+        .arg(demo.join("X.csv"))
+        .arg("--y")
+        .arg(demo.join("Y.csv"))
+        .args(["--n-alphas", "12", "--eps", "0.01", "--folds", "3", "-q", "--out-dir", "cv", "--plot", "plots"])
+        .assert()
+        .success();
+    assert_eq!(listing(&d.join("plots")), ["coefficient_path.svg", "cv_curve.svg"]);
+    let cv = fs::read_to_string(d.join("plots/cv_curve.svg")).unwrap();
+    assert!(cv.trim_start().starts_with("<svg") || cv.contains("<svg"));
+    assert!(cv.contains("alpha_min") && cv.contains("alpha_1se") && cv.contains("log10(alpha)"));
+    let path = fs::read_to_string(d.join("plots/coefficient_path.svg")).unwrap();
+    assert!(path.contains("gene_"), "feature names in the legend");
+    // again without --force: refused, nothing changed
+    mtreg()
+        .current_dir(d)
+        .arg("path")
+        .arg("--x")
+        .arg(demo.join("X.csv"))
+        .arg("--y")
+        .arg(demo.join("Y.csv"))
+        .args(["--n-alphas", "5", "-q", "--out-dir", "path", "--plot", "plots"])
+        .assert()
+        .code(2);
+    let case = graph_fixture("mtrl_small");
+    mtreg()
+        .current_dir(d)
+        .arg("solve")
+        .arg("--long")
+        .arg(case.join("long.csv"))
+        .args(["--learn-relations", "--relation-strength", "0.02", "--alpha-ratio", "0.2", "-q", "--out", "c.csv", "--plot", "rel"])
+        .assert()
+        .success();
+    let heat = fs::read_to_string(d.join("rel/task_correlation.svg")).unwrap();
+    assert!(heat.contains("t0") && heat.contains("t2") && heat.contains("correlation"));
+}
