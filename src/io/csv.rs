@@ -43,7 +43,10 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
+use std::mem::MaybeUninit;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use ::csv::{ByteRecord, ReaderBuilder, Terminator, WriterBuilder};
 use faer::{Mat, MatRef};
@@ -93,7 +96,8 @@ impl Default for ReadOptions {
 }
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
-/// Capacity of the CSV reader's input buffer.
+/// Capacity of the input buffer of the CSV reader, and of each thread reading
+/// a file without quotes.
 const READ_BUFFER: usize = 1 << 18;
 /// First row capacity when the number of rows cannot be bounded in advance.
 const INITIAL_ROWS: usize = 256;
@@ -110,26 +114,54 @@ const INITIAL_ROWS: usize = 256;
 /// first record this bounds the number of rows by
 /// `min(lines, (bytes + 1) / 2p)` (a valid row needs at least `2p` bytes), so
 /// the matrix is allocated once and only the pages actually filled become
-/// resident. Peak memory is therefore the matrix itself plus the 256 KiB read
-/// buffer and one record. (A single pass into a row-major buffer followed by a
-/// transpose would need twice the matrix.) Pipes and other non-regular files
-/// cannot be rewound; they are read with a doubling row capacity, as
-/// [`read_matrix_from_reader`] does.
+/// resident. Peak memory is therefore the matrix itself plus one 256 KiB read
+/// buffer per reading thread and one record. (A single pass into a row-major
+/// buffer followed by a transpose would need twice the matrix.) Pipes and
+/// other non-regular files cannot be rewound; they are read with a doubling
+/// row capacity, as [`read_matrix_from_reader`] does.
+///
+/// # Speed
+///
+/// A regular file with no quote character (`"`) at all, the usual case for
+/// numeric data, is split into fields with a plain byte scan instead of the
+/// general CSV state machine, and a large one is read by up to one thread per
+/// available core (at most 8, one per MiB of input): the first pass cuts the
+/// file at line breaks into contiguous parts, counting the lines of each, and
+/// each thread parses one part into its own rows of the matrix. Results and
+/// errors are exactly those of a sequential read; when several parts are
+/// malformed, the error reported is the first one in the file.
 ///
 /// # Errors
 ///
 /// [`Error::Input`] for an unreadable, empty or malformed file (see the module
 /// documentation); the error carries the path, the 1-based line and column.
 pub fn read_matrix(path: &Path, opts: &ReadOptions) -> Result<Table> {
+    read_matrix_in(path, opts, None)
+}
+
+/// [`read_matrix`] with `threads` parts (and threads) for a regular file,
+/// or as many as [`default_threads`] gives.
+fn read_matrix_in(path: &Path, opts: &ReadOptions, threads: Option<usize>) -> Result<Table> {
     let name = path.display().to_string();
     let mut file = File::open(path).map_err(|e| cannot_read(&name, &e))?;
-    let is_file = file.metadata().map(|m| m.is_file()).unwrap_or(false);
-    let bound = if is_file {
-        Some(count_lines(&mut file).map_err(|e| cannot_read(&name, &e))?)
-    } else {
-        None
+    let len = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return parse_matrix(file, &name, opts, None),
     };
-    parse_matrix(file, &name, opts, bound)
+    let threads = if POSITIONAL_READS {
+        threads.unwrap_or_else(|| default_threads(len)).max(1)
+    } else {
+        1
+    };
+    let scan = scan_file(&file, len, threads).map_err(|e| cannot_read(&name, &e))?;
+    if scan.quotes || scan.two_boms {
+        let bytes = scan.counts.iter().map(|c| c.0).sum();
+        let lines = scan.counts.iter().map(|c| c.1).sum();
+        file.seek(SeekFrom::Start(0))
+            .map_err(|e| cannot_read(&name, &e))?;
+        return parse_matrix(file, &name, opts, Some((bytes, lines)));
+    }
+    read_plain(&file, &name, opts, &scan)
 }
 
 /// Reads a numeric matrix from any reader (standard input, memory, ...).
@@ -305,24 +337,6 @@ pub(crate) fn cannot_read(name: &str, e: &io::Error) -> Error {
     InputError::file(name, format!("cannot read file: {e}")).into()
 }
 
-/// Counts the bytes and line feeds of a regular file, then rewinds it.
-fn count_lines(file: &mut File) -> io::Result<(u64, u64)> {
-    let mut buf = vec![0u8; 1 << 16];
-    let (mut bytes, mut lines) = (0u64, 0u64);
-    loop {
-        let k = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        bytes += k as u64;
-        lines += buf[..k].iter().filter(|&&b| b == b'\n').count() as u64;
-    }
-    file.seek(SeekFrom::Start(0))?;
-    Ok((bytes, lines))
-}
-
 /// Skips a leading UTF-8 BOM and appends a final `\n`, so that every record,
 /// the last one included, ends with a line feed (see [`Records::line`]).
 fn prepare<R: Read>(mut r: R) -> io::Result<impl Read> {
@@ -340,6 +354,18 @@ fn prepare<R: Read>(mut r: R) -> io::Result<impl Read> {
     let mut start = Cursor::new(head);
     start.set_position(skip as u64);
     Ok(start.take((n - skip) as u64).chain(r).chain(&b"\n"[..]))
+}
+
+/// Rejects delimiters that cannot separate fields.
+fn check_delimiter(source: &str, delimiter: u8) -> Result<()> {
+    if matches!(delimiter, b'\n' | b'\r' | b'"') || !delimiter.is_ascii() {
+        return Err(InputError::file(
+            source,
+            format!("invalid delimiter {:?}", char::from(delimiter)),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// A record reader that skips blank records and knows the exact line on which
@@ -360,13 +386,7 @@ pub(crate) fn open_records<R: Read>(
     source: &str,
     delimiter: u8,
 ) -> Result<Records<impl Read + use<R>>> {
-    if matches!(delimiter, b'\n' | b'\r' | b'"') || !delimiter.is_ascii() {
-        return Err(InputError::file(
-            source,
-            format!("invalid delimiter {:?}", char::from(delimiter)),
-        )
-        .into());
-    }
+    check_delimiter(source, delimiter)?;
     let reader = prepare(reader).map_err(|e| cannot_read(source, &e))?;
     // Records end at `\n` only: a `\r` before it stays at the end of the
     // last field and is trimmed like any other white space. Since the
@@ -640,6 +660,689 @@ pub(crate) fn cell_error(
     };
     let name = names.as_ref().map(|names| names[j].clone());
     InputError::at(source, line, Some((j + 1, name)), message)
+}
+
+// ----- Regular files without quotes: plain byte scan, several threads -----
+//
+// Without any `"` in the file, the CSV grammar that `open_records` configures
+// (records end at `\n`, fields at the delimiter, no escapes, no comments)
+// reduces to splitting lines at `\n` and fields at the delimiter; what
+// `Records::advance` skips is a line holding at most one field, all ASCII
+// white space (a `\r` included). The functions below implement exactly that,
+// call the same cell, header and error functions as `parse_matrix`, and are
+// checked against it on random files in the tests.
+
+/// Upper bound on the threads of one [`read_matrix`] call.
+const MAX_THREADS: usize = 8;
+/// Input size per thread below which a thread is not worth starting.
+const MIN_BYTES_PER_THREAD: u64 = 1 << 20;
+
+/// Number of threads (and file parts) for a regular file of `len` bytes.
+fn default_threads(len: u64) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let by_size = usize::try_from(len / MIN_BYTES_PER_THREAD).unwrap_or(usize::MAX);
+    cores.min(MAX_THREADS).min(by_size).max(1)
+}
+
+/// What the first pass over a regular file learns.
+struct Scan {
+    /// Part boundaries: `0`, then increasing offsets each just after a line
+    /// feed, then the file length.
+    bounds: Vec<u64>,
+    /// Bytes read and line feeds counted in each part.
+    counts: Vec<(u64, u64)>,
+    /// The file holds a quote character somewhere.
+    quotes: bool,
+    /// The file starts with a UTF-8 BOM.
+    bom: bool,
+    /// ... and with a second one right after it (which the CSV reader strips
+    /// too: such files take the general path).
+    two_boms: bool,
+}
+
+/// Reads into `buf` until it is full or the input ends; returns the length.
+fn read_full<R: Read>(mut r: R, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Whether [`read_at`] leaves the file cursor alone, so that threads can
+/// share one file handle.
+const POSITIONAL_READS: bool = cfg!(any(unix, windows));
+
+/// Reads from `offset` in `file`: a positional read where the platform has
+/// one (it does not move the file cursor on Unix; on Windows it does, and
+/// nothing relies on the cursor while parts are read).
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let mut file = file;
+        file.seek(SeekFrom::Start(offset))?;
+        file.read(buf)
+    }
+}
+
+/// The bytes `[pos, end)` of a file shared between threads, as a reader.
+struct At<'a> {
+    file: &'a File,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for At<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.pos)).unwrap_or(usize::MAX);
+        let max = left.min(buf.len());
+        if max == 0 {
+            return Ok(0);
+        }
+        let k = read_at(self.file, &mut buf[..max], self.pos)?;
+        self.pos += k as u64;
+        Ok(k)
+    }
+}
+
+/// Runs `jobs` and returns their results in order: the first on the current
+/// thread, the others on threads of their own, or on the current thread too
+/// when no thread can be started.
+fn run_all<T: Send, F: FnOnce() -> T + Send>(jobs: Vec<F>) -> Vec<T> {
+    let slots: Vec<Mutex<Option<F>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
+    let run = |slot: &Mutex<Option<F>>| {
+        let job = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        job.map(|job| job())
+    };
+    std::thread::scope(|s| {
+        let handles: Vec<_> = slots
+            .iter()
+            .skip(1)
+            .map(|slot| {
+                std::thread::Builder::new()
+                    .spawn_scoped(s, move || run(slot))
+                    .ok()
+            })
+            .collect();
+        let mut results = Vec::with_capacity(slots.len());
+        results.extend(slots.first().and_then(run));
+        for (slot, handle) in slots.iter().skip(1).zip(handles) {
+            let done =
+                handle.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            // Each job is taken exactly once: by its thread, or here.
+            results.extend(done.or_else(|| run(slot)));
+        }
+        results
+    })
+}
+
+/// The first pass: cuts the file into up to `parts` parts at line breaks,
+/// then counts the bytes and line feeds of each part and looks for quotes,
+/// one thread per part.
+fn scan_file(file: &File, len: u64, parts: usize) -> io::Result<Scan> {
+    let mut head = [0u8; 6];
+    let n = read_full(
+        At {
+            file,
+            pos: 0,
+            end: len,
+        },
+        &mut head,
+    )?;
+    let bom = n >= 3 && head[..3] == BOM;
+    let two_boms = bom && n == 6 && head[3..] == BOM;
+    let mut bounds = vec![0u64];
+    for i in 1..parts {
+        let target = u64::try_from(u128::from(len) * i as u128 / parts as u128).unwrap_or(len);
+        let last = bounds[bounds.len() - 1];
+        if let Some(b) = next_line_start(file, target.max(last), len)? {
+            if b > last && b < len {
+                bounds.push(b);
+            }
+        }
+    }
+    bounds.push(len);
+    let jobs: Vec<_> = bounds
+        .windows(2)
+        .map(|w| {
+            let (start, end) = (w[0], w[1]);
+            move || {
+                scan_part(At {
+                    file,
+                    pos: start,
+                    end,
+                })
+            }
+        })
+        .collect();
+    let counts = run_all(jobs).into_iter().collect::<io::Result<Vec<_>>>()?;
+    Ok(Scan {
+        bounds,
+        quotes: counts.iter().any(|c| c.2),
+        counts: counts.iter().map(|c| (c.0, c.1)).collect(),
+        bom,
+        two_boms,
+    })
+}
+
+/// The offset just after the first line feed at or after `from`, if any
+/// before `len`.
+fn next_line_start(file: &File, from: u64, len: u64) -> io::Result<Option<u64>> {
+    let mut input = At {
+        file,
+        pos: from,
+        end: len,
+    };
+    let mut buf = vec![0u8; 1 << 12];
+    let mut at = from;
+    loop {
+        let k = read_full(&mut input, &mut buf)?;
+        if k == 0 {
+            return Ok(None);
+        }
+        if let Some(i) = buf[..k].iter().position(|&b| b == b'\n') {
+            return Ok(Some(at + i as u64 + 1));
+        }
+        at += k as u64;
+    }
+}
+
+/// Bytes, line feeds and presence of a quote in a part of a file.
+fn scan_part(mut part: At<'_>) -> io::Result<(u64, u64, bool)> {
+    let mut buf = vec![0u8; READ_BUFFER];
+    let (mut bytes, mut lines, mut quotes) = (0u64, 0u64, false);
+    loop {
+        let k = read_full(&mut part, &mut buf)?;
+        if k == 0 {
+            break;
+        }
+        bytes += k as u64;
+        let (l, q) = count_lines_and_quotes(&buf[..k]);
+        lines += l;
+        quotes |= q;
+    }
+    Ok((bytes, lines, quotes))
+}
+
+/// The number of line feeds in `s`, and whether it holds a quote.
+fn count_lines_and_quotes(s: &[u8]) -> (u64, bool) {
+    // Byte-wide counters over 32-byte lanes (at most 255 steps before they
+    // are summed), which compilers turn into vector compares.
+    const LANES: usize = 32;
+    let (mut lines, mut quotes) = (0u64, false);
+    let mut blocks = s.chunks_exact(LANES * 255);
+    for block in blocks.by_ref() {
+        let mut nl = [0u8; LANES];
+        let mut q = [0u8; LANES];
+        for c in block.chunks_exact(LANES) {
+            for i in 0..LANES {
+                nl[i] += u8::from(c[i] == b'\n');
+                q[i] |= u8::from(c[i] == b'"');
+            }
+        }
+        lines += nl.iter().map(|&x| u64::from(x)).sum::<u64>();
+        quotes |= q.iter().any(|&x| x != 0);
+    }
+    let rest = blocks.remainder();
+    lines += rest.iter().filter(|&&b| b == b'\n').count() as u64;
+    quotes |= rest.contains(&b'"');
+    (lines, quotes)
+}
+
+/// The fields of one line (without its `\n`) as a record.
+fn split_record(line: &[u8], delimiter: u8) -> ByteRecord {
+    let mut rec = ByteRecord::new();
+    for field in line.split(|&b| b == delimiter) {
+        rec.push_field(field);
+    }
+    rec
+}
+
+/// A line (without its `\n`) that [`Records::advance`] skips: one field at
+/// most, blank.
+fn is_blank(line: &[u8], delimiter: u8) -> bool {
+    !line.contains(&delimiter) && line.trim_ascii().is_empty()
+}
+
+/// Converts a line number for an error message.
+fn line_no(line: u64) -> usize {
+    usize::try_from(line).unwrap_or(usize::MAX)
+}
+
+/// What every part of a plain file shares.
+struct Plain<'a> {
+    source: &'a str,
+    delimiter: u8,
+    /// Number of columns.
+    p: usize,
+    names: &'a Option<Vec<String>>,
+    hint: Option<&'static str>,
+}
+
+impl Plain<'_> {
+    fn fail(&self, e: InputError) -> Error {
+        with_hint(e, self.hint).into()
+    }
+}
+
+/// A contiguous part of the data lines, parsed by one thread.
+struct Part {
+    /// Byte range in the file; `start` is at the beginning of a line and
+    /// `end` just after a line feed or at the end of the file.
+    start: u64,
+    end: u64,
+    /// 1-based line number of the line at `start`.
+    line: u64,
+    /// First matrix row reserved for the part.
+    row: usize,
+    /// Number of rows reserved: at least the rows the part can hold.
+    cap: usize,
+}
+
+/// [`read_matrix`] for a regular file without quote characters.
+fn read_plain(file: &File, source: &str, opts: &ReadOptions, scan: &Scan) -> Result<Table> {
+    check_delimiter(source, opts.delimiter)?;
+    let delimiter = opts.delimiter;
+    let cannot = |e: io::Error| cannot_read(source, &e);
+
+    // The first non-blank record, read line by line.
+    let start = if scan.bom { 3 } else { 0 };
+    let mut head = io::BufReader::with_capacity(
+        1 << 16,
+        At {
+            file,
+            pos: start,
+            end: scan.bounds[scan.bounds.len() - 1],
+        },
+    );
+    let (mut offset, mut line) = (start, 0u64);
+    let mut text = Vec::new();
+    let (first, first_line, first_start) = loop {
+        text.clear();
+        let k = io::BufRead::read_until(&mut head, b'\n', &mut text).map_err(cannot)?;
+        if k == 0 {
+            return Err(InputError::file(source, "file is empty").into());
+        }
+        let line_start = offset;
+        offset += k as u64;
+        line += 1;
+        if text.last() == Some(&b'\n') {
+            text.pop();
+        }
+        if !is_blank(&text, delimiter) {
+            break (split_record(&text, delimiter), line, line_start);
+        }
+    };
+    drop(head);
+    let p = first.len();
+    let hint = format_hint(&first, delimiter);
+    let has_header = match opts.header {
+        HeaderMode::Present => true,
+        HeaderMode::Absent => false,
+        HeaderMode::Auto => looks_like_header(&first),
+    };
+    let (names, data_start, data_line) = if has_header {
+        let names = parse_header(&first, source, line_no(first_line))
+            .map_err(|e| Error::from(with_hint(e, hint)))?;
+        (Some(names), offset, first_line + 1)
+    } else {
+        (None, first_start, first_line)
+    };
+    let ctx = Plain {
+        source,
+        delimiter,
+        p,
+        names: &names,
+        hint,
+    };
+
+    // The parts of the data lines, with the rows each may fill.
+    let mut parts = Vec::new();
+    let mut total = 0usize;
+    let mut feeds = 0u64;
+    for (i, w) in scan.bounds.windows(2).enumerate() {
+        let (lo, hi) = (w[0], w[1]);
+        let feeds_before = feeds;
+        feeds += scan.counts[i].1;
+        if hi <= data_start {
+            continue;
+        }
+        let (start, line) = if lo <= data_start {
+            (data_start, data_line)
+        } else {
+            (lo, feeds_before + 1)
+        };
+        // A row needs `p` non-empty cells and `p - 1` delimiters, then a
+        // line feed unless it ends the file.
+        let last = i + 2 == scan.bounds.len();
+        let by_lines = (feeds + 1).saturating_sub(line) + u64::from(last);
+        let by_size = (hi - start + 1) / (2 * p as u64);
+        let cap = usize::try_from(by_lines.min(by_size)).unwrap_or(usize::MAX);
+        parts.push(Part {
+            start,
+            end: hi,
+            line,
+            row: total,
+            cap,
+        });
+        total = total.saturating_add(cap);
+    }
+
+    let mut data = Mat::<f64>::new();
+    let n = {
+        let mut cols = spare_columns(&mut data, total, p, source)?;
+        let rows = parse_parts(file, &parts, &ctx, &mut cols)?;
+        // Close the gaps left by blank lines between the parts' rows.
+        let mut n = 0;
+        for (part, &r) in parts.iter().zip(&rows) {
+            if part.row != n {
+                for col in cols.iter_mut() {
+                    col.copy_within(part.row..part.row + r, n);
+                }
+            }
+            n += r;
+        }
+        n
+    };
+    if n == 0 {
+        return Err(ctx.fail(InputError::file(
+            source,
+            "no data rows (the file has only a header line)",
+        )));
+    }
+    // SAFETY: `n <= total`, the row capacity reserved above, and `p` columns
+    // were reserved. Every part wrote all `p` cells of each of its `rows[i]`
+    // rows, and the rows were moved to `0..n` above: all the elements of the
+    // `n x p` matrix are initialized.
+    unsafe { data.set_dims(n, p) };
+    Ok(Table { names, data })
+}
+
+/// Reserves room for a `rows x cols` matrix in the empty `data` and returns
+/// the `rows` first elements of each of its `cols` columns, uninitialized.
+fn spare_columns<'a>(
+    data: &'a mut Mat<f64>,
+    rows: usize,
+    cols: usize,
+    source: &str,
+) -> Result<Vec<&'a mut [MaybeUninit<f64>]>> {
+    assert_eq!((data.nrows(), data.ncols()), (0, 0));
+    reserve(data, rows, cols, source)?;
+    if rows == 0 {
+        return Ok((0..cols).map(|_| Default::default()).collect());
+    }
+    let stride = usize::try_from(data.col_stride()).unwrap_or(0);
+    assert!(rows <= stride);
+    let base = data.as_ptr_mut().cast::<MaybeUninit<f64>>();
+    Ok((0..cols)
+        .map(|j| {
+            // SAFETY: `try_reserve` allocated at least `cols` columns of
+            // `stride >= rows` elements (the column stride is the row
+            // capacity). Column `j` starts `j * stride` elements from the
+            // base, so these slices are in bounds and disjoint; `MaybeUninit`
+            // needs no initialization; they borrow `data` mutably, so nothing
+            // else can access it meanwhile.
+            unsafe { std::slice::from_raw_parts_mut(base.add(j * stride), rows) }
+        })
+        .collect())
+}
+
+/// Parses each part into its rows, each on a thread of its own (see
+/// [`run_all`]). Returns the number of rows of each part, or the first error
+/// in file order.
+fn parse_parts(
+    file: &File,
+    parts: &[Part],
+    ctx: &Plain<'_>,
+    cols: &mut [&mut [MaybeUninit<f64>]],
+) -> Result<Vec<usize>> {
+    // Hand each part the rows reserved for it, in every column.
+    let mut slots: Vec<Vec<&mut [MaybeUninit<f64>]>> =
+        parts.iter().map(|_| Vec::with_capacity(ctx.p)).collect();
+    for col in cols.iter_mut() {
+        let mut rest: &mut [MaybeUninit<f64>] = col;
+        for (part, slot) in parts.iter().zip(slots.iter_mut()) {
+            let (mine, after) = std::mem::take(&mut rest).split_at_mut(part.cap);
+            slot.push(mine);
+            rest = after;
+        }
+    }
+    // The index of the first part that failed: later parts stop early.
+    let failed = &AtomicUsize::new(usize::MAX);
+    let jobs: Vec<_> = parts
+        .iter()
+        .zip(slots)
+        .enumerate()
+        .map(|(i, (part, mut slot))| move || parse_part(file, part, i, ctx, &mut slot, failed))
+        .collect();
+    let results = run_all(jobs);
+    assert_eq!(results.len(), parts.len());
+    results.into_iter().collect()
+}
+
+/// Parses the lines of `part` into `cols` (the part's rows of each column);
+/// returns the number of rows. `index` is the part's rank in the file: the
+/// part gives up as soon as an earlier one has failed (its result is then
+/// never looked at).
+fn parse_part(
+    file: &File,
+    part: &Part,
+    index: usize,
+    ctx: &Plain<'_>,
+    cols: &mut [&mut [MaybeUninit<f64>]],
+    failed: &AtomicUsize,
+) -> Result<usize> {
+    let cannot = |e: io::Error| cannot_read(ctx.source, &e);
+    let result = (|| {
+        let mut input = At {
+            file,
+            pos: part.start,
+            end: part.end,
+        };
+        let mut buf = vec![0u8; READ_BUFFER];
+        let mut filled = 0;
+        let mut lines = Lines {
+            line: part.line,
+            rows: 0,
+        };
+        loop {
+            if failed.load(Ordering::Relaxed) < index {
+                return Ok(lines.rows);
+            }
+            let k = read_full(&mut input, &mut buf[filled..]).map_err(cannot)?;
+            filled += k;
+            let eof = filled < buf.len();
+            // Whole lines only, but for the last line of the part.
+            let complete = if eof {
+                filled
+            } else {
+                match buf[..filled].iter().rposition(|&b| b == b'\n') {
+                    Some(i) => i + 1,
+                    None => {
+                        // A line longer than the buffer.
+                        buf.resize(buf.len() * 2, 0);
+                        continue;
+                    }
+                }
+            };
+            lines.parse(&buf[..complete], ctx, cols)?;
+            if eof {
+                return Ok(lines.rows);
+            }
+            buf.copy_within(complete..filled, 0);
+            filled -= complete;
+        }
+    })();
+    if result.is_err() {
+        failed.fetch_min(index, Ordering::Relaxed);
+    }
+    result
+}
+
+/// The state of [`parse_part`].
+struct Lines {
+    /// 1-based line number of the next line.
+    line: u64,
+    /// Rows filled so far.
+    rows: usize,
+}
+
+impl Lines {
+    /// Parses `block`, whole lines each ended by a line feed but for the last
+    /// line of a part, into rows `self.rows..` of `cols`.
+    fn parse(
+        &mut self,
+        block: &[u8],
+        ctx: &Plain<'_>,
+        cols: &mut [&mut [MaybeUninit<f64>]],
+    ) -> Result<()> {
+        // Validating the whole block at once is much cheaper than cell by
+        // cell; a block that is not UTF-8 is parsed cell by cell (and its
+        // bad cells are reported by `slow_line`).
+        match std::str::from_utf8(block) {
+            Ok(text) => self.parse_with(block, ctx, cols, |a, b| number(&text[a..b])),
+            Err(_) => self.parse_with(block, ctx, cols, |a, b| parse_cell(&block[a..b]).ok()),
+        }
+    }
+
+    /// [`Self::parse`] with `cell(a, b)`, the finite number in
+    /// `block[a..b]` (or `None`).
+    #[inline(always)]
+    fn parse_with(
+        &mut self,
+        block: &[u8],
+        ctx: &Plain<'_>,
+        cols: &mut [&mut [MaybeUninit<f64>]],
+        cell: impl Fn(usize, usize) -> Option<f64>,
+    ) -> Result<()> {
+        let (d, p) = (ctx.delimiter, ctx.p);
+        let cap = cols.first().map_or(0, |c| c.len());
+        let mut pos = 0;
+        while pos < block.len() {
+            // Fast path: exactly `p` fields that are all numbers.
+            let start = pos;
+            let n = self.rows;
+            let mut j = 0;
+            let ok = n < cap
+                && loop {
+                    let e = pos + find_either(&block[pos..], d, b'\n');
+                    if j == p {
+                        break false;
+                    }
+                    match cell(pos, e) {
+                        Some(v) => cols[j][n] = MaybeUninit::new(v),
+                        None => break false,
+                    }
+                    j += 1;
+                    pos = e + 1;
+                    if e == block.len() || block[e] == b'\n' {
+                        break j == p;
+                    }
+                };
+            if ok {
+                self.rows += 1;
+            } else {
+                // Blank line, error, or (only if the file changed since the
+                // first pass) no room left: decide on the whole line.
+                let len = block[start..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .unwrap_or(block.len() - start);
+                self.slow_line(&block[start..start + len], ctx, cols)?;
+                pos = start + len + 1;
+            }
+            self.line += 1;
+        }
+        Ok(())
+    }
+
+    /// One line (without its line feed), as `parse_matrix` reads a record.
+    fn slow_line(
+        &mut self,
+        text: &[u8],
+        ctx: &Plain<'_>,
+        cols: &mut [&mut [MaybeUninit<f64>]],
+    ) -> Result<()> {
+        if is_blank(text, ctx.delimiter) {
+            return Ok(());
+        }
+        let fields: Vec<&[u8]> = text.split(|&b| b == ctx.delimiter).collect();
+        let line = line_no(self.line);
+        if fields.len() != ctx.p {
+            return Err(ctx.fail(ragged(ctx.source, line, ctx.p, fields.len())));
+        }
+        let mut row = Vec::with_capacity(ctx.p);
+        for (j, raw) in fields.iter().enumerate() {
+            row.push(
+                parse_cell(raw).map_err(|kind| {
+                    ctx.fail(cell_error(ctx.source, line, j, ctx.names, raw, kind))
+                })?,
+            );
+        }
+        let n = self.rows;
+        if cols.first().is_some_and(|c| c.len() <= n) {
+            return Err(InputError::file(
+                ctx.source,
+                "cannot read file: it changed while being read",
+            )
+            .into());
+        }
+        for (col, v) in cols.iter_mut().zip(row) {
+            col[n] = MaybeUninit::new(v);
+        }
+        self.rows += 1;
+        Ok(())
+    }
+}
+
+/// [`parse_cell`] for a cell known to be UTF-8, when it succeeds.
+#[inline]
+fn number(cell: &str) -> Option<f64> {
+    cell.trim_ascii()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+}
+
+/// The index of the first byte of `s` equal to `a` or `b`, or `s.len()`.
+///
+/// Eight bytes at a time: in `x ^ splat(a)` the bytes equal to `a` are zero,
+/// and `(y - 0x01..01) & !y & 0x80..80` sets the high bit of the first zero
+/// byte of `y` (bits above it may be set too, never below).
+#[inline]
+fn find_either(s: &[u8], a: u8, b: u8) -> usize {
+    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero = |y: u64| y.wrapping_sub(LO) & !y & HI;
+    let (sa, sb) = (LO * u64::from(a), LO * u64::from(b));
+    let mut words = s.chunks_exact(8);
+    let mut at = 0;
+    for w in words.by_ref() {
+        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        let m = zero(x ^ sa) | zero(x ^ sb);
+        if m != 0 {
+            return at + (m.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    at + tail
+        .iter()
+        .position(|&c| c == a || c == b)
+        .unwrap_or(tail.len())
 }
 
 #[cfg(test)]
@@ -1286,6 +1989,16 @@ mod tests {
     }
 
     proptest! {
+        // Persist failing cases under tests/ (the crate's top level stays as
+        // requested); they are replayed first on every run.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::Direct(
+                    "tests/proptest-regressions/io-csv.txt",
+                ),
+            )),
+            ..ProptestConfig::default()
+        })]
         #[test]
         fn write_read_round_trip_is_bit_exact(data in matrix(), with_names in any::<bool>()) {
             let names: Vec<String> = (0..data.ncols()).map(|j| format!("c{j}")).collect();
@@ -1340,6 +2053,309 @@ mod tests {
             check_invariants(read_matrix(&path, &opts))?;
             let _ = read_records(&path, &opts);
         }
+    }
+
+    // ----- plain (quote-free) path and threads vs the general CSV path -----
+
+    /// The general (csv crate) reader on the same file.
+    fn read_general(path: &Path, opts: &ReadOptions) -> Result<Table> {
+        let name = path.display().to_string();
+        parse_matrix(File::open(path).unwrap(), &name, opts, None)
+    }
+
+    /// Same names, shape and bits, or the same error.
+    fn same(a: &Result<Table>, b: &Result<Table>) -> std::result::Result<(), TestCaseError> {
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                prop_assert_eq!(&a.names, &b.names);
+                prop_assert_eq!(a.data.nrows(), b.data.nrows());
+                prop_assert_eq!(a.data.ncols(), b.data.ncols());
+                for j in 0..a.data.ncols() {
+                    for i in 0..a.data.nrows() {
+                        prop_assert_eq!(a.data[(i, j)].to_bits(), b.data[(i, j)].to_bits());
+                    }
+                }
+            }
+            (Err(Error::Input(a)), Err(Error::Input(b))) => prop_assert_eq!(a, b),
+            _ => prop_assert!(false, "{a:?} vs {b:?}"),
+        }
+        Ok(())
+    }
+
+    /// Reads `content` with 1 to 4 threads and with the general path.
+    fn check_plain(content: &[u8], opts: &ReadOptions) -> std::result::Result<(), TestCaseError> {
+        let (_dir, path) = file_with(content);
+        let expected = read_general(&path, opts);
+        for threads in 1..=4 {
+            same(&read_matrix_in(&path, opts, Some(threads)), &expected)?;
+        }
+        same(&read_matrix(&path, opts), &expected)
+    }
+
+    fn cell_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            12 => finite_f64().prop_map(|v| format!("{v:?}")),
+            6 => (-1000i32..1000).prop_map(|i| i.to_string()),
+            1 => Just(String::new()),
+            1 => Just(" 2.5 ".to_owned()),
+            1 => Just("\t-3e2\r".to_owned()),
+            1 => Just("abc".to_owned()),
+            1 => Just("NaN".to_owned()),
+            1 => Just("1e400".to_owned()),
+            1 => Just("\u{e9}".to_owned()),
+        ]
+    }
+
+    /// Quote-free CSV text: optional BOM and header, LF or CRLF, final line
+    /// feed or not, mostly numeric rows with blank lines, ragged rows and bad
+    /// cells here and there.
+    fn plain_csv() -> impl Strategy<Value = (Vec<u8>, u8)> {
+        let delimiter = prop_oneof![Just(b','), Just(b';'), Just(b'\t'), Just(b' ')];
+        (1usize..5, delimiter).prop_flat_map(|(w, d)| {
+            let blank = prop_oneof![Just(""), Just(" "), Just("\t"), Just("\r"), Just(" \r")];
+            let row = prop_oneof![
+                30 => proptest::collection::vec(cell_text(), w),
+                1 => proptest::collection::vec(cell_text(), 1..6),
+                3 => blank.prop_map(|s| vec![s.to_owned()]),
+            ];
+            let flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
+            (flags, proptest::collection::vec(row, 0..60)).prop_map(
+                move |((bom, header, crlf, last), rows)| {
+                    let mut s = String::new();
+                    if bom {
+                        s.push('\u{feff}');
+                    }
+                    let sep = char::from(d).to_string();
+                    let mut lines: Vec<String> = rows.iter().map(|r| r.join(&sep)).collect();
+                    if header {
+                        lines.insert(
+                            0,
+                            (0..w)
+                                .map(|j| format!("c{j}"))
+                                .collect::<Vec<_>>()
+                                .join(&sep),
+                        );
+                    }
+                    s.push_str(&lines.join(if crlf { "\r\n" } else { "\n" }));
+                    if last && !lines.is_empty() {
+                        s.push_str(if crlf { "\r\n" } else { "\n" });
+                    }
+                    (s.into_bytes(), d)
+                },
+            )
+        })
+    }
+
+    proptest! {
+        // Persist failing cases under tests/ (the crate's top level stays as
+        // requested); they are replayed first on every run.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::Direct(
+                    "tests/proptest-regressions/io-csv.txt",
+                ),
+            )),
+            ..ProptestConfig::default()
+        })]
+        #[test]
+        fn plain_path_matches_general_path((content, delimiter) in plain_csv(), mode in 0usize..3) {
+            let header = [HeaderMode::Auto, HeaderMode::Present, HeaderMode::Absent][mode];
+            check_plain(&content, &ReadOptions { header, delimiter })?;
+        }
+
+        #[test]
+        fn plain_path_matches_general_path_on_random_bytes(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(&b",;\t\n\r\x0c\0 e-+.0123456789aNinf\xef\xbb\xbf\xff"[..]),
+                0..300,
+            ),
+            mode in 0usize..3,
+            delimiter in prop_oneof![Just(b','), Just(b';'), Just(b'\t'), Just(b' '), Just(b'"')],
+        ) {
+            let header = [HeaderMode::Auto, HeaderMode::Present, HeaderMode::Absent][mode];
+            check_plain(&bytes, &ReadOptions { header, delimiter })?;
+        }
+
+        #[test]
+        fn find_either_finds_the_first_match(
+            s in proptest::collection::vec(proptest::sample::select(&b",\n.0a\x80\xff"[..]), 0..80),
+        ) {
+            let naive = s.iter().position(|&c| c == b',' || c == b'\n').unwrap_or(s.len());
+            prop_assert_eq!(find_either(&s, b',', b'\n'), naive);
+            let naive = s.iter().position(|&c| c == 0x80 || c == b'a').unwrap_or(s.len());
+            prop_assert_eq!(find_either(&s, 0x80, b'a'), naive);
+        }
+
+        #[test]
+        fn counts_lines_and_quotes(
+            s in proptest::collection::vec(proptest::sample::select(&b"\n\n\"aaaaaaaa"[..]), 0..20000),
+            quote_free in any::<bool>(),
+        ) {
+            let s: Vec<u8> = if quote_free { s.into_iter().filter(|&c| c != b'"').collect() } else { s };
+            let lines = s.iter().filter(|&&c| c == b'\n').count() as u64;
+            prop_assert_eq!(count_lines_and_quotes(&s), (lines, s.contains(&b'"')));
+        }
+    }
+
+    #[test]
+    fn run_all_keeps_the_order_of_jobs() {
+        let jobs: Vec<_> = (0..6).map(|i| move || i * 10).collect();
+        assert_eq!(run_all(jobs), vec![0, 10, 20, 30, 40, 50]);
+        assert!(run_all(Vec::<fn() -> u8>::new()).is_empty());
+    }
+
+    /// A header and `n` rows `i,2i,3i` (the `i`-th on line `i + 2`).
+    fn numbered_rows(n: usize) -> String {
+        let mut s = String::from("a,b,c\n");
+        for i in 0..n {
+            s.push_str(&format!("{i},{},{}\n", 2 * i, 3 * i));
+        }
+        s
+    }
+
+    #[test]
+    fn threads_split_the_file_and_fill_every_row() {
+        let (_dir, path) = file_with(numbered_rows(5000).as_bytes());
+        let file = File::open(&path).unwrap();
+        let len = file.metadata().unwrap().len();
+        let scan = scan_file(&file, len, 3).unwrap();
+        assert_eq!(scan.bounds.len(), 4);
+        assert_eq!(scan.counts.iter().map(|c| c.1).sum::<u64>(), 5001);
+        assert!(!scan.quotes && !scan.bom);
+        for threads in [1, 2, 3, 7] {
+            let t = read_matrix_in(&path, &ReadOptions::default(), Some(threads)).unwrap();
+            assert_eq!(names(&t), Some(vec!["a", "b", "c"]));
+            assert_eq!(t.data.nrows(), 5000);
+            for i in 0..5000 {
+                let x = i as f64;
+                assert_eq!(
+                    [t.data[(i, 0)], t.data[(i, 1)], t.data[(i, 2)]],
+                    [x, 2.0 * x, 3.0 * x]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn threads_report_errors_in_later_parts_at_the_right_line() {
+        let with = |bad: &[(usize, &str)]| {
+            let mut lines: Vec<String> = numbered_rows(4000).lines().map(str::to_owned).collect();
+            for &(i, row) in bad {
+                lines[i + 1] = row.to_owned();
+            }
+            lines.join("\n") + "\n"
+        };
+        let read_in = |content: &str, threads| {
+            let (_dir, path) = file_with(content.as_bytes());
+            match read_matrix_in(&path, &ReadOptions::default(), Some(threads)) {
+                Err(Error::Input(e)) => e,
+                other => panic!("{other:?}"),
+            }
+        };
+        for threads in [2, 3, 4] {
+            // A bad cell in the second half.
+            let e = read_in(&with(&[(3000, "1,x,3")]), threads);
+            assert_eq!((e.line, e.column), (Some(3002), col(2, Some("b"))));
+            assert_eq!(e.message, "not a number: \"x\"");
+            // A ragged row near the end, a missing value, a non-finite one.
+            let e = read_in(&with(&[(3999, "1,2")]), threads);
+            assert_eq!((e.line, e.column.clone()), (Some(4001), None));
+            assert_eq!(e.message, "wrong number of fields: expected 3, found 2");
+            let e = read_in(&with(&[(2500, "1,2, ")]), threads);
+            assert_eq!((e.line, e.column), (Some(2502), col(3, Some("c"))));
+            let e = read_in(&with(&[(3500, "inf,2,3")]), threads);
+            assert_eq!((e.line, e.column), (Some(3502), col(1, Some("a"))));
+            // Errors in several parts: the first one in the file wins.
+            let e = read_in(&with(&[(100, "1,2,z"), (3000, "1,x,3")]), threads);
+            assert_eq!((e.line, e.column), (Some(102), col(3, Some("c"))));
+            let e = read_in(&with(&[(3999, "9"), (2100, "1,2,3,4")]), threads);
+            assert_eq!(e.line, Some(2102));
+        }
+    }
+
+    #[test]
+    fn threads_with_blank_lines_crlf_bom_and_no_final_newline() {
+        // Blank lines make the parts reserve more rows than they fill: the
+        // rows are then moved together.
+        let mut s = String::from("\u{feff}\r\nx,y\r\n");
+        for i in 0..3000 {
+            if i % 7 == 0 || i < 500 {
+                s.push_str(if i % 2 == 0 { "\r\n" } else { "  \t\r\n" });
+            }
+            s.push_str(&format!(" {i} ,{}\r\n", -(i as f64) / 8.0));
+        }
+        s.push_str("\r\n\r\n3000,1e-300");
+        let (_dir, path) = file_with(s.as_bytes());
+        for threads in [1, 2, 3, 5] {
+            let t = read_matrix_in(&path, &ReadOptions::default(), Some(threads)).unwrap();
+            assert_eq!(names(&t), Some(vec!["x", "y"]));
+            assert_eq!(t.data.nrows(), 3001);
+            for i in 0..3000 {
+                assert_eq!(t.data[(i, 0)], i as f64);
+                assert_eq!(t.data[(i, 1)], -(i as f64) / 8.0);
+            }
+            assert_eq!((t.data[(3000, 0)], t.data[(3000, 1)]), (3000.0, 1e-300));
+        }
+        check_plain(s.as_bytes(), &ReadOptions::default()).unwrap();
+        let bad = s.replace("2999 ,", "2999 ,x");
+        let line = bad[..bad.find("2999 ,x").unwrap()].matches('\n').count() + 1;
+        let (_dir, path) = file_with(bad.as_bytes());
+        match read_matrix_in(&path, &ReadOptions::default(), Some(2)) {
+            Err(Error::Input(e)) => {
+                assert_eq!((e.line, e.column), (Some(line), col(2, Some("y"))));
+                assert_eq!(e.message, "not a number: \"x-374.875\"");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn files_with_quotes_take_the_general_path() {
+        let mut s = numbered_rows(3000);
+        s.push_str("\"7\",\"8\",\"9\"\n");
+        let (_dir, path) = file_with(s.as_bytes());
+        let t = read_matrix_in(&path, &ReadOptions::default(), Some(2)).unwrap();
+        assert_eq!(t.data.nrows(), 3001);
+        assert_eq!((t.data[(3000, 0)], t.data[(3000, 2)]), (7.0, 9.0));
+        let mut s = String::from("\"a\nA\",b\n");
+        for i in 0..2000 {
+            s.push_str(&format!("{i},{i}\n"));
+        }
+        s.push_str("1,x\n");
+        let (_dir, path) = file_with(s.as_bytes());
+        match read_matrix_in(&path, &ReadOptions::default(), Some(2)) {
+            Err(Error::Input(e)) => assert_eq!(e.line, Some(2003)),
+            other => panic!("{other:?}"),
+        }
+        // A second BOM is stripped by the CSV reader too: same result.
+        for content in ["\u{feff}\u{feff}1,2\n3,4\n", "\u{feff}\u{feff}a,b\n1,2\n"] {
+            check_plain(content.as_bytes(), &ReadOptions::default()).unwrap();
+        }
+    }
+
+    #[test]
+    fn lines_longer_than_the_read_buffer() {
+        let p = READ_BUFFER / 3;
+        let row = |v: usize| vec![v.to_string(); p].join(",");
+        let s = format!("{}\n{}\n\n{}", row(1), row(2), row(3));
+        let (_dir, path) = file_with(s.as_bytes());
+        for threads in [1, 2, 3] {
+            let t = read_matrix_in(&path, &ReadOptions::default(), Some(threads)).unwrap();
+            assert_eq!((t.data.nrows(), t.data.ncols()), (3, p));
+            for j in [0, p / 2, p - 1] {
+                assert_eq!(
+                    [t.data[(0, j)], t.data[(1, j)], t.data[(2, j)]],
+                    [1.0, 2.0, 3.0]
+                );
+            }
+        }
+        let s = format!("{}\n{},3\n", row(1), row(2));
+        let e = err(&s);
+        assert_eq!(e.line, Some(2));
+        assert_eq!(
+            e.message,
+            format!("wrong number of fields: expected {p}, found {}", p + 1)
+        );
     }
 
     /// On success the table is consistent; on failure the error is located.

@@ -797,6 +797,16 @@ mod tests {
     }
 
     proptest! {
+        // Persist failing cases under tests/ (the crate's top level stays as
+        // requested); they are replayed first on every run.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(
+                proptest::test_runner::FileFailurePersistence::Direct(
+                    "tests/proptest-regressions/io-long.txt",
+                ),
+            )),
+            ..ProptestConfig::default()
+        })]
         #[test]
         fn random_bytes_never_panic(
             bytes in proptest::collection::vec(any::<u8>(), 0..400),

@@ -1017,10 +1017,25 @@ fn plots_are_written_as_svg() {
         .arg(demo.join("X.csv"))
         .arg("--y")
         .arg(demo.join("Y.csv"))
-        .args(["--n-alphas", "12", "--eps", "0.01", "--folds", "3", "-q", "--out-dir", "cv", "--plot", "plots"])
+        .args([
+            "--n-alphas",
+            "12",
+            "--eps",
+            "0.01",
+            "--folds",
+            "3",
+            "-q",
+            "--out-dir",
+            "cv",
+            "--plot",
+            "plots",
+        ])
         .assert()
         .success();
-    assert_eq!(listing(&d.join("plots")), ["coefficient_path.svg", "cv_curve.svg"]);
+    assert_eq!(
+        listing(&d.join("plots")),
+        ["coefficient_path.svg", "cv_curve.svg"]
+    );
     let cv = fs::read_to_string(d.join("plots/cv_curve.svg")).unwrap();
     assert!(cv.trim_start().starts_with("<svg") || cv.contains("<svg"));
     assert!(cv.contains("alpha_min") && cv.contains("alpha_1se") && cv.contains("log10(alpha)"));
@@ -1034,7 +1049,15 @@ fn plots_are_written_as_svg() {
         .arg(demo.join("X.csv"))
         .arg("--y")
         .arg(demo.join("Y.csv"))
-        .args(["--n-alphas", "5", "-q", "--out-dir", "path", "--plot", "plots"])
+        .args([
+            "--n-alphas",
+            "5",
+            "-q",
+            "--out-dir",
+            "path",
+            "--plot",
+            "plots",
+        ])
         .assert()
         .code(2);
     let case = graph_fixture("mtrl_small");
@@ -1043,7 +1066,18 @@ fn plots_are_written_as_svg() {
         .arg("solve")
         .arg("--long")
         .arg(case.join("long.csv"))
-        .args(["--learn-relations", "--relation-strength", "0.02", "--alpha-ratio", "0.2", "-q", "--out", "c.csv", "--plot", "rel"])
+        .args([
+            "--learn-relations",
+            "--relation-strength",
+            "0.02",
+            "--alpha-ratio",
+            "0.2",
+            "-q",
+            "--out",
+            "c.csv",
+            "--plot",
+            "rel",
+        ])
         .assert()
         .success();
     let heat = fs::read_to_string(d.join("rel/task_correlation.svg")).unwrap();
