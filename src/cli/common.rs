@@ -108,7 +108,39 @@ pub struct Loaded {
     pub graph: Option<TaskGraph>,
 }
 
+impl Loaded {
+    /// Calls `shared` for a shared design without task weights, else `tasks`
+    /// with per-task views (a shared X repeated, Y split by column).
+    pub fn dispatch<R>(
+        &self,
+        shared: impl FnOnce(&faer::Mat<f64>, &faer::Mat<f64>) -> R,
+        tasks: impl FnOnce(&[faer::MatRef<'_, f64>], &[&[f64]], Option<&[f64]>) -> R,
+    ) -> R {
+        match (&self.inputs.data, &self.weights) {
+            (data::Data::Shared { x, y }, None) => shared(x, y),
+            _ => {
+                let (views, cols) = self.inputs.data.task_views();
+                let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+                tasks(&views, &ys, self.weights.as_deref())
+            }
+        }
+    }
+}
+
 impl ModelArgs {
+    /// For commands writing `files` into `out_dir`: refuses outputs that are
+    /// inputs, loads everything, then creates the directory.
+    pub fn load_for(&self, out_dir: &Path, files: &[PathBuf]) -> anyhow::Result<Loaded> {
+        let inputs = self.input_files();
+        for f in files {
+            mtreg::io::atomic::check_not_input(f, &inputs)?;
+        }
+        let loaded = self.load()?;
+        std::fs::create_dir_all(out_dir)
+            .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", out_dir.display()))?;
+        Ok(loaded)
+    }
+
     /// The input files (never to be written over).
     pub fn input_files(&self) -> Vec<&Path> {
         let mut v: Vec<&Path> = [

@@ -1,11 +1,9 @@
 //! `mtreg cv`: K-fold cross-validation over the alpha grid, then a refit.
 
-use super::common::{Loaded, ModelArgs};
-use super::data::Data;
-use anyhow::Context;
+use super::common::ModelArgs;
 use clap::Args;
 use mtreg::cv::{CvOptions, Select};
-use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::{FitSettings, ModelFile};
 use mtreg::path::AlphaGrid;
@@ -65,17 +63,8 @@ pub struct CvArgs {
 
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     let files = ["cv.csv", "coef.csv", "model.json"].map(|f| a.out_dir.join(f));
-    let inputs = a.m.input_files();
-    for f in &files {
-        check_not_input(f, &inputs)?;
-    }
-    let Loaded {
-        inputs: loaded,
-        weights,
-        graph,
-    } = a.m.load()?;
-    std::fs::create_dir_all(&a.out_dir)
-        .with_context(|| format!("creating directory {}", a.out_dir.display()))?;
+    let all = a.m.load_for(&a.out_dir, &files)?;
+    let (loaded, graph, weights) = (&all.inputs, &all.graph, &all.weights);
     if !a.graph_strengths.is_empty() && graph.is_none() {
         return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
     }
@@ -105,14 +94,10 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         let model =
             a.m.model(graph.as_ref(), None)
                 .graph_strength(if graph.is_some() { lambda } else { 0.0 });
-        let cv = match (&loaded.data, &weights) {
-            (Data::Shared { x, y }, None) => model.cross_validate(x, y, &opts)?,
-            _ => {
-                let (views, cols) = loaded.data.task_views();
-                let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-                model.cross_validate_tasks(&views, &ys, weights.as_deref(), &opts)?
-            }
-        };
+        let cv = all.dispatch(
+            |x, y| model.cross_validate(x, y, &opts),
+            |xs, ys, w| model.cross_validate_tasks(xs, ys, w, &opts),
+        )?;
         grid_results.push((lambda, cv));
     }
     // The graph strength whose best alpha has the smallest mean CV error.
@@ -194,14 +179,10 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             a.m.model(graph.as_ref(), None)
                 .graph_strength(if graph.is_some() { lambda } else { 0.0 });
         let grid = AlphaGrid::Explicit(cv.alphas.clone());
-        let path = match (&loaded.data, &weights) {
-            (Data::Shared { x, y }, None) => model.path(x, y, &grid)?,
-            _ => {
-                let (views, cols) = loaded.data.task_views();
-                let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-                model.path_tasks(&views, &ys, weights.as_deref(), &grid)?
-            }
-        };
+        let path = all.dispatch(
+            |x, y| model.path(x, y, &grid),
+            |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
+        )?;
         let marks = [(cv.alpha_min, "alpha_min"), (cv.alpha_1se, "alpha_1se")];
         super::plots::coefficient_path(dir, &path, features, &marks, a.m.force)?;
     }

@@ -1,11 +1,9 @@
 //! `mtreg path`: the regularisation path over an alpha grid.
 
 use super::UsageError;
-use super::common::{Loaded, ModelArgs};
-use super::data::Data;
-use anyhow::Context;
+use super::common::ModelArgs;
 use clap::Args;
-use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::io::atomic::write_atomic;
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -61,34 +59,18 @@ struct PathPoint {
 
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let files = ["alphas.csv", "coefs.csv", "model.json"].map(|f| a.out_dir.join(f));
-    let inputs = a.m.input_files();
-    for f in &files {
-        check_not_input(f, &inputs)?;
-    }
-    let Loaded {
-        inputs: loaded,
-        weights,
-        graph,
-    } = a.m.load()?;
-    std::fs::create_dir_all(&a.out_dir)
-        .with_context(|| format!("creating directory {}", a.out_dir.display()))?;
-    let bar = super::progress::bar(a.m.max_iter * a.n_alphas, a.m.quiet);
+    let all = a.m.load_for(&a.out_dir, &files)?;
+    let (loaded, graph) = (&all.inputs, &all.graph);
     let model = a.m.model(graph.as_ref(), None);
     let grid = AlphaGrid::Auto {
         n_alphas: a.n_alphas,
         eps: a.eps,
     };
     let start = std::time::Instant::now();
-    let path = match (&loaded.data, &weights) {
-        (Data::Shared { x, y }, None) => model.path(x, y, &grid),
-        _ => {
-            let (views, cols) = loaded.data.task_views();
-            let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-            model.path_tasks(&views, &ys, weights.as_deref(), &grid)
-        }
-    };
-    bar.finish_and_clear();
-    let path = path?;
+    let path = all.dispatch(
+        |x, y| model.path(x, y, &grid),
+        |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
+    )?;
     let seconds = start.elapsed().as_secs_f64();
     let (features, tasks) = (&loaded.features, &loaded.tasks);
 
