@@ -120,6 +120,60 @@ impl Grid<'_> {
     }
 }
 
+/// The loop over alphas shared by both pipelines: a fresh penalty per alpha,
+/// warm start from the previous solution, exact zero at alpha ≥ alpha_max.
+struct Sweep<'a> {
+    base: &'a MultiTaskElasticNet,
+    spec: &'a ModelSpec,
+    alphas: &'a [f64],
+    alpha_max: f64,
+    gram: bool,
+    start: Instant,
+}
+
+/// Solves at one penalty from a starting point (`true`: the known zero).
+type SolveAt<'s> = dyn FnMut(&AnyPenalty, Mat<f64>, bool) -> Solution + 's;
+
+impl Sweep<'_> {
+    fn run(
+        &self,
+        wt0: Mat<f64>,
+        solve: &mut SolveAt<'_>,
+        recover: &dyn Fn(&Solution) -> (Mat<f64>, Vec<f64>),
+    ) -> Result<Vec<Fit>> {
+        let mut fits = Vec::with_capacity(self.alphas.len());
+        let mut init = wt0;
+        for &alpha in self.alphas {
+            let step = Instant::now();
+            let model = self.base.clone().alpha(alpha);
+            model.validate()?;
+            let penalty = self.spec.penalty(alpha, self.base.l1_ratio)?;
+            // alpha ≥ alpha_max: W = 0 is the exact solution; skip the solver so
+            // that rounding cannot leave tiny non-zeros.
+            let at_zero = alpha >= self.alpha_max;
+            let start_wt = if at_zero {
+                Mat::zeros(init.nrows(), init.ncols())
+            } else {
+                init.clone()
+            };
+            let sol = solve(&penalty, start_wt, at_zero);
+            init = sol.wt.clone();
+            let (coef, intercept) = recover(&sol);
+            let begin = if fits.is_empty() { self.start } else { step };
+            fits.push(package(
+                &model,
+                sol,
+                coef,
+                intercept,
+                self.alpha_max,
+                self.gram,
+                begin,
+            ));
+        }
+        Ok(fits)
+    }
+}
+
 /// Fits along a grid of alphas (decreasing), each warm-started at the previous
 /// solution; the data are prepared and the datafit built once.
 pub(crate) fn path_shared(
@@ -145,41 +199,34 @@ pub(crate) fn path_shared(
         scaling,
         ..
     } = prep;
-    let sweep = |d: &mut dyn FnMut(&AnyPenalty, Mat<f64>, bool) -> Solution| -> Result<Vec<Fit>> {
-        let mut fits = Vec::with_capacity(alphas.len());
-        let mut init = wt0.clone();
-        for &alpha in &alphas {
-            let step = Instant::now();
-            let model = base.clone().alpha(alpha);
-            model.validate()?;
-            let penalty = spec.penalty(alpha, base.l1_ratio)?;
-            // alpha ≥ alpha_max: W = 0 is the exact solution; skip the solver so
-            // that rounding cannot leave tiny non-zeros.
-            let at_zero = alpha >= amax;
-            let start_wt = if at_zero {
-                Mat::zeros(t, p)
-            } else {
-                init.clone()
-            };
-            let sol = d(&penalty, start_wt, at_zero);
-            init = sol.wt.clone();
-            let (coef, intercept) = scaling.recover(sol.wt.as_ref());
-            let begin = if fits.is_empty() { start } else { step };
-            fits.push(package(&model, sol, coef, intercept, amax, use_gram, begin));
-        }
-        Ok(fits)
+    let recover = |sol: &Solution| scaling.recover(sol.wt.as_ref());
+    let sweep = Sweep {
+        base,
+        spec,
+        alphas: &alphas,
+        alpha_max: amax,
+        gram: use_gram,
+        start,
     };
     let fits = if use_gram {
         let mut d = Gram::new(px.as_ref(), py.as_ref());
         drop((px, py));
-        sweep(&mut |pen, init, at_zero| {
-            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
-        })?
+        sweep.run(
+            wt0,
+            &mut |pen, init, at_zero| {
+                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
+            },
+            &recover,
+        )?
     } else {
         let mut d = Quadratic::new(px, py);
-        sweep(&mut |pen, init, at_zero| {
-            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
-        })?
+        sweep.run(
+            wt0,
+            &mut |pen, init, at_zero| {
+                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
+            },
+            &recover,
+        )?
     };
     Ok(crate::path::Path {
         alphas,
@@ -287,26 +334,24 @@ pub(crate) fn path_per_task(
     let wt0 = base.initial_wt(p, t, &x_scale)?;
     let opts = base.solver_options(y_scale, amax);
     let mut d = PerTask::new(xc, yc, &weights);
-    let mut fits = Vec::with_capacity(alphas.len());
-    let mut init = wt0;
-    for &alpha in &alphas {
-        let step = Instant::now();
-        let model = base.clone().alpha(alpha);
-        model.validate()?;
-        let penalty = spec.penalty(alpha, base.l1_ratio)?;
-        let at_zero = alpha >= amax;
-        let start_wt = if at_zero {
-            Mat::zeros(t, p)
-        } else {
-            init.clone()
-        };
-        let sol = with_penalty!(&penalty, |pen| run(&opts, &mut d, pen, start_wt, at_zero));
-        init = sol.wt.clone();
+    let recover = |sol: &Solution| {
         let coef = Mat::from_fn(p, t, |j, k| sol.wt[(k, j)] / x_scale[j]);
         let intercept = intercepts(&coef, &x_mean, &y_mean);
-        let begin = if fits.is_empty() { start } else { step };
-        fits.push(package(&model, sol, coef, intercept, amax, false, begin));
-    }
+        (coef, intercept)
+    };
+    let sweep = Sweep {
+        base,
+        spec,
+        alphas: &alphas,
+        alpha_max: amax,
+        gram: false,
+        start,
+    };
+    let fits = sweep.run(
+        wt0,
+        &mut |pen, init, at_zero| with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero)),
+        &recover,
+    )?;
     Ok(crate::path::Path {
         alphas,
         alpha_max: amax,
