@@ -134,12 +134,15 @@ struct Sweep<'a> {
 /// Solves at one penalty from a starting point (`true`: the known zero).
 type SolveAt<'s> = dyn FnMut(&AnyPenalty, Mat<f64>, bool) -> Solution + 's;
 
+/// Maps a solution to original-scale `(coef, intercept)`.
+type Recover<'r> = dyn Fn(&Solution) -> (Mat<f64>, Vec<f64>) + 'r;
+
 impl Sweep<'_> {
     fn run(
         &self,
         wt0: Mat<f64>,
         solve: &mut SolveAt<'_>,
-        recover: &dyn Fn(&Solution) -> (Mat<f64>, Vec<f64>),
+        recover: &Recover<'_>,
     ) -> Result<Vec<Fit>> {
         let mut fits = Vec::with_capacity(self.alphas.len());
         let mut init = wt0;
