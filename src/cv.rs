@@ -185,12 +185,13 @@ pub(crate) type SharedPathFn<'a> =
 /// Fits a path on training data (per-task designs; alphas fixed by the caller).
 pub(crate) type TaskPathFn<'a> = dyn Fn(&[MatRef<'_, f64>], &[&[f64]]) -> Result<Path> + Sync + 'a;
 
-/// Shared-design cross-validation: `path(x_train, y_train, grid)` fits a path.
+/// Shared-design cross-validation over `alphas` (computed by the caller on the
+/// full data): `path(x_train, y_train, alphas)` fits a path.
 pub(crate) fn cross_validate_shared(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     opts: &CvOptions,
-    full_alpha_max: f64,
+    alphas: Vec<f64>,
     path: &SharedPathFn<'_>,
     refit: &dyn Fn(f64) -> Result<Fit>,
 ) -> Result<CvResult> {
@@ -203,7 +204,6 @@ pub(crate) fn cross_validate_shared(
         }
         None => kfold(n, opts.folds, opts.shuffle, opts.seed)?,
     };
-    let alphas = grid_values(&opts.grid, full_alpha_max)?;
     let t = y.ncols();
     let run_fold = |test: &Vec<usize>| -> Result<(Vec<f64>, Mat<f64>)> {
         let mut in_test = vec![false; n];
@@ -234,7 +234,7 @@ pub(crate) fn cross_validate_tasks(
     xs: &[MatRef<'_, f64>],
     ys: &[&[f64]],
     opts: &CvOptions,
-    full_alpha_max: f64,
+    alphas: Vec<f64>,
     path: &TaskPathFn<'_>,
     refit: &dyn Fn(f64) -> Result<Fit>,
 ) -> Result<CvResult> {
@@ -259,7 +259,6 @@ pub(crate) fn cross_validate_tasks(
             )
         })
         .collect::<Result<_>>()?;
-    let alphas = grid_values(&opts.grid, full_alpha_max)?;
     let run_fold = |f: usize| -> Result<(Vec<f64>, Mat<f64>)> {
         let mut xtr = Vec::with_capacity(t);
         let mut ytr = Vec::with_capacity(t);
@@ -313,15 +312,6 @@ pub(crate) fn cross_validate_tasks(
         })
         .collect();
     summarise(alphas, folds, results, t, opts.select, refit)
-}
-
-fn grid_values(grid: &crate::path::AlphaGrid, amax: f64) -> Result<Vec<f64>> {
-    match grid {
-        crate::path::AlphaGrid::Auto { n_alphas, eps } => {
-            crate::path::alpha_grid(amax, *n_alphas, *eps)
-        }
-        crate::path::AlphaGrid::Explicit(a) => crate::path::check_alphas(a),
-    }
 }
 
 fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {

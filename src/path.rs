@@ -35,6 +35,19 @@ impl Default for AlphaGrid {
     }
 }
 
+impl AlphaGrid {
+    /// The alphas, decreasing, for data whose alpha_max is `alpha_max`.
+    ///
+    /// # Errors
+    /// As [`alpha_grid`] and [`check_alphas`].
+    pub fn values(&self, alpha_max: f64) -> Result<Vec<f64>> {
+        match self {
+            AlphaGrid::Auto { n_alphas, eps } => alpha_grid(alpha_max, *n_alphas, *eps),
+            AlphaGrid::Explicit(a) => check_alphas(a),
+        }
+    }
+}
+
 /// A path of fits, alphas decreasing.
 ///
 /// ```

@@ -361,7 +361,7 @@ impl MultiTaskElasticNet {
             &ModelSpec::elastic(Sparsity::Group),
             x.as_faer(),
             y.as_faer(),
-            &super::spec::Grid::from_public(grid),
+            &super::spec::Grid::Given(grid),
         )
     }
 

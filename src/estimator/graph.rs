@@ -197,7 +197,7 @@ impl GraphMultiTask {
         let (x, y) = (x.as_faer(), y.as_faer());
         self.no_pooled_path()?;
         let spec = self.spec(y.ncols())?;
-        path_shared(&self.base, &spec, x, y, &Grid::from_public(grid))
+        path_shared(&self.base, &spec, x, y, &Grid::Given(grid))
     }
 
     /// A warm-started path over a grid of alphas (per-task designs).
@@ -214,7 +214,7 @@ impl GraphMultiTask {
     ) -> Result<crate::path::Path> {
         self.no_pooled_path()?;
         let spec = self.spec(xs.len())?;
-        path_per_task(&self.base, &spec, xs, ys, weights, &Grid::from_public(grid))
+        path_per_task(&self.base, &spec, xs, ys, weights, &Grid::Given(grid))
     }
 
     /// K-fold cross-validation over an alpha grid at this `graph_strength`, then

@@ -92,29 +92,17 @@ pub(crate) fn fit_shared(
 pub(crate) enum Grid<'a> {
     /// Just `base.alpha`.
     Single,
-    /// A geometric grid from alpha_max (computed on the prepared data).
-    Auto { n_alphas: usize, eps: f64 },
+    /// A user grid (resolved against alpha_max of the prepared data).
+    Given(&'a crate::path::AlphaGrid),
     /// Given alphas (solved in decreasing order).
     Explicit(&'a [f64]),
-}
-
-impl<'a> Grid<'a> {
-    pub fn from_public(g: &'a crate::path::AlphaGrid) -> Self {
-        match g {
-            crate::path::AlphaGrid::Auto { n_alphas, eps } => Grid::Auto {
-                n_alphas: *n_alphas,
-                eps: *eps,
-            },
-            crate::path::AlphaGrid::Explicit(a) => Grid::Explicit(a),
-        }
-    }
 }
 
 impl Grid<'_> {
     fn alphas(&self, base: &MultiTaskElasticNet, amax: f64) -> Result<Vec<f64>> {
         match self {
             Grid::Single => Ok(vec![base.alpha]),
-            Grid::Auto { n_alphas, eps } => crate::path::alpha_grid(amax, *n_alphas, *eps),
+            Grid::Given(g) => g.values(amax),
             Grid::Explicit(a) => crate::path::check_alphas(a),
         }
     }
@@ -662,7 +650,7 @@ pub(crate) fn cv_shared(
         path_shared(base, spec, xt, yt, &Grid::Explicit(alphas))
     };
     let refit = |alpha: f64| fit_shared(&base.clone().alpha(alpha), spec, x, y);
-    crate::cv::cross_validate_shared(x, y, opts, full_amax, &path, &refit)
+    crate::cv::cross_validate_shared(x, y, opts, opts.grid.values(full_amax)?, &path, &refit)
 }
 
 /// Cross-validation with per-task designs (each task's samples split in K).
@@ -684,15 +672,10 @@ pub(crate) fn cv_tasks(
         false,
     )?
     .alpha_max();
-    let alphas = match &opts.grid {
-        crate::path::AlphaGrid::Auto { n_alphas, eps } => {
-            crate::path::alpha_grid(full_amax, *n_alphas, *eps)?
-        }
-        crate::path::AlphaGrid::Explicit(a) => crate::path::check_alphas(a)?,
-    };
+    let alphas = opts.grid.values(full_amax)?;
     let path = |xt: &[MatRef<'_, f64>], yt: &[&[f64]]| {
         path_per_task(base, spec, xt, yt, weights, &Grid::Explicit(&alphas))
     };
     let refit = |alpha: f64| fit_per_task(&base.clone().alpha(alpha), spec, xs, ys, weights, false);
-    crate::cv::cross_validate_tasks(xs, ys, opts, full_amax, &path, &refit)
+    crate::cv::cross_validate_tasks(xs, ys, opts, alphas.clone(), &path, &refit)
 }

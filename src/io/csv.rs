@@ -1988,17 +1988,21 @@ mod tests {
         })
     }
 
-    proptest! {
-        // Persist failing cases under tests/ (the crate's top level stays as
-        // requested); they are replayed first on every run.
-        #![proptest_config(ProptestConfig {
+    /// Failing cases persist under tests/ (the crate's top level stays as
+    /// requested) and are replayed first on every run.
+    fn persisted() -> ProptestConfig {
+        ProptestConfig {
             failure_persistence: Some(Box::new(
                 proptest::test_runner::FileFailurePersistence::Direct(
                     "tests/proptest-regressions/io-csv.txt",
                 ),
             )),
             ..ProptestConfig::default()
-        })]
+        }
+    }
+
+    proptest! {
+        #![proptest_config(persisted())]
         #[test]
         fn write_read_round_trip_is_bit_exact(data in matrix(), with_names in any::<bool>()) {
             let names: Vec<String> = (0..data.ncols()).map(|j| format!("c{j}")).collect();
@@ -2147,16 +2151,7 @@ mod tests {
     }
 
     proptest! {
-        // Persist failing cases under tests/ (the crate's top level stays as
-        // requested); they are replayed first on every run.
-        #![proptest_config(ProptestConfig {
-            failure_persistence: Some(Box::new(
-                proptest::test_runner::FileFailurePersistence::Direct(
-                    "tests/proptest-regressions/io-csv.txt",
-                ),
-            )),
-            ..ProptestConfig::default()
-        })]
+        #![proptest_config(persisted())]
         #[test]
         fn plain_path_matches_general_path((content, delimiter) in plain_csv(), mode in 0usize..3) {
             let header = [HeaderMode::Auto, HeaderMode::Present, HeaderMode::Absent][mode];
