@@ -201,20 +201,22 @@ pub(crate) fn path_shared(
     };
     let fits = if use_gram {
         let mut d = Gram::new(px.as_ref(), py.as_ref());
+        let mut warm = None;
         drop((px, py));
         sweep.run(
             wt0,
             &mut |pen, init, at_zero| {
-                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
+                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
             },
             &recover,
         )?
     } else {
         let mut d = Quadratic::new(px, py);
+        let mut warm = None;
         sweep.run(
             wt0,
             &mut |pen, init, at_zero| {
-                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero))
+                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
             },
             &recover,
         )?
@@ -338,9 +340,12 @@ pub(crate) fn path_per_task(
         gram: false,
         start,
     };
+    let mut warm = None;
     let fits = sweep.run(
         wt0,
-        &mut |pen, init, at_zero| with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero)),
+        &mut |pen, init, at_zero| {
+            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
+        },
         &recover,
     )?;
     Ok(crate::path::Path {
@@ -528,7 +533,7 @@ fn fit_pooled(
             .map(|w| Mat::from_fn(1, p, |_, j| w[(0, j)]))?
     };
     let mut d = PerTask::new(vec![xs], vec![ys], &[1.0]);
-    let sol = run(&opts, &mut d, &penalty, init, at_zero);
+    let sol = run(&opts, &mut d, &penalty, init, at_zero, &mut None);
     let coef = Mat::from_fn(p, t, |j, _| sol.wt[(0, j)] / x_scale[j]);
     let intercept = intercepts(&coef, x_mean, y_mean);
     Ok(package(base, sol, coef, intercept, amax, false, start))
@@ -610,9 +615,12 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
     penalty: &P,
     wt: Mat<f64>,
     at_zero: bool,
+    warm: &mut Option<Mat<f64>>,
 ) -> Solution {
     if !at_zero {
-        return solver::solve(opts, d, penalty, wt);
+        let mut sol = solver::solve_from(opts, d, penalty, wt, warm.take());
+        *warm = Some(std::mem::replace(&mut sol.grad, Mat::new()));
+        return sol;
     }
     d.init_state(wt.as_ref());
     let mut grad = Mat::zeros(wt.nrows(), wt.ncols());
@@ -632,6 +640,10 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
         kkt: solver::gap::kkt_residual(penalty, grad.as_ref(), wt.as_ref()),
         gap: solver::any_gap(d, penalty, grad.as_ref(), wt.as_ref()).map(|g| g.max(0.0)),
         wt,
+        grad: {
+            *warm = Some(grad);
+            Mat::new()
+        },
     }
 }
 

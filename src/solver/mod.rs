@@ -148,6 +148,9 @@ pub struct Solution {
     /// A duality gap at `wt` when one is available: the certificate's for
     /// elastic penalties, the Fenchel gap for positive-definite couplings.
     pub gap: Option<f64>,
+    /// The full gradient `∇f(Wᵀ)` (T × p) the certificate was computed from.
+    /// Pass it to [`solve_from`] to restart at `wt` without recomputing it.
+    pub grad: Mat<f64>,
 }
 
 /// The duality gap at `wt` if the pair has one (see [`Solution::gap`]).
@@ -200,11 +203,37 @@ pub fn solve<D: Datafit, P: Penalty>(
     opts: &SolverOptions,
     datafit: &mut D,
     penalty: &P,
+    wt: Mat<f64>,
+) -> Solution {
+    solve_from(opts, datafit, penalty, wt, None)
+}
+
+/// Outer iterations between two re-synchronisations of the datafit state with
+/// W (the incremental residual updates drift by rounding; the drift after a few
+/// hundred epochs is far below any tolerance, so this is cheap insurance).
+const RESYNC_EVERY: usize = 8;
+
+/// [`solve`] with an optional warm state: `grad`, if given, must be `∇f(wt)`
+/// with the datafit's state already synchronised to `wt` — the previous
+/// [`Solution::grad`] when only the penalty changed (a regularisation path).
+/// The first outer check then costs no matrix product.
+///
+/// # Panics
+/// If `wt` (or `grad`) is not `n_tasks × n_features` of the datafit.
+#[track_caller]
+pub fn solve_from<D: Datafit, P: Penalty>(
+    opts: &SolverOptions,
+    datafit: &mut D,
+    penalty: &P,
     mut wt: Mat<f64>,
+    warm_grad: Option<Mat<f64>>,
 ) -> Solution {
     let (t, p) = (datafit.n_tasks(), datafit.n_features());
     assert_eq!((wt.nrows(), wt.ncols()), (t, p), "wt must be T × p");
-    let mut grad = Mat::<f64>::zeros(t, p);
+    let warm = warm_grad.is_some();
+    let mut grad = warm_grad.unwrap_or_else(|| Mat::<f64>::zeros(t, p));
+    assert_eq!((grad.nrows(), grad.ncols()), (t, p), "grad must be T × p");
+    let mut outer = 0usize;
     let mut scores = vec![0.0; p];
     let mut ws: Vec<usize> = Vec::with_capacity(p);
     let all: Vec<usize> = (0..p).collect();
@@ -222,8 +251,13 @@ pub fn solve<D: Datafit, P: Penalty>(
     let mut saved: Vec<f64> = Vec::new();
 
     let (certificate, converged) = loop {
-        datafit.init_state(wt.as_ref());
-        datafit.full_gradient(grad.as_mut());
+        if !(warm && outer == 0) {
+            if outer % RESYNC_EVERY == 0 {
+                datafit.init_state(wt.as_ref());
+            }
+            datafit.full_gradient(grad.as_mut());
+        }
+        outer += 1;
         let cert = certificate(datafit, penalty, grad.as_ref(), wt.as_ref(), opts);
         if opts.trace {
             trace.push((n_iter, cert.value()));
@@ -308,6 +342,7 @@ pub fn solve<D: Datafit, P: Penalty>(
     };
     Solution {
         gap,
+        grad,
         wt,
         certificate,
         objective,
