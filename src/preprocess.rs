@@ -141,10 +141,21 @@ impl Scaling {
     /// original-scale `coef` (p × T) and the intercept (T).
     pub fn recover(&self, wt: MatRef<'_, f64>) -> (Mat<f64>, Vec<f64>) {
         let (t, p) = (wt.nrows(), wt.ncols());
-        let coef = Mat::from_fn(p, t, |j, k| wt[(k, j)] / self.x_scale[j]);
-        let intercept = (0..t)
-            .map(|k| self.y_mean[k] - (0..p).map(|j| self.x_mean[j] * coef[(j, k)]).sum::<f64>())
-            .collect();
+        // A transpose in tiles of 64 features, so that both the reads of wt
+        // and the writes of coef stay in cache.
+        const TILE: usize = 64;
+        let mut coef = Mat::<f64>::zeros(p, t);
+        let mut intercept = self.y_mean.clone();
+        for j0 in (0..p).step_by(TILE) {
+            let j1 = (j0 + TILE).min(p);
+            for (k, icpt) in intercept.iter_mut().enumerate() {
+                let col = &mut coef.col_as_slice_mut(k)[j0..j1];
+                for (c, j) in col.iter_mut().zip(j0..j1) {
+                    *c = wt[(k, j)] / self.x_scale[j];
+                    *icpt -= self.x_mean[j] * *c;
+                }
+            }
+        }
         (coef, intercept)
     }
 

@@ -147,9 +147,10 @@ impl Sweep<'_> {
             } else {
                 init.clone()
             };
-            let sol = solve(&penalty, start_wt, at_zero);
-            init = sol.wt.clone();
+            let mut sol = solve(&penalty, start_wt, at_zero);
             let (coef, intercept) = recover(&sol);
+            // the next start; the Fit keeps only the original-scale coef
+            init = std::mem::replace(&mut sol.wt, Mat::new());
             let begin = if fits.is_empty() { self.start } else { step };
             fits.push(package(
                 &model,
@@ -182,7 +183,7 @@ pub(crate) fn path_shared(
     let amax = spec.alpha_max(xty_over_n(&prep).as_ref(), base.l1_ratio);
     let alphas = grid.alphas(base, amax)?;
     let wt0 = base.initial_wt(p, t, &prep.scaling.x_scale)?;
-    let opts = base.solver_options(prep.y_sq / n as f64, amax);
+    let opts = sweep_options(base.solver_options(prep.y_sq / n as f64, amax), grid);
     let use_gram = base.gram.resolve(n, p, t);
     let Prepared {
         x: px,
@@ -226,6 +227,17 @@ pub(crate) fn path_shared(
         alpha_max: amax,
         fits,
     })
+}
+
+/// Solver options for a sweep: along a path of several alphas, Anderson
+/// extrapolation is off. Warm starts leave a few epochs per alpha and the
+/// extrapolation then costs more than it saves (measured on meg_like, 100
+/// alphas: 15% more CPU time with it); single fits keep it.
+fn sweep_options(mut opts: SolverOptions, grid: &Grid<'_>) -> SolverOptions {
+    if !matches!(grid, Grid::Single) {
+        opts.anderson = None;
+    }
+    opts
 }
 
 /// `XᵀY / n` as T × p (the negative gradient at W = 0).
@@ -325,7 +337,7 @@ pub(crate) fn path_per_task(
     let amax = spec.alpha_max(grad0.as_ref(), base.l1_ratio);
     let alphas = grid.alphas(base, amax)?;
     let wt0 = base.initial_wt(p, t, &x_scale)?;
-    let opts = base.solver_options(y_scale, amax);
+    let opts = sweep_options(base.solver_options(y_scale, amax), grid);
     let mut d = PerTask::new(xc, yc, &weights);
     let recover = |sol: &Solution| {
         let coef = Mat::from_fn(p, t, |j, k| sol.wt[(k, j)] / x_scale[j]);

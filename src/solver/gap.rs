@@ -30,22 +30,34 @@ pub fn duality_gap(
 ) -> f64 {
     let t = wt.nrows();
     let mut a = vec![0.0; t];
+    let mut w = vec![0.0; t];
     let mut dual_norm_max = 0.0f64;
     let mut omega = 0.0;
     let mut w_sq = 0.0;
     for j in 0..wt.ncols() {
-        for k in 0..t {
-            let w = wt[(k, j)];
-            // A_j = XᵀR/n − l2 w_j = −∇_j − l2 w_j
-            a[k] = -grad[(k, j)] - form.l2 * w;
-            w_sq += w * w;
+        let wj = column(wt, j, &mut w);
+        let gj = column(grad, j, &mut a);
+        // A_j = XᵀR/n − l2 w_j = −∇_j − l2 w_j
+        let zero = wj.iter().all(|&v| v == 0.0);
+        let dual = if zero {
+            form.sparsity.block_dual_norm(gj)
+        } else {
+            let mut buf = [0.0; 64];
+            if t <= 64 {
+                for ((b, &g), &v) in buf.iter_mut().zip(gj).zip(wj) {
+                    *b = -g - form.l2 * v;
+                }
+                form.sparsity.block_dual_norm(&buf[..t])
+            } else {
+                let v: Vec<f64> = gj.iter().zip(wj).map(|(&g, &v)| -g - form.l2 * v).collect();
+                form.sparsity.block_dual_norm(&v)
+            }
+        };
+        dual_norm_max = dual_norm_max.max(dual);
+        if !zero {
+            w_sq += crate::linalg::sq_norm(wj);
+            omega += form.sparsity.block_norm(wj);
         }
-        dual_norm_max = dual_norm_max.max(form.sparsity.block_dual_norm(&a));
-        // Ω(w_j), reading the block (contiguous when wt is column-major)
-        for (k, ak) in a.iter_mut().enumerate() {
-            *ak = wt[(k, j)];
-        }
-        omega += form.sparsity.block_norm(&a);
     }
     let s = if dual_norm_max > form.l1 {
         form.l1 / dual_norm_max
@@ -64,13 +76,25 @@ pub fn kkt_residual<P: Penalty>(pen: &P, grad: MatRef<'_, f64>, wt: MatRef<'_, f
     let mut g = vec![0.0; t];
     let mut worst = 0.0f64;
     for j in 0..wt.ncols() {
-        for k in 0..t {
-            w[k] = wt[(k, j)];
-            g[k] = grad[(k, j)];
-        }
-        worst = worst.max(pen.subdiff_distance(j, &w, &g));
+        let wj = column(wt, j, &mut w);
+        let gj = column(grad, j, &mut g);
+        worst = worst.max(pen.subdiff_distance(j, wj, gj));
     }
     worst
+}
+
+/// Column `j` of `m` as a slice: borrowed when contiguous, else copied to `buf`.
+#[inline]
+pub(crate) fn column<'a>(m: MatRef<'a, f64>, j: usize, buf: &'a mut [f64]) -> &'a [f64] {
+    match m.col(j).try_as_col_major() {
+        Some(c) => c.as_slice(),
+        None => {
+            for (k, b) in buf.iter_mut().enumerate() {
+                *b = m[(k, j)];
+            }
+            buf
+        }
+    }
 }
 
 /// The Fenchel duality gap for a penalty with a finite conjugate (e.g. a coupling

@@ -245,10 +245,9 @@ pub fn solve_from<D: Datafit, P: Penalty>(
     };
     let mut trace = Vec::new();
     let mut n_iter = 0usize;
-    let mut block = vec![0.0; t];
-    let mut gblock = vec![0.0; t];
     let mut accel = opts.anderson.map(anderson::Anderson::new);
     let mut saved: Vec<f64> = Vec::new();
+    let mut kkt;
 
     let (certificate, converged) = loop {
         if !(warm && outer == 0) {
@@ -262,6 +261,22 @@ pub fn solve_from<D: Datafit, P: Penalty>(
         if opts.trace {
             trace.push((n_iter, cert.value()));
         }
+        // Score blocks (the largest violation is the KKT residual); the support
+        // is always in the working set.
+        let mut n_support = 0;
+        let mut outer_violation = 0.0f64;
+        for (j, score) in scores.iter_mut().enumerate() {
+            let block = wt.col_as_slice(j);
+            let v = penalty.subdiff_distance(j, block, grad.col_as_slice(j));
+            outer_violation = outer_violation.max(v);
+            *score = if !penalty.is_penalized(j) || penalty.in_support(block) {
+                n_support += 1;
+                f64::INFINITY
+            } else {
+                v
+            };
+        }
+        kkt = outer_violation;
         let done = cert.is_satisfied();
         if let Some(m) = &opts.monitor {
             let report = Progress {
@@ -281,23 +296,6 @@ pub fn solve_from<D: Datafit, P: Penalty>(
             break (cert, false);
         }
 
-        // Score blocks; the support is always in the working set.
-        let mut n_support = 0;
-        let mut outer_violation = 0.0f64;
-        for j in 0..p {
-            block.copy_from_slice(wt.col_as_slice(j));
-            for (k, g) in gblock.iter_mut().enumerate() {
-                *g = grad[(k, j)];
-            }
-            let v = penalty.subdiff_distance(j, &block, &gblock);
-            outer_violation = outer_violation.max(v);
-            scores[j] = if !penalty.is_penalized(j) || penalty.in_support(&block) {
-                n_support += 1;
-                f64::INFINITY
-            } else {
-                v
-            };
-        }
         let ws_ref: &[usize] = if opts.working_set {
             working_set::select(
                 &scores,
@@ -335,7 +333,6 @@ pub fn solve_from<D: Datafit, P: Penalty>(
     };
 
     let objective = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
-    let kkt = gap::kkt_residual(penalty, grad.as_ref(), wt.as_ref());
     let gap = match certificate {
         Certificate::DualGap { value, .. } => Some(value),
         Certificate::Kkt { .. } => any_gap(datafit, penalty, grad.as_ref(), wt.as_ref()),
