@@ -37,6 +37,11 @@ REUSE_CALIBRATION_S = 10.0   # a final calibration run this long counts as a sam
 RATIOS = (0.1, 0.01)
 ALL_SOLVERS = ("sklearn", "celer", "skglm", "mtreg")
 MAX_ITER = 100_000           # sklearn / mtreg iteration cap (only tol should stop them)
+PATH_PROBLEM = "meg_like"    # the path benchmark's data
+PATH_N_ALPHAS = 20           # DESIGN.md grid: geometric alpha_max -> eps * alpha_max
+PATH_EPS = 1e-2
+MB = 1e6                     # RSS and matrix sizes are reported in 10^6 bytes
+RSS_SLACK = (1.2, 50 * MB)   # target: peak RSS <= 1.2 * (X + Y as f64) + 50 MB
 
 
 def log(*a):
@@ -150,8 +155,18 @@ def rel_gap(X, Y, W, alpha):
     return gap / (float(np.vdot(Y, Y)) / (2 * n))
 
 
+def nnz_rows(W):
+    return int(np.count_nonzero(np.linalg.norm(W, axis=1)))
+
+
+def path_grid(amax):
+    """DESIGN.md / scikit-learn `_alpha_grid`: geometric, alpha_max first."""
+    return np.geomspace(amax, amax * PATH_EPS, PATH_N_ALPHAS)
+
+
 # ---------------------------------------------------------------- solvers --
-# Each fit returns (W p x T, seconds of the fit, extra dict).
+# A single fit returns (W p x T, seconds of the fit, extra dict); a path fit
+# returns ([(alpha, W), ...] in the order solved, seconds, extra dict).
 
 def fit_sklearn(X, Y, alpha, tol, ctx):
     from sklearn.linear_model import MultiTaskLasso
@@ -162,6 +177,24 @@ def fit_sklearn(X, Y, alpha, tol, ctx):
     m.fit(X, Y)
     dt = time.perf_counter() - t0
     return m.coef_.T, dt, dict(n_iter=int(m.n_iter_))
+
+
+def path_sklearn(X, Y, alphas, tol, ctx):
+    # One estimator refitted down the grid: warm_start=True starts each fit
+    # from the previous coef_.
+    from sklearn.linear_model import MultiTaskLasso
+
+    m = MultiTaskLasso(alpha=alphas[0], fit_intercept=False, tol=tol,
+                       max_iter=MAX_ITER, warm_start=True)
+    out, iters = [], []
+    t0 = time.perf_counter()
+    for a in alphas:
+        m.set_params(alpha=a)
+        m.fit(X, Y)
+        out.append((a, m.coef_.T.copy()))
+        iters.append(int(m.n_iter_))
+    dt = time.perf_counter() - t0
+    return out, dt, dict(n_iter=iters)
 
 
 def fit_celer(X, Y, alpha, tol, ctx):
@@ -176,6 +209,17 @@ def fit_celer(X, Y, alpha, tol, ctx):
     return coefs[:, :, 0].T, dt, dict(own_gap=float(gaps[0]))
 
 
+def path_celer(X, Y, alphas, tol, ctx):
+    from celer.homotopy import mtl_path  # warm-starts along the grid itself
+
+    t0 = time.perf_counter()
+    _, coefs, gaps = mtl_path(X, Y, alphas=alphas, tol=tol, max_iter=1000,
+                              max_epochs=50_000, p0=10, prune=True)
+    dt = time.perf_counter() - t0
+    return ([(a, coefs[:, :, k].T) for k, a in enumerate(alphas)], dt,
+            dict(own_gap=[float(g) for g in gaps]))
+
+
 def fit_skglm(X, Y, alpha, tol, ctx):
     from skglm import MultiTaskLasso
 
@@ -188,35 +232,107 @@ def fit_skglm(X, Y, alpha, tol, ctx):
                                kkt=float(m.stopping_crit))
 
 
+def path_skglm(X, Y, alphas, tol, ctx):
+    # MultiTaskLasso.path runs MultiTaskBCD.path: each alpha starts from the
+    # previous solution. coefs is (T, p, n_alphas) (its docstring says
+    # (p, T, n_alphas)).
+    from skglm import MultiTaskLasso
+
+    m = MultiTaskLasso(alpha=alphas[0], fit_intercept=False, tol=tol,
+                       max_iter=1000, max_epochs=50_000)
+    t0 = time.perf_counter()
+    _, coefs, crits = m.path(X, Y, alphas)
+    dt = time.perf_counter() - t0
+    return ([(a, coefs[:, :, k].T) for k, a in enumerate(alphas)], dt,
+            dict(kkt=[float(c) for c in crits]))
+
+
+TIME_BIN = "/usr/bin/time"   # GNU time: peak RSS of the mtreg process
+
+
+def run_mtreg(cmd, env):
+    """Run the CLI; return (wall seconds, peak RSS bytes or None). Raises on
+    failure.
+
+    Peak RSS is GNU time's %M (the "Maximum resident set size" of
+    `/usr/bin/time -v`). It is read through GNU time rather than wait4() here
+    because a child forked from this Python process keeps the parent's
+    pre-exec RSS in its ru_maxrss. Without /usr/bin/time, RSS is not measured.
+    """
+    use_time = os.access(TIME_BIN, os.X_OK)
+    with tempfile.TemporaryDirectory(prefix="mtreg-rss-") as tmp:
+        rss_file = Path(tmp) / "rss"
+        wrap = [TIME_BIN, "-f", "%M", "-o", str(rss_file)] if use_time else []
+        t0 = time.perf_counter()
+        proc = subprocess.run(wrap + cmd, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            lines = proc.stderr.strip().splitlines() or [""]
+            msg = next((ln for ln in lines if "error" in ln.lower()), lines[0])
+            raise RuntimeError(f"mtreg exit {proc.returncode}: {msg.strip()}")
+        rss = int(rss_file.read_text().split()[-1]) * 1024 if use_time else None
+    return wall, rss
+
+
+def mtreg_common(ctx, tol):
+    return ["--x", ctx["x_csv"], "--y", ctx["y_csv"], "--no-intercept",
+            "--tol", repr(float(tol)), "--max-iter", str(MAX_ITER),
+            "--no-header", "--force", "--quiet"]
+
+
 def fit_mtreg(X, Y, alpha, tol, ctx):
     with tempfile.TemporaryDirectory(prefix="mtreg-bench-") as tmp:
         coef_csv, model_json = Path(tmp) / "coef.csv", Path(tmp) / "model.json"
-        cmd = [ctx["mtreg"], "solve", "--x", ctx["x_csv"], "--y", ctx["y_csv"],
-               "--alpha", repr(float(alpha)), "--no-intercept",
-               "--tol", repr(float(tol)),
-               "--max-iter", str(MAX_ITER), "--out", str(coef_csv),
-               "--model", str(model_json), "--no-header", "--force", "--quiet"]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, env=ctx["env"], capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            lines = (proc.stderr or proc.stdout).strip().splitlines() or [""]
-            msg = next((ln for ln in lines if "error" in ln.lower()), lines[0])
-            raise RuntimeError(f"mtreg exit {proc.returncode}: {msg.strip()}")
+        cmd = [ctx["mtreg"], "solve", *mtreg_common(ctx, tol),
+               "--alpha", repr(float(alpha)), "--out", str(coef_csv),
+               "--model", str(model_json)]
+        wall, rss = run_mtreg(cmd, ctx["env"])
         model = json.loads(model_json.read_text())
         W = np.array(model["coef"], dtype=np.float64).reshape(X.shape[1], -1)
         W_csv = np.loadtxt(coef_csv, delimiter=",", skiprows=1, ndmin=2,
                            usecols=range(1, W.shape[1] + 1))
-    extra = dict(wall_s=wall, n_iter=model.get("n_iter"),
-                 converged=model.get("converged"),
+    extra = dict(wall_s=wall, rss_bytes=rss, n_iter=model.get("n_iter"),
+                 converged=model.get("converged"), gram=model.get("gram"),
                  certificate=model.get("certificate"),
                  coef_csv_matches_json=bool(np.allclose(W_csv, W, rtol=1e-12,
                                                         atol=0)))
     return W, float(model["seconds"]), extra
 
 
+def path_mtreg(X, Y, alphas, tol, ctx):
+    # `mtreg path` has no --alphas: it builds the same DESIGN.md grid from its
+    # own alpha_max (--n-alphas/--eps). Each point is verified at the alpha
+    # mtreg actually used (alphas.csv); main() checks that the grids agree.
+    p, T = X.shape[1], Y.shape[1]
+    with tempfile.TemporaryDirectory(prefix="mtreg-path-") as tmp:
+        cmd = [ctx["mtreg"], "path", *mtreg_common(ctx, tol),
+               "--n-alphas", str(PATH_N_ALPHAS), "--eps", repr(PATH_EPS),
+               "--out-dir", tmp]
+        wall, rss = run_mtreg(cmd, ctx["env"])
+        model = json.loads((Path(tmp) / "model.json").read_text())
+        feat = {f: j for j, f in enumerate(model["feature_names"])}
+        task = {t: k for k, t in enumerate(model["task_names"])}
+        with open(Path(tmp) / "alphas.csv") as f:
+            keys = [ln.split(",", 1)[0] for ln in f.read().splitlines()[1:]]
+        Ws = {k: np.zeros((p, T)) for k in keys}
+        with open(Path(tmp) / "coefs.csv") as f:
+            next(f)
+            for ln in f:
+                a, fe, ta, v = ln.rstrip("\n").split(",")
+                Ws[a][feat[fe], task[ta]] = float(v)
+    pts = model["points"]
+    extra = dict(wall_s=wall, rss_bytes=rss, alphas=[float(k) for k in keys],
+                 n_iter=[q["n_iter"] for q in pts],
+                 converged=all(q["converged"] for q in pts),
+                 certificate=[q["certificate"]["value"] for q in pts])
+    return [(float(k), Ws[k]) for k in keys], float(model["seconds"]), extra
+
+
 SOLVERS = {"sklearn": fit_sklearn, "celer": fit_celer, "skglm": fit_skglm,
            "mtreg": fit_mtreg}
+PATH_SOLVERS = {"sklearn": path_sklearn, "celer": path_celer,
+                "skglm": path_skglm, "mtreg": path_mtreg}
 
 
 def start_tol(solver, alpha):
@@ -228,71 +344,81 @@ def start_tol(solver, alpha):
     point by ~eps/alpha, hence a tol proportional to alpha. Measured on
     meg_like at ratio 0.01: tol = 1e-3 alpha gives rel_gap ~2e-6, 1e-5 alpha
     ~4e-8; starting at 1e-4 alpha keeps the calibrated tol close to the
-    loosest one that passes.
+    loosest one that passes. For a path, alpha is the smallest on the grid
+    (one tol for the whole path).
     """
     if solver == "skglm":
         return 1e-4 * alpha
     return REL_GAP_TARGET / 2
 
 
-def warm_up(solver):
+def warm_up(solver, path=False):
     """Import and JIT-compile on a toy problem so no measured run pays for it."""
     if solver == "mtreg":
         return
     rng = np.random.default_rng(0)
     X = np.asfortranarray(rng.standard_normal((20, 30)))
     Y = np.asfortranarray(rng.standard_normal((20, 2)))
+    a = alpha_max(X, Y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        SOLVERS[solver](X, Y, 0.1 * alpha_max(X, Y), 1e-6, None)
+        SOLVERS[solver](X, Y, 0.1 * a, 1e-6, None)
+        if path:
+            PATH_SOLVERS[solver](X, Y, [a, 0.3 * a, 0.1 * a], 1e-6, None)
 
 
 # ----------------------------------------------------------------- runner --
 
-def run_one(solver, X, Y, alpha, ctx, repeats):
-    """Calibrate tol, then time `repeats` runs. Never raises."""
-    fit = SOLVERS[solver]
+def run_one(solver, fit, check, tol0, repeats):
+    """Calibrate tol, then time `repeats` runs. Never raises.
+
+    fit(tol) -> (result, seconds, extra); check(result) -> (rel_gap, nnz
+    rows, per-point gaps or None). For a path, rel_gap is the largest over
+    the grid and nnz rows is the count at the smallest alpha.
+    """
     res = dict(solver=solver, status="ok", tol_steps=0, calibration=[])
 
     def call(tol):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            W, secs, extra = fit(X, Y, alpha, tol, ctx)
-        g = rel_gap(X, Y, W, alpha)
+            out, secs, extra = fit(tol)
+        g, nnz, gaps = check(out)
         extra["warnings"] = sorted({w.category.__name__ for w in caught})
-        return W, secs, g, extra
+        if gaps is not None:
+            extra["rel_gaps"] = gaps
+        return nnz, secs, g, extra
 
     try:
-        tol = start_tol(solver, alpha)
+        tol = tol0
         for step in range(MAX_TOL_STEPS + 1):
-            W, secs, g, extra = call(tol)
+            nnz, secs, g, extra = call(tol)
             res["calibration"].append(dict(tol=tol, seconds=secs, rel_gap=g))
             log(f"    {solver:7s} tol={tol:.3g}  {secs:9.4f}s  rel_gap={g:.2e}")
             if g <= REL_GAP_TARGET:
                 break
             if step < MAX_TOL_STEPS:
                 tol /= math.sqrt(10)
-        res.update(tol=tol, tol_steps=step, tol_over_alpha=tol / alpha)
+        res.update(tol=tol, tol_steps=step)
         if g > REL_GAP_TARGET:
             res.update(status="gap not reached", seconds=secs, rel_gap=g,
-                       nnz_rows=int(np.count_nonzero(np.linalg.norm(W, axis=1))),
-                       extra=extra)
+                       nnz_rows=nnz, extra=extra)
             return res
-        samples = [(W, secs, g, extra)] if secs >= REUSE_CALIBRATION_S else []
+        samples = [(nnz, secs, g, extra)] if secs >= REUSE_CALIBRATION_S else []
         while len(samples) < repeats:
             samples.append(call(tol))
             log(f"    {solver:7s} timed     {samples[-1][1]:9.4f}s  "
                 f"rel_gap={samples[-1][2]:.2e}")
-        W, _, _, extra = samples[-1]
+        nnz, _, _, extra = samples[-1]
         gaps = [s[2] for s in samples]
         res.update(times=[s[1] for s in samples],
                    seconds=statistics.median(s[1] for s in samples),
-                   rel_gap=max(gaps),
-                   nnz_rows=int(np.count_nonzero(np.linalg.norm(W, axis=1))),
-                   extra=extra)
+                   rel_gap=max(gaps), nnz_rows=nnz, extra=extra)
         if solver == "mtreg":
             res["walls"] = [s[3]["wall_s"] for s in samples]
             res["wall_seconds"] = statistics.median(res["walls"])
+            rss = [s[3]["rss_bytes"] for s in samples]
+            if None not in rss:
+                res["rss_bytes"] = max(rss)
         if max(gaps) > REL_GAP_TARGET:
             res["status"] = "gap not reached (timed run)"
     except Exception as e:  # report, do not crash the suite
@@ -300,6 +426,146 @@ def run_one(solver, X, Y, alpha, ctx, repeats):
         res["traceback"] = traceback.format_exc()
         log(f"    {solver:7s} {res['status']}")
     return res
+
+
+def run_single(solver, X, Y, alpha, ctx, repeats):
+    def check(W):
+        return rel_gap(X, Y, W, alpha), nnz_rows(W), None
+
+    r = run_one(solver, lambda tol: SOLVERS[solver](X, Y, alpha, tol, ctx),
+                check, start_tol(solver, alpha), repeats)
+    if "tol" in r:
+        r["tol_over_alpha"] = r["tol"] / alpha
+    return r
+
+
+def run_path(solver, X, Y, alphas, ctx, repeats):
+    def check(points):
+        if len(points) != len(alphas):
+            raise RuntimeError(f"{len(points)} path points, expected "
+                               f"{len(alphas)}")
+        gaps = [rel_gap(X, Y, W, a) for a, W in points]
+        return max(gaps), nnz_rows(points[-1][1]), gaps
+
+    return run_one(solver,
+                   lambda tol: PATH_SOLVERS[solver](X, Y, alphas, tol, ctx),
+                   check, start_tol(solver, alphas[-1]), repeats)
+
+
+# --------------------------------------------------------------- roofline --
+
+def _best_time(fn, reps):
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        ts.append(time.perf_counter() - t0)
+    return min(ts)
+
+
+def blas_rates(X, T, mode, reps=7):
+    """Single-thread BLAS cost of the operations of one BCD epoch.
+
+    residual mode: the epoch streams the columns x_j of X (n x p) against the
+    residuals R (n x T); gram mode: the columns q_j of Q = X^T X / n (p x p)
+    against G (p x T). Measured with numpy/OpenBLAS limited to one thread:
+    - gemv: M^T v on the whole streamed matrix M (X or Q), 2 rows cols flops;
+    - dot:  per column c of M, dgemv(S^T c) = the T dots of one row's
+      gradient (2 rows(S) T flops), S the cache-resident state (R or G);
+    - axpy: per column c, dger(S -= c d^T) = one row's rank-1 state update.
+    dot and axpy are Python loops over the columns; the per-call overhead of
+    the same calls on 1 x 1 operands is subtracted. Seconds are per call,
+    best of `reps` (a ceiling: other load on the machine only slows it).
+    """
+    from scipy.linalg import blas
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    n, p = X.shape
+    M = np.asfortranarray(X.T @ X / n) if mode == "gram" else X
+    m = M.shape[0]
+    S = np.asfortranarray(rng.standard_normal((m, T)))
+    v = rng.standard_normal(m)
+    d = rng.standard_normal(T) * 1e-9  # keeps S ~unchanged, no denormals
+    cols = [M[:, j] for j in range(M.shape[1])]
+    S1, v1, d1 = np.ones((1, 1), order="F"), np.ones(1), np.ones(1)
+    ncall = len(cols)
+
+    def dots(S, cs):
+        for c in cs:
+            blas.dgemv(1.0, S, c, trans=1)
+
+    def axpys(S, cs, d):
+        for c in cs:
+            blas.dger(-1.0, c, d, a=S, overwrite_a=1)
+
+    with threadpool_limits(limits=1):
+        M.T @ v
+        gemv_calls = max(1, int(2e8 // (2 * M.size)))  # ~0.1 s per sample
+        t_gemv = _best_time(
+            lambda: [M.T @ v for _ in range(gemv_calls)], reps) / gemv_calls
+        t_gemv0 = _best_time(
+            lambda: [S1.T @ v1 for _ in range(gemv_calls)], reps) / gemv_calls
+        t_gemv = max(t_gemv - t_gemv0, 1e-12)
+        dots(S, cols)
+        t_dot = _best_time(lambda: dots(S, cols), reps) / ncall
+        t_dot0 = _best_time(lambda: dots(S1, [v1] * ncall), reps) / ncall
+        axpys(S, cols, d)
+        t_axpy = _best_time(lambda: axpys(S, cols, d), reps) / ncall
+        t_axpy0 = _best_time(lambda: axpys(S1, [v1] * ncall, d1), reps) / ncall
+    t_dot, t_axpy = max(t_dot - t_dot0, 1e-12), max(t_axpy - t_axpy0, 1e-12)
+    return dict(mode=mode, state_rows=m, gemv_s=t_gemv,
+                gemv_gflops=2 * M.size / t_gemv / 1e9,
+                dot_s=t_dot, dot_gflops=2 * m * T / t_dot / 1e9,
+                axpy_s=t_axpy, axpy_gflops=2 * m * T / t_axpy / 1e9,
+                call_overhead_s=dict(gemv=t_gemv0, dot=t_dot0, axpy=t_axpy0))
+
+
+def run_roofline_bench(problems, ratios, data_dir):
+    """`cargo bench --bench roofline` (benches/roofline.rs): mtreg's epochs."""
+    with tempfile.TemporaryDirectory(prefix="mtreg-roofline-") as tmp:
+        out = Path(tmp) / "roofline.json"
+        cmd = ["cargo", "bench", "--bench", "roofline", "--",
+               "--data-dir", str(data_dir), "--problems", ",".join(problems),
+               "--ratios", ",".join(f"{r:g}" for r in ratios),
+               "--json", str(out)]
+        log("  " + " ".join(cmd))
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+        for ln in (proc.stdout + proc.stderr).strip().splitlines()[-12:]:
+            log("    " + ln)
+        if proc.returncode != 0:
+            raise RuntimeError(f"cargo bench exit {proc.returncode}")
+        return json.loads(out.read_text())["epochs"]
+
+
+def roofline(problems, ratios, data_dir, fits):
+    """Rows of the roofline table: mtreg's plain epoch vs the BLAS rates."""
+    epochs = run_roofline_bench(problems, ratios, data_dir)
+    rates, rows = {}, []
+    for e in epochs:
+        key = (e["problem"], e["mode"])
+        if key not in rates:
+            X, _, info = materialise(e["problem"], data_dir, False)
+            log(f"  BLAS rates {key[0]} ({key[1]} mode)")
+            rates[key] = blas_rates(X, info["T"], e["mode"])
+        b = rates[key]
+        n, p, T, u = e["n"], e["p"], e["T"], e["rows_moved"]
+        if e["mode"] == "gram":
+            t_loop = u * b["axpy_s"]
+        else:
+            t_loop = p * b["dot_s"] + u * b["axpy_s"]
+        t_gemv = e["flops_per_epoch"] / (b["gemv_gflops"] * 1e9)
+        fit = fits.get((e["problem"], e["ratio"]))
+        rows.append(dict(e, blas=b, roofline_gemv_s=t_gemv,
+                         roofline_loop_s=t_loop,
+                         ratio_gemv=e["seconds_per_epoch"] / t_gemv
+                         if t_gemv > 0 else None,
+                         ratio_loop=e["seconds_per_epoch"] / t_loop
+                         if t_loop > 0 else None,
+                         fit_seconds=fit["seconds"] if fit else None,
+                         fit_n_iter=(fit.get("extra") or {}).get("n_iter")
+                         if fit else None))
+    return rows
 
 
 # ------------------------------------------------------------ environment --
@@ -360,6 +626,7 @@ def set_python_threads(k):
     return limiter
 
 
+
 # ------------------------------------------------------------------ table --
 
 def fmt_time(s):
@@ -385,7 +652,9 @@ def markdown(rows):
             notes.append("mtreg reports not converged")
         if r["solver"] == "mtreg" and ex.get("coef_csv_matches_json") is False:
             notes.append("COEF.csv != MODEL.json coef")
-        cells = [r["problem"], r["shape"], f"{r['ratio']:g}", r["solver"],
+        if r.get("grid_note"):
+            notes.append(r["grid_note"])
+        cells = [r["problem"], r["shape"], r["ratio_label"], r["solver"],
                  f"{r['tol']:.3g}" if "tol" in r else "-",
                  fmt_time(r.get("seconds")) if ok or "seconds" in r else "-",
                  fmt_time(r.get("wall_seconds")) if r["solver"] == "mtreg" else "",
@@ -395,75 +664,193 @@ def markdown(rows):
     return "\n".join(out)
 
 
+def roofline_markdown(rows):
+    head = ["problem", "alpha/alpha_max", "mode", "rows moved", "flops/epoch",
+            "mtreg s/epoch", "mtreg GFLOP/s", "GEMV roofline s/epoch",
+            "ratio", "dot/axpy roofline s/epoch", "ratio",
+            "mtreg fit / epoch"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        fe = (f"{r['fit_seconds'] / r['seconds_per_epoch']:.1f} "
+              f"({r['fit_n_iter']} WS epochs)" if r["fit_seconds"] else "-")
+        cells = [r["problem"], f"{r['ratio']:g}", r["mode"],
+                 f"{r['rows_moved']} / {r['p']}", f"{r['flops_per_epoch']:.3g}",
+                 f"{r['seconds_per_epoch']:.3g}", f"{r['gflops']:.2f}",
+                 f"{r['roofline_gemv_s']:.3g}",
+                 f"{r['ratio_gemv']:.2f}" if r["ratio_gemv"] else "-",
+                 f"{r['roofline_loop_s']:.3g}",
+                 f"{r['ratio_loop']:.2f}" if r["ratio_loop"] else "-", fe]
+        out.append("| " + " | ".join(cells) + " |")
+    rates = {}
+    for r in rows:
+        rates.setdefault((r["problem"], r["mode"]), r["blas"])
+    lines = [f"- {p} ({m}: {'Q = XᵀX/n' if m == 'gram' else 'X'} "
+             f"{b['state_rows']} rows streamed, state "
+             f"{b['state_rows']} x {next(r['T'] for r in rows if r['problem'] == p)}):"
+             f" GEMV {b['gemv_gflops']:.2f}, dot {b['dot_gflops']:.2f}, "
+             f"axpy {b['axpy_gflops']:.2f} GFLOP/s"
+             for (p, m), b in rates.items()]
+    return "\n".join(out) + "\n\nSingle-thread BLAS rates:\n" + "\n".join(lines)
+
+
+def rss_markdown(rows, infos):
+    head = ["problem", "alpha/alpha_max", "X + Y as f64 (MB)",
+            "peak RSS (MB)", "RSS / (X + Y)", "target (MB)", "within target"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        if r["solver"] != "mtreg" or "rss_bytes" not in r:
+            continue
+        info = infos[r["data"]]
+        size = 8 * info["n"] * (info["p"] + info["T"])
+        target = RSS_SLACK[0] * size + RSS_SLACK[1]
+        cells = [r["problem"], r["ratio_label"], f"{size / MB:.1f}",
+                 f"{r['rss_bytes'] / MB:.1f}", f"{r['rss_bytes'] / size:.2f}",
+                 f"{target / MB:.1f}",
+                 "yes" if r["rss_bytes"] <= target else "**no**"]
+        out.append("| " + " | ".join(cells) + " |")
+    return "\n".join(out) if len(out) > 2 else ""
+
+
 # ------------------------------------------------------------------- main --
+
+def default_mtreg():
+    target = os.environ.get("CARGO_TARGET_DIR")
+    return str(Path(target) / "release/mtreg" if target
+               else REPO / "target/release/mtreg")
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--problems", help="comma list of " + ",".join(PROBLEMS))
+    ap.add_argument("--problems", help="comma list of " + ",".join(PROBLEMS)
+                    + ",path (path: the 20-alpha path on meg_like)")
     ap.add_argument("--ratios", help="comma list of alpha/alpha_max "
                     "(default 0.1,0.01)")
     ap.add_argument("--solvers", default=",".join(ALL_SOLVERS))
     ap.add_argument("--quick", action="store_true",
                     help="only small and meg_like at ratio 0.1")
+    ap.add_argument("--roofline", action="store_true",
+                    help="also measure mtreg's plain epoch (cargo bench "
+                    "--bench roofline) against the BLAS rates (on in the "
+                    "full suite)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--data-dir", type=Path, default=REPO / "bench-data")
-    ap.add_argument("--mtreg", default=str(REPO / "target/release/mtreg"))
+    ap.add_argument("--mtreg", default=default_mtreg(),
+                    help="mtreg binary (default: $CARGO_TARGET_DIR/release/"
+                    "mtreg, else target/release/mtreg)")
     ap.add_argument("--regen", action="store_true",
                     help="rewrite the CSV files even if present")
     ap.add_argument("--json", type=Path, help="write raw results here")
     args = ap.parse_args(argv)
 
-    problems = ["small", "meg_like"] if args.quick else list(PROBLEMS)
+    full = not args.quick and not args.problems
+    problems = ["small", "meg_like"] if args.quick else list(PROBLEMS) + ["path"]
     if args.problems:
         problems = args.problems.split(",")
     ratios = [0.1] if args.quick else list(RATIOS)
     if args.ratios:
         ratios = [float(r) for r in args.ratios.split(",")]
     solvers = args.solvers.split(",")
-    for name, valid in (("problem", PROBLEMS), ("solver", ALL_SOLVERS)):
+    for name, valid in (("problem", list(PROBLEMS) + ["path"]),
+                        ("solver", ALL_SOLVERS)):
         bad = [x for x in (problems if name == "problem" else solvers)
                if x not in valid]
         if bad:
             ap.error(f"unknown {name}(s) {bad}; choose from {list(valid)}")
+    do_path = "path" in problems
+    problems = [p for p in problems if p != "path"]
+    do_roofline = args.roofline or full
     # mtreg last: its time is the reference for the ratio column
     solvers = sorted(solvers, key=lambda s: s == "mtreg")
 
     k = str(args.threads)
+    # mtreg solve/path have no thread option and fit sequentially; the env
+    # variables only matter if that changes. Its CSV reader uses every core
+    # it may run on (wall column only).
     env = dict(os.environ, OMP_NUM_THREADS=k, OPENBLAS_NUM_THREADS=k,
                MKL_NUM_THREADS=k, RAYON_NUM_THREADS=k)
     mach, vers = machine(), versions(args.mtreg)
     limiter = set_python_threads(args.threads)
     for s in solvers:
         try:
-            warm_up(s)
+            warm_up(s, path=do_path)
         except Exception as e:
             log(f"warm-up of {s} failed: {e}")
 
     rows, infos = [], {}
-    for name in problems:
+
+    def data(name):
         X, Y, info = materialise(name, args.data_dir, args.regen)
-        amax = alpha_max(X, Y)
-        info["alpha_max"] = amax
+        info["alpha_max"] = alpha_max(X, Y)
         infos[name] = info
         ctx = dict(mtreg=args.mtreg, x_csv=info["x_csv"], y_csv=info["y_csv"],
                    env=env)
+        return X, Y, info, ctx
+
+    def finish(group):
+        ref = next((r for r in group
+                    if r["solver"] == "mtreg" and r["status"] == "ok"), None)
+        for r in group:
+            r["mtreg_seconds"] = ref["seconds"] if ref else None
+        rows.extend(group)
+
+    for name in problems:
+        X, Y, info, ctx = data(name)
+        amax = info["alpha_max"]
         for ratio in ratios:
             alpha = ratio * amax
             log(f"[{name}] {info['n']}x{info['p']}x{info['T']} "
                 f"alpha = {ratio:g} * alpha_max = {alpha:.6g}")
             group = []
             for s in solvers:
-                r = run_one(s, X, Y, alpha, ctx, args.repeats)
-                r.update(problem=name, ratio=ratio, alpha=alpha,
+                r = run_single(s, X, Y, alpha, ctx, args.repeats)
+                r.update(problem=name, data=name, ratio=ratio,
+                         ratio_label=f"{ratio:g}", alpha=alpha,
                          shape=f"{info['n']} x {info['p']} x {info['T']}")
                 group.append(r)
-            ref = next((r for r in group
-                        if r["solver"] == "mtreg" and r["status"] == "ok"), None)
-            for r in group:
-                r["mtreg_seconds"] = ref["seconds"] if ref else None
-            rows.extend(group)
+            finish(group)
+
+    path_info = None
+    if do_path:
+        X, Y, info, ctx = data(PATH_PROBLEM)
+        alphas = path_grid(info["alpha_max"])
+        label = f"{PATH_PROBLEM} path({PATH_N_ALPHAS})"
+        path_info = dict(problem=PATH_PROBLEM, n_alphas=PATH_N_ALPHAS,
+                         eps=PATH_EPS, alphas=alphas.tolist())
+        log(f"[{label}] alphas geometric {alphas[0]:.6g} -> {alphas[-1]:.6g}, "
+            "warm starts")
+        group = []
+        for s in solvers:
+            r = run_path(s, X, Y, alphas, ctx, args.repeats)
+            r.update(problem=label, data=PATH_PROBLEM, ratio=None,
+                     ratio_label=f"1 → {PATH_EPS:g} ({PATH_N_ALPHAS} alphas)",
+                     alphas=alphas.tolist(),
+                     shape=f"{info['n']} x {info['p']} x {info['T']}")
+            if s == "mtreg" and r["status"] == "ok":
+                # mtreg builds the grid from its own alpha_max; verified at
+                # its own alphas, this says how far they are from ours
+                used = np.array(r["extra"].pop("alphas", []) or alphas)
+                dev = float(np.max(np.abs(used / alphas - 1)))
+                r["grid_rel_dev"] = dev
+                if dev > 1e-12:
+                    r["grid_note"] = f"grid differs by {dev:.1e} (relative)"
+            group.append(r)
+        finish(group)
     limiter.restore_original_limits()
+
+    roof = None
+    if do_roofline:
+        log("[roofline] plain epochs, 1 thread")
+        fits = {(r["problem"], r["ratio"]): r for r in rows
+                if r["solver"] == "mtreg" and r["status"] == "ok"
+                and r["ratio"] is not None}
+        try:
+            roof = roofline(problems or [PATH_PROBLEM], ratios, args.data_dir,
+                            fits)
+        except Exception as e:  # report, do not lose the peer results
+            log(f"roofline failed: {type(e).__name__}: {e}")
+            roof = dict(error=f"{type(e).__name__}: {e}")
+
     if "mtreg" in solvers and versions(args.mtreg).get("mtreg") != vers["mtreg"]:
         log("WARNING: the mtreg binary changed during the run; rerun to get "
             "consistent mtreg rows")
@@ -471,15 +858,44 @@ def main(argv=None):
     print(f"Machine: {mach['cpu']}, {mach['logical_cpus']} logical CPUs "
           f"({mach['usable_cpus']} usable), threads per solver: {args.threads}")
     print("Versions: " + ", ".join(f"{k}={v}" for k, v in vers.items()))
+    if args.threads != 1:
+        print(f"Note: peers run with {args.threads} BLAS/OpenMP/numba threads; "
+              "`mtreg solve`/`mtreg path` have no thread option and fit on one "
+              "thread (RAYON_NUM_THREADS is set for when they gain one).")
     print(f"Target: independent rel gap <= {REL_GAP_TARGET:g}; time = median "
-          f"of {args.repeats} fits at the calibrated tol\n")
+          f"of {args.repeats} fits at the calibrated tol"
+          + (f"; path: alphas geometric from alpha_max to {PATH_EPS:g} "
+             f"alpha_max, {PATH_N_ALPHAS} values, warm starts, rel gap "
+             "checked at every alpha, time = whole path" if do_path else "")
+          + "\n")
     print(markdown(rows))
+    rss = rss_markdown(rows, infos)
+    if rss:
+        print(f"\nPeak RSS of the mtreg process (max over the timed runs; "
+              f"target <= {RSS_SLACK[0]:g} x (X + Y) + "
+              f"{RSS_SLACK[1] / MB:g} MB):\n")
+        print(rss)
+    if isinstance(roof, list):
+        print("\nRoofline: one plain BCD epoch (all p rows, no working set, "
+              "warm state at the solution), 1 thread, best of many epochs. "
+              "flops/epoch: residual mode 2npT + 2nT·u, gram mode 2pT·u "
+              "(u = rows moved). GEMV roofline = flops / single-thread GEMV "
+              "rate; dot/axpy roofline = the BLAS calls the epoch makes "
+              "(residual: p dots + u axpys; gram: u axpys), per-call overhead "
+              "removed. ratio = mtreg / roofline (target <= 1.5). 'mtreg fit "
+              "/ epoch' = the CLI fit time in plain-epoch units (its n_iter "
+              "counts working-set epochs; gram-mode fits include building "
+              "XᵀX):\n")
+        print(roofline_markdown(roof))
+    elif roof:
+        print(f"\nRoofline: failed ({roof['error']})")
 
     if args.json:
         args.json.write_text(json.dumps(
             dict(machine=mach, versions=vers, threads=args.threads,
                  rel_gap_target=REL_GAP_TARGET, repeats=args.repeats,
-                 problems=infos, results=rows), indent=1, default=str))
+                 problems=infos, path=path_info, results=rows,
+                 roofline=roof), indent=1, default=str))
         log(f"raw results written to {args.json}")
 
 
