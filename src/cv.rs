@@ -14,10 +14,16 @@
 //!   `mse_mean ≤ mse_mean(alpha_min) + mse_se(alpha_min)` (glmnet's rule).
 //! - Folds run in parallel on `threads` threads (rayon); results do not depend
 //!   on the number of threads.
+//! - A grid search over a second parameter (the relation strength of
+//!   [`RelationLearning::cross_validate_grid`](crate::RelationLearning::cross_validate_grid))
+//!   uses the same folds and alphas at every grid point, one [`CvCurve`] each;
+//!   every (fold, grid point) pair is a job on the pool. The selected grid point
+//!   is the one whose curve reaches the smallest mean MSE (the first among
+//!   ties); `alpha_min`, `alpha_1se` and the refit come from its curve.
 
 use crate::error::{Error, Result};
 use crate::estimator::Fit;
-use crate::path::Path;
+use crate::path::{ProgressCallback, SharedCounter};
 use faer::{Mat, MatRef};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -50,6 +56,10 @@ pub struct CvOptions {
     pub select: Select,
     /// Explicit test folds (sample indices), overriding `folds`/`shuffle`.
     pub test_folds: Option<Vec<Vec<usize>>>,
+    /// Told `(done, total)` after each fit on a training part: `total` is
+    /// folds × grid points × alphas (the refit is not counted). See
+    /// [`ProgressCallback`].
+    pub progress: Option<ProgressCallback>,
 }
 
 impl Default for CvOptions {
@@ -62,6 +72,7 @@ impl Default for CvOptions {
             threads: 1,
             select: Select::Min,
             test_folds: None,
+            progress: None,
         }
     }
 }
@@ -90,6 +101,33 @@ pub struct CvResult {
     pub folds: Vec<Vec<usize>>,
     /// The refit on all data at `alpha`.
     pub fit: Fit,
+}
+
+/// The cross-validated error of one model (one grid point of a search over
+/// another parameter, e.g. a relation strength) along the alpha grid, without
+/// a refit.
+#[derive(Debug, Clone)]
+pub struct CvCurve {
+    /// Held-out MSE, `n_alphas × K`.
+    pub mse_path: Mat<f64>,
+    /// Mean over folds, per alpha.
+    pub mse_mean: Vec<f64>,
+    /// Standard error over folds, per alpha.
+    pub mse_se: Vec<f64>,
+    /// Mean over folds of each task's held-out MSE, `n_alphas × T`.
+    pub mse_per_task: Mat<f64>,
+    /// The alpha minimising `mse_mean` (the largest among ties).
+    pub alpha_min: f64,
+    /// The largest alpha within one standard error of the minimum.
+    pub alpha_1se: f64,
+    i_min: usize,
+}
+
+impl CvCurve {
+    /// The smallest mean held-out MSE, `mse_mean` at `alpha_min`.
+    pub fn min_mse(&self) -> f64 {
+        self.mse_mean[self.i_min]
+    }
 }
 
 /// Test indices of K folds over `n` samples: contiguous, or after a seeded
@@ -178,23 +216,31 @@ fn rows(m: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
     Mat::from_fn(idx.len(), m.ncols(), |i, j| m[(idx[i], j)])
 }
 
-/// Fits a path on training data at the given alphas (shared design).
+/// Fits, on one fold's training data (shared design), grid point `point` at the
+/// given alphas (decreasing): one fit per alpha, each reported to the callback.
 pub(crate) type SharedPathFn<'a> =
-    dyn Fn(MatRef<'_, f64>, MatRef<'_, f64>, &[f64]) -> Result<Path> + Sync + 'a;
+    dyn Fn(usize, MatRef<'_, f64>, MatRef<'_, f64>, &[f64], Tick) -> Result<Vec<Fit>> + Sync + 'a;
 
-/// Fits a path on training data (per-task designs; alphas fixed by the caller).
-pub(crate) type TaskPathFn<'a> = dyn Fn(&[MatRef<'_, f64>], &[&[f64]]) -> Result<Path> + Sync + 'a;
+/// As [`SharedPathFn`] for per-task designs.
+pub(crate) type TaskPathFn<'a> =
+    dyn Fn(usize, &[MatRef<'_, f64>], &[&[f64]], &[f64], Tick) -> Result<Vec<Fit>> + Sync + 'a;
 
-/// Shared-design cross-validation over `alphas` (computed by the caller on the
-/// full data): `path(x_train, y_train, alphas)` fits a path.
-pub(crate) fn cross_validate_shared(
+/// The callback a fold's fits report to (when progress is reported).
+type Tick = Option<ProgressCallback>;
+
+/// Held-out MSE of one (fold, grid point) per alpha, and per alpha and task.
+type FoldScores = (Vec<f64>, Mat<f64>);
+
+/// The fold splits and the CV curve of each of `points` grid points (shared
+/// design). Every (fold, grid point) pair is one job on the pool.
+pub(crate) fn curves_shared(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     opts: &CvOptions,
-    alphas: Vec<f64>,
+    alphas: &[f64],
+    points: usize,
     path: &SharedPathFn<'_>,
-    refit: &dyn Fn(f64) -> Result<Fit>,
-) -> Result<CvResult> {
+) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
     crate::preprocess::validate_xy(x, y)?;
     let n = x.nrows();
     let folds = match &opts.test_folds {
@@ -205,16 +251,26 @@ pub(crate) fn cross_validate_shared(
         None => kfold(n, opts.folds, opts.shuffle, opts.seed)?,
     };
     let t = y.ncols();
-    let run_fold = |test: &Vec<usize>| -> Result<(Vec<f64>, Mat<f64>)> {
+    let k = folds.len();
+    let counter = counter(opts, k * points * alphas.len());
+    let run = |job: usize| -> Result<FoldScores> {
+        let (test, point) = (&folds[job / points], job % points);
         let mut in_test = vec![false; n];
         test.iter().for_each(|&i| in_test[i] = true);
         let train: Vec<usize> = (0..n).filter(|&i| !in_test[i]).collect();
         let (xtr, ytr) = (rows(x, &train), rows(y, &train));
         let (xte, yte) = (rows(x, test), rows(y, test));
-        let p = path(xtr.as_ref(), ytr.as_ref(), &alphas)?;
+        let fits = path(
+            point,
+            xtr.as_ref(),
+            ytr.as_ref(),
+            alphas,
+            counter.as_ref().map(SharedCounter::as_callback),
+        )?;
+        debug_assert_eq!(fits.len(), alphas.len());
         let mut mse = vec![0.0; alphas.len()];
         let mut per_task = Mat::<f64>::zeros(alphas.len(), t);
-        for (a, fit) in p.fits.iter().enumerate() {
+        for (a, fit) in fits.iter().enumerate() {
             let (total, tasks) = squared_errors(fit, xte.as_ref(), yte.as_ref())?;
             mse[a] = total / (test.len() * t) as f64;
             for k in 0..t {
@@ -224,20 +280,23 @@ pub(crate) fn cross_validate_shared(
         Ok((mse, per_task))
     };
     let results = in_pool(opts.threads, || {
-        folds.par_iter().map(run_fold).collect::<Vec<_>>()
+        (0..k * points).into_par_iter().map(run).collect::<Vec<_>>()
     })?;
-    summarise(alphas, folds, results, t, opts.select, refit)
+    let curves = curves(alphas, results, k, points, t)?;
+    Ok((folds, curves))
 }
 
-/// Per-task cross-validation: each task's samples are split into K parts.
-pub(crate) fn cross_validate_tasks(
+/// Per-task designs: each task's samples are split into K parts and fold k
+/// holds part k of every task. Returns the folds (per task, listed task after
+/// task) and one curve per grid point.
+pub(crate) fn curves_tasks(
     xs: &[MatRef<'_, f64>],
     ys: &[&[f64]],
     opts: &CvOptions,
-    alphas: Vec<f64>,
+    alphas: &[f64],
+    points: usize,
     path: &TaskPathFn<'_>,
-    refit: &dyn Fn(f64) -> Result<Fit>,
-) -> Result<CvResult> {
+) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
     if opts.test_folds.is_some() {
         return Err(Error::InvalidParameter {
             name: "test_folds (explicit folds are for a shared design)",
@@ -259,7 +318,9 @@ pub(crate) fn cross_validate_tasks(
             )
         })
         .collect::<Result<_>>()?;
-    let run_fold = |f: usize| -> Result<(Vec<f64>, Mat<f64>)> {
+    let counter = counter(opts, k * points * alphas.len());
+    let run = |job: usize| -> Result<FoldScores> {
+        let (f, point) = (job / points, job % points);
         let mut xtr = Vec::with_capacity(t);
         let mut ytr = Vec::with_capacity(t);
         let mut tests = Vec::with_capacity(t);
@@ -277,11 +338,18 @@ pub(crate) fn cross_validate_tasks(
         }
         let xr: Vec<MatRef<'_, f64>> = xtr.iter().map(|m| m.as_ref()).collect();
         let yr: Vec<&[f64]> = ytr.iter().map(Vec::as_slice).collect();
-        let p = path(&xr, &yr)?;
+        let fits = path(
+            point,
+            &xr,
+            &yr,
+            alphas,
+            counter.as_ref().map(SharedCounter::as_callback),
+        )?;
+        debug_assert_eq!(fits.len(), alphas.len());
         let n_test: usize = tests.iter().map(|(_, y)| y.len()).sum();
         let mut mse = vec![0.0; alphas.len()];
         let mut per_task = Mat::<f64>::zeros(alphas.len(), t);
-        for (a, fit) in p.fits.iter().enumerate() {
+        for (a, fit) in fits.iter().enumerate() {
             let mut total = 0.0;
             for (task, (xte, yte)) in tests.iter().enumerate() {
                 let c = fit.coef();
@@ -301,7 +369,7 @@ pub(crate) fn cross_validate_tasks(
         Ok((mse, per_task))
     };
     let results = in_pool(opts.threads, || {
-        (0..k).into_par_iter().map(run_fold).collect::<Vec<_>>()
+        (0..k * points).into_par_iter().map(run).collect::<Vec<_>>()
     })?;
     let folds = (0..k)
         .map(|f| {
@@ -311,7 +379,82 @@ pub(crate) fn cross_validate_tasks(
                 .collect()
         })
         .collect();
-    summarise(alphas, folds, results, t, opts.select, refit)
+    let curves = curves(alphas, results, k, points, t)?;
+    Ok((folds, curves))
+}
+
+/// Shared-design cross-validation of one model over `alphas` (computed by the
+/// caller on the full data), then `refit` at the selected alpha.
+pub(crate) fn cross_validate_shared(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    opts: &CvOptions,
+    alphas: Vec<f64>,
+    path: &SharedPathFn<'_>,
+    refit: impl FnOnce(f64) -> Result<Fit>,
+) -> Result<CvResult> {
+    let (folds, mut curves) = curves_shared(x, y, opts, &alphas, 1, path)?;
+    let curve = curves.pop().expect("one grid point");
+    finish(alphas, folds, curve, opts.select, refit)
+}
+
+/// Per-task cross-validation of one model (see [`curves_tasks`]).
+pub(crate) fn cross_validate_tasks(
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    opts: &CvOptions,
+    alphas: Vec<f64>,
+    path: &TaskPathFn<'_>,
+    refit: impl FnOnce(f64) -> Result<Fit>,
+) -> Result<CvResult> {
+    let (folds, mut curves) = curves_tasks(xs, ys, opts, &alphas, 1, path)?;
+    let curve = curves.pop().expect("one grid point");
+    finish(alphas, folds, curve, opts.select, refit)
+}
+
+/// The grid point whose curve reaches the smallest mean held-out MSE (the
+/// first one among ties, as the alphas within a curve).
+pub(crate) fn best_point(curves: &[CvCurve]) -> usize {
+    (0..curves.len()).fold(0, |best, i| {
+        if curves[i].min_mse() < curves[best].min_mse() {
+            i
+        } else {
+            best
+        }
+    })
+}
+
+/// The full result at one grid point: the selected alpha of `curve` and the
+/// refit there.
+pub(crate) fn finish(
+    alphas: Vec<f64>,
+    folds: Vec<Vec<usize>>,
+    curve: CvCurve,
+    select: Select,
+    refit: impl FnOnce(f64) -> Result<Fit>,
+) -> Result<CvResult> {
+    let alpha = match select {
+        Select::Min => curve.alpha_min,
+        Select::OneSe => curve.alpha_1se,
+    };
+    let fit = refit(alpha)?;
+    Ok(CvResult {
+        alphas,
+        mse_path: curve.mse_path,
+        mse_mean: curve.mse_mean,
+        mse_se: curve.mse_se,
+        mse_per_task: curve.mse_per_task,
+        alpha_min: curve.alpha_min,
+        alpha_1se: curve.alpha_1se,
+        alpha,
+        folds,
+        fit,
+    })
+}
+
+/// One counter over all `total` fits of a cross-validation, if reported.
+fn counter(opts: &CvOptions, total: usize) -> Option<SharedCounter> {
+    opts.progress.as_ref().map(|p| p.shared_counter(total))
 }
 
 fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
@@ -329,20 +472,29 @@ fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
     Ok(pool.install(f))
 }
 
-fn summarise(
-    alphas: Vec<f64>,
-    folds: Vec<Vec<usize>>,
-    results: Vec<Result<(Vec<f64>, Mat<f64>)>>,
+/// One curve per grid point from the jobs' scores (job = fold · points + point).
+fn curves(
+    alphas: &[f64],
+    results: Vec<Result<FoldScores>>,
+    k: usize,
+    points: usize,
     t: usize,
-    select: Select,
-    refit: &dyn Fn(f64) -> Result<Fit>,
-) -> Result<CvResult> {
-    let k = results.len();
+) -> Result<Vec<CvCurve>> {
+    let results: Vec<FoldScores> = results.into_iter().collect::<Result<_>>()?;
+    Ok((0..points)
+        .map(|point| {
+            let per_fold: Vec<&FoldScores> = (0..k).map(|f| &results[f * points + point]).collect();
+            curve(alphas, &per_fold, t)
+        })
+        .collect())
+}
+
+fn curve(alphas: &[f64], per_fold: &[&FoldScores], t: usize) -> CvCurve {
+    let k = per_fold.len();
     let na = alphas.len();
     let mut mse_path = Mat::<f64>::zeros(na, k);
     let mut mse_per_task = Mat::<f64>::zeros(na, t);
-    for (f, r) in results.into_iter().enumerate() {
-        let (mse, per_task) = r?;
+    for (f, (mse, per_task)) in per_fold.iter().enumerate() {
         for a in 0..na {
             mse_path[(a, f)] = mse[a];
             for task in 0..t {
@@ -373,22 +525,13 @@ fn summarise(
     let i_1se = (0..=i_min)
         .find(|&a| mse_mean[a] <= threshold)
         .unwrap_or(i_min);
-    let (alpha_min, alpha_1se) = (alphas[i_min], alphas[i_1se]);
-    let alpha = match select {
-        Select::Min => alpha_min,
-        Select::OneSe => alpha_1se,
-    };
-    let fit = refit(alpha)?;
-    Ok(CvResult {
-        alphas,
+    CvCurve {
+        alpha_min: alphas[i_min],
+        alpha_1se: alphas[i_1se],
         mse_path,
         mse_mean,
         mse_se,
         mse_per_task,
-        alpha_min,
-        alpha_1se,
-        alpha,
-        folds,
-        fit,
-    })
+        i_min,
+    }
 }

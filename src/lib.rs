@@ -65,7 +65,7 @@ pub mod solver;
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationFit,
+    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv, RelationFit,
     RelationLearning, alpha_max,
 };
 pub use interop::MatrixInput;

@@ -8,9 +8,93 @@
 //! working set of each fit starts from the previous support plus the worst
 //! violators of the optimality conditions, which is what makes the sequence
 //! cheap: features far from entering are never visited by the inner epochs.
+//!
+//! Long paths and cross-validations can report their progress through a
+//! [`ProgressCallback`], told after each fit how many of the fits are done.
 
 use crate::error::{Error, Result};
 use crate::estimator::Fit;
+use std::sync::{Arc, Mutex};
+
+/// Told `(done, total)` after each fit of a path (one per alpha) or of a
+/// cross-validation (one per fold, grid point and alpha), e.g. to move a
+/// progress bar.
+///
+/// Calls are serialised, also when folds run on several threads: `done` counts
+/// 1, 2, …, `total`, one call per fit. Set it with
+/// [`MultiTaskElasticNet::progress`](crate::MultiTaskElasticNet::progress) for
+/// paths and [`CvOptions::progress`](crate::cv::CvOptions::progress) for
+/// cross-validations; single fits and CV refits do not call it.
+///
+/// ```
+/// use mtreg::{MultiTaskLasso, path::{AlphaGrid, ProgressCallback}};
+/// use std::sync::{Arc, Mutex};
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let progress = ProgressCallback::new(move |done, total| log.lock().unwrap().push((done, total)));
+/// let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.5]];
+/// let y = faer::mat![[1.0, 1.0], [0.0, 0.2], [1.0, 1.3], [2.1, 2.0]];
+/// MultiTaskLasso::new(1.0).progress(Some(progress))
+///     .path(&x, &y, &AlphaGrid::Auto { n_alphas: 3, eps: 1e-2 })?;
+/// assert_eq!(*seen.lock().unwrap(), vec![(1, 3), (2, 3), (3, 3)]);
+/// Ok::<(), mtreg::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct ProgressCallback(Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl ProgressCallback {
+    /// Wraps a closure called with `(done, total)`.
+    pub fn new(f: impl Fn(usize, usize) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    /// Calls the closure.
+    pub fn call(&self, done: usize, total: usize) {
+        (self.0)(done, total)
+    }
+
+    /// A callback for one of several concurrent runs whose fits together count
+    /// `total`: each call of the returned callback reports one more fit to
+    /// `self`, serialised, with `done` counted over all runs.
+    pub(crate) fn shared_counter(&self, total: usize) -> SharedCounter {
+        SharedCounter(Arc::new((self.clone(), total, Mutex::new(0))))
+    }
+}
+
+/// Counts fits of concurrent runs into one [`ProgressCallback`] (see
+/// [`ProgressCallback::shared_counter`]).
+#[derive(Clone)]
+pub(crate) struct SharedCounter(Arc<(ProgressCallback, usize, Mutex<usize>)>);
+
+impl SharedCounter {
+    /// Reports one more fit done.
+    pub(crate) fn tick(&self) {
+        let (callback, total, done) = &*self.0;
+        // A panicking callback poisons the lock; the count itself stays valid.
+        let mut done = done.lock().unwrap_or_else(|e| e.into_inner());
+        *done += 1;
+        callback.call(*done, *total);
+    }
+
+    /// A callback that ticks this counter, whatever it is told.
+    pub(crate) fn as_callback(&self) -> ProgressCallback {
+        let counter = self.clone();
+        ProgressCallback::new(move |_, _| counter.tick())
+    }
+}
+
+impl std::fmt::Debug for ProgressCallback {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressCallback(..)")
+    }
+}
+
+/// Two callbacks are equal when they share the same closure.
+impl PartialEq for ProgressCallback {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
 
 /// Which alphas to fit.
 #[derive(Debug, Clone, PartialEq)]

@@ -218,3 +218,25 @@ impl ModelArgs {
         model
     }
 }
+
+/// Writes Σ and the task correlations of learned relations as CSV
+/// (`task_a,task_b,sigma,correlation`, one row per ordered pair).
+pub fn write_relations(
+    path: &Path,
+    tasks: &[String],
+    rel: &mtreg::RelationFit,
+    force: bool,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let (sigma, corr) = (rel.sigma(), rel.correlation());
+    mtreg::io::atomic::write_atomic(path, force, |w| {
+        writeln!(w, "task_a,task_b,sigma,correlation")?;
+        for (i, a) in tasks.iter().enumerate() {
+            for (j, b) in tasks.iter().enumerate() {
+                writeln!(w, "{a},{b},{},{}", sigma[(i, j)], corr[(i, j)])?;
+            }
+        }
+        Ok(())
+    })
+    .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,11 +1,14 @@
-//! `mtreg cv`: K-fold cross-validation over the alpha grid, then a refit.
+//! `mtreg cv`: K-fold cross-validation over the alpha grid (and a grid of graph
+//! or relation strengths), then a refit.
 
+use super::UsageError;
 use super::common::ModelArgs;
 use clap::Args;
+use mtreg::RelationLearning;
 use mtreg::cv::{CvOptions, Select};
 use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
-use mtreg::io::model::{FitSettings, ModelFile};
+use mtreg::io::model::{FitSettings, ModelFile, rows};
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,10 +46,12 @@ pub struct CvArgs {
     /// Worker threads for the folds (results do not depend on it).
     #[arg(long, default_value_t = 1)]
     threads: usize,
-    /// Output directory: cv.csv, coef.csv, model.json.
+    /// Output directory: cv.csv, coef.csv, model.json (and cv_grid.csv).
     #[arg(long)]
     out_dir: PathBuf,
-    /// Also write SVG plots (CV curve, coefficient path) into this directory.
+    /// Also write SVG plots into this directory: the CV curve, and the
+    /// coefficient path (or, with --learn-relations, the task-correlation
+    /// heatmap of the refit).
     #[arg(long)]
     plot: Option<PathBuf>,
     /// With --graph or --chain: cross-validate over a grid of graph strengths
@@ -54,6 +59,29 @@ pub struct CvArgs {
     /// CV error is refitted and the whole grid written to cv_grid.csv.
     #[arg(long, value_delimiter = ',')]
     graph_strengths: Vec<f64>,
+    /// Learn the task covariance Sigma (MTRL); needs --relation-strength or
+    /// --relation-strengths.
+    #[arg(long, conflicts_with_all = ["graph", "chain", "graph_strengths"])]
+    learn_relations: bool,
+    /// With --learn-relations: lambda2, the strength of the learned-relationship
+    /// term (> 0).
+    #[arg(long, requires = "learn_relations", allow_negative_numbers = true)]
+    relation_strength: Option<f64>,
+    /// With --learn-relations: cross-validate over these lambda2 too
+    /// (comma-separated); the (lambda2, alpha) pair with the smallest CV error
+    /// is refitted and the whole grid written to cv_grid.csv.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "learn_relations",
+        conflicts_with = "relation_strength",
+        allow_negative_numbers = true
+    )]
+    relation_strengths: Vec<f64>,
+    /// With --learn-relations: write Sigma and the task correlations of the
+    /// refit as CSV (task_a,task_b,sigma,correlation).
+    #[arg(long, requires = "learn_relations")]
+    relations: Option<PathBuf>,
     /// Exit with code 3 if the refit stops on --max-iter.
     #[arg(long)]
     strict: bool,
@@ -61,19 +89,55 @@ pub struct CvArgs {
     m: ModelArgs,
 }
 
+/// What the grid search varies besides alpha.
+enum Strengths {
+    /// Graph strengths λ (one CV each, one after the other).
+    Graph(Vec<f64>),
+    /// Relation strengths λ2 (one CV over the whole grid, in parallel).
+    Relations(Vec<f64>),
+}
+
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
-    let files = ["cv.csv", "coef.csv", "model.json"].map(|f| a.out_dir.join(f));
+    let mut files: Vec<PathBuf> = ["cv.csv", "coef.csv", "model.json", "cv_grid.csv"]
+        .iter()
+        .map(|f| a.out_dir.join(f))
+        .collect();
+    if let Some(r) = &a.relations {
+        if files.contains(r) {
+            return Err(UsageError(format!("{} is named as two outputs", r.display())).into());
+        }
+        files.push(r.clone());
+    }
     let all = a.m.load_for(&a.out_dir, &files)?;
+    if let Some(r) = &a.relations {
+        super::ensure_parent(r)?;
+    }
     let (loaded, graph, weights) = (&all.inputs, &all.graph, &all.weights);
     if !a.graph_strengths.is_empty() && graph.is_none() {
         return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
     }
-    let strengths: Vec<f64> = if a.graph_strengths.is_empty() {
-        vec![a.m.graph_strength]
+    let strengths = if a.learn_relations {
+        if a.m.standardize {
+            return Err(
+                UsageError("--standardize is not supported with --learn-relations".into()).into(),
+            );
+        }
+        Strengths::Relations(match (&a.relation_strengths[..], a.relation_strength) {
+            ([], Some(lambda2)) => vec![lambda2],
+            ([], None) => {
+                return Err(UsageError(
+                    "--learn-relations needs --relation-strength or --relation-strengths".into(),
+                )
+                .into());
+            }
+            (list, _) => list.to_vec(),
+        })
+    } else if a.graph_strengths.is_empty() {
+        Strengths::Graph(vec![a.m.graph_strength])
     } else {
-        a.graph_strengths.clone()
+        Strengths::Graph(a.graph_strengths.clone())
     };
-    let opts = CvOptions {
+    let mut opts = CvOptions {
         folds: a.folds,
         shuffle: a.shuffle,
         seed: a.seed,
@@ -87,45 +151,90 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             SelectArg::OneSe => Select::OneSe,
         },
         test_folds: None,
+        progress: None,
     };
     let start = std::time::Instant::now();
-    let mut grid_results = Vec::with_capacity(strengths.len());
-    for &lambda in &strengths {
-        let model =
-            a.m.model(graph.as_ref(), None)
-                .graph_strength(if graph.is_some() { lambda } else { 0.0 });
-        let cv = all.dispatch(
-            |x, y| model.cross_validate(x, y, &opts),
-            |xs, ys, w| model.cross_validate_tasks(xs, ys, w, &opts),
-        )?;
-        grid_results.push((lambda, cv));
-    }
-    // The graph strength whose best alpha has the smallest mean CV error.
-    let best = (0..grid_results.len())
-        .min_by(|&i, &j| {
-            let m = |k: usize| {
-                grid_results[k]
-                    .1
-                    .mse_mean
-                    .iter()
-                    .copied()
-                    .fold(f64::INFINITY, f64::min)
+    let bar = super::progress::fits_bar(a.m.quiet);
+    // `grid`, per strength: (strength, mean MSE per alpha, s.e. per alpha).
+    let (lambda, cv, relations, grid) = match &strengths {
+        Strengths::Graph(lambdas) => {
+            let mut results = Vec::with_capacity(lambdas.len());
+            for (i, &lambda) in lambdas.iter().enumerate() {
+                opts.progress = Some(super::progress::fits_callback(
+                    bar.clone(),
+                    i,
+                    lambdas.len(),
+                ));
+                let model =
+                    a.m.model(graph.as_ref(), None)
+                        .graph_strength(if graph.is_some() { lambda } else { 0.0 });
+                let cv = all.dispatch(
+                    |x, y| model.cross_validate(x, y, &opts),
+                    |xs, ys, w| model.cross_validate_tasks(xs, ys, w, &opts),
+                );
+                if cv.is_err() {
+                    bar.finish_and_clear();
+                }
+                results.push((lambda, cv?));
+            }
+            bar.finish_and_clear();
+            let grid: Vec<_> = results
+                .iter()
+                .map(|(l, cv)| (*l, cv.mse_mean.clone(), cv.mse_se.clone()))
+                .collect();
+            // The graph strength whose best alpha has the smallest mean CV error
+            // (the first among ties), as RelationLearning::cross_validate_grid.
+            let min_mse = |cv: &mtreg::cv::CvResult| {
+                cv.mse_mean.iter().copied().fold(f64::INFINITY, f64::min)
             };
-            m(i).total_cmp(&m(j))
-        })
-        .expect("at least one graph strength");
-    if grid_results.len() > 1 {
-        write_atomic(&a.out_dir.join("cv_grid.csv"), a.m.force, |w| {
-            writeln!(w, "graph_strength,alpha,mse_mean,mse_se")?;
-            for (lambda, cv) in &grid_results {
+            let best = (0..results.len()).fold(0, |best, i| {
+                if min_mse(&results[i].1) < min_mse(&results[best].1) {
+                    i
+                } else {
+                    best
+                }
+            });
+            let (lambda, cv) = results.swap_remove(best);
+            (lambda, cv, None, grid)
+        }
+        Strengths::Relations(lambdas) => {
+            opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
+            let model = RelationLearning::new(1.0)
+                .l1_ratio(a.m.l1_ratio)
+                .penalty(a.m.penalty.sparsity())
+                .fit_intercept(!a.m.no_intercept)
+                .tol(a.m.tol)
+                .max_iter(a.m.max_iter);
+            let rcv = all.dispatch(
+                |x, y| model.cross_validate_grid(x, y, lambdas, &opts),
+                |xs, ys, w| model.cross_validate_grid_tasks(xs, ys, w, lambdas, &opts),
+            );
+            bar.finish_and_clear();
+            let rcv = rcv?;
+            let grid: Vec<_> = rcv
+                .strengths
+                .iter()
+                .zip(&rcv.curves)
+                .map(|(l, c)| (*l, c.mse_mean.clone(), c.mse_se.clone()))
+                .collect();
+            (rcv.relation_strength, rcv.cv, Some(rcv.relations), grid)
+        }
+    };
+    if grid.len() > 1 {
+        let name = match strengths {
+            Strengths::Graph(_) => "graph_strength",
+            Strengths::Relations(_) => "relation_strength",
+        };
+        write_atomic(&files[3], a.m.force, |w| {
+            writeln!(w, "{name},alpha,mse_mean,mse_se")?;
+            for (lambda, mean, se) in &grid {
                 for (i, alpha) in cv.alphas.iter().enumerate() {
-                    writeln!(w, "{lambda},{alpha},{},{}", cv.mse_mean[i], cv.mse_se[i])?;
+                    writeln!(w, "{lambda},{alpha},{},{}", mean[i], se[i])?;
                 }
             }
             Ok(())
         })?;
     }
-    let (lambda, cv) = grid_results.swap_remove(best);
     let seconds = start.elapsed().as_secs_f64();
     let (features, tasks) = (&loaded.features, &loaded.tasks);
 
@@ -169,10 +278,22 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         mf.graph_strength = Some(lambda);
         mf.edges = Some(g.edges().to_vec());
     }
+    if let Some(rel) = &relations {
+        mf.relation_strength = Some(lambda);
+        mf.sigma = Some(rows(rel.sigma()));
+        mf.task_correlation = Some(rows(rel.correlation().as_ref()));
+        mf.relation_objectives = Some(rel.objectives().to_vec());
+    }
     mf.seconds = seconds;
     let json = mf.to_json();
     write_atomic(&files[2], a.m.force, |w| w.write_all(json.as_bytes()))?;
-    if let Some(dir) = &a.plot {
+    if let (Some(path), Some(rel)) = (&a.relations, &relations) {
+        super::common::write_relations(path, tasks, rel, a.m.force)?;
+    }
+    if let (Some(dir), Some(rel)) = (&a.plot, &relations) {
+        super::plots::cv_curve(dir, &cv, a.m.force)?;
+        super::plots::correlations(dir, &rel.correlation(), tasks, a.m.force)?;
+    } else if let Some(dir) = &a.plot {
         super::plots::cv_curve(dir, &cv, a.m.force)?;
         // The coefficient path on all data over the same grid, both alphas marked.
         let model =
@@ -192,6 +313,19 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             cv.fit.certificate()
         );
     }
+    if let Some(rel) = relations
+        .as_ref()
+        .filter(|r| !r.converged() && cv.fit.converged())
+    {
+        eprintln!(
+            "warning: learned relations: the refit stopped after {} alternations before \
+             the objective settled (relative decrease > 1e-6)",
+            rel.objectives().len()
+        );
+    }
+    let converged = relations
+        .as_ref()
+        .map_or(cv.fit.converged(), mtreg::RelationFit::converged);
     if !a.m.quiet {
         let i_min = cv
             .alphas
@@ -218,8 +352,14 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             "  alpha_1se  {:.6e}  mse {:.6e} ± {:.2e}",
             cv.alpha_1se, cv.mse_mean[i_1se], cv.mse_se[i_1se]
         );
-        if graph.is_some() {
-            println!("  graph strength {lambda} (of {} tried)", strengths.len());
+        match &strengths {
+            Strengths::Graph(l) if graph.is_some() => {
+                println!("  graph strength {lambda} (of {} tried)", l.len())
+            }
+            Strengths::Relations(l) => {
+                println!("  relation strength {lambda} (of {} tried)", l.len())
+            }
+            Strengths::Graph(_) => {}
         }
         println!(
             "  refit at   {:.6e}: {} of {} features, {}",
@@ -228,12 +368,28 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             features.len(),
             cv.fit.certificate()
         );
-        println!(
-            "  wrote      {}/{{cv.csv, coef.csv, model.json}}",
-            a.out_dir.display()
+        if let Some(rel) = &relations {
+            println!(
+                "  relations  {} alternations at the refit{}",
+                rel.objectives().len(),
+                if rel.converged() {
+                    ""
+                } else {
+                    " (not converged)"
+                }
+            );
+        }
+        print!(
+            "  wrote      {}/{{cv.csv, coef.csv, model.json{}}}",
+            a.out_dir.display(),
+            if grid.len() > 1 { ", cv_grid.csv" } else { "" }
         );
+        match &a.relations {
+            Some(r) => println!(", {}", r.display()),
+            None => println!(),
+        }
     }
-    Ok(if a.strict && !cv.fit.converged() {
+    Ok(if a.strict && !converged {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS

@@ -61,7 +61,10 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let files = ["alphas.csv", "coefs.csv", "model.json"].map(|f| a.out_dir.join(f));
     let all = a.m.load_for(&a.out_dir, &files)?;
     let (loaded, graph) = (&all.inputs, &all.graph);
-    let model = a.m.model(graph.as_ref(), None);
+    let bar = super::progress::fits_bar(a.m.quiet);
+    let model =
+        a.m.model(graph.as_ref(), None)
+            .progress(Some(super::progress::fits_callback(bar.clone(), 0, 1)));
     let grid = AlphaGrid::Auto {
         n_alphas: a.n_alphas,
         eps: a.eps,
@@ -70,7 +73,9 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let path = all.dispatch(
         |x, y| model.path(x, y, &grid),
         |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
-    )?;
+    );
+    bar.finish_and_clear();
+    let path = path?;
     let seconds = start.elapsed().as_secs_f64();
     let (features, tasks) = (&loaded.features, &loaded.tasks);
 

@@ -6,6 +6,7 @@ use crate::certificate::Certificate;
 use crate::datafit::{Datafit, Quadratic};
 use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
+use crate::path::ProgressCallback;
 use crate::penalty::{L21, Penalty, Sparsity};
 use crate::preprocess::{check_finite, prepare};
 use crate::solver::{self, Monitor, Selection, SolverOptions};
@@ -59,6 +60,7 @@ impl GramMode {
 /// | `max_iter` | 1000 | maximum epochs | `≥ 1` |
 /// | `selection` | cyclic | block order | |
 /// | `gram` | auto | residual or Gram-matrix mode | |
+/// | `progress` | none | told `(done, total)` after each alpha of a path | |
 /// | `warm_start` | none | initial coefficients (p × T) | |
 ///
 /// # Errors
@@ -91,6 +93,7 @@ pub struct MultiTaskElasticNet {
     pub(super) trace: bool,
     pub(super) anderson: bool,
     pub(super) monitor: Option<Monitor>,
+    pub(super) progress: Option<ProgressCallback>,
     pub(super) warm_start: Option<Mat<f64>>,
 }
 
@@ -131,6 +134,7 @@ impl MultiTaskElasticNet {
             trace: false,
             anderson: true,
             monitor: None,
+            progress: None,
             warm_start: None,
         }
     }
@@ -195,6 +199,14 @@ impl MultiTaskElasticNet {
     /// returning false stops early).
     pub fn monitor(mut self, monitor: Option<Monitor>) -> Self {
         self.monitor = monitor;
+        self
+    }
+    /// Call `progress` with `(alphas done, alphas in total)` after each alpha of
+    /// [`path`](Self::path) (see [`ProgressCallback`]); single fits do not call
+    /// it. Cross-validations take theirs from
+    /// [`CvOptions::progress`](crate::cv::CvOptions::progress).
+    pub fn progress(mut self, progress: Option<ProgressCallback>) -> Self {
+        self.progress = progress;
         self
     }
     /// Start from these coefficients (p × T, original scale) instead of zero.

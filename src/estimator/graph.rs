@@ -6,6 +6,7 @@ use super::spec::{
 use super::{Fit, MultiTaskElasticNet};
 use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
+use crate::path::ProgressCallback;
 use crate::penalty::{Sparsity, TaskGraph};
 use crate::solver::{Monitor, Selection};
 use faer::{Mat, MatRef};
@@ -98,8 +99,10 @@ impl GraphMultiTask {
         max_iter: usize,
         /// Block visiting order.
         selection: Selection,
-        /// Progress callback.
+        /// Solver progress callback (every outer check).
         monitor: Option<Monitor>,
+        /// Path progress callback (after each alpha of a path).
+        progress: Option<ProgressCallback>,
         /// Initial coefficients (p × T).
         warm_start: Option<Mat<f64>>,
     }

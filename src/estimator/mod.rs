@@ -9,7 +9,7 @@ mod spec;
 
 pub use elastic_net::{GramMode, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
 pub use graph::GraphMultiTask;
-pub use relations::{RelationFit, RelationLearning};
+pub use relations::{RelationCv, RelationFit, RelationLearning};
 
 use crate::certificate::Certificate;
 use crate::error::{Error, Result};

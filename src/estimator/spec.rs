@@ -6,6 +6,7 @@ use crate::certificate::Certificate;
 use crate::datafit::{Datafit, Gram, PerTask, Quadratic};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, sq_norm};
+use crate::path::ProgressCallback;
 use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity};
 use crate::preprocess::{Prepared, check_finite, prepare};
 use crate::solver::{self, Solution, SolverOptions};
@@ -106,6 +107,14 @@ impl Grid<'_> {
             Grid::Explicit(a) => crate::path::check_alphas(a),
         }
     }
+
+    /// Whom to tell after each alpha: nobody for a single fit.
+    fn progress<'b>(&self, base: &'b MultiTaskElasticNet) -> Option<&'b ProgressCallback> {
+        match self {
+            Grid::Single => None,
+            _ => base.progress.as_ref(),
+        }
+    }
 }
 
 /// The loop over alphas shared by both pipelines: a fresh penalty per alpha,
@@ -117,6 +126,7 @@ struct Sweep<'a> {
     alpha_max: f64,
     gram: bool,
     start: Instant,
+    progress: Option<&'a ProgressCallback>,
 }
 
 /// Solves at one penalty from a starting point (`true`: the known zero).
@@ -161,6 +171,9 @@ impl Sweep<'_> {
                 self.gram,
                 begin,
             ));
+            if let Some(p) = self.progress {
+                p.call(fits.len(), self.alphas.len());
+            }
         }
         Ok(fits)
     }
@@ -199,6 +212,7 @@ pub(crate) fn path_shared(
         alpha_max: amax,
         gram: use_gram,
         start,
+        progress: grid.progress(base),
     };
     let fits = if use_gram {
         let mut d = Gram::new(px.as_ref(), py.as_ref());
@@ -351,6 +365,7 @@ pub(crate) fn path_per_task(
         alpha_max: amax,
         gram: false,
         start,
+        progress: grid.progress(base),
     };
     let mut warm = None;
     let fits = sweep.run(
@@ -670,11 +685,14 @@ pub(crate) fn cv_shared(
     base.validate()?;
     // alpha_max of the full data: a fit at a huge alpha stops at once with W = 0.
     let full_amax = fit_shared(&base.clone().alpha(f64::MAX / 4.0), spec, x, y)?.alpha_max();
-    let path = |xt: MatRef<'_, f64>, yt: MatRef<'_, f64>, alphas: &[f64]| {
-        path_shared(base, spec, xt, yt, &Grid::Explicit(alphas))
+    // Each fold reports its fits through its own callback; the base's own path
+    // callback is not called.
+    let path = |_: usize, xt: MatRef<'_, f64>, yt: MatRef<'_, f64>, alphas: &[f64], tick| {
+        let b = base.clone().progress(tick);
+        Ok(path_shared(&b, spec, xt, yt, &Grid::Explicit(alphas))?.fits)
     };
     let refit = |alpha: f64| fit_shared(&base.clone().alpha(alpha), spec, x, y);
-    crate::cv::cross_validate_shared(x, y, opts, opts.grid.values(full_amax)?, &path, &refit)
+    crate::cv::cross_validate_shared(x, y, opts, opts.grid.values(full_amax)?, &path, refit)
 }
 
 /// Cross-validation with per-task designs (each task's samples split in K).
@@ -697,9 +715,10 @@ pub(crate) fn cv_tasks(
     )?
     .alpha_max();
     let alphas = opts.grid.values(full_amax)?;
-    let path = |xt: &[MatRef<'_, f64>], yt: &[&[f64]]| {
-        path_per_task(base, spec, xt, yt, weights, &Grid::Explicit(&alphas))
+    let path = |_: usize, xt: &[MatRef<'_, f64>], yt: &[&[f64]], alphas: &[f64], tick| {
+        let b = base.clone().progress(tick);
+        Ok(path_per_task(&b, spec, xt, yt, weights, &Grid::Explicit(alphas))?.fits)
     };
     let refit = |alpha: f64| fit_per_task(&base.clone().alpha(alpha), spec, xs, ys, weights, false);
-    crate::cv::cross_validate_tasks(xs, ys, opts, alphas.clone(), &path, &refit)
+    crate::cv::cross_validate_tasks(xs, ys, opts, alphas, &path, refit)
 }

@@ -1006,6 +1006,190 @@ fn cv_over_graph_strengths_writes_the_grid() {
 }
 
 #[test]
+fn cv_over_relation_strengths_writes_the_grid_and_the_relations() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = graph_fixture("mtrl_small");
+    let run = |threads: &str, out: &str| {
+        mtreg()
+            .current_dir(d)
+            .arg("cv")
+            .arg("--long")
+            .arg(case.join("long.csv"))
+            .args([
+                "--learn-relations",
+                "--relation-strengths",
+                "1,0.01,0.1",
+                "--n-alphas",
+                "5",
+                "--eps",
+                "0.05",
+                "--folds",
+                "3",
+                "--threads",
+                threads,
+                "-q",
+                "--out-dir",
+                out,
+                "--relations",
+                &format!("{out}/rel/relations.csv"),
+                "--plot",
+                &format!("{out}/plots"),
+            ])
+            .assert()
+            .success()
+            .stdout("");
+    };
+    run("1", "cv1");
+    run("2", "cv2");
+    assert_eq!(
+        listing(&d.join("cv1")),
+        [
+            "coef.csv",
+            "cv.csv",
+            "cv_grid.csv",
+            "model.json",
+            "plots",
+            "rel"
+        ]
+    );
+    assert_eq!(
+        listing(&d.join("cv1/plots")),
+        ["cv_curve.svg", "task_correlation.svg"]
+    );
+    let read = |f: &str| fs::read_to_string(d.join(f)).unwrap();
+    for f in ["cv.csv", "cv_grid.csv", "coef.csv", "rel/relations.csv"] {
+        assert_eq!(read(&format!("cv1/{f}")), read(&format!("cv2/{f}")), "{f}");
+    }
+    let grid = read("cv1/cv_grid.csv");
+    assert!(grid.starts_with("relation_strength,alpha,mse_mean,mse_se\n"));
+    assert_eq!(grid.lines().count(), 1 + 3 * 5);
+    let model: serde_json::Value = serde_json::from_str(&read("cv1/model.json")).unwrap();
+    let lambda2 = model["relation_strength"].as_f64().unwrap();
+    assert!([0.01, 0.1, 1.0].contains(&lambda2));
+    // The chosen (lambda2, alpha) has the smallest mean CV error on the grid,
+    // and cv.csv is that strength's curve.
+    let (best_row, best) = grid
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .map(|v| v.parse::<f64>().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .fold((vec![], f64::INFINITY), |(row, m), r| {
+            if r[2] < m {
+                (r.clone(), r[2])
+            } else {
+                (row, m)
+            }
+        });
+    assert_eq!(best_row[0], lambda2);
+    assert_eq!(best_row[1], model["alpha_min"].as_f64().unwrap());
+    assert_eq!(model["alpha"], model["alpha_min"]);
+    let cv = read("cv1/cv.csv");
+    assert!(cv.starts_with("alpha,mse_mean,mse_se,mse_t0,mse_t1,mse_t2\n"));
+    let chosen = cv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse::<f64>().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(best, chosen);
+    // The learned relations of the refit: in model.json and in --relations.
+    let corr = model["task_correlation"].as_array().unwrap();
+    assert_eq!(corr.len(), 3);
+    let rel = read("cv1/rel/relations.csv");
+    assert!(rel.starts_with("task_a,task_b,sigma,correlation\n"));
+    assert_eq!(rel.lines().count(), 1 + 9);
+    let row = rel.lines().nth(2).unwrap();
+    assert!(row.starts_with("t0,t1,"), "{row}");
+    let t0t1: f64 = row.split(',').nth(3).unwrap().parse().unwrap();
+    assert_eq!(t0t1, corr[0][1].as_f64().unwrap());
+    assert_eq!(model["cv_folds"], 3);
+    assert_eq!(model["coef"].as_array().unwrap().len(), 10);
+
+    // One strength: no cv_grid.csv; the same as --relation-strength.
+    for (flag, out) in [
+        ("--relation-strengths", "one_a"),
+        ("--relation-strength", "one_b"),
+    ] {
+        mtreg()
+            .current_dir(d)
+            .arg("cv")
+            .arg("--long")
+            .arg(case.join("long.csv"))
+            .args([
+                "--learn-relations",
+                flag,
+                "0.1",
+                "--n-alphas",
+                "4",
+                "--folds",
+                "3",
+                "-q",
+            ])
+            .args(["--out-dir", out])
+            .assert()
+            .success();
+        assert_eq!(listing(&d.join(out)), ["coef.csv", "cv.csv", "model.json"]);
+    }
+    assert_eq!(read("one_a/cv.csv"), read("one_b/cv.csv"));
+}
+
+#[test]
+fn cv_relation_flags_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let case = graph_fixture("mtrl_small");
+    let bad = |args: &[&str]| {
+        let out = mtreg()
+            .current_dir(d)
+            .arg("cv")
+            .arg("--long")
+            .arg(case.join("long.csv"))
+            .args(["--n-alphas", "3", "--folds", "3", "--out-dir", "cv"])
+            .args(args)
+            .assert()
+            .code(2);
+        String::from_utf8_lossy(&out.get_output().stderr).into_owned()
+    };
+    let err = bad(&["--learn-relations"]);
+    assert!(err.contains("--relation-strength"), "{err}");
+    bad(&["--relation-strengths", "0.1,1"]);
+    bad(&[
+        "--learn-relations",
+        "--relation-strengths",
+        "0.1",
+        "--chain",
+    ]);
+    bad(&[
+        "--learn-relations",
+        "--relation-strength",
+        "0.1",
+        "--relation-strengths",
+        "1",
+    ]);
+    bad(&[
+        "--learn-relations",
+        "--relation-strength",
+        "0.1",
+        "--standardize",
+    ]);
+    let err = bad(&["--learn-relations", "--relation-strengths", "0.1,-1"]);
+    assert!(err.contains("relation_strength"), "{err}");
+    let err = bad(&[
+        "--learn-relations",
+        "--relation-strength",
+        "1",
+        "--relations",
+        "cv/cv.csv",
+    ]);
+    assert!(err.contains("two outputs"), "{err}");
+    // No output left behind by any failure.
+    assert!(!d.join("cv").exists() || listing(&d.join("cv")).is_empty());
+}
+
+#[test]
 fn plots_are_written_as_svg() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
