@@ -1,5 +1,6 @@
 //! Criterion benches: one fit over a size grid, residual vs Gram mode, working
-//! sets on/off. Data from `generate::MakeRegression` with fixed seeds.
+//! sets on/off; the kernels (row-at-a-time vs blocked epoch, duality gap, KKT
+//! scoring pass). Data from `generate::MakeRegression` with fixed seeds.
 //!
 //! Run: `cargo bench --bench solver`. CI only compiles them (`--no-run`).
 
@@ -63,7 +64,7 @@ fn fit_grid(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, fit_grid, row_update);
+criterion_group!(benches, fit_grid, row_update, kernels);
 criterion_main!(benches);
 
 /// One BCD epoch over every row (all rows active), with and without a task
@@ -110,6 +111,62 @@ fn row_update(c: &mut Criterion) {
                 |(mut df, mut wt)| bcd_epoch(&mut df, &coupled, &mut wt, &ws, &mut work2),
                 criterion::BatchSize::LargeInput,
             )
+        });
+    }
+    group.finish();
+}
+
+/// The kernels on their own: an epoch over every row with the row-at-a-time
+/// kernel and with the blocked one (`Datafit::epoch`), and the two passes of an
+/// outer check (the duality gap, and the KKT / working-set scoring pass).
+fn kernels(c: &mut Criterion) {
+    use mtreg::datafit::{Datafit, Quadratic};
+    use mtreg::penalty::{L21, Penalty};
+    use mtreg::solver::bcd::{Workspace, bcd_epoch};
+    use mtreg::solver::gap::{duality_gap, kkt_residual};
+
+    let mut group = c.benchmark_group("kernels");
+    group.sample_size(10);
+    for &(n, p, t) in &[(240, 2000, 50), (1000, 500, 10)] {
+        let d = data(n, p, t, Some(n / 4));
+        let amax = alpha_max(&d.x, &d.y, 1.0, false).unwrap();
+        let l21 = L21::new(0.01 * amax, 1.0);
+        let ws: Vec<usize> = (0..p).collect();
+        let mut df = Quadratic::new(d.x.clone(), d.y.clone());
+        let mut wt = faer::Mat::<f64>::zeros(t, p);
+        let mut work = Workspace::new(t);
+        for _ in 0..5 {
+            df.epoch(&l21, &mut wt, &ws, &mut work);
+        }
+        let id = format!("{n}x{p}x{t}");
+        group.bench_function(BenchmarkId::new("epoch_rows", &id), |b| {
+            b.iter_batched(
+                || (df.clone(), wt.clone()),
+                |(mut df, mut wt)| bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        let mut work2 = Workspace::new(t);
+        group.bench_function(BenchmarkId::new("epoch_blocked", &id), |b| {
+            b.iter_batched(
+                || (df.clone(), wt.clone()),
+                |(mut df, mut wt)| df.epoch(&l21, &mut wt, &ws, &mut work2),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        let mut grad = faer::Mat::<f64>::zeros(t, p);
+        df.init_state(wt.as_ref());
+        df.full_gradient(grad.as_mut());
+        let stats = df.residual_stats(wt.as_ref()).unwrap();
+        let form = l21.elastic_form().unwrap();
+        group.bench_function(BenchmarkId::new("full_gradient", &id), |b| {
+            b.iter(|| df.full_gradient(black_box(grad.as_mut())))
+        });
+        group.bench_function(BenchmarkId::new("duality_gap", &id), |b| {
+            b.iter(|| duality_gap(&stats, &form, black_box(grad.as_ref()), wt.as_ref()))
+        });
+        group.bench_function(BenchmarkId::new("kkt_scoring_pass", &id), |b| {
+            b.iter(|| kkt_residual(&l21, black_box(grad.as_ref()), wt.as_ref()))
         });
     }
     group.finish();

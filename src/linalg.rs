@@ -118,7 +118,9 @@ pub fn sq_norm(a: &[f64]) -> f64 {
 /// Euclidean norm of a short vector (a block of T values), robust to overflow.
 #[inline]
 pub fn norm(a: &[f64]) -> f64 {
-    let s = a.iter().fold(0.0f64, |s, v| s + v * v);
+    // `dot` splits the sum over several accumulators (vectorised); a plain
+    // fold would be one chain of dependent additions.
+    let s = dot(a, a);
     if s.is_finite() {
         s.sqrt()
     } else {
