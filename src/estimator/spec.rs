@@ -7,8 +7,9 @@ use crate::datafit::{Datafit, Gram, PerTask, Quadratic};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, sq_norm};
 use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity};
-use crate::preprocess::{Prepared, check_finite, prepare};
+use crate::preprocess::{Prepared, PreparedStats, check_finite, prepare, prepare_stats};
 use crate::solver::{self, Solution, SolverOptions};
+use crate::stats::SufficientStats;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use std::time::Instant;
@@ -219,6 +220,55 @@ pub(crate) fn path_shared(
             &recover,
         )?
     };
+    Ok(crate::path::Path {
+        alphas,
+        alpha_max: amax,
+        fits,
+    })
+}
+
+/// [`path_shared`] from sufficient statistics: the same preparation (see
+/// [`prepare_stats`]), always in Gram mode.
+pub(crate) fn path_stats(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    stats: &SufficientStats,
+    grid: &Grid<'_>,
+) -> Result<crate::path::Path> {
+    base.validate()?;
+    let start = Instant::now();
+    let prep = prepare_stats(stats, base.fit_intercept, base.standardize)?;
+    let (n, p, t) = (
+        stats.n_samples() as f64,
+        stats.n_features(),
+        stats.n_tasks(),
+    );
+    check_coupling(spec, t)?;
+    let amax = spec.alpha_max(prep.c.transpose(), base.l1_ratio);
+    let alphas = grid.alphas(base, amax)?;
+    let wt0 = base.initial_wt(p, t, &prep.scaling.x_scale)?;
+    let opts = base.solver_options(prep.y_sq / n, amax);
+    let PreparedStats {
+        q,
+        c,
+        y_sq,
+        scaling,
+    } = prep;
+    let recover = |sol: &Solution| scaling.recover(sol.wt.as_ref());
+    let sweep = Sweep {
+        base,
+        spec,
+        alphas: &alphas,
+        alpha_max: amax,
+        gram: true,
+        start,
+    };
+    let mut d = Gram::from_stats(q, c, y_sq, n);
+    let fits = sweep.run(
+        wt0,
+        &mut |pen, init, at_zero| with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero)),
+        &recover,
+    )?;
     Ok(crate::path::Path {
         alphas,
         alpha_max: amax,

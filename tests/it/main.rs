@@ -5,3 +5,4 @@ mod common;
 mod graph;
 mod parity;
 mod properties;
+mod stats;
