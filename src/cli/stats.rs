@@ -32,13 +32,13 @@ pub struct StatsArgs {
     data: Vec<PathBuf>,
     /// With --data: the target columns, comma-separated (the other columns are
     /// the features).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', requires = "data")]
     targets: Vec<String>,
     /// Output directory (meta.json, x_mean.csv, y_mean.csv, xtx.csv, xty.csv,
     /// yty.csv).
     #[arg(long, required = true)]
     out: Option<PathBuf>,
-    /// Rows per chunk (memory: about 16 bytes x chunk rows x columns).
+    /// Rows per chunk (memory: a few chunks of 8 bytes x rows x columns).
     #[arg(long, default_value_t = mtreg::stats::DEFAULT_CHUNK_ROWS)]
     chunk_rows: usize,
     /// Replace an existing output directory.
@@ -53,7 +53,8 @@ pub struct StatsArgs {
 
 #[derive(Debug, Subcommand)]
 enum StatsCommand {
-    /// Add up statistics directories of disjoint row shards (same names).
+    /// Add up statistics directories of disjoint row shards (same names); with
+    /// one directory, rewrite it (raw sums become centred statistics).
     Merge(MergeArgs),
 }
 
@@ -188,11 +189,12 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
     write_stats(&m.out, &total, m.force).with_context(|| format!("writing {}", m.out.display()))?;
     if !m.quiet {
         println!(
-            "mtreg stats merge: {} rows x {} features, {} tasks from {} directories\n  wrote      {}",
+            "mtreg stats merge: {} rows x {} features, {} tasks from {} director{}\n  wrote      {}",
             total.n_samples(),
             total.n_features(),
             total.n_tasks(),
             m.dirs.len(),
+            if m.dirs.len() == 1 { "y" } else { "ies" },
             m.out.display()
         );
     }
