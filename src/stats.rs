@@ -899,6 +899,16 @@ mod tests {
     }
 
     #[test]
+    fn autotraits() {
+        fn send_sync<T: Send + Sync>() {}
+        fn send<T: Send>() {}
+        send_sync::<SufficientStats>();
+        send_sync::<RawSums>();
+        send_sync::<StatsAccumulator>();
+        send::<crate::io::ChunkReader>();
+    }
+
+    #[test]
     fn chunked_accumulation_matches_two_pass() {
         let (x, y) = data(37, 5, 3, 100.0);
         let (mx, xtx, xty, yty) = naive(x.as_ref(), y.as_ref());
