@@ -52,6 +52,10 @@ pub enum Error {
         /// Which matrix.
         what: &'static str,
     },
+    /// Two inputs that must describe the same problem do not (sufficient
+    /// statistics with other feature or task names, ...).
+    #[error("incompatible inputs: {0}")]
+    Incompatible(String),
     /// A malformed input file (path, 1-based line, column).
     #[error(transparent)]
     Input(#[from] InputError),

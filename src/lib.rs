@@ -34,7 +34,11 @@
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
 //! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
 //! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
-//! - [`io`]: CSV matrices and atomic output files (used by the `mtreg` CLI).
+//! - [`stats`]: sufficient statistics (n, means, centred cross-products) for
+//!   data too large for memory: accumulate in chunks, merge shards, fit with
+//!   [`MultiTaskElasticNet::fit_stats`].
+//! - [`io`]: CSV matrices, the statistics directory format and atomic output
+//!   files (used by the `mtreg` CLI).
 //! - [`interop`]: faer and nalgebra inputs.
 //!
 //! Conventions: W is p × T everywhere in the API (scikit-learn's `coef_` is its
@@ -61,6 +65,7 @@ pub mod penalty;
 pub mod plot;
 pub mod preprocess;
 pub mod solver;
+pub mod stats;
 
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
@@ -70,3 +75,4 @@ pub use estimator::{
 };
 pub use interop::MatrixInput;
 pub use solver::Selection;
+pub use stats::SufficientStats;

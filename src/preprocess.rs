@@ -12,6 +12,7 @@
 
 use crate::error::{Error, Result};
 use crate::linalg::sq_norm_mat;
+use crate::stats::SufficientStats;
 use faer::{Mat, MatRef};
 
 /// Data ready for a shared-design solver, plus what is needed to undo it.
@@ -133,6 +134,97 @@ pub fn prepare(
             x_scale,
         },
         y_sq,
+    })
+}
+
+/// A Gram-mode problem built from [`SufficientStats`], ready for the solver,
+/// plus what is needed to undo its scaling.
+#[derive(Debug, Clone)]
+pub struct PreparedStats {
+    /// `XᵀX / n` on the prepared scale (centred if fitting an intercept), p × p.
+    pub q: Mat<f64>,
+    /// `XᵀY / n` on the prepared scale, p × T.
+    pub c: Mat<f64>,
+    /// `‖Y‖²_F` (centred if fitting an intercept).
+    pub y_sq: f64,
+    /// How to map solutions back to the original data.
+    pub scaling: Scaling,
+}
+
+/// What [`prepare`] does, from sufficient statistics instead of the data:
+/// centred products with an intercept, else the uncentred ones
+/// (`XᵀX = XcᵀXc + n x̄x̄ᵀ`); with `standardize`, column j is scaled by
+/// `σ_j = √(XᵀX_jj / n)` (the same root mean square as [`prepare`], zero-variance
+/// columns keeping scale 1).
+///
+/// # Errors
+/// `EmptyInput` for statistics of no rows, `Overflow` if a product is not
+/// finite.
+pub fn prepare_stats(
+    stats: &SufficientStats,
+    fit_intercept: bool,
+    standardize: bool,
+) -> Result<PreparedStats> {
+    let (n, p, t) = (stats.n_samples(), stats.n_features(), stats.n_tasks());
+    if n == 0 {
+        return Err(Error::EmptyInput("the statistics hold no rows (samples)"));
+    }
+    let nf = n as f64;
+    let (xm, ym) = (stats.x_mean(), stats.y_mean());
+    let (mut q, mut c, y_sq) = if fit_intercept {
+        let yty = stats.yty();
+        (
+            Mat::from_fn(p, p, |i, j| stats.xtx()[(i, j)] / nf),
+            Mat::from_fn(p, t, |j, k| stats.xty()[(j, k)] / nf),
+            (0..t).map(|k| yty[(k, k)]).sum::<f64>(),
+        )
+    } else {
+        let raw = stats.to_raw();
+        (
+            Mat::from_fn(p, p, |i, j| raw.xtx[(i, j)] / nf),
+            Mat::from_fn(p, t, |j, k| raw.xty[(j, k)] / nf),
+            (0..t).map(|k| raw.yty[(k, k)]).sum::<f64>(),
+        )
+    };
+    let mut x_scale = vec![1.0; p];
+    if standardize {
+        for (j, s) in x_scale.iter_mut().enumerate() {
+            let rms = q[(j, j)].max(0.0).sqrt();
+            if rms.is_finite() && rms > 0.0 {
+                *s = rms;
+            }
+        }
+        for j in 0..p {
+            for i in 0..p {
+                q[(i, j)] /= x_scale[i] * x_scale[j];
+            }
+            for k in 0..t {
+                c[(j, k)] /= x_scale[j];
+            }
+        }
+    }
+    let finite =
+        |m: &Mat<f64>| (0..m.ncols()).all(|j| m.col_as_slice(j).iter().all(|v| v.is_finite()));
+    if !finite(&q) || !finite(&c) {
+        return Err(Error::Overflow { what: "X" });
+    }
+    if !y_sq.is_finite() {
+        return Err(Error::Overflow { what: "Y" });
+    }
+    let (x_mean, y_mean) = if fit_intercept {
+        (xm.to_vec(), ym.to_vec())
+    } else {
+        (vec![0.0; p], vec![0.0; t])
+    };
+    Ok(PreparedStats {
+        q,
+        c,
+        y_sq,
+        scaling: Scaling {
+            x_mean,
+            y_mean,
+            x_scale,
+        },
     })
 }
 

@@ -1,8 +1,8 @@
 //! Flags shared by `solve`, `path` and `cv`: the data, the model family and the
 //! solver settings, and the loading/validation they imply.
 
-use super::InputFlags;
 use super::data::{self, Inputs};
+use super::{InputFlags, UsageError};
 use clap::Args;
 use mtreg::GraphMultiTask;
 use mtreg::io::long::LongOptions;
@@ -36,7 +36,7 @@ impl PenaltyArg {
 }
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("data").required(true).args(["x", "long"]))]
+#[command(group = clap::ArgGroup::new("data").required(true).args(["x", "long", "stats"]))]
 pub struct ModelArgs {
     /// Design matrix X: n rows, p feature columns (shared by all tasks).
     #[arg(long, requires = "y")]
@@ -48,6 +48,10 @@ pub struct ModelArgs {
     /// column, the other columns are features (instead of --x/--y).
     #[arg(long, conflicts_with_all = ["x", "y"])]
     pub long: Option<PathBuf>,
+    /// Sufficient statistics written by `mtreg stats` (or raw sums, see
+    /// docs/scale.md) instead of --x/--y; `solve` only.
+    #[arg(long, conflicts_with_all = ["x", "y", "long", "task_weights"])]
+    pub stats: Option<PathBuf>,
     /// Column of --long naming the task of each row.
     #[arg(long, default_value = "task")]
     pub task_column: String,
@@ -171,30 +175,41 @@ impl ModelArgs {
                 };
                 data::load_long(long, &lo)?
             }
+            _ if self.stats.is_some() => {
+                return Err(UsageError(
+                    "--stats is supported by `mtreg solve` only; use --x/--y or --long".into(),
+                )
+                .into());
+            }
             _ => unreachable!("clap requires --x and --y, or --long"),
         };
-        let weights = match &self.task_weights {
-            Some(p) => Some(data::read_task_weights(
-                p,
-                &inputs.tasks,
-                self.input.delimiter,
-            )?),
-            None => None,
-        };
-        let t = inputs.tasks.len();
-        let graph = match (&self.graph, self.chain) {
-            (Some(p), _) => Some(TaskGraph::from_edges(
-                t,
-                &data::read_edges(p, &inputs.tasks, self.input.delimiter)?,
-            )?),
-            (None, true) => Some(TaskGraph::chain(t)),
-            (None, false) => None,
-        };
+        let (weights, graph) = self.load_task_files(&inputs.tasks)?;
         Ok(Loaded {
             inputs,
             weights,
             graph,
         })
+    }
+
+    /// Reads the task weights and the task graph, for tasks named `tasks`.
+    pub fn load_task_files(
+        &self,
+        tasks: &[String],
+    ) -> anyhow::Result<(Option<Vec<f64>>, Option<TaskGraph>)> {
+        let weights = match &self.task_weights {
+            Some(p) => Some(data::read_task_weights(p, tasks, self.input.delimiter)?),
+            None => None,
+        };
+        let t = tasks.len();
+        let graph = match (&self.graph, self.chain) {
+            (Some(p), _) => Some(TaskGraph::from_edges(
+                t,
+                &data::read_edges(p, tasks, self.input.delimiter)?,
+            )?),
+            (None, true) => Some(TaskGraph::chain(t)),
+            (None, false) => None,
+        };
+        Ok((weights, graph))
     }
 
     /// The model these flags describe (alpha to be set by the caller).

@@ -10,6 +10,7 @@ mod plots;
 mod predict;
 mod progress;
 mod solve;
+mod stats;
 
 use clap::{Args, Parser, Subcommand};
 use mtreg::io::csv::{HeaderMode, ReadOptions};
@@ -39,6 +40,9 @@ enum Command {
     Predict(predict::PredictArgs),
     /// Read a numeric CSV file and describe it (shape, names, column summaries).
     Inspect(inspect::InspectArgs),
+    /// Reduce X and Y (CSV files of any size, in shards) to sufficient
+    /// statistics for `solve --stats`; `stats merge` adds statistics up.
+    Stats(Box<stats::StatsArgs>),
 }
 
 /// CSV input flags shared by the subcommands that read data.
@@ -87,6 +91,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cv(args) => cv::run(*args),
         Command::Predict(args) => predict::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Stats(args) => stats::run(*args),
     }
 }
 

@@ -9,8 +9,9 @@ use clap::Args;
 use mtreg::io::atomic::{check_not_input, write_atomic};
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::{FitSettings, ModelFile, rows};
+use mtreg::io::stats::{read_stats, stats_files};
 use mtreg::penalty::Sparsity;
-use mtreg::{Fit, GraphMultiTask, RelationFit, RelationLearning};
+use mtreg::{Fit, GraphMultiTask, RelationFit, RelationLearning, SufficientStats};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -60,8 +61,49 @@ struct Outcome {
     relations: Option<RelationFit>,
 }
 
+/// What is fitted: the data in memory, or its sufficient statistics.
+enum Source {
+    Data {
+        inputs: data::Inputs,
+        weights: Option<Vec<f64>>,
+    },
+    Stats(SufficientStats),
+}
+
+impl Source {
+    fn features(&self) -> &[String] {
+        match self {
+            Source::Data { inputs, .. } => &inputs.features,
+            Source::Stats(s) => s.feature_names(),
+        }
+    }
+
+    fn tasks(&self) -> &[String] {
+        match self {
+            Source::Data { inputs, .. } => &inputs.tasks,
+            Source::Stats(s) => s.task_names(),
+        }
+    }
+
+    fn n_samples(&self) -> usize {
+        match self {
+            Source::Data { inputs, .. } => inputs.data.n_samples(),
+            Source::Stats(s) => s.n_samples(),
+        }
+    }
+
+    fn weights(&self) -> Option<&[f64]> {
+        match self {
+            Source::Data { weights, .. } => weights.as_deref(),
+            Source::Stats(_) => None,
+        }
+    }
+}
+
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
-    let inputs = a.m.input_files();
+    let stats_files = a.m.stats.as_deref().map(stats_files).unwrap_or_default();
+    let mut inputs = a.m.input_files();
+    inputs.extend(stats_files.iter().map(PathBuf::as_path));
     let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
         .chain(&a.model)
         .chain(&a.relations)
@@ -72,12 +114,30 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
         }
     }
-    let Loaded {
-        inputs: loaded,
-        weights,
-        graph,
-    } = a.m.load()?;
-    let t = loaded.tasks.len();
+    let (source, graph) = match &a.m.stats {
+        Some(dir) => {
+            if a.pooled || a.learn_relations {
+                return Err(UsageError(
+                    "--pooled and --learn-relations need the data: they are not available \
+                     with --stats"
+                        .into(),
+                )
+                .into());
+            }
+            let stats = read_stats(dir)?;
+            let (_, graph) = a.m.load_task_files(stats.task_names())?;
+            (Source::Stats(stats), graph)
+        }
+        None => {
+            let Loaded {
+                inputs,
+                weights,
+                graph,
+            } = a.m.load()?;
+            (Source::Data { inputs, weights }, graph)
+        }
+    };
+    let t = source.tasks().len();
     for out in &outputs {
         super::ensure_parent(out)?;
     }
@@ -85,12 +145,19 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     let bar = super::progress::bar(a.m.max_iter, a.m.quiet);
     let monitor = Some(super::progress::monitor(bar.clone(), a.m.verbose));
     let model = a.m.model(graph.as_ref(), monitor.clone()).pooled(a.pooled);
-    let (views, cols) = loaded.data.task_views();
+    let (views, cols) = match &source {
+        Source::Data { inputs, .. } => inputs.data.task_views(),
+        Source::Stats(_) => (Vec::new(), Vec::new()),
+    };
     let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+    let weights = source.weights();
     let fit_with = |m: &GraphMultiTask| -> mtreg::Result<Fit> {
-        match (&loaded.data, &weights) {
-            (Data::Shared { x, y }, None) => m.fit(x, y),
-            _ => m.fit_tasks(&views, &ys, weights.as_deref()),
+        match &source {
+            Source::Stats(stats) => m.fit_stats(stats),
+            Source::Data { inputs, weights } => match (&inputs.data, weights) {
+                (Data::Shared { x, y }, None) => m.fit(x, y),
+                _ => m.fit_tasks(&views, &ys, weights.as_deref()),
+            },
         }
     };
     let alpha = match (a.alpha, a.alpha_ratio) {
@@ -111,6 +178,9 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         (None, None) => unreachable!("clap requires --alpha or --alpha-ratio"),
     };
     let outcome = if a.learn_relations {
+        let Source::Data { inputs, .. } = &source else {
+            unreachable!("refused above with --stats")
+        };
         let lambda2 = a
             .relation_strength
             .expect("clap requires --relation-strength");
@@ -127,9 +197,9 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
                 UsageError("--standardize is not supported with --learn-relations".into()).into(),
             );
         }
-        let rel = match (&loaded.data, &weights) {
+        let rel = match (&inputs.data, weights) {
             (Data::Shared { x, y }, None) => rel.fit(x, y),
-            _ => rel.fit_tasks(&views, &ys, weights.as_deref()),
+            _ => rel.fit_tasks(&views, &ys, weights),
         };
         bar.finish_and_clear();
         let rel = rel?;
@@ -158,8 +228,8 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let fit = &outcome.fit;
-    let features = &loaded.features;
-    let tasks = &loaded.tasks;
+    let features = source.features();
+    let tasks = source.tasks();
 
     write_atomic(&a.out, a.m.force, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), fit.coef())
@@ -195,15 +265,23 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             standardize: a.m.standardize,
             tol: a.m.tol,
             max_iter: a.m.max_iter,
-            n_samples: loaded.data.n_samples(),
+            n_samples: source.n_samples(),
         };
-        let mut mf = ModelFile::from_fit(fit, features.clone(), tasks.clone(), settings);
+        let mut mf = ModelFile::from_fit(fit, features.to_vec(), tasks.to_vec(), settings);
         mf.model = outcome.kind.to_string();
         mf.penalty = a.m.penalty.name().to_string();
-        if let Data::PerTask { ys, .. } = &loaded.data {
+        if let Source::Data {
+            inputs:
+                data::Inputs {
+                    data: Data::PerTask { ys, .. },
+                    ..
+                },
+            ..
+        } = &source
+        {
             mf.n_samples_per_task = Some(ys.iter().map(Vec::len).collect());
         }
-        mf.task_weights = weights.clone();
+        mf.task_weights = weights.map(<[f64]>::to_vec);
         if let Some(g) = &graph {
             mf.graph_strength = Some(a.m.graph_strength);
             mf.edges = Some(g.edges().to_vec());
@@ -250,7 +328,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !a.m.quiet {
-        summary(&a, &outcome, &loaded)?;
+        summary(&a, &outcome, &source)?;
     }
     Ok(if a.strict && !converged {
         ExitCode::from(3)
@@ -259,11 +337,11 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &data::Inputs) -> anyhow::Result<()> {
+fn summary(a: &SolveArgs, outcome: &Outcome, source: &Source) -> anyhow::Result<()> {
     let fit = &outcome.fit;
-    let (features, tasks) = (&loaded.features, &loaded.tasks);
+    let (features, tasks) = (source.features(), source.tasks());
     let mut out = std::io::stdout().lock();
-    let (n, p, t) = (loaded.data.n_samples(), features.len(), tasks.len());
+    let (n, p, t) = (source.n_samples(), features.len(), tasks.len());
     let sparsity = match a.m.penalty {
         PenaltyArg::L21 => "L21",
         PenaltyArg::L1 => "L1",
@@ -283,9 +361,12 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &data::Inputs) -> anyhow::R
         model += &format!(", learned task relations, strength {l2}");
     }
     writeln!(out, "mtreg solve: {model}")?;
-    let design = match &loaded.data {
-        Data::Shared { .. } => String::new(),
-        Data::PerTask { .. } => " (per-task designs)".to_string(),
+    let design = match source {
+        Source::Data { inputs, .. } => match &inputs.data {
+            Data::Shared { .. } => "",
+            Data::PerTask { .. } => " (per-task designs)",
+        },
+        Source::Stats(_) => " (sufficient statistics)",
     };
     writeln!(
         out,
@@ -337,8 +418,14 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &data::Inputs) -> anyhow::R
         if fit.used_gram() { " (Gram mode)" } else { "" }
     )?;
     writeln!(out, "  objective  {:.10e}", fit.objective())?;
-    if let Data::Shared { x, y } = &loaded.data {
-        let r2 = fit.score(x, y)?;
+    let r2 = match source {
+        Source::Data { inputs, .. } => match &inputs.data {
+            Data::Shared { x, y } => Some(fit.score(x, y)?),
+            Data::PerTask { .. } => None,
+        },
+        Source::Stats(stats) => Some(stats.score(fit)?),
+    };
+    if let Some(r2) = r2 {
         let task_list = if t <= 6 {
             tasks.join(", ")
         } else {

@@ -1,7 +1,7 @@
 //! `MultiTaskElasticNet` and `MultiTaskLasso` (shared design), scikit-learn exact.
 
 use super::Fit;
-use super::spec::{ModelSpec, fit_shared};
+use super::spec::{Grid, ModelSpec, fit_shared};
 use crate::certificate::Certificate;
 use crate::datafit::{Datafit, Quadratic};
 use crate::error::{Error, Result};
@@ -10,6 +10,7 @@ use crate::path::ProgressCallback;
 use crate::penalty::{L21, Penalty, Sparsity};
 use crate::preprocess::{check_finite, prepare};
 use crate::solver::{self, Monitor, Selection, SolverOptions};
+use crate::stats::SufficientStats;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 
@@ -423,6 +424,40 @@ impl MultiTaskElasticNet {
             x.as_faer(),
             y.as_faer(),
         )
+    }
+}
+
+impl MultiTaskElasticNet {
+    /// Fits the model from sufficient statistics (see [`crate::stats`]):
+    /// the same solution as [`fit`](Self::fit) on the data they summarise, up
+    /// to rounding, always in Gram mode. Without an intercept the uncentred
+    /// products are rebuilt from the centred ones and the means.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); `EmptyInput` for statistics of no rows.
+    pub fn fit_stats(&self, stats: &SufficientStats) -> Result<Fit> {
+        let mut path = self.path_stats_grid(stats, &Grid::Single)?;
+        Ok(path.fits.pop().expect("one alpha"))
+    }
+
+    /// [`path`](Self::path) from sufficient statistics.
+    ///
+    /// # Errors
+    /// As [`fit_stats`](Self::fit_stats), and `InvalidParameter` for a bad grid.
+    pub fn path_stats(
+        &self,
+        stats: &SufficientStats,
+        grid: &crate::path::AlphaGrid,
+    ) -> Result<crate::path::Path> {
+        self.path_stats_grid(stats, &Grid::Given(grid))
+    }
+
+    fn path_stats_grid(
+        &self,
+        stats: &SufficientStats,
+        grid: &Grid<'_>,
+    ) -> Result<crate::path::Path> {
+        super::spec::path_stats(self, &ModelSpec::elastic(Sparsity::Group), stats, grid)
     }
 }
 

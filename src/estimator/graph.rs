@@ -2,6 +2,7 @@
 
 use super::spec::{
     Grid, ModelSpec, cv_shared, cv_tasks, fit_per_task, fit_shared, path_per_task, path_shared,
+    path_stats,
 };
 use super::{Fit, MultiTaskElasticNet};
 use crate::error::{Error, Result};
@@ -9,6 +10,7 @@ use crate::interop::MatrixInput;
 use crate::path::ProgressCallback;
 use crate::penalty::{Sparsity, TaskGraph};
 use crate::solver::{Monitor, Selection};
+use crate::stats::SufficientStats;
 use faer::{Mat, MatRef};
 
 /// Multi-task regression whose tasks are pulled together along a task graph:
@@ -184,6 +186,42 @@ impl GraphMultiTask {
             return fit_per_task(&self.base, &spec, &xs, &ys, None, true);
         }
         fit_shared(&self.base, &spec, x, y)
+    }
+
+    /// Fits from sufficient statistics of a shared design (see
+    /// [`crate::stats`] and [`MultiTaskElasticNet::fit_stats`]). Not available
+    /// for `pooled(true)`.
+    ///
+    /// # Errors
+    /// As [`fit`](Self::fit); `InvalidParameter` with `pooled`.
+    pub fn fit_stats(&self, stats: &SufficientStats) -> Result<Fit> {
+        let mut path = self.stats_path(stats, &Grid::Single)?;
+        Ok(path.fits.pop().expect("one alpha"))
+    }
+
+    /// A warm-started path from sufficient statistics. Not available for
+    /// `pooled(true)`.
+    ///
+    /// # Errors
+    /// As [`fit_stats`](Self::fit_stats), and `InvalidParameter` for a bad grid.
+    pub fn path_stats(
+        &self,
+        stats: &SufficientStats,
+        grid: &crate::path::AlphaGrid,
+    ) -> Result<crate::path::Path> {
+        self.stats_path(stats, &Grid::Given(grid))
+    }
+
+    fn stats_path(&self, stats: &SufficientStats, grid: &Grid<'_>) -> Result<crate::path::Path> {
+        if self.pooled {
+            return Err(Error::InvalidParameter {
+                name: "pooled (not available from sufficient statistics)",
+                value: 1.0,
+                expected: "false",
+            });
+        }
+        let spec = self.spec(stats.n_tasks())?;
+        path_stats(&self.base, &spec, stats, grid)
     }
 
     /// A warm-started path over a grid of alphas (shared design). Not available

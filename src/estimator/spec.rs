@@ -8,8 +8,9 @@ use crate::error::{Error, Result};
 use crate::linalg::{dot, sq_norm};
 use crate::path::ProgressCallback;
 use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity};
-use crate::preprocess::{Prepared, check_finite, prepare};
+use crate::preprocess::{Prepared, PreparedStats, check_finite, prepare, prepare_stats};
 use crate::solver::{self, Solution, SolverOptions};
+use crate::stats::SufficientStats;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use std::time::Instant;
@@ -190,6 +191,13 @@ pub(crate) fn path_shared(
 ) -> Result<crate::path::Path> {
     base.validate()?;
     let start = Instant::now();
+    if x.nrows() * x.ncols() * y.ncols() > 0 && base.gram.resolve(x.nrows(), x.ncols(), y.ncols()) {
+        // Gram mode needs only XᵀX, XᵀY and the means: accumulate them in
+        // chunks of rows (no centred copy of X: peak memory stays X + O(p²)).
+        crate::preprocess::validate_xy(x, y)?;
+        let stats = SufficientStats::from_data(&x, &y)?;
+        return path_stats_since(base, spec, &stats, grid, start);
+    }
     let prep = prepare(x, y, base.fit_intercept, base.standardize)?;
     let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
     check_coupling(spec, t)?;
@@ -252,6 +260,69 @@ fn sweep_options(mut opts: SolverOptions, grid: &Grid<'_>) -> SolverOptions {
         opts.anderson = None;
     }
     opts
+}
+
+/// [`path_shared`] from sufficient statistics: the same preparation (see
+/// [`prepare_stats`]), always in Gram mode.
+pub(crate) fn path_stats(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    stats: &SufficientStats,
+    grid: &Grid<'_>,
+) -> Result<crate::path::Path> {
+    base.validate()?;
+    path_stats_since(base, spec, stats, grid, Instant::now())
+}
+
+/// [`path_stats`] with the clock started by the caller.
+fn path_stats_since(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    stats: &SufficientStats,
+    grid: &Grid<'_>,
+    start: Instant,
+) -> Result<crate::path::Path> {
+    let prep = prepare_stats(stats, base.fit_intercept, base.standardize)?;
+    let (n, p, t) = (
+        stats.n_samples() as f64,
+        stats.n_features(),
+        stats.n_tasks(),
+    );
+    check_coupling(spec, t)?;
+    let amax = spec.alpha_max(prep.c.transpose(), base.l1_ratio);
+    let alphas = grid.alphas(base, amax)?;
+    let wt0 = base.initial_wt(p, t, &prep.scaling.x_scale)?;
+    let opts = sweep_options(base.solver_options(prep.y_sq / n, amax), grid);
+    let PreparedStats {
+        q,
+        c,
+        y_sq,
+        scaling,
+    } = prep;
+    let recover = |sol: &Solution| scaling.recover(sol.wt.as_ref());
+    let sweep = Sweep {
+        base,
+        spec,
+        alphas: &alphas,
+        alpha_max: amax,
+        gram: true,
+        start,
+        progress: grid.progress(base),
+    };
+    let mut d = Gram::from_stats(q, c, y_sq, n);
+    let mut warm = None;
+    let fits = sweep.run(
+        wt0,
+        &mut |pen, init, at_zero| {
+            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
+        },
+        &recover,
+    )?;
+    Ok(crate::path::Path {
+        alphas,
+        alpha_max: amax,
+        fits,
+    })
 }
 
 /// `XᵀY / n` as T × p (the negative gradient at W = 0).

@@ -222,6 +222,98 @@ where
     file.commit()
 }
 
+/// Writes the directory `path` atomically: `f` fills a fresh temporary
+/// directory next to it (`.<name>.tmp-<pid>-<counter>`), which is renamed to
+/// `path` only if `f` succeeds; on failure it is removed, so no partial
+/// directory is ever left at `path`.
+///
+/// Unless `force` is true, an existing `path` is refused before `f` runs, and
+/// again just before the rename (a check, then a rename: a directory created
+/// in between by another process could be replaced if it is empty). With
+/// `force`, an existing directory is moved aside, the new one renamed in, and
+/// the old one deleted; only directories are replaced this way.
+///
+/// # Errors
+///
+/// [`Error::Input`] "refusing to overwrite existing directory; use --force"
+/// (or a path that names no directory, or an existing non-directory);
+/// [`Error::Io`] when the file system fails; whatever `f` returns.
+pub fn write_dir_atomic<F>(path: &Path, force: bool, f: F) -> Result<()>
+where
+    F: FnOnce(&Path) -> Result<()>,
+{
+    let shown = path.display().to_string();
+    let name = path.file_name().ok_or_else(|| {
+        Error::from(InputError::file(
+            &shown,
+            "output path does not name a directory",
+        ))
+    })?;
+    let refuse_dir = || -> Error {
+        InputError::file(
+            &shown,
+            "refusing to overwrite existing directory; use --force",
+        )
+        .into()
+    };
+    if let Ok(meta) = fs::symlink_metadata(path) {
+        if !meta.is_dir() {
+            return Err(
+                InputError::file(&shown, "output path exists and is not a directory").into(),
+            );
+        }
+        if !force {
+            return Err(refuse_dir());
+        }
+    }
+    let dir = parent_dir(path);
+    let pid = std::process::id();
+    let fresh = |what: &str| {
+        let mut s = OsString::from(".");
+        s.push(name);
+        s.push(format!(
+            ".{what}-{pid}-{}",
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        dir.join(s)
+    };
+    let mut attempts = 0;
+    let temp = loop {
+        let temp = fresh("tmp");
+        match fs::create_dir(&temp) {
+            Ok(()) => break TempDir(temp),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => attempts += 1,
+            Err(e) => return Err(io_error(path, e)),
+        }
+    };
+    f(&temp.0)?;
+    if exists(path) {
+        if !force {
+            return Err(refuse_dir());
+        }
+        let old = fresh("old");
+        fs::rename(path, &old).map_err(|e| io_error(path, e))?;
+        if let Err(e) = fs::rename(&temp.0, path) {
+            let _ = fs::rename(&old, path);
+            return Err(io_error(path, e));
+        }
+        let _ = fs::remove_dir_all(&old);
+    } else {
+        fs::rename(&temp.0, path).map_err(|e| io_error(path, e))?;
+    }
+    std::mem::forget(temp);
+    Ok(())
+}
+
+/// A temporary directory removed (with its contents) when dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Refuses an `output` that is the same file as one of the `inputs` (writing
 /// it would destroy the data being read).
 ///
@@ -495,6 +587,41 @@ mod tests {
             fs::read_to_string(&path).unwrap(),
             "feature,y0,y1\nx0,1.5,-0\nx1,0,2e-300\n"
         );
+    }
+
+    #[test]
+    fn directories_are_written_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("stats");
+        write_dir_atomic(&out, false, |d| {
+            fs::write(d.join("a.csv"), "1\n").map_err(|e| io_error(d, e))
+        })
+        .unwrap();
+        assert_eq!(listing(&out), vec!["a.csv"]);
+        // No overwrite without force, and nothing written.
+        let e = write_dir_atomic(&out, false, |_| panic!("not called")).unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("refusing to overwrite existing directory; use --force")
+        );
+        // A failure leaves neither a partial nor a temporary directory.
+        let e = write_dir_atomic(&dir.path().join("bad"), false, |d| {
+            fs::write(d.join("half.csv"), "1\n").unwrap();
+            Err(Error::EmptyInput("boom"))
+        })
+        .unwrap_err();
+        assert!(matches!(e, Error::EmptyInput("boom")));
+        assert_eq!(listing(dir.path()), vec!["stats"]);
+        // With force the old directory is replaced as a whole.
+        write_dir_atomic(&out, true, |d| {
+            fs::write(d.join("b.csv"), "2\n").map_err(|e| io_error(d, e))
+        })
+        .unwrap();
+        assert_eq!(listing(&out), vec!["b.csv"]);
+        assert_eq!(listing(dir.path()), vec!["stats"]);
+        // A file is never replaced by a directory.
+        fs::write(dir.path().join("file"), "x").unwrap();
+        assert!(write_dir_atomic(&dir.path().join("file"), true, |_| Ok(())).is_err());
     }
 
     #[test]

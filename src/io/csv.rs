@@ -388,6 +388,23 @@ pub(crate) fn open_records<R: Read>(
 ) -> Result<Records<impl Read + use<R>>> {
     check_delimiter(source, delimiter)?;
     let reader = prepare(reader).map_err(|e| cannot_read(source, &e))?;
+    Ok(records_from(reader, source, delimiter))
+}
+
+/// [`open_records`] with the reader boxed, for a [`Records`] stored in a
+/// struct or moved to another thread.
+pub(crate) fn open_records_boxed<R: Read + Send + 'static>(
+    reader: R,
+    source: &str,
+    delimiter: u8,
+) -> Result<Records<Box<dyn Read + Send>>> {
+    check_delimiter(source, delimiter)?;
+    let reader = prepare(reader).map_err(|e| cannot_read(source, &e))?;
+    Ok(records_from(Box::new(reader), source, delimiter))
+}
+
+/// The record reader over an already [`prepare`]d input.
+fn records_from<R: Read>(reader: R, source: &str, delimiter: u8) -> Records<R> {
     // Records end at `\n` only: a `\r` before it stays at the end of the
     // last field and is trimmed like any other white space. Since the
     // terminator is then always consumed with its record, csv's line
@@ -400,13 +417,13 @@ pub(crate) fn open_records<R: Read>(
         .terminator(Terminator::Any(b'\n'))
         .buffer_capacity(READ_BUFFER)
         .from_reader(reader);
-    Ok(Records {
+    Records {
         rdr,
         rec: ByteRecord::new(),
         source: source.to_owned(),
         before: 1,
         after: 1,
-    })
+    }
 }
 
 impl<R: Read> Records<R> {
@@ -463,7 +480,7 @@ pub(crate) fn parse_cell(raw: &[u8]) -> std::result::Result<f64, CellError> {
 
 /// Auto header detection: any non-empty cell that is not a number (NaN and
 /// infinities count as numbers here, and are then rejected as data).
-fn looks_like_header(rec: &ByteRecord) -> bool {
+pub(crate) fn looks_like_header(rec: &ByteRecord) -> bool {
     rec.iter().any(|raw| {
         let t = raw.trim_ascii();
         !t.is_empty()

@@ -20,11 +20,14 @@
 //! file-system failures while writing are [`crate::Error::Io`].
 
 pub mod atomic;
+pub mod chunked;
 pub mod csv;
 pub mod long;
 pub mod model;
+pub mod stats;
 
-pub use self::atomic::{AtomicFile, check_not_input, write_atomic};
+pub use self::atomic::{AtomicFile, check_not_input, write_atomic, write_dir_atomic};
+pub use self::chunked::ChunkReader;
 pub use self::csv::{
     HeaderMode, ReadOptions, RecordLine, Table, read_matrix, read_matrix_from_reader, read_records,
     read_records_from_reader, write_matrix,

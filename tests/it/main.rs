@@ -6,3 +6,4 @@ mod graph;
 mod parity;
 mod properties;
 mod selection;
+mod stats;
