@@ -85,6 +85,26 @@ pub trait Datafit {
         crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work)
     }
 
+    /// Remember the current state as the reference of [`drift`](Datafit::drift).
+    fn mark_reference(&mut self) {}
+
+    /// A bound on how far every block gradient moved since
+    /// [`mark_reference`](Datafit::mark_reference):
+    /// `‖∇_j f(W) − ∇_j f(W_ref)‖₂ ≤ √h_j · drift` for every j, with `h_j` the
+    /// [`block_curvature`](Datafit::block_curvature). `None` if this datafit
+    /// cannot bound it (the solver then computes every gradient at each check).
+    fn drift(&self) -> Option<f64> {
+        None
+    }
+
+    /// The gradient blocks of `rows` only, written into their columns of `out`
+    /// (T × p); the other columns are left as they are. The default computes
+    /// them all.
+    fn gradient_rows(&mut self, rows: &[usize], out: MatMut<'_, f64>) {
+        let _ = rows;
+        self.full_gradient(out);
+    }
+
     /// Residual statistics for the duality gap, or `None` if this datafit has no
     /// closed-form conjugate used by the gap.
     fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {

@@ -29,6 +29,8 @@ pub struct Quadratic {
     blocked: Blocked,
     /// Copy of the working set's columns of X.
     ws_x: WsCopy,
+    /// Residuals at the last [`Datafit::mark_reference`] (empty before).
+    r_ref: Mat<f64>,
 }
 
 impl Default for Blocked {
@@ -97,6 +99,7 @@ impl Quadratic {
                 x: Mat::new(),
                 budget: WS_COPY_BUDGET,
             },
+            r_ref: Mat::new(),
         }
     }
 
@@ -338,6 +341,61 @@ impl Datafit for Quadratic {
             worst = worst.max(self.block_of_rows(penalty, wt, chunk, at, work));
         }
         worst
+    }
+
+    fn mark_reference(&mut self) {
+        self.r_ref.clone_from(&self.r);
+    }
+
+    fn drift(&self) -> Option<f64> {
+        // ∇_j f = −x_jᵀR/n, so ‖Δ∇_j‖ ≤ ‖x_j‖ ‖ΔR‖_F / n = √h_j ‖ΔR‖_F / √n.
+        if self.r_ref.nrows() != self.r.nrows() || self.r_ref.ncols() != self.r.ncols() {
+            return None;
+        }
+        let mut s = 0.0;
+        for q in 0..self.r.ncols() {
+            for (a, b) in self
+                .r
+                .col_as_slice(q)
+                .iter()
+                .zip(self.r_ref.col_as_slice(q))
+            {
+                s += (a - b) * (a - b);
+            }
+        }
+        Some((s * self.inv_n).sqrt())
+    }
+
+    fn gradient_rows(&mut self, rows: &[usize], mut out: MatMut<'_, f64>) {
+        // Gathered in chunks of EPOCH_BLOCK columns: one small GEMM each.
+        let (n, t) = (self.x.nrows(), self.y.ncols());
+        let b = &mut self.blocked;
+        if b.xb.nrows() != n || b.g.nrows() != t {
+            b.xb = Mat::zeros(n, EPOCH_BLOCK);
+            b.g = Mat::zeros(t, EPOCH_BLOCK);
+            b.d = Mat::zeros(t, EPOCH_BLOCK);
+            b.h = Mat::zeros(EPOCH_BLOCK, EPOCH_BLOCK);
+        }
+        for chunk in rows.chunks(EPOCH_BLOCK) {
+            let k = chunk.len();
+            for (c, &j) in chunk.iter().enumerate() {
+                b.xb.col_as_slice_mut(c)
+                    .copy_from_slice(self.x.col_as_slice(j));
+            }
+            matmul(
+                b.g.as_mut().subcols_mut(0, k),
+                Accum::Replace,
+                self.r.transpose(),
+                b.xb.as_ref().subcols(0, k),
+                -self.inv_n,
+                Par::Seq,
+            );
+            for (c, &j) in chunk.iter().enumerate() {
+                for q in 0..t {
+                    out[(q, j)] = b.g[(q, c)];
+                }
+            }
+        }
     }
 
     fn full_gradient(&self, out: MatMut<'_, f64>) {

@@ -713,11 +713,17 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
     penalty: &P,
     wt: Mat<f64>,
     at_zero: bool,
-    warm: &mut Option<Mat<f64>>,
+    warm: &mut Option<solver::WarmStart>,
 ) -> Solution {
     if !at_zero {
         let mut sol = solver::solve_from(opts, d, penalty, wt, warm.take());
-        *warm = Some(std::mem::replace(&mut sol.grad, Mat::new()));
+        *warm = Some(std::mem::replace(
+            &mut sol.warm,
+            solver::WarmStart {
+                grad: Mat::new(),
+                reference: None,
+            },
+        ));
         return sol;
     }
     d.init_state(wt.as_ref());
@@ -738,9 +744,15 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
         kkt: solver::gap::kkt_residual(penalty, grad.as_ref(), wt.as_ref()),
         gap: solver::any_gap(d, penalty, grad.as_ref(), wt.as_ref()).map(|g| g.max(0.0)),
         wt,
-        grad: {
-            *warm = Some(grad);
-            Mat::new()
+        warm: {
+            *warm = Some(solver::WarmStart {
+                grad,
+                reference: None,
+            });
+            solver::WarmStart {
+                grad: Mat::new(),
+                reference: None,
+            }
         },
     }
 }
