@@ -34,6 +34,10 @@ pub struct CvArgs {
     /// Smallest alpha as a fraction of alpha_max.
     #[arg(long, default_value_t = 1e-3)]
     eps: f64,
+    /// Explicit alphas (comma-separated, solved in decreasing order) instead
+    /// of the n_alphas/eps grid.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["n_alphas", "eps"])]
+    alphas: Option<Vec<f64>>,
     /// Which alpha to refit at.
     #[arg(long, value_enum, default_value = "min")]
     select: SelectArg,
@@ -141,9 +145,12 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         folds: a.folds,
         shuffle: a.shuffle,
         seed: a.seed,
-        grid: AlphaGrid::Auto {
-            n_alphas: a.n_alphas,
-            eps: a.eps,
+        grid: match &a.alphas {
+            Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
+            None => AlphaGrid::Auto {
+                n_alphas: a.n_alphas,
+                eps: a.eps,
+            },
         },
         threads: a.threads,
         select: match a.select {

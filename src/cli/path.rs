@@ -16,6 +16,10 @@ pub struct PathArgs {
     /// Smallest alpha as a fraction of alpha_max.
     #[arg(long, default_value_t = 1e-3)]
     eps: f64,
+    /// Explicit alphas (comma-separated, solved in decreasing order) instead
+    /// of the n_alphas/eps grid.
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["n_alphas", "eps"])]
+    alphas: Option<Vec<f64>>,
     /// Output directory: alphas.csv, coefs.csv, model.json.
     #[arg(long)]
     out_dir: PathBuf,
@@ -65,9 +69,12 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let model =
         a.m.model(graph.as_ref(), None)
             .progress(Some(super::progress::fits_callback(bar.clone(), 0, 1)));
-    let grid = AlphaGrid::Auto {
-        n_alphas: a.n_alphas,
-        eps: a.eps,
+    let grid = match &a.alphas {
+        Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
+        None => AlphaGrid::Auto {
+            n_alphas: a.n_alphas,
+            eps: a.eps,
+        },
     };
     let start = std::time::Instant::now();
     let path = all.dispatch(
@@ -119,8 +126,12 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
         fit_intercept: !a.m.no_intercept,
         standardize: a.m.standardize,
         tol: a.m.tol,
-        n_alphas: a.n_alphas,
-        eps: a.eps,
+        n_alphas: path.alphas.len(),
+        // the grid's smallest alpha relative to alpha_max (explicit grids too)
+        eps: match &a.alphas {
+            Some(_) => path.alphas.last().copied().unwrap_or(0.0) / path.alpha_max,
+            None => a.eps,
+        },
         seconds,
         points: path
             .alphas

@@ -191,9 +191,13 @@ pub(crate) fn path_shared(
 ) -> Result<crate::path::Path> {
     base.validate()?;
     let start = Instant::now();
-    if x.nrows() * x.ncols() * y.ncols() > 0 && base.gram.resolve(x.nrows(), x.ncols(), y.ncols()) {
+    if x.nrows() * x.ncols() >= STATS_ROUTE_MIN
+        && y.ncols() > 0
+        && base.gram.resolve(x.nrows(), x.ncols(), y.ncols())
+    {
         // Gram mode needs only XᵀX, XᵀY and the means: accumulate them in
         // chunks of rows (no centred copy of X: peak memory stays X + O(p²)).
+        // Small problems keep the direct route (lower fixed cost).
         crate::preprocess::validate_xy(x, y)?;
         let stats = SufficientStats::from_data(&x, &y)?;
         return path_stats_since(base, spec, &stats, grid, start);
@@ -250,6 +254,10 @@ pub(crate) fn path_shared(
         fits,
     })
 }
+
+/// Designs with at least this many values build Gram mode from row chunks
+/// instead of a centred copy (1 Mi values = 8 MiB).
+const STATS_ROUTE_MIN: usize = 1 << 20;
 
 /// Solver options for a sweep: along a path of several alphas, Anderson
 /// extrapolation is off. Warm starts leave a few epochs per alpha and the
@@ -722,6 +730,7 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
             solver::WarmStart {
                 grad: Mat::new(),
                 reference: None,
+                fresh: Vec::new(),
             },
         ));
         return sol;
@@ -748,10 +757,12 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
             *warm = Some(solver::WarmStart {
                 grad,
                 reference: None,
+                fresh: Vec::new(),
             });
             solver::WarmStart {
                 grad: Mat::new(),
                 reference: None,
+                fresh: Vec::new(),
             }
         },
     }

@@ -222,6 +222,9 @@ pub struct WarmStart {
     /// Dual norms of the gradient blocks at the datafit's reference
     /// ([`Datafit::mark_reference`]); `None` when `grad` is exact everywhere.
     pub reference: Option<Vec<f64>>,
+    /// Which columns of `grad` are exact at `wt` (computed at the last check);
+    /// empty when all are.
+    pub fresh: Vec<bool>,
 }
 
 /// [`solve`] with an optional warm state, which must come from the previous
@@ -253,9 +256,9 @@ pub fn solve_from<D: Datafit, P: Penalty>(
     let (t, p) = (datafit.n_tasks(), datafit.n_features());
     assert_eq!((wt.nrows(), wt.ncols()), (t, p), "wt must be T × p");
     let warm = warm_start.is_some();
-    let (mut grad, mut reference) = match warm_start {
-        Some(w) => (w.grad, w.reference),
-        None => (Mat::<f64>::zeros(t, p), None),
+    let (mut grad, mut reference, mut fresh) = match warm_start {
+        Some(w) => (w.grad, w.reference, w.fresh),
+        None => (Mat::<f64>::zeros(t, p), None, Vec::new()),
     };
     assert_eq!((grad.nrows(), grad.ncols()), (t, p), "grad must be T × p");
     let form = penalty.elastic_form().filter(|f| f.l1 > 0.0);
@@ -287,6 +290,9 @@ pub fn solve_from<D: Datafit, P: Penalty>(
                 reference = Some(block_dual_norms(f, grad.as_ref()));
             }
         } else {
+            // at a warm first check the state has not moved since the columns
+            // marked fresh were computed
+            let keep_fresh = warm && outer == 0;
             refresh_gradient(
                 datafit,
                 penalty,
@@ -294,6 +300,7 @@ pub fn solve_from<D: Datafit, P: Penalty>(
                 wt.as_ref(),
                 &mut grad,
                 &mut reference,
+                (&mut fresh, keep_fresh),
                 &mut rows,
             );
         }
@@ -380,7 +387,11 @@ pub fn solve_from<D: Datafit, P: Penalty>(
     };
     Solution {
         gap,
-        warm: WarmStart { grad, reference },
+        warm: WarmStart {
+            grad,
+            reference,
+            fresh,
+        },
         wt,
         certificate,
         objective,
@@ -440,7 +451,10 @@ fn block_dual_norms(form: &crate::penalty::ElasticForm, grad: faer::MatRef<'_, f
 }
 
 /// Brings `grad` up to date for an outer check: every block, or (see
-/// [`solve_from`]) only those the drift bound cannot certify.
+/// [`solve_from`]) only those the drift bound cannot certify. `fresh` records
+/// which columns are exact at the current state; with `keep_fresh` (the state
+/// has not moved since they were computed) those are not recomputed.
+#[allow(clippy::too_many_arguments)]
 fn refresh_gradient<D: Datafit, P: Penalty>(
     datafit: &mut D,
     penalty: &P,
@@ -448,12 +462,20 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
     wt: faer::MatRef<'_, f64>,
     grad: &mut Mat<f64>,
     reference: &mut Option<Vec<f64>>,
+    (fresh, keep_fresh): (&mut Vec<bool>, bool),
     rows: &mut Vec<usize>,
 ) {
     let p = wt.ncols();
+    if keep_fresh && reference.is_some() && fresh.is_empty() {
+        return; // the last refresh was a full product at this very state
+    }
     if let (Some(f), Some(norms), Some(drift)) = (form, reference.as_ref(), datafit.drift()) {
+        let known = keep_fresh && fresh.len() == p;
         rows.clear();
         for (j, &nj) in norms.iter().enumerate() {
+            if known && fresh[j] {
+                continue;
+            }
             let zero = wt.col(j).iter().all(|&v| v == 0.0);
             let bound = nj + datafit.block_curvature(j).max(0.0).sqrt() * drift;
             let certified = bound < f.l1;
@@ -463,10 +485,18 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
         }
         if 4 * rows.len() <= 3 * p {
             datafit.gradient_rows(rows, grad.as_mut());
+            if !known {
+                fresh.clear();
+                fresh.resize(p, false);
+            }
+            for &j in rows.iter() {
+                fresh[j] = true;
+            }
             return;
         }
     }
     datafit.full_gradient(grad.as_mut());
+    fresh.clear();
     *reference = form.map(|f| {
         datafit.mark_reference();
         block_dual_norms(f, grad.as_ref())

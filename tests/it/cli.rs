@@ -1267,3 +1267,59 @@ fn plots_are_written_as_svg() {
     let heat = fs::read_to_string(d.join("rel/task_correlation.svg")).unwrap();
     assert!(heat.contains("t0") && heat.contains("t2") && heat.contains("correlation"));
 }
+
+/// `--alphas` gives the grid explicitly (sorted decreasing) for `path` and
+/// `cv`; it conflicts with `--n-alphas`.
+#[test]
+fn explicit_alphas_for_path_and_cv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo");
+    let run = |cmd: &str, extra: &[&str]| {
+        let mut c = mtreg();
+        c.current_dir(d)
+            .arg(cmd)
+            .arg("--x")
+            .arg(demo.join("X.csv"))
+            .arg("--y")
+            .arg(demo.join("Y.csv"))
+            .args(extra);
+        c.assert()
+    };
+    run(
+        "path",
+        &["--alphas", "0.05,0.5,0.2", "-q", "--out-dir", "p"],
+    )
+    .success();
+    let alphas = fs::read_to_string(d.join("p/alphas.csv")).unwrap();
+    let got: Vec<f64> = alphas
+        .lines()
+        .skip(1)
+        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(got, [0.5, 0.2, 0.05]);
+    run(
+        "cv",
+        &[
+            "--alphas",
+            "0.3,0.1,0.03",
+            "--folds",
+            "3",
+            "-q",
+            "--out-dir",
+            "c",
+        ],
+    )
+    .success();
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("c/model.json")).unwrap()).unwrap();
+    let amin = model["alpha_min"].as_f64().unwrap();
+    assert!([0.3, 0.1, 0.03].contains(&amin), "alpha_min {amin}");
+    run(
+        "path",
+        &["--alphas", "0.1", "--n-alphas", "5", "--out-dir", "q"],
+    )
+    .failure()
+    .code(2);
+    assert!(!d.join("q").exists());
+}
