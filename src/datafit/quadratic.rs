@@ -49,6 +49,10 @@ impl Default for Blocked {
 struct WsCopy {
     rows: Vec<usize>,
     x: Mat<f64>,
+    /// Gram matrices of the working set's blocks (B × |ws|, block i in
+    /// columns iB..), computed on first use.
+    h: Mat<f64>,
+    h_ready: Vec<bool>,
     /// Largest copy, in values.
     budget: usize,
 }
@@ -97,6 +101,8 @@ impl Quadratic {
             ws_x: WsCopy {
                 rows: Vec::new(),
                 x: Mat::new(),
+                h: Mat::new(),
+                h_ready: Vec::new(),
                 budget: WS_COPY_BUDGET,
             },
             r_ref: Mat::new(),
@@ -165,7 +171,12 @@ impl Quadratic {
         );
         let mut worst = 0.0f64;
         let mut moved = 0usize;
-        let mut have_h = false;
+        // The block's Gram matrix: kept with the working-set copy (the same
+        // blocks recur every epoch), else recomputed for this block.
+        let (hmat, h0, mut have_h) = match cached {
+            Some(at) => (&mut self.ws_x.h, at, self.ws_x.h_ready[at / EPOCH_BLOCK]),
+            None => (&mut b.h, 0, false),
+        };
         for (c, &j) in rows.iter().enumerate() {
             let h = self.curvature[j];
             let w = wt.col_as_slice_mut(j);
@@ -190,7 +201,7 @@ impl Quadratic {
                 // with the block's Gram matrix computed on the first move.
                 if !have_h {
                     matmul(
-                        b.h.as_mut().submatrix_mut(0, 0, k, k),
+                        hmat.as_mut().submatrix_mut(0, h0, k, k),
                         Accum::Replace,
                         xb.transpose(),
                         xb,
@@ -198,9 +209,12 @@ impl Quadratic {
                         Par::Seq,
                     );
                     have_h = true;
+                    if cached.is_some() {
+                        self.ws_x.h_ready[h0 / EPOCH_BLOCK] = true;
+                    }
                 }
                 for l in c + 1..k {
-                    let hlj = b.h[(l, c)];
+                    let hlj = hmat[(l, h0 + c)];
                     if hlj != 0.0 {
                         axpy(-hlj, &work.delta, b.g.col_as_slice_mut(l));
                     }
@@ -334,6 +348,13 @@ impl Datafit for Quadratic {
             }
             self.ws_x.rows.clear();
             self.ws_x.rows.extend_from_slice(ws);
+            if self.ws_x.h.ncols() < ws.len() {
+                self.ws_x.h = Mat::zeros(EPOCH_BLOCK, ws.len());
+            }
+            self.ws_x.h_ready.clear();
+            self.ws_x
+                .h_ready
+                .resize(ws.len().div_ceil(EPOCH_BLOCK), false);
         }
         let mut worst = 0.0f64;
         for (i, chunk) in ws.chunks(EPOCH_BLOCK).enumerate() {
