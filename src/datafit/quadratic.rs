@@ -9,7 +9,7 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 ///
 /// A block step costs `O(n T)`: `x_jᵀ R` and the rank-1 update `R −= x_j δᵀ`.
 /// Epochs run blocked (see [`Datafit::epoch`] here): the gradients of
-/// [`EPOCH_BLOCK`] consecutive working-set rows come from one small GEMM, the
+/// 16 consecutive working-set rows come from one small GEMM, the
 /// rows are then minimised one after the other exactly as in plain coordinate
 /// descent (each gradient corrected by the in-block Gram entries of the rows
 /// already moved), and R takes their changes in one more GEMM. R is then read
