@@ -7,7 +7,9 @@
 //! coefficients are mapped back to the original scale: `W_j = W̃_j / σ_j`. The
 //! penalty then acts on the standardised coefficients. A column with zero
 //! variance keeps scale 1 (as `StandardScaler`); after centring it is zero and its
-//! coefficients are exactly 0. Without an intercept, standardisation divides by
+//! coefficients are exactly 0. "Zero variance" is scikit-learn's test, up to
+//! rounding (a column of 0.1s centres to noise of order 1e-17, which is then set
+//! to 0 rather than scaled up). Without an intercept, standardisation divides by
 //! the root mean square instead (the data are not centred).
 
 use crate::error::{Error, Result};
@@ -110,7 +112,13 @@ pub fn prepare(
     if standardize {
         for (j, s) in x_scale.iter_mut().enumerate() {
             let col = xc.col_as_slice_mut(j);
-            let rms = (crate::linalg::sq_norm(col) / n as f64).sqrt();
+            let ms = crate::linalg::sq_norm(col) / n as f64;
+            if fit_intercept && is_constant(ms, x_mean[j], n) {
+                // centring left rounding noise only: a constant column
+                col.fill(0.0);
+                continue;
+            }
+            let rms = ms.sqrt();
             if rms.is_finite() && rms > 0.0 {
                 *s = rms;
                 col.iter_mut().for_each(|v| *v /= rms);
@@ -151,6 +159,15 @@ pub struct PreparedStats {
     pub scaling: Scaling,
 }
 
+/// Whether a centred column of variance `var` and mean `mean` over `n` rows is
+/// constant up to rounding (scikit-learn's `_is_constant_feature` bound:
+/// `var ≤ n ε var + (n ε mean)²`). Standardising such a column would blow its
+/// rounding noise up to unit variance.
+fn is_constant(var: f64, mean: f64, n: usize) -> bool {
+    let ne = n as f64 * f64::EPSILON;
+    var <= ne * var + (ne * mean) * (ne * mean)
+}
+
 /// What [`prepare`] does, from sufficient statistics instead of the data:
 /// centred products with an intercept, else the uncentred ones
 /// (`XᵀX = XcᵀXc + n x̄x̄ᵀ`); with `standardize`, column j is scaled by
@@ -189,6 +206,17 @@ pub fn prepare_stats(
     let mut x_scale = vec![1.0; p];
     if standardize {
         for (j, s) in x_scale.iter_mut().enumerate() {
+            if fit_intercept && is_constant(q[(j, j)], xm[j], n) {
+                // a constant column: its centred products are rounding noise
+                for i in 0..p {
+                    q[(i, j)] = 0.0;
+                    q[(j, i)] = 0.0;
+                }
+                for k in 0..t {
+                    c[(j, k)] = 0.0;
+                }
+                continue;
+            }
             let rms = q[(j, j)].max(0.0).sqrt();
             if rms.is_finite() && rms > 0.0 {
                 *s = rms;
@@ -262,6 +290,47 @@ impl Scaling {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A constant column whose mean is not exact in binary (0.1) centres to
+    /// rounding noise: standardising must leave it at 0, not scale the noise
+    /// up; the fit then equals the fit without that column.
+    #[test]
+    fn constant_inexact_column_is_not_standardised() {
+        let n = 7;
+        let x = Mat::from_fn(n, 3, |i, j| match j {
+            0 => 0.1,
+            1 => (i as f64 * 0.37).sin(),
+            _ => (i as f64 * 1.3).cos() + 0.2 * i as f64,
+        });
+        let y = Mat::from_fn(n, 2, |i, k| {
+            x[(i, 1)] * (k as f64 + 1.0) - x[(i, 2)] + 0.05 * i as f64
+        });
+        let prep = prepare(x.as_ref(), y.as_ref(), true, true).unwrap();
+        assert_eq!(prep.scaling.x_scale[0], 1.0);
+        assert!(prep.x.col_as_slice(0).iter().all(|&v| v == 0.0));
+        let stats = SufficientStats::from_data(&x, &y).unwrap();
+        let ps = prepare_stats(&stats, true, true).unwrap();
+        assert_eq!(ps.scaling.x_scale[0], 1.0);
+        assert!((0..3).all(|i| ps.q[(0, i)] == 0.0 && ps.q[(i, 0)] == 0.0));
+        let fit = crate::MultiTaskLasso::new(0.01)
+            .standardize(true)
+            .tol(1e-12)
+            .fit(&x, &y)
+            .unwrap();
+        let x2 = x.as_ref().subcols(1, 2).to_owned();
+        let fit2 = crate::MultiTaskLasso::new(0.01)
+            .standardize(true)
+            .tol(1e-12)
+            .fit(&x2, &y)
+            .unwrap();
+        for k in 0..2 {
+            assert_eq!(fit.coef()[(0, k)], 0.0);
+            for j in 0..2 {
+                let (a, b) = (fit.coef()[(j + 1, k)], fit2.coef()[(j, k)]);
+                assert!((a - b).abs() <= 1e-9 * (1.0 + b.abs()), "{a} vs {b}");
+            }
+        }
+    }
 
     #[test]
     fn centring_scaling_and_recovery_round_trip() {

@@ -219,12 +219,31 @@ const RESYNC_EVERY: usize = 8;
 pub struct WarmStart {
     /// `∇f(wt)` (T × p), up to the columns `reference` allows to be stale.
     pub grad: Mat<f64>,
-    /// Dual norms of the gradient blocks at the datafit's reference
-    /// ([`Datafit::mark_reference`]); `None` when `grad` is exact everywhere.
-    pub reference: Option<Vec<f64>>,
+    /// The gradient at the datafit's reference ([`Datafit::mark_reference`]);
+    /// `None` when `grad` is exact everywhere.
+    pub reference: Option<Reference>,
     /// Which columns of `grad` are exact at `wt` (computed at the last check);
     /// empty when all are.
     pub fresh: Vec<bool>,
+}
+
+/// The last full gradient and its block dual norms: the centre of the drift
+/// bound of [`solve_from`].
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// Dual norm of each gradient block.
+    pub norms: Vec<f64>,
+    /// The gradient (T × p).
+    pub grad: Mat<f64>,
+}
+
+impl Reference {
+    fn new(form: &crate::penalty::ElasticForm, grad: &Mat<f64>) -> Self {
+        Self {
+            norms: block_dual_norms(form, grad.as_ref()),
+            grad: grad.clone(),
+        }
+    }
 }
 
 /// [`solve`] with an optional warm state, which must come from the previous
@@ -288,7 +307,7 @@ pub fn solve_from<D: Datafit, P: Penalty>(
             // an exact warm gradient: it becomes the reference
             if let Some(f) = &form {
                 datafit.mark_reference();
-                reference = Some(block_dual_norms(f, grad.as_ref()));
+                reference = Some(Reference::new(f, &grad));
             }
         } else {
             // at a warm first check the state has not moved since the columns
@@ -462,7 +481,7 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
     form: Option<&crate::penalty::ElasticForm>,
     wt: faer::MatRef<'_, f64>,
     grad: &mut Mat<f64>,
-    reference: &mut Option<Vec<f64>>,
+    reference: &mut Option<Reference>,
     (fresh, keep_fresh): (&mut Vec<bool>, bool),
     rows: &mut Vec<usize>,
 ) {
@@ -470,10 +489,10 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
     if keep_fresh && reference.is_some() && fresh.is_empty() {
         return; // the last refresh was a full product at this very state
     }
-    if let (Some(f), Some(norms), Some(drift)) = (form, reference.as_ref(), datafit.drift()) {
+    if let (Some(f), Some(rf), Some(drift)) = (form, reference.as_ref(), datafit.drift()) {
         let known = keep_fresh && fresh.len() == p;
         rows.clear();
-        for (j, &nj) in norms.iter().enumerate() {
+        for (j, &nj) in rf.norms.iter().enumerate() {
             if known && fresh[j] {
                 continue;
             }
@@ -482,6 +501,12 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
             let certified = bound < f.l1;
             if !zero || !penalty.is_penalized(j) || !certified {
                 rows.push(j);
+            } else {
+                // Certified: the column takes its reference value (dual norm
+                // nj < l1). A value from a later partial refresh could show a
+                // violation the block no longer has.
+                grad.col_as_slice_mut(j)
+                    .copy_from_slice(rf.grad.col_as_slice(j));
             }
         }
         if 2 * rows.len() <= p {
@@ -500,7 +525,7 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
     fresh.clear();
     *reference = form.map(|f| {
         datafit.mark_reference();
-        block_dual_norms(f, grad.as_ref())
+        Reference::new(f, grad)
     });
 }
 

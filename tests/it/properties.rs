@@ -227,9 +227,9 @@ proptest! {
             c.model(alpha).selection(Selection::Random { seed }),
             c.model(alpha).anderson(false),
         ];
-        for v in variants {
+        for (i, v) in variants.into_iter().enumerate() {
             let f = v.fit(&x, &y).unwrap();
-            prop_assert!(f.converged());
+            prop_assert!(f.converged(), "variant {i}: {} after {} epochs", f.certificate().value(), f.n_iter());
             prop_assert!(rel_diff(f.coef(), base.coef()) <= 1e-6, "{}", rel_diff(f.coef(), base.coef()));
             prop_assert!((f.objective() - base.objective()).abs() <= 1e-9 * base.objective());
         }
