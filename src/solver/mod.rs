@@ -217,31 +217,29 @@ const RESYNC_EVERY: usize = 8;
 /// [`solve_from`].
 #[derive(Debug, Clone)]
 pub struct WarmStart {
-    /// `∇f(wt)` (T × p), up to the columns `reference` allows to be stale.
+    /// `∇f(wt)` (T × p), except the columns certified by the drift bound, which
+    /// are zero (their true dual norm is below `l1`).
     pub grad: Mat<f64>,
-    /// The gradient at the datafit's reference ([`Datafit::mark_reference`]);
-    /// `None` when `grad` is exact everywhere.
+    /// Block dual norms at the datafit's reference
+    /// ([`Datafit::mark_reference`]); `None` when `grad` is exact everywhere.
     pub reference: Option<Reference>,
     /// Which columns of `grad` are exact at `wt` (computed at the last check);
     /// empty when all are.
     pub fresh: Vec<bool>,
 }
 
-/// The last full gradient and its block dual norms: the centre of the drift
+/// The block dual norms of the last full gradient: the centres of the drift
 /// bound of [`solve_from`].
 #[derive(Debug, Clone)]
 pub struct Reference {
     /// Dual norm of each gradient block.
     pub norms: Vec<f64>,
-    /// The gradient (T × p).
-    pub grad: Mat<f64>,
 }
 
 impl Reference {
     fn new(form: &crate::penalty::ElasticForm, grad: &Mat<f64>) -> Self {
         Self {
             norms: block_dual_norms(form, grad.as_ref()),
-            grad: grad.clone(),
         }
     }
 }
@@ -502,11 +500,11 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
             if !zero || !penalty.is_penalized(j) || !certified {
                 rows.push(j);
             } else {
-                // Certified: the column takes its reference value (dual norm
-                // nj < l1). A value from a later partial refresh could show a
+                // Certified: the true block has dual norm < l1, so any stored
+                // value of norm < l1 gives the same gap and a zero violation.
+                // Zero it: a value from a later partial refresh could show a
                 // violation the block no longer has.
-                grad.col_as_slice_mut(j)
-                    .copy_from_slice(rf.grad.col_as_slice(j));
+                grad.col_as_slice_mut(j).fill(0.0);
             }
         }
         if 2 * rows.len() <= p {
