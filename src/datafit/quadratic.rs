@@ -25,7 +25,7 @@ pub struct Quadratic {
     /// `‖x_j‖² / n`.
     curvature: Vec<f64>,
     inv_n: f64,
-    /// Buffers of the blocked epoch, sized on first use.
+    /// Buffers of the blocked epoch.
     blocked: Blocked,
     /// Copy of the working set's columns of X.
     ws_x: WsCopy,
@@ -33,13 +33,14 @@ pub struct Quadratic {
     r_ref: Mat<f64>,
 }
 
-impl Default for Blocked {
-    fn default() -> Self {
+impl Blocked {
+    /// Buffers for n samples and T tasks.
+    fn new(n: usize, t: usize) -> Self {
         Self {
-            xb: Mat::new(),
-            g: Mat::new(),
-            d: Mat::new(),
-            h: Mat::new(),
+            xb: Mat::zeros(n, EPOCH_BLOCK),
+            g: Mat::zeros(t, EPOCH_BLOCK),
+            d: Mat::zeros(t, EPOCH_BLOCK),
+            h: Mat::zeros(EPOCH_BLOCK, EPOCH_BLOCK),
         }
     }
 }
@@ -91,13 +92,14 @@ impl Quadratic {
             .map(|j| sq_norm(x.col_as_slice(j)) * inv_n)
             .collect();
         let r = y.clone();
+        let blocked = Blocked::new(x.nrows(), y.ncols());
         Self {
             x,
             y,
             r,
             curvature,
             inv_n,
-            blocked: Blocked::default(),
+            blocked,
             ws_x: WsCopy {
                 rows: Vec::new(),
                 x: Mat::new(),
@@ -137,14 +139,8 @@ impl Quadratic {
         cached: Option<usize>,
         work: &mut crate::solver::bcd::Workspace,
     ) -> f64 {
-        let (n, t, k) = (self.x.nrows(), self.y.ncols(), rows.len());
+        let k = rows.len();
         let b = &mut self.blocked;
-        if b.xb.nrows() != n || b.g.nrows() != t {
-            b.xb = Mat::zeros(n, EPOCH_BLOCK);
-            b.g = Mat::zeros(t, EPOCH_BLOCK);
-            b.d = Mat::zeros(t, EPOCH_BLOCK);
-            b.h = Mat::zeros(EPOCH_BLOCK, EPOCH_BLOCK);
-        }
         // X_b: a view of X when the rows are consecutive, of the working-set
         // copy when there is one, else gathered.
         let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
@@ -389,14 +385,7 @@ impl Datafit for Quadratic {
 
     fn gradient_rows(&mut self, rows: &[usize], mut out: MatMut<'_, f64>) {
         // Gathered in chunks of EPOCH_BLOCK columns: one small GEMM each.
-        let (n, t) = (self.x.nrows(), self.y.ncols());
         let b = &mut self.blocked;
-        if b.xb.nrows() != n || b.g.nrows() != t {
-            b.xb = Mat::zeros(n, EPOCH_BLOCK);
-            b.g = Mat::zeros(t, EPOCH_BLOCK);
-            b.d = Mat::zeros(t, EPOCH_BLOCK);
-            b.h = Mat::zeros(EPOCH_BLOCK, EPOCH_BLOCK);
-        }
         for chunk in rows.chunks(EPOCH_BLOCK) {
             let k = chunk.len();
             for (c, &j) in chunk.iter().enumerate() {
@@ -412,9 +401,7 @@ impl Datafit for Quadratic {
                 Par::Seq,
             );
             for (c, &j) in chunk.iter().enumerate() {
-                for q in 0..t {
-                    out[(q, j)] = b.g[(q, c)];
-                }
+                out.as_mut().col_mut(j).copy_from(b.g.col(c));
             }
         }
     }

@@ -130,21 +130,22 @@ struct Sweep<'a> {
     progress: Option<&'a ProgressCallback>,
 }
 
-/// Solves at one penalty from a starting point (`true`: the known zero).
-type SolveAt<'s> = dyn FnMut(&AnyPenalty, Mat<f64>, bool) -> Solution + 's;
-
 /// Maps a solution to original-scale `(coef, intercept)`.
 type Recover<'r> = dyn Fn(&Solution) -> (Mat<f64>, Vec<f64>) + 'r;
 
 impl Sweep<'_> {
-    fn run(
+    /// Solves every alpha on the datafit `d`, each from the previous solution
+    /// and its gradient state.
+    fn run<D: Datafit>(
         &self,
+        opts: &SolverOptions,
+        d: &mut D,
         wt0: Mat<f64>,
-        solve: &mut SolveAt<'_>,
         recover: &Recover<'_>,
     ) -> Result<Vec<Fit>> {
         let mut fits = Vec::with_capacity(self.alphas.len());
         let mut init = wt0;
+        let mut warm = None;
         for &alpha in self.alphas {
             let step = Instant::now();
             let model = self.base.clone().alpha(alpha);
@@ -156,9 +157,11 @@ impl Sweep<'_> {
             let start_wt = if at_zero {
                 Mat::zeros(init.nrows(), init.ncols())
             } else {
-                init.clone()
+                std::mem::replace(&mut init, Mat::new())
             };
-            let mut sol = solve(&penalty, start_wt, at_zero);
+            let mut sol = with_penalty!(&penalty, |pn| run(
+                opts, d, pn, start_wt, at_zero, &mut warm
+            ));
             let (coef, intercept) = recover(&sol);
             // the next start; the Fit keeps only the original-scale coef
             init = std::mem::replace(&mut sol.wt, Mat::new());
@@ -228,25 +231,11 @@ pub(crate) fn path_shared(
     };
     let fits = if use_gram {
         let mut d = Gram::new(px.as_ref(), py.as_ref());
-        let mut warm = None;
         drop((px, py));
-        sweep.run(
-            wt0,
-            &mut |pen, init, at_zero| {
-                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
-            },
-            &recover,
-        )?
+        sweep.run(&opts, &mut d, wt0, &recover)?
     } else {
         let mut d = Quadratic::new(px, py);
-        let mut warm = None;
-        sweep.run(
-            wt0,
-            &mut |pen, init, at_zero| {
-                with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
-            },
-            &recover,
-        )?
+        sweep.run(&opts, &mut d, wt0, &recover)?
     };
     Ok(crate::path::Path {
         alphas,
@@ -318,14 +307,7 @@ fn path_stats_since(
         progress: grid.progress(base),
     };
     let mut d = Gram::from_stats(q, c, y_sq, n);
-    let mut warm = None;
-    let fits = sweep.run(
-        wt0,
-        &mut |pen, init, at_zero| {
-            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
-        },
-        &recover,
-    )?;
+    let fits = sweep.run(&opts, &mut d, wt0, &recover)?;
     Ok(crate::path::Path {
         alphas,
         alpha_max: amax,
@@ -446,14 +428,7 @@ pub(crate) fn path_per_task(
         start,
         progress: grid.progress(base),
     };
-    let mut warm = None;
-    let fits = sweep.run(
-        wt0,
-        &mut |pen, init, at_zero| {
-            with_penalty!(pen, |pn| run(&opts, &mut d, pn, init, at_zero, &mut warm))
-        },
-        &recover,
-    )?;
+    let fits = sweep.run(&opts, &mut d, wt0, &recover)?;
     Ok(crate::path::Path {
         alphas,
         alpha_max: amax,
@@ -725,14 +700,7 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
 ) -> Solution {
     if !at_zero {
         let mut sol = solver::solve_from(opts, d, penalty, wt, warm.take());
-        *warm = Some(std::mem::replace(
-            &mut sol.warm,
-            solver::WarmStart {
-                grad: Mat::new(),
-                reference: None,
-                fresh: Vec::new(),
-            },
-        ));
+        *warm = Some(sol.take_warm());
         return sol;
     }
     d.init_state(wt.as_ref());
@@ -741,7 +709,7 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
     let cert = solver::certificate(d, penalty, grad.as_ref(), wt.as_ref(), opts);
     let objective = d.value(wt.as_ref()) + penalty.value(wt.as_ref());
     let value = cert.value().max(0.0);
-    Solution {
+    let mut sol = Solution {
         certificate: match cert {
             Certificate::DualGap { tol, .. } => Certificate::DualGap { value, tol },
             Certificate::Kkt { tol, .. } => Certificate::Kkt { value, tol },
@@ -753,19 +721,10 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
         kkt: solver::gap::kkt_residual(penalty, grad.as_ref(), wt.as_ref()),
         gap: solver::any_gap(d, penalty, grad.as_ref(), wt.as_ref()).map(|g| g.max(0.0)),
         wt,
-        warm: {
-            *warm = Some(solver::WarmStart {
-                grad,
-                reference: None,
-                fresh: Vec::new(),
-            });
-            solver::WarmStart {
-                grad: Mat::new(),
-                reference: None,
-                fresh: Vec::new(),
-            }
-        },
-    }
+        warm: solver::WarmStart::exact(grad),
+    };
+    *warm = Some(sol.take_warm());
+    sol
 }
 
 /// Cross-validation of a shared-design model described by `base` and `spec`.

@@ -15,10 +15,10 @@ use std::path::Path;
 use faer::MatMut;
 
 use super::csv::{
-    CellError, HeaderMode, ReadOptions, Records, cannot_read, cell_error, format_hint,
-    looks_like_header, open_records_boxed, parse_cell, parse_header, ragged, with_hint,
+    CellError, Head, ReadOptions, Records, cannot_read, cell_error, open_records_boxed, parse_cell,
+    ragged, read_head, with_hint,
 };
-use crate::error::{Error, InputError, Result};
+use crate::error::{Error, Result};
 
 /// A numeric CSV reader that yields chunks of rows.
 ///
@@ -83,33 +83,12 @@ impl ChunkReader {
         opts: &ReadOptions,
     ) -> Result<Self> {
         let mut src = open_records_boxed(reader, source, opts.delimiter)?;
-        if !src.advance()? {
-            return Err(InputError::file(source, "file is empty").into());
-        }
-        let width = src.rec.len();
-        let hint = format_hint(&src.rec, opts.delimiter);
-        let fail = |e: InputError| -> Error { with_hint(e, hint).into() };
-        if width == 0 {
-            return Err(fail(InputError::at(source, src.line(), None, "no columns")));
-        }
-        let has_header = match opts.header {
-            HeaderMode::Present => true,
-            HeaderMode::Absent => false,
-            HeaderMode::Auto => looks_like_header(&src.rec),
-        };
-        let header_line = src.line();
-        let names = if has_header {
-            let names = parse_header(&src.rec, source, header_line).map_err(fail)?;
-            if !src.advance()? {
-                return Err(fail(InputError::file(
-                    source,
-                    "no data rows (the file has only a header line)",
-                )));
-            }
-            Some(names)
-        } else {
-            None
-        };
+        let Head {
+            width,
+            hint,
+            names,
+            header_line,
+        } = read_head(&mut src, source, opts)?;
         Ok(Self {
             src,
             source: source.to_owned(),

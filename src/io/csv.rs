@@ -577,23 +577,40 @@ pub(crate) fn with_hint(mut e: InputError, hint: Option<&str>) -> InputError {
     e
 }
 
-/// The matrix reader proper. `bound` is `(bytes, line feeds)` of the input
-/// when known in advance.
-fn parse_matrix<R: Read>(
-    reader: R,
+/// The first record(s) of a matrix file, as the readers need them.
+pub(crate) struct Head {
+    /// Number of columns (of the first record).
+    pub width: usize,
+    /// A format hint appended to errors (e.g. "looks semicolon-separated").
+    pub hint: Option<&'static str>,
+    /// Column names, if the file has a header.
+    pub names: Option<Vec<String>>,
+    /// 1-based line of the first record.
+    pub header_line: usize,
+}
+
+/// Reads the first record, decides whether it is a header (per `opts`) and
+/// leaves `src` on the first data record. Errors for an empty file, no
+/// columns, a bad header, or a header without data rows.
+pub(crate) fn read_head<R: Read>(
+    src: &mut Records<R>,
     source: &str,
     opts: &ReadOptions,
-    bound: Option<(u64, u64)>,
-) -> Result<Table> {
-    let mut src = open_records(reader, source, opts.delimiter)?;
+) -> Result<Head> {
     if !src.advance()? {
         return Err(InputError::file(source, "file is empty").into());
     }
-    let p = src.rec.len();
+    let width = src.rec.len();
     let hint = format_hint(&src.rec, opts.delimiter);
     let fail = |e: InputError| -> Error { with_hint(e, hint).into() };
-    if p == 0 {
-        return Err(fail(InputError::at(source, src.line(), None, "no columns")));
+    let header_line = src.line();
+    if width == 0 {
+        return Err(fail(InputError::at(
+            source,
+            header_line,
+            None,
+            "no columns",
+        )));
     }
     let has_header = match opts.header {
         HeaderMode::Present => true,
@@ -601,7 +618,7 @@ fn parse_matrix<R: Read>(
         HeaderMode::Auto => looks_like_header(&src.rec),
     };
     let names = if has_header {
-        let names = parse_header(&src.rec, source, src.line()).map_err(fail)?;
+        let names = parse_header(&src.rec, source, header_line).map_err(fail)?;
         if !src.advance()? {
             return Err(fail(InputError::file(
                 source,
@@ -612,6 +629,30 @@ fn parse_matrix<R: Read>(
     } else {
         None
     };
+    Ok(Head {
+        width,
+        hint,
+        names,
+        header_line,
+    })
+}
+
+/// The matrix reader proper. `bound` is `(bytes, line feeds)` of the input
+/// when known in advance.
+fn parse_matrix<R: Read>(
+    reader: R,
+    source: &str,
+    opts: &ReadOptions,
+    bound: Option<(u64, u64)>,
+) -> Result<Table> {
+    let mut src = open_records(reader, source, opts.delimiter)?;
+    let Head {
+        width: p,
+        hint,
+        names,
+        ..
+    } = read_head(&mut src, source, opts)?;
+    let fail = |e: InputError| -> Error { with_hint(e, hint).into() };
 
     let mut cap = match bound {
         Some((bytes, lines)) => {

@@ -228,6 +228,25 @@ pub struct WarmStart {
     pub fresh: Vec<bool>,
 }
 
+impl WarmStart {
+    /// An exact gradient (every column computed at the current state).
+    pub fn exact(grad: Mat<f64>) -> Self {
+        Self {
+            grad,
+            reference: None,
+            fresh: Vec::new(),
+        }
+    }
+}
+
+impl Solution {
+    /// Moves the warm state out (to pass to the next [`solve_from`]), leaving
+    /// an empty one.
+    pub fn take_warm(&mut self) -> WarmStart {
+        std::mem::replace(&mut self.warm, WarmStart::exact(Mat::new()))
+    }
+}
+
 /// The block dual norms of the last full gradient: the centres of the drift
 /// bound of [`solve_from`].
 #[derive(Debug, Clone)]
