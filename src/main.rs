@@ -5,6 +5,8 @@ mod cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // process initialisation, like loading the binary: not part of any fit
+    mtreg::linalg::probe_cpu_features();
     let args = <cli::Cli as clap::Parser>::parse();
     match cli::run(args) {
         Ok(code) => code,

@@ -2,7 +2,6 @@
 
 use super::{Datafit, ResidualStats};
 use crate::linalg::{axpy, inner_mat, sq_norm_mat};
-use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
@@ -36,33 +35,30 @@ impl Gram {
         let n = x.nrows() as f64;
         let (p, t) = (x.ncols(), y.ncols());
         // Q = XᵀX / n: compute the lower triangle only (half the flops of a full
-        // GEMM), then mirror it.
+        // GEMM), then mirror it; tiny products take `gemm`'s plain loops.
         let mut q = Mat::<f64>::zeros(p, p);
-        triangular::matmul(
-            q.as_mut(),
-            BlockStructure::TriangularLower,
-            Accum::Replace,
-            x.transpose(),
-            BlockStructure::Rectangular,
-            x,
-            BlockStructure::Rectangular,
-            1.0 / n,
-            Par::Seq,
-        );
-        for j in 0..p {
-            for i in 0..j {
-                q[(i, j)] = q[(j, i)];
+        if p * p * x.nrows() <= crate::linalg::SMALL_GEMM {
+            crate::linalg::gemm(q.as_mut(), Accum::Replace, x.transpose(), x, 1.0 / n);
+        } else {
+            triangular::matmul(
+                q.as_mut(),
+                BlockStructure::TriangularLower,
+                Accum::Replace,
+                x.transpose(),
+                BlockStructure::Rectangular,
+                x,
+                BlockStructure::Rectangular,
+                1.0 / n,
+                Par::Seq,
+            );
+            for j in 0..p {
+                for i in 0..j {
+                    q[(i, j)] = q[(j, i)];
+                }
             }
         }
         let mut c = Mat::<f64>::zeros(p, t);
-        matmul(
-            c.as_mut(),
-            Accum::Replace,
-            x.transpose(),
-            y,
-            1.0 / n,
-            Par::Seq,
-        );
+        crate::linalg::gemm(c.as_mut(), Accum::Replace, x.transpose(), y, 1.0 / n);
         Self::from_stats(q, c, sq_norm_mat(y), n)
     }
 
@@ -100,13 +96,12 @@ impl Datafit for Gram {
     fn init_state(&mut self, wt: MatRef<'_, f64>) {
         // G = C − Q W
         self.g.copy_from(&self.c);
-        matmul(
+        crate::linalg::gemm(
             self.g.as_mut(),
             Accum::Add,
             self.q.as_ref(),
             wt.transpose(),
             -1.0,
-            Par::Seq,
         );
     }
 

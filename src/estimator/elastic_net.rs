@@ -11,8 +11,7 @@ use crate::penalty::{L21, Penalty, Sparsity};
 use crate::preprocess::{check_finite, prepare};
 use crate::solver::{self, Monitor, Selection, SolverOptions};
 use crate::stats::SufficientStats;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Mat, MatRef};
 
 /// How the quadratic loss is evaluated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -461,21 +460,10 @@ impl MultiTaskElasticNet {
     }
 }
 
-/// `max_j ‖x_jᵀ Y‖₂ / (n ρ)` on already prepared data.
+/// `max_j ‖x_jᵀ Y‖₂ / (n ρ)` on already prepared data: the very computation
+/// the fits use, so that the two agree to the bit.
 fn alpha_max_prepared(x: MatRef<'_, f64>, y: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
-    let mut xty = Mat::<f64>::zeros(y.ncols(), x.ncols());
-    matmul(
-        xty.as_mut(),
-        Accum::Replace,
-        y.transpose(),
-        x,
-        1.0,
-        Par::Seq,
-    );
-    let best = (0..x.ncols())
-        .map(|j| crate::linalg::norm(xty.col_as_slice(j)))
-        .fold(0.0f64, f64::max);
-    best / (x.nrows() as f64 * l1_ratio)
+    ModelSpec::elastic(Sparsity::Group).alpha_max(super::spec::xty_over_n(x, y).as_ref(), l1_ratio)
 }
 
 /// The smallest `alpha` for which the multi-task elastic net solution is exactly

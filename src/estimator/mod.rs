@@ -123,14 +123,7 @@ impl Fit {
         }
         crate::preprocess::check_finite("X", x)?;
         let mut out = Mat::from_fn(x.nrows(), self.coef.ncols(), |_, t| self.intercept[t]);
-        faer::linalg::matmul::matmul(
-            out.as_mut(),
-            faer::Accum::Add,
-            x,
-            self.coef.as_ref(),
-            1.0,
-            faer::Par::Seq,
-        );
+        crate::linalg::gemm(out.as_mut(), faer::Accum::Add, x, self.coef.as_ref(), 1.0);
         Ok(out)
     }
 

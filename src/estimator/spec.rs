@@ -11,8 +11,7 @@ use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity};
 use crate::preprocess::{Prepared, PreparedStats, check_finite, prepare, prepare_stats};
 use crate::solver::{self, Solution, SolverOptions};
 use crate::stats::SufficientStats;
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatRef, Par};
+use faer::{Accum, Mat, MatRef};
 use std::time::Instant;
 
 /// What is penalised besides the loss: `α ρ Ω(W) + ½ Σ_j w_jᵀ (α(1−ρ) I + C) w_j`.
@@ -45,7 +44,7 @@ impl ModelSpec {
     }
 
     /// `max_j Ω*(∇_j f(0)) / ρ` from the gradient columns at zero.
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+    pub(crate) fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
         let mut col = vec![0.0; grad0.nrows()];
         let mut best = 0.0f64;
         for j in 0..grad0.ncols() {
@@ -208,7 +207,10 @@ pub(crate) fn path_shared(
     let prep = prepare(x, y, base.fit_intercept, base.standardize)?;
     let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
     check_coupling(spec, t)?;
-    let amax = spec.alpha_max(xty_over_n(&prep).as_ref(), base.l1_ratio);
+    let amax = spec.alpha_max(
+        xty_over_n(prep.x.as_ref(), prep.y.as_ref()).as_ref(),
+        base.l1_ratio,
+    );
     let alphas = grid.alphas(base, amax)?;
     let wt0 = base.initial_wt(p, t, &prep.scaling.x_scale)?;
     let opts = sweep_options(base.solver_options(prep.y_sq / n as f64, amax), grid);
@@ -316,17 +318,10 @@ fn path_stats_since(
 }
 
 /// `XᵀY / n` as T × p (the negative gradient at W = 0).
-fn xty_over_n(prep: &Prepared) -> Mat<f64> {
-    let n = prep.x.nrows() as f64;
-    let mut g = Mat::<f64>::zeros(prep.y.ncols(), prep.x.ncols());
-    matmul(
-        g.as_mut(),
-        Accum::Replace,
-        prep.y.transpose(),
-        prep.x.as_ref(),
-        1.0 / n,
-        Par::Seq,
-    );
+pub(crate) fn xty_over_n(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Mat<f64> {
+    let n = x.nrows() as f64;
+    let mut g = Mat::<f64>::zeros(y.ncols(), x.ncols());
+    crate::linalg::gemm(g.as_mut(), Accum::Replace, y.transpose(), x, 1.0 / n);
     g
 }
 
