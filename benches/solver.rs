@@ -118,12 +118,14 @@ fn row_update(c: &mut Criterion) {
 
 /// The kernels on their own: an epoch over every row with the row-at-a-time
 /// kernel and with the blocked one (`Datafit::epoch`), and the two passes of an
-/// outer check (the duality gap, and the KKT / working-set scoring pass).
+/// outer check (the duality gap, the KKT / working-set scoring pass, and the
+/// gap-safe screening pass).
 fn kernels(c: &mut Criterion) {
     use mtreg::datafit::{Datafit, Quadratic};
     use mtreg::penalty::{L21, Penalty};
     use mtreg::solver::bcd::{Workspace, bcd_epoch};
-    use mtreg::solver::gap::{duality_gap, kkt_residual};
+    use mtreg::solver::gap::{duality_gap, duality_gap_scaled, kkt_residual};
+    use mtreg::solver::screening::{Screened, Sphere};
 
     let mut group = c.benchmark_group("kernels");
     group.sample_size(10);
@@ -167,6 +169,26 @@ fn kernels(c: &mut Criterion) {
         });
         group.bench_function(BenchmarkId::new("kkt_scoring_pass", &id), |b| {
             b.iter(|| kkt_residual(&l21, black_box(grad.as_ref()), wt.as_ref()))
+        });
+        // the gap-safe sphere test over every zero row (what the solver adds to
+        // an outer check when screening is on)
+        let (gap, scale) = duality_gap_scaled(&stats, &form, grad.as_ref(), wt.as_ref());
+        let sphere = Sphere {
+            l1: form.l1,
+            l2: form.l2,
+            scale,
+            gap,
+            y_sq: stats.y_sq,
+        };
+        group.bench_function(BenchmarkId::new("screening_pass", &id), |b| {
+            b.iter(|| {
+                let mut screened = Screened::new(p);
+                let zero = (0..p).filter(|&j| wt.col(j).iter().all(|&v| v == 0.0));
+                screened.screen(&sphere, zero, |j| {
+                    let g = grad.col_as_slice(j);
+                    Some((df.block_curvature(j), form.sparsity.block_dual_norm(g)))
+                })
+            })
         });
     }
     group.finish();

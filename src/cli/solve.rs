@@ -406,7 +406,7 @@ fn summary(a: &SolveArgs, outcome: &Outcome, source: &Source) -> anyhow::Result<
     )?;
     writeln!(
         out,
-        "  {}  {} after {} epochs, {:.3} s{}",
+        "  {}  {} after {} epochs, {:.3} s{}{}",
         if fit.converged() {
             "converged"
         } else {
@@ -415,7 +415,11 @@ fn summary(a: &SolveArgs, outcome: &Outcome, source: &Source) -> anyhow::Result<
         fit.certificate(),
         fit.n_iter(),
         fit.seconds(),
-        if fit.used_gram() { " (Gram mode)" } else { "" }
+        if fit.used_gram() { " (Gram mode)" } else { "" },
+        match fit.n_screened() {
+            0 => String::new(),
+            k => format!(", {k} rows screened out"),
+        }
     )?;
     writeln!(out, "  objective  {:.10e}", fit.objective())?;
     let r2 = match source {

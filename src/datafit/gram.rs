@@ -142,6 +142,10 @@ impl Datafit for Gram {
         }
     }
 
+    fn supports_screening(&self) -> bool {
+        true
+    }
+
     fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {
         let (wc, wg) = self.w_terms(wt);
         let y_sq = self.y_sq / self.n;

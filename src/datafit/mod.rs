@@ -105,6 +105,13 @@ pub trait Datafit {
         self.full_gradient(out);
     }
 
+    /// Whether gap-safe screening applies ([`crate::solver::screening`]): one
+    /// shared design behind the dual, with
+    /// [`block_curvature`](Datafit::block_curvature) exactly `‖x_j‖²/n`.
+    fn supports_screening(&self) -> bool {
+        false
+    }
+
     /// Residual statistics for the duality gap, or `None` if this datafit has no
     /// closed-form conjugate used by the gap.
     fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {

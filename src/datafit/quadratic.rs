@@ -404,6 +404,10 @@ impl Datafit for Quadratic {
         );
     }
 
+    fn supports_screening(&self) -> bool {
+        true
+    }
+
     fn residual_stats(&self, _wt: MatRef<'_, f64>) -> Option<ResidualStats> {
         Some(ResidualStats {
             r_sq: sq_norm_mat(self.r.as_ref()) * self.inv_n,

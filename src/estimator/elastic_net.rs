@@ -92,6 +92,7 @@ pub struct MultiTaskElasticNet {
     pub(super) working_set: bool,
     pub(super) trace: bool,
     pub(super) anderson: bool,
+    pub(super) screening: bool,
     pub(super) monitor: Option<Monitor>,
     pub(super) progress: Option<ProgressCallback>,
     pub(super) warm_start: Option<Mat<f64>>,
@@ -133,6 +134,7 @@ impl MultiTaskElasticNet {
             working_set: true,
             trace: false,
             anderson: true,
+            screening: true,
             monitor: None,
             progress: None,
             warm_start: None,
@@ -188,6 +190,13 @@ impl MultiTaskElasticNet {
     /// on ill-conditioned problems, never a worse objective.
     pub fn anderson(mut self, yes: bool) -> Self {
         self.anderson = yes;
+        self
+    }
+    /// Gap-safe screening (default true): zero rows proven inactive by the
+    /// duality gap leave the working set and the gradient computations. The
+    /// solution and the certificate (the full duality gap) are unchanged.
+    pub fn screening(mut self, yes: bool) -> Self {
+        self.screening = yes;
         self
     }
     /// Record the certificate at every outer check ([`Fit::trace`]).
@@ -333,6 +342,7 @@ impl MultiTaskElasticNet {
             selection: self.selection,
             trace: self.trace,
             anderson: self.anderson.then_some(5),
+            screening: self.screening,
             monitor: self.monitor.clone(),
             ..SolverOptions::default()
         }

@@ -36,6 +36,7 @@ pub struct Fit {
     pub(crate) trace: Vec<(usize, f64)>,
     pub(crate) kkt: f64,
     pub(crate) gap: Option<f64>,
+    pub(crate) n_screened: usize,
 }
 
 impl Fit {
@@ -100,6 +101,11 @@ impl Fit {
     /// `(epochs, certificate)` at every outer check, when tracing was requested.
     pub fn trace(&self) -> &[(usize, f64)] {
         &self.trace
+    }
+    /// Rows (features) that gap-safe screening proved zero during the solve
+    /// (0 when screening was off or does not apply to the model).
+    pub fn n_screened(&self) -> usize {
+        self.n_screened
     }
     /// Number of non-zero rows of W (features used by at least one task).
     pub fn n_nonzero_rows(&self) -> usize {

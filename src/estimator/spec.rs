@@ -360,6 +360,7 @@ fn package(
         trace: sol.trace,
         kkt: sol.kkt,
         gap: sol.gap,
+        n_screened: sol.screened.len(),
     }
 }
 
@@ -717,6 +718,7 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
         gap: solver::any_gap(d, penalty, grad.as_ref(), wt.as_ref()).map(|g| g.max(0.0)),
         wt,
         warm: solver::WarmStart::exact(grad),
+        screened: Vec::new(),
     };
     *warm = Some(sol.take_warm());
     sol

@@ -28,6 +28,17 @@ pub fn duality_gap(
     grad: MatRef<'_, f64>,
     wt: MatRef<'_, f64>,
 ) -> f64 {
+    duality_gap_scaled(stats, form, grad, wt).0
+}
+
+/// [`duality_gap`] and the dual scaling `s` of its dual point `θ = s R / n`
+/// (what gap-safe screening needs, see [`crate::solver::screening`]).
+pub fn duality_gap_scaled(
+    stats: &ResidualStats,
+    form: &ElasticForm,
+    grad: MatRef<'_, f64>,
+    wt: MatRef<'_, f64>,
+) -> (f64, f64) {
     let t = wt.nrows();
     let mut a = vec![0.0; t];
     let mut w = vec![0.0; t];
@@ -64,9 +75,10 @@ pub fn duality_gap(
     } else {
         1.0
     };
-    0.5 * stats.r_sq * (1.0 + s * s) - s * stats.r_dot_y
+    let gap = 0.5 * stats.r_sq * (1.0 + s * s) - s * stats.r_dot_y
         + form.l1 * omega
-        + 0.5 * form.l2 * (1.0 + s * s) * w_sq
+        + 0.5 * form.l2 * (1.0 + s * s) * w_sq;
+    (gap, s)
 }
 
 /// `max_j dist(−∇_j f, ∂g_j(w_j))` over all blocks.

@@ -226,12 +226,57 @@ proptest! {
             c.model(alpha).gram(GramMode::Always).working_set(false),
             c.model(alpha).selection(Selection::Random { seed }),
             c.model(alpha).anderson(false),
+            c.model(alpha).screening(false),
         ];
         for (i, v) in variants.into_iter().enumerate() {
             let f = v.fit(&x, &y).unwrap();
             prop_assert!(f.converged(), "variant {i}: {} after {} epochs", f.certificate().value(), f.n_iter());
             prop_assert!(rel_diff(f.coef(), base.coef()) <= 1e-6, "{}", rel_diff(f.coef(), base.coef()));
             prop_assert!((f.objective() - base.objective()).abs() <= 1e-9 * base.objective());
+        }
+    }
+
+    /// Gap-safe screening is safe: a row screened during a solve (L21 or L1,
+    /// residual or Gram mode) is exactly zero at a tight reference optimum
+    /// computed without screening, and the screened solve's certificate is the
+    /// full duality gap recomputed here.
+    #[test]
+    fn screened_rows_are_zero_at_the_optimum(c in case(), l1 in any::<bool>(), gram in any::<bool>()) {
+        use mtreg::datafit::{Datafit, Gram, Quadratic};
+        use mtreg::penalty::{L1, L21};
+        use mtreg::solver::{SolverOptions, solve};
+        let (x, y) = c.data();
+        prop_assume!(nondegenerate(&x, &y, &c));
+        let alpha = c.alpha(&x, &y);
+        let (xc, yc) = centred(&x, &y, c.fit_intercept);
+        let chk0 = check(&xc, &yc, Mat::<f64>::zeros(c.p, c.t).as_ref(), alpha, c.rho);
+        let y_sq = chk0.y_sq / chk0.n;
+        let opts = SolverOptions { tol: 1e-9 * y_sq, max_iter: 100_000, anderson: None, ..SolverOptions::default() };
+        let exact = SolverOptions { tol: 1e-15 * y_sq, screening: false, ..opts.clone() };
+        fn run<D: Datafit>(d: &mut D, l1: bool, alpha: f64, rho: f64, o: &[&SolverOptions; 2], t: usize, p: usize)
+            -> [mtreg::solver::Solution; 2] {
+            o.map(|o| if l1 {
+                solve(o, d, &L1::new(alpha, rho), Mat::zeros(t, p))
+            } else {
+                solve(o, d, &L21::new(alpha, rho), Mat::zeros(t, p))
+            })
+        }
+        let [sol, reference] = if gram {
+            run(&mut Gram::new(xc.as_ref(), yc.as_ref()), l1, alpha, c.rho, &[&opts, &exact], c.t, c.p)
+        } else {
+            run(&mut Quadratic::new(xc.clone(), yc.clone()), l1, alpha, c.rho, &[&opts, &exact], c.t, c.p)
+        };
+        prop_assert!(sol.converged && reference.converged);
+        for &j in &sol.screened {
+            prop_assert!(reference.wt.col(j).iter().all(|&v| v == 0.0), "screened row {j} is active");
+            prop_assert!(sol.wt.col(j).iter().all(|&v| v == 0.0));
+        }
+        if !l1 {
+            let w = Mat::from_fn(c.p, c.t, |j, k| sol.wt[(k, j)]);
+            let chk = check(&xc, &yc, w.as_ref(), alpha, c.rho);
+            let round = 1e-12 * (y_sq + chk.objective);
+            prop_assert!((sol.certificate.value() - chk.gap).abs() <= round,
+                "ours {} vs recomputed {}", sol.certificate.value(), chk.gap);
         }
     }
 
