@@ -177,7 +177,7 @@ impl ModelArgs {
             }
             _ if self.stats.is_some() => {
                 return Err(UsageError(
-                    "--stats is supported by `mtreg solve` only; use --x/--y or --long".into(),
+                    "--stats is supported by `mtreg solve` and `mtreg path` only (cross-validation needs the samples); use --x/--y or --long".into(),
                 )
                 .into());
             }

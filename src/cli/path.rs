@@ -3,7 +3,8 @@
 use super::UsageError;
 use super::common::ModelArgs;
 use clap::Args;
-use mtreg::io::atomic::write_atomic;
+use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::io::stats::{read_stats, stats_files};
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,12 +64,6 @@ struct PathPoint {
 
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let files = ["alphas.csv", "coefs.csv", "model.json"].map(|f| a.out_dir.join(f));
-    let all = a.m.load_for(&a.out_dir, &files)?;
-    let (loaded, graph) = (&all.inputs, &all.graph);
-    let bar = super::progress::fits_bar(a.m.quiet);
-    let model =
-        a.m.model(graph.as_ref(), None)
-            .progress(Some(super::progress::fits_callback(bar.clone(), 0, 1)));
     let grid = match &a.alphas {
         Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
         None => AlphaGrid::Auto {
@@ -76,15 +71,42 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
             eps: a.eps,
         },
     };
+    let bar = super::progress::fits_bar(a.m.quiet);
+    let progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
     let start = std::time::Instant::now();
-    let path = all.dispatch(
-        |x, y| model.path(x, y, &grid),
-        |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
-    );
-    bar.finish_and_clear();
-    let path = path?;
+    let (path, features, tasks, graph) = match &a.m.stats {
+        // from sufficient statistics (`mtreg stats`): shared-design models
+        Some(dir) => {
+            let stats_files = stats_files(dir);
+            let mut inputs = a.m.input_files();
+            inputs.extend(stats_files.iter().map(PathBuf::as_path));
+            for f in &files {
+                check_not_input(f, &inputs)?;
+            }
+            let stats = read_stats(dir)?;
+            let (_, graph) = a.m.load_task_files(stats.task_names())?;
+            std::fs::create_dir_all(&a.out_dir)
+                .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", a.out_dir.display()))?;
+            let model = a.m.model(graph.as_ref(), None).progress(progress);
+            let path = model.path_stats(&stats, &grid);
+            bar.finish_and_clear();
+            let names = (stats.feature_names().to_vec(), stats.task_names().to_vec());
+            (path?, names.0, names.1, graph)
+        }
+        None => {
+            let all = a.m.load_for(&a.out_dir, &files)?;
+            let model = a.m.model(all.graph.as_ref(), None).progress(progress);
+            let path = all.dispatch(
+                |x, y| model.path(x, y, &grid),
+                |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
+            );
+            bar.finish_and_clear();
+            let (features, tasks) = (all.inputs.features.clone(), all.inputs.tasks.clone());
+            (path?, features, tasks, all.graph)
+        }
+    };
     let seconds = start.elapsed().as_secs_f64();
-    let (features, tasks) = (&loaded.features, &loaded.tasks);
+    let (features, tasks) = (&features, &tasks);
 
     write_atomic(&files[0], a.m.force, |w| {
         writeln!(w, "alpha,n_iter,certificate,nnz_rows")?;

@@ -394,6 +394,82 @@ fn cli_solve_from_stats_equals_solve_from_the_data() {
         assert_eq!(coef_a.lines().next(), coef_b.lines().next());
         assert_eq!(coef_a.lines().count(), coef_b.lines().count());
     }
+    // `mtreg path --stats` gives the path of the data: same grid, same points.
+    for (i, flags) in [&[][..], &["--standardize", "--l1-ratio", "0.7"][..]]
+        .into_iter()
+        .enumerate()
+    {
+        let run = |src: &[&std::ffi::OsStr], out: &Path| {
+            mtreg()
+                .arg("path")
+                .args(src)
+                .args(["--n-alphas", "8", "--eps", "0.01", "--tol", "1e-12", "-q"])
+                .args(flags)
+                .arg("--out-dir")
+                .arg(out)
+                .assert()
+                .success();
+        };
+        let (pa, pb) = (
+            d.join(format!("path_stats{i}")),
+            d.join(format!("path_data{i}")),
+        );
+        run(&["--stats".as_ref(), d.join("s").as_os_str()], &pa);
+        run(
+            &[
+                "--x".as_ref(),
+                px.as_os_str(),
+                "--y".as_ref(),
+                py.as_os_str(),
+            ],
+            &pb,
+        );
+        let (a, b) = (
+            model_json(&pa.join("model.json")),
+            model_json(&pb.join("model.json")),
+        );
+        let alphas = |v: &serde_json::Value| -> Vec<f64> {
+            v["points"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|q| q["alpha"].as_f64().unwrap())
+                .collect()
+        };
+        assert_eq!(alphas(&a).len(), 8);
+        assert_eq!(alphas(&a).len(), alphas(&b).len());
+        assert!(rel_vec(&alphas(&a), &alphas(&b)) <= 1e-12, "{flags:?}");
+        for key in ["objective", "nnz_rows", "intercept"] {
+            let pick = |v: &serde_json::Value| -> Vec<f64> {
+                v["points"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|q| numbers(&q[key]))
+                    .collect()
+            };
+            assert_eq!(pick(&a).len(), pick(&b).len());
+            assert!(
+                rel_vec(&pick(&a), &pick(&b)) <= 1e-9,
+                "{key} with {flags:?}"
+            );
+        }
+        // coefs.csv: the same non-zeros in the same order, equal values
+        let entries = |dir: &Path| -> (Vec<String>, Vec<f64>) {
+            let text = fs::read_to_string(dir.join("coefs.csv")).unwrap();
+            text.lines()
+                .skip(1)
+                .map(|l| {
+                    let f: Vec<&str> = l.split(',').collect();
+                    (format!("{},{}", f[1], f[2]), f[3].parse::<f64>().unwrap())
+                })
+                .unzip()
+        };
+        let ((ka, va), (kb, vb)) = (entries(&pa), entries(&pb));
+        assert!(!va.is_empty());
+        assert_eq!(ka, kb, "{flags:?}");
+        assert!(rel_vec(&va, &vb) <= 1e-9, "{flags:?}");
+    }
     // The summary reports R² from the statistics.
     let out = mtreg()
         .arg("solve")
@@ -610,18 +686,39 @@ fn cli_bad_input_exits_2_and_leaves_no_output() {
     );
     assert!(e.contains("is one of the inputs"), "{e}");
     assert_eq!(fs::read_to_string(a.join("meta.json")).unwrap(), before);
-    // --stats is a solve-only input; a broken directory is a located error.
+    // --stats is an input of solve and path only; a broken directory is a
+    // located error.
     let e = fails(
         mtreg()
-            .args(["path", "--stats"])
+            .args(["cv", "--stats"])
             .arg(&a)
             .arg("--out-dir")
             .arg(d.join("p")),
     );
     assert!(
-        e.contains("--stats is supported by `mtreg solve` only"),
+        e.contains("--stats is supported by `mtreg solve` and `mtreg path` only"),
         "{e}"
     );
+    assert!(!d.join("p").exists());
+    // task weights belong to per-task data, which statistics do not keep
+    // (refused by the argument parser)
+    for cmd in [&["solve", "--alpha", "1"][..], &["path"][..]] {
+        let out = if cmd[0] == "solve" {
+            "--out"
+        } else {
+            "--out-dir"
+        };
+        let e = fails(
+            mtreg()
+                .args(cmd)
+                .arg("--stats")
+                .arg(&a)
+                .args(["--task-weights", "w.csv", out])
+                .arg(d.join("tw")),
+        );
+        assert!(e.contains("cannot be used with"), "{e}");
+        assert!(!d.join("tw").exists());
+    }
     fs::write(a.join("meta.json"), "{\"format\": \"mtreg-stats\",\n oops").unwrap();
     let e = fails(
         mtreg()
