@@ -175,9 +175,11 @@ pub fn inner_mat(a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) -> f64 {
 ///
 /// Measured (100 × 10 × 3 problem, fresh process): faer's first call for each
 /// operand layout and shape class costs 15–30 µs (kernel selection and first
-/// touch of its code pages), more than the whole warm fit (about 8 µs). Below
-/// this size the loops are within 2× of faer's warm speed and have no such
-/// first-call cost.
+/// touch of its code pages), more than the whole warm fit (about 8 µs). The
+/// loops have no such first-call cost but are 2–4× slower than a warm faer
+/// call at 4–16 Ki multiply-adds: [`gemm`] is for one-off products (Gram
+/// matrices, `XᵀY`, alpha_max); the solver's repeated products (blocked
+/// epochs, gradients) call faer directly.
 pub const SMALL_GEMM: usize = 16 * 1024;
 
 /// `dst ← alpha · a b` (`Accum::Replace`) or `dst ← dst + alpha · a b`

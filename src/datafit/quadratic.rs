@@ -2,7 +2,8 @@
 
 use super::{Datafit, ResidualStats};
 use crate::linalg::{axpy, dot, inner_mat, sq_norm, sq_norm_mat};
-use faer::{Accum, Mat, MatMut, MatRef};
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// `f(W) = 1/(2n) ‖Y − X W‖²_F`, with residuals maintained in place.
 ///
@@ -156,12 +157,13 @@ impl Quadratic {
             (false, Some(at)) => self.ws_x.x.as_ref().subcols(at, k),
             (false, None) => b.xb.as_ref().subcols(0, k),
         };
-        crate::linalg::gemm(
+        matmul(
             b.g.as_mut().subcols_mut(0, k),
             Accum::Replace,
             self.r.transpose(),
             xb,
             self.inv_n,
+            Par::Seq,
         );
         let mut worst = 0.0f64;
         let mut moved = 0usize;
@@ -194,12 +196,13 @@ impl Quadratic {
                 // Later rows of the block see the move: g_l −= (x_lᵀ x_j / n) δ,
                 // with the block's Gram matrix computed on the first move.
                 if !have_h {
-                    crate::linalg::gemm(
+                    matmul(
                         hmat.as_mut().submatrix_mut(0, h0, k, k),
                         Accum::Replace,
                         xb.transpose(),
                         xb,
                         self.inv_n,
+                        Par::Seq,
                     );
                     have_h = true;
                     if cached.is_some() {
@@ -218,12 +221,13 @@ impl Quadratic {
         }
         // R −= X_b Δ (Δ stored as T × k, zero for the rows that did not move)
         if moved > 0 {
-            crate::linalg::gemm(
+            matmul(
                 self.r.as_mut(),
                 Accum::Add,
                 xb,
                 b.d.as_ref().subcols(0, k).transpose(),
                 -1.0,
+                Par::Seq,
             );
         }
         worst
@@ -260,19 +264,27 @@ impl Datafit for Quadratic {
         } else if 2 * support.len() >= wt.ncols() {
             // Dense support: R = Y − X W directly (zero rows cost less than a
             // gather of X_S).
-            crate::linalg::gemm(
+            matmul(
                 self.r.as_mut(),
                 Accum::Add,
                 self.x.as_ref(),
                 wt.transpose(),
                 -1.0,
+                Par::Seq,
             );
         } else {
             // R = Y − X_S W_S as one GEMM on the gathered support (a dense
             // support makes the rank-1 loop memory-bound and ~10× slower).
             let xs = Mat::from_fn(n, support.len(), |i, k| self.x[(i, support[k])]);
             let ws = Mat::from_fn(support.len(), t, |k, c| wt[(c, support[k])]);
-            crate::linalg::gemm(self.r.as_mut(), Accum::Add, xs.as_ref(), ws.as_ref(), -1.0);
+            matmul(
+                self.r.as_mut(),
+                Accum::Add,
+                xs.as_ref(),
+                ws.as_ref(),
+                -1.0,
+                Par::Seq,
+            );
         }
     }
 
@@ -380,12 +392,13 @@ impl Datafit for Quadratic {
                 b.xb.col_as_slice_mut(c)
                     .copy_from_slice(self.x.col_as_slice(j));
             }
-            crate::linalg::gemm(
+            matmul(
                 b.g.as_mut().subcols_mut(0, k),
                 Accum::Replace,
                 self.r.transpose(),
                 b.xb.as_ref().subcols(0, k),
                 -self.inv_n,
+                Par::Seq,
             );
             for (c, &j) in chunk.iter().enumerate() {
                 out.as_mut().col_mut(j).copy_from(b.g.col(c));
@@ -395,12 +408,13 @@ impl Datafit for Quadratic {
 
     fn full_gradient(&self, out: MatMut<'_, f64>) {
         // ∇f = −Rᵀ X / n  (T × p), one GEMM.
-        crate::linalg::gemm(
+        matmul(
             out,
             Accum::Replace,
             self.r.transpose(),
             self.x.as_ref(),
             -self.inv_n,
+            Par::Seq,
         );
     }
 
