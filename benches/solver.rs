@@ -117,9 +117,9 @@ fn row_update(c: &mut Criterion) {
 }
 
 /// The kernels on their own: an epoch over every row with the row-at-a-time
-/// kernel and with the blocked one (`Datafit::epoch`), and the two passes of an
-/// outer check (the duality gap, the KKT / working-set scoring pass, and the
-/// gap-safe screening pass).
+/// kernel and with the blocked one (`Datafit::epoch`), in residual and in Gram
+/// mode, and the passes of an outer check (the duality gap, the KKT /
+/// working-set scoring pass, and the gap-safe screening pass).
 fn kernels(c: &mut Criterion) {
     use mtreg::datafit::{Datafit, Quadratic};
     use mtreg::penalty::{L21, Penalty};
@@ -189,6 +189,39 @@ fn kernels(c: &mut Criterion) {
                     Some((df.block_curvature(j), form.sparsity.block_dual_norm(g)))
                 })
             })
+        });
+    }
+    // Gram mode on the `tall` shape: the row kernel vs the blocked epoch, from
+    // a state where the rows still move (a few epochs from zero). The Gram
+    // statistics are built once, outside the timing.
+    {
+        use mtreg::datafit::Gram;
+        let (n, p, t) = (50000, 200, 10);
+        let d = data(n, p, t, None);
+        let amax = alpha_max(&d.x, &d.y, 1.0, false).unwrap();
+        let l21 = L21::new(0.01 * amax, 1.0);
+        let ws: Vec<usize> = (0..p).collect();
+        let mut df = Gram::new(d.x.as_ref(), d.y.as_ref());
+        let mut wt = faer::Mat::<f64>::zeros(t, p);
+        let mut work = Workspace::new(t);
+        for _ in 0..5 {
+            df.epoch(&l21, &mut wt, &ws, &mut work);
+        }
+        let id = format!("{n}x{p}x{t}");
+        group.bench_function(BenchmarkId::new("epoch_gram_rows", &id), |b| {
+            b.iter_batched(
+                || (df.clone(), wt.clone()),
+                |(mut df, mut wt)| bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
+                criterion::BatchSize::LargeInput,
+            )
+        });
+        let mut work2 = Workspace::new(t);
+        group.bench_function(BenchmarkId::new("epoch_gram_blocked", &id), |b| {
+            b.iter_batched(
+                || (df.clone(), wt.clone()),
+                |(mut df, mut wt)| df.epoch(&l21, &mut wt, &ws, &mut work2),
+                criterion::BatchSize::LargeInput,
+            )
         });
     }
     group.finish();
