@@ -665,7 +665,8 @@ def markdown(rows):
 
 
 def roofline_markdown(rows):
-    head = ["problem", "alpha/alpha_max", "mode", "rows moved", "flops/epoch",
+    head = ["problem", "alpha/alpha_max", "mode", "start state", "rows moved",
+            "flops/epoch",
             "mtreg s/epoch", "mtreg GFLOP/s", "GEMV roofline s/epoch",
             "ratio", "dot/axpy roofline s/epoch", "ratio",
             "mtreg fit / epoch"]
@@ -674,7 +675,7 @@ def roofline_markdown(rows):
         fe = (f"{r['fit_seconds'] / r['seconds_per_epoch']:.1f} "
               f"({r['fit_n_iter']} WS epochs)" if r["fit_seconds"] else "-")
         cells = [r["problem"], f"{r['ratio']:g}", r["mode"],
-                 f"{r['rows_moved']} / {r['p']}", f"{r['flops_per_epoch']:.3g}",
+                 r.get("state", "solution"), f"{r['rows_moved']} / {r['p']}", f"{r['flops_per_epoch']:.3g}",
                  f"{r['seconds_per_epoch']:.3g}", f"{r['gflops']:.2f}",
                  f"{r['roofline_gemv_s']:.3g}",
                  f"{r['ratio_gemv']:.2f}" if r["ratio_gemv"] else "-",
@@ -877,7 +878,9 @@ def main(argv=None):
         print(rss)
     if isinstance(roof, list):
         print("\nRoofline: one plain BCD epoch (all p rows, no working set, "
-              "warm state at the solution), 1 thread, best of many epochs. "
+              "each timed from a fresh copy of its start state: 'solution' = W* "
+              "of the fit, 'perturbed' = W* + 1% noise so that every row moves), "
+              "1 thread, best of many epochs. "
               "flops/epoch: residual mode 2npT + 2nT·u, gram mode 2pT·u "
               "(u = rows moved). GEMV roofline = flops / single-thread GEMV "
               "rate; dot/axpy roofline = the BLAS calls the epoch makes "
