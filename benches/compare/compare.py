@@ -513,11 +513,17 @@ def blas_rates(X, T, mode, reps=7):
         axpys(S, cols, d)
         t_axpy = _best_time(lambda: axpys(S, cols, d), reps) / ncall
         t_axpy0 = _best_time(lambda: axpys(S1, [v1] * ncall, d1), reps) / ncall
-    t_dot, t_axpy = max(t_dot - t_dot0, 1e-12), max(t_axpy - t_axpy0, 1e-12)
+    # A per-call time that is mostly Python call overhead cannot be measured
+    # by subtraction (the difference is noise, possibly negative): report it
+    # as unmeasured (None) rather than as an absurd rate.
+    def net(t, t0):
+        return t - t0 if t - t0 > 0.2 * t else None
+    t_dot, t_axpy = net(t_dot, t_dot0), net(t_axpy, t_axpy0)
     return dict(mode=mode, state_rows=m, gemv_s=t_gemv,
                 gemv_gflops=2 * M.size / t_gemv / 1e9,
-                dot_s=t_dot, dot_gflops=2 * m * T / t_dot / 1e9,
-                axpy_s=t_axpy, axpy_gflops=2 * m * T / t_axpy / 1e9,
+                dot_s=t_dot, dot_gflops=2 * m * T / t_dot / 1e9 if t_dot else None,
+                axpy_s=t_axpy,
+                axpy_gflops=2 * m * T / t_axpy / 1e9 if t_axpy else None,
                 call_overhead_s=dict(gemv=t_gemv0, dot=t_dot0, axpy=t_axpy0))
 
 
@@ -550,7 +556,9 @@ def roofline(problems, ratios, data_dir, fits):
             rates[key] = blas_rates(X, info["T"], e["mode"])
         b = rates[key]
         n, p, T, u = e["n"], e["p"], e["T"], e["rows_moved"]
-        if e["mode"] == "gram":
+        if b["axpy_s"] is None or (e["mode"] != "gram" and b["dot_s"] is None):
+            t_loop = 0.0  # unmeasured: shown as "-"
+        elif e["mode"] == "gram":
             t_loop = u * b["axpy_s"]
         else:
             t_loop = p * b["dot_s"] + u * b["axpy_s"]
@@ -664,6 +672,10 @@ def markdown(rows):
     return "\n".join(out)
 
 
+def fmt_rate(r):
+    return f"{r:.2f}" if r is not None else "unmeasured (call overhead)"
+
+
 def roofline_markdown(rows):
     head = ["problem", "alpha/alpha_max", "mode", "start state", "rows moved",
             "flops/epoch",
@@ -688,8 +700,8 @@ def roofline_markdown(rows):
     lines = [f"- {p} ({m}: {'Q = XᵀX/n' if m == 'gram' else 'X'} "
              f"{b['state_rows']} rows streamed, state "
              f"{b['state_rows']} x {next(r['T'] for r in rows if r['problem'] == p)}):"
-             f" GEMV {b['gemv_gflops']:.2f}, dot {b['dot_gflops']:.2f}, "
-             f"axpy {b['axpy_gflops']:.2f} GFLOP/s"
+             f" GEMV {b['gemv_gflops']:.2f}, dot {fmt_rate(b['dot_gflops'])}, "
+             f"axpy {fmt_rate(b['axpy_gflops'])} GFLOP/s"
              for (p, m), b in rates.items()]
     return "\n".join(out) + "\n\nSingle-thread BLAS rates:\n" + "\n".join(lines)
 
