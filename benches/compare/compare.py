@@ -890,7 +890,7 @@ def main(argv=None):
         print(rss)
     if isinstance(roof, list):
         print("\nRoofline: one plain BCD epoch (all p rows, no working set, "
-              "each timed from a fresh copy of its start state: 'solution' = W* "
+              "each timed from its start state, W and the datafit state reset before it: 'solution' = W* "
               "of the fit, 'perturbed' = W* + 1% noise so that every row moves), "
               "1 thread, best of many epochs. "
               "flops/epoch: residual mode 2npT + 2nT·u, gram mode 2pT·u "
