@@ -238,7 +238,7 @@ proptest! {
 
     /// Gap-safe screening is safe: a row screened during a solve (L21 or L1,
     /// residual or Gram mode) is exactly zero at a tight reference optimum
-    /// computed without screening, and the screened solve's certificate is the
+    /// (1e-12 relative gap) computed without screening, and the screened solve's certificate is the
     /// full duality gap recomputed here.
     #[test]
     fn screened_rows_are_zero_at_the_optimum(c in case(), l1 in any::<bool>(), gram in any::<bool>()) {
@@ -252,7 +252,9 @@ proptest! {
         let chk0 = check(&xc, &yc, Mat::<f64>::zeros(c.p, c.t).as_ref(), alpha, c.rho);
         let y_sq = chk0.y_sq / chk0.n;
         let opts = SolverOptions { tol: 1e-9 * y_sq, max_iter: 100_000, anderson: None, ..SolverOptions::default() };
-        let exact = SolverOptions { tol: 1e-15 * y_sq, screening: false, ..opts.clone() };
+        // as tight as rounding allows on ill-conditioned cases (the gap floors
+        // near 1e-14 relative)
+        let exact = SolverOptions { tol: 1e-12 * y_sq, screening: false, ..opts.clone() };
         fn run<D: Datafit>(d: &mut D, l1: bool, alpha: f64, rho: f64, o: &[&SolverOptions; 2], t: usize, p: usize)
             -> [mtreg::solver::Solution; 2] {
             o.map(|o| if l1 {
@@ -266,7 +268,7 @@ proptest! {
         } else {
             run(&mut Quadratic::new(xc.clone(), yc.clone()), l1, alpha, c.rho, &[&opts, &exact], c.t, c.p)
         };
-        prop_assert!(sol.converged && reference.converged);
+        prop_assert!(sol.converged && reference.converged, "converged: {} {}", sol.converged, reference.converged);
         for &j in &sol.screened {
             prop_assert!(reference.wt.col(j).iter().all(|&v| v == 0.0), "screened row {j} is active");
             prop_assert!(sol.wt.col(j).iter().all(|&v| v == 0.0));
