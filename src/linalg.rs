@@ -175,7 +175,7 @@ pub fn inner_mat(a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>) -> f64 {
 ///
 /// Measured (100 × 10 × 3 problem, fresh process): faer's first call for each
 /// operand layout and shape class costs 15–30 µs (kernel selection and first
-/// touch of its code pages), more than the whole warm fit (about 8 µs). The
+/// touch of its code pages), more than the whole warm fit (12–13 µs). The
 /// loops have no such first-call cost but are 2–4× slower than a warm faer
 /// call at 4–16 Ki multiply-adds: [`gemm`] is for one-off products (Gram
 /// matrices, `XᵀY`, alpha_max); the solver's repeated products (blocked

@@ -135,19 +135,16 @@ impl ModelArgs {
     /// For commands writing `files` into `out_dir`: refuses outputs that are
     /// inputs, loads everything, then creates the directory.
     pub fn load_for(&self, out_dir: &Path, files: &[PathBuf]) -> anyhow::Result<Loaded> {
-        let inputs = self.input_files();
-        for f in files {
-            mtreg::io::atomic::check_not_input(f, &inputs)?;
-        }
+        self.check_outputs(files)?;
         let loaded = self.load()?;
-        std::fs::create_dir_all(out_dir)
-            .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", out_dir.display()))?;
+        super::create_out_dir(out_dir)?;
         Ok(loaded)
     }
 
-    /// The input files (never to be written over).
-    pub fn input_files(&self) -> Vec<&Path> {
-        let mut v: Vec<&Path> = [
+    /// The input files (never to be written over), the files of a `--stats`
+    /// directory included.
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = [
             &self.x,
             &self.y,
             &self.long,
@@ -156,10 +153,34 @@ impl ModelArgs {
         ]
         .into_iter()
         .flatten()
-        .map(PathBuf::as_path)
+        .cloned()
         .collect();
+        if let Some(dir) = &self.stats {
+            v.extend(mtreg::io::stats::stats_files(dir));
+        }
         v.dedup();
         v
+    }
+
+    /// Refuses any of `outputs` that is one of the inputs.
+    pub fn check_outputs(&self, outputs: &[impl AsRef<Path>]) -> anyhow::Result<()> {
+        let inputs = self.input_files();
+        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        for f in outputs {
+            mtreg::io::atomic::check_not_input(f.as_ref(), &inputs)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the `--stats` directory `dir` and the task graph named for its
+    /// tasks.
+    pub fn load_stats(
+        &self,
+        dir: &Path,
+    ) -> anyhow::Result<(mtreg::SufficientStats, Option<TaskGraph>)> {
+        let stats = mtreg::io::stats::read_stats(dir)?;
+        let (_, graph) = self.load_task_files(stats.task_names())?;
+        Ok((stats, graph))
     }
 
     /// Reads the data, the task weights and the graph.

@@ -112,11 +112,16 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 
 /// Creates the directory an output file goes into, if missing.
 pub fn ensure_parent(path: &std::path::Path) -> anyhow::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", dir.display()))?;
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => create_out_dir(dir),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Creates an output directory and its parents.
+pub fn create_out_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", dir.display()))
 }
 
 /// A problem with the command line that clap cannot see (exit code 2).

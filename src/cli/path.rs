@@ -2,9 +2,9 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
+use super::create_out_dir;
 use clap::Args;
-use mtreg::io::atomic::{check_not_input, write_atomic};
-use mtreg::io::stats::{read_stats, stats_files};
+use mtreg::io::atomic::write_atomic;
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -77,16 +77,9 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let (path, features, tasks, graph) = match &a.m.stats {
         // from sufficient statistics (`mtreg stats`): shared-design models
         Some(dir) => {
-            let stats_files = stats_files(dir);
-            let mut inputs = a.m.input_files();
-            inputs.extend(stats_files.iter().map(PathBuf::as_path));
-            for f in &files {
-                check_not_input(f, &inputs)?;
-            }
-            let stats = read_stats(dir)?;
-            let (_, graph) = a.m.load_task_files(stats.task_names())?;
-            std::fs::create_dir_all(&a.out_dir)
-                .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", a.out_dir.display()))?;
+            a.m.check_outputs(&files)?;
+            let (stats, graph) = a.m.load_stats(dir)?;
+            create_out_dir(&a.out_dir)?;
             let model = a.m.model(graph.as_ref(), None).progress(progress);
             let path = model.path_stats(&stats, &grid);
             bar.finish_and_clear();

@@ -6,10 +6,9 @@ use super::common::{Loaded, ModelArgs, PenaltyArg};
 use super::data::{self, Data};
 use anyhow::Context;
 use clap::Args;
-use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::{FitSettings, ModelFile, rows};
-use mtreg::io::stats::{read_stats, stats_files};
 use mtreg::penalty::Sparsity;
 use mtreg::{Fit, GraphMultiTask, RelationFit, RelationLearning, SufficientStats};
 use std::io::Write;
@@ -101,15 +100,12 @@ impl Source {
 }
 
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
-    let stats_files = a.m.stats.as_deref().map(stats_files).unwrap_or_default();
-    let mut inputs = a.m.input_files();
-    inputs.extend(stats_files.iter().map(PathBuf::as_path));
     let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
         .chain(&a.model)
         .chain(&a.relations)
         .collect();
+    a.m.check_outputs(&outputs)?;
     for (i, out) in outputs.iter().enumerate() {
-        check_not_input(out, &inputs)?;
         if outputs[..i].contains(out) {
             return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
         }
@@ -124,8 +120,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
                 )
                 .into());
             }
-            let stats = read_stats(dir)?;
-            let (_, graph) = a.m.load_task_files(stats.task_names())?;
+            let (stats, graph) = a.m.load_stats(dir)?;
             (Source::Stats(stats), graph)
         }
         None => {

@@ -331,30 +331,12 @@ impl Datafit for Gram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datafit::testing::problem;
     use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity, TaskGraph};
     use crate::solver::bcd::{Workspace, bcd_epoch};
+    use rand::SeedableRng;
     use rand::seq::SliceRandom;
-    use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
-
-    /// X (with a zero column and two identical ones), Y and a start iterate
-    /// with a quarter of its rows non-zero.
-    fn problem(n: usize, p: usize, t: usize, seed: u64) -> (Mat<f64>, Mat<f64>, Mat<f64>) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut x = Mat::from_fn(n, p, |_, _| rng.random::<f64>() - 0.5);
-        x.col_as_slice_mut(3).fill(0.0);
-        let c5 = x.col_as_slice(5).to_vec();
-        x.col_as_slice_mut(6).copy_from_slice(&c5);
-        let y = Mat::from_fn(n, t, |_, _| rng.random::<f64>() - 0.5);
-        let wt = Mat::from_fn(t, p, |_, j| {
-            if j % 4 == 0 {
-                rng.random::<f64>() - 0.5
-            } else {
-                0.0
-            }
-        });
-        (x, y, wt)
-    }
 
     fn close(u: f64, v: f64) -> bool {
         (u - v).abs() <= 1e-12 * u.abs().max(v.abs()).max(1e-3)

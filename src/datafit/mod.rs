@@ -119,3 +119,35 @@ pub trait Datafit {
         None
     }
 }
+
+/// Test data shared by the datafits' kernel tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use faer::Mat;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// X (n × p, with column 3 zero and columns 5 and 6 identical), Y (n × T)
+    /// and a start iterate `wt` (T × p) with every fourth row non-zero.
+    pub(crate) fn problem(
+        n: usize,
+        p: usize,
+        t: usize,
+        seed: u64,
+    ) -> (Mat<f64>, Mat<f64>, Mat<f64>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut x = Mat::from_fn(n, p, |_, _| rng.random::<f64>() - 0.5);
+        x.col_as_slice_mut(3).fill(0.0);
+        let c5 = x.col_as_slice(5).to_vec();
+        x.col_as_slice_mut(6).copy_from_slice(&c5);
+        let y = Mat::from_fn(n, t, |_, _| rng.random::<f64>() - 0.5);
+        let wt = Mat::from_fn(t, p, |_, j| {
+            if j % 4 == 0 {
+                rng.random::<f64>() - 0.5
+            } else {
+                0.0
+            }
+        });
+        (x, y, wt)
+    }
+}

@@ -434,28 +434,9 @@ impl Datafit for Quadratic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::datafit::testing::problem;
     use crate::penalty::{L1, L21};
     use crate::solver::bcd::{Workspace, bcd_epoch};
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
-
-    fn problem(n: usize, p: usize, t: usize, seed: u64) -> (Mat<f64>, Mat<f64>, Mat<f64>) {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        let mut x = Mat::from_fn(n, p, |_, _| rng.random::<f64>() - 0.5);
-        // a zero column and two identical ones
-        x.col_as_slice_mut(3).fill(0.0);
-        let c5 = x.col_as_slice(5).to_vec();
-        x.col_as_slice_mut(6).copy_from_slice(&c5);
-        let y = Mat::from_fn(n, t, |_, _| rng.random::<f64>() - 0.5);
-        let wt = Mat::from_fn(t, p, |_, j| {
-            if j % 4 == 0 {
-                rng.random::<f64>() - 0.5
-            } else {
-                0.0
-            }
-        });
-        (x, y, wt)
-    }
 
     /// The blocked epoch must reproduce the row-at-a-time epoch (same rows in
     /// the same order), for gathered and consecutive rows, L21 and L1.

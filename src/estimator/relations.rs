@@ -19,7 +19,7 @@
 //! it converges slowly (sublinearly) when the optimal Σ is close to singular
 //! (tasks in tight clusters), which `objectives()` shows.
 
-use super::spec::{ModelSpec, fit_per_task, fit_shared};
+use super::spec::{ModelSpec, alpha_max_per_task, alpha_max_shared, fit_per_task, fit_shared};
 use super::{Fit, MultiTaskElasticNet};
 use crate::cv::{CvCurve, CvOptions, CvResult};
 use crate::error::{Error, Result};
@@ -339,11 +339,10 @@ impl RelationLearning {
     ) -> Result<RelationCv> {
         let (x, y) = (x.as_faer(), y.as_faer());
         let models = self.grid_models(strengths)?;
-        // alpha_max of the full data: a fit at a huge alpha stops at once with W = 0.
         let spec = ModelSpec::elastic(self.sparsity);
-        let full_amax =
-            fit_shared(&self.base.clone().alpha(f64::MAX / 4.0), &spec, x, y)?.alpha_max();
-        let alphas = opts.grid.values(full_amax)?;
+        let alphas = opts
+            .grid
+            .values(alpha_max_shared(&self.base, &spec, x, y)?)?;
         let path = |point: usize,
                     xt: MatRef<'_, f64>,
                     yt: MatRef<'_, f64>,
@@ -386,15 +385,7 @@ impl RelationLearning {
     ) -> Result<RelationCv> {
         let models = self.grid_models(strengths)?;
         let spec = ModelSpec::elastic(self.sparsity);
-        let full_amax = fit_per_task(
-            &self.base.clone().alpha(f64::MAX / 4.0),
-            &spec,
-            xs,
-            ys,
-            weights,
-            false,
-        )?
-        .alpha_max();
+        let full_amax = alpha_max_per_task(&self.base, &spec, xs, ys, weights)?;
         let alphas = opts.grid.values(full_amax)?;
         let path = |point: usize,
                     xt: &[MatRef<'_, f64>],

@@ -724,6 +724,29 @@ pub(crate) fn run<D: Datafit, P: Penalty>(
     sol
 }
 
+/// alpha_max of the model on the full data, as its fits compute it: a fit at a
+/// huge alpha stops at once with W = 0 and reports it.
+pub(crate) fn alpha_max_shared(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+) -> Result<f64> {
+    Ok(fit_shared(&base.clone().alpha(f64::MAX / 4.0), spec, x, y)?.alpha_max())
+}
+
+/// [`alpha_max_shared`] for per-task designs.
+pub(crate) fn alpha_max_per_task(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+) -> Result<f64> {
+    let huge = base.clone().alpha(f64::MAX / 4.0);
+    Ok(fit_per_task(&huge, spec, xs, ys, weights, false)?.alpha_max())
+}
+
 /// Cross-validation of a shared-design model described by `base` and `spec`.
 pub(crate) fn cv_shared(
     base: &MultiTaskElasticNet,
@@ -733,8 +756,7 @@ pub(crate) fn cv_shared(
     opts: &crate::cv::CvOptions,
 ) -> Result<crate::cv::CvResult> {
     base.validate()?;
-    // alpha_max of the full data: a fit at a huge alpha stops at once with W = 0.
-    let full_amax = fit_shared(&base.clone().alpha(f64::MAX / 4.0), spec, x, y)?.alpha_max();
+    let full_amax = alpha_max_shared(base, spec, x, y)?;
     // Each fold reports its fits through its own callback; the base's own path
     // callback is not called.
     let path = |_: usize, xt: MatRef<'_, f64>, yt: MatRef<'_, f64>, alphas: &[f64], tick| {
@@ -755,16 +777,9 @@ pub(crate) fn cv_tasks(
     opts: &crate::cv::CvOptions,
 ) -> Result<crate::cv::CvResult> {
     base.validate()?;
-    let full_amax = fit_per_task(
-        &base.clone().alpha(f64::MAX / 4.0),
-        spec,
-        xs,
-        ys,
-        weights,
-        false,
-    )?
-    .alpha_max();
-    let alphas = opts.grid.values(full_amax)?;
+    let alphas = opts
+        .grid
+        .values(alpha_max_per_task(base, spec, xs, ys, weights)?)?;
     let path = |_: usize, xt: &[MatRef<'_, f64>], yt: &[&[f64]], alphas: &[f64], tick| {
         let b = base.clone().progress(tick);
         Ok(path_per_task(&b, spec, xt, yt, weights, &Grid::Explicit(alphas))?.fits)

@@ -189,15 +189,47 @@ pub fn certificate<D: Datafit, P: Penalty>(
     wt: faer::MatRef<'_, f64>,
     opts: &SolverOptions,
 ) -> Certificate {
+    certify(datafit, penalty, grad, wt, opts).0
+}
+
+/// What gap-safe screening needs from a duality-gap certificate.
+#[derive(Debug, Clone, Copy)]
+struct DualPoint {
+    /// Dual scaling `s` of the gap's dual point.
+    scale: f64,
+    /// `‖Y‖²/n` (the scale of the gap's rounding).
+    y_sq: f64,
+}
+
+/// [`certificate`], and the gap's dual point when the certificate is the
+/// duality gap.
+fn certify<D: Datafit, P: Penalty>(
+    datafit: &D,
+    penalty: &P,
+    grad: faer::MatRef<'_, f64>,
+    wt: faer::MatRef<'_, f64>,
+    opts: &SolverOptions,
+) -> (Certificate, Option<DualPoint>) {
     match (penalty.elastic_form(), datafit.residual_stats(wt)) {
-        (Some(form), Some(stats)) => Certificate::DualGap {
-            value: gap::duality_gap(&stats, &form, grad, wt),
-            tol: opts.tol,
-        },
-        _ => Certificate::Kkt {
-            value: gap::kkt_residual(penalty, grad, wt),
-            tol: opts.kkt_tol,
-        },
+        (Some(form), Some(stats)) => {
+            let (value, scale) = gap::duality_gap_scaled(&stats, &form, grad, wt);
+            let dual = DualPoint {
+                scale,
+                y_sq: stats.y_sq,
+            };
+            let cert = Certificate::DualGap {
+                value,
+                tol: opts.tol,
+            };
+            (cert, Some(dual))
+        }
+        _ => (
+            Certificate::Kkt {
+                value: gap::kkt_residual(penalty, grad, wt),
+                tol: opts.kkt_tol,
+            },
+            None,
+        ),
     }
 }
 
@@ -270,6 +302,12 @@ impl Reference {
         Self {
             norms: block_dual_norms(form, grad.as_ref()),
         }
+    }
+
+    /// The drift bound on block j's gradient dual norm now: its norm at the
+    /// reference plus `√h_j · drift` (see [`Datafit::drift`]).
+    fn bound(&self, j: usize, h: f64, drift: f64) -> f64 {
+        self.norms[j] + h.max(0.0).sqrt() * drift
     }
 }
 
@@ -362,7 +400,7 @@ pub fn solve_from<D: Datafit, P: Penalty>(
             );
         }
         outer += 1;
-        let (mut cert, mut scale) = certify(datafit, penalty, &grad, &wt, opts);
+        let (mut cert, mut dual) = certify(datafit, penalty, grad.as_ref(), wt.as_ref(), opts);
         if cert.is_satisfied() && !pending.is_empty() {
             // the certificate must be the full gap: compute the screened blocks
             // the drift bound does not certify
@@ -373,31 +411,28 @@ pub fn solve_from<D: Datafit, P: Penalty>(
                 }
             }
             pending.clear();
-            (cert, scale) = certify(datafit, penalty, &grad, &wt, opts);
+            (cert, dual) = certify(datafit, penalty, grad.as_ref(), wt.as_ref(), opts);
         }
-        if let (true, Some(f), Certificate::DualGap { value, .. }, Some(s)) =
-            (screen_on, &form, cert, scale)
+        if let (true, Some(f), Certificate::DualGap { value, .. }, Some(dp)) =
+            (screen_on, &form, cert, dual)
         {
             if !cert.is_satisfied() {
                 let sphere = screening::Sphere {
                     l1: f.l1,
                     l2: f.l2,
-                    scale: s,
+                    scale: dp.scale,
                     gap: value,
-                    y_sq: datafit.residual_stats(wt.as_ref()).map_or(0.0, |r| r.y_sq),
+                    y_sq: dp.y_sq,
                 };
                 let drift = datafit.drift();
                 let candidates = (0..p)
                     .filter(|&j| penalty.is_penalized(j) && wt.col(j).iter().all(|&v| v == 0.0));
-                let mut buf = vec![0.0; t];
                 screened.screen(&sphere, candidates, |j| {
                     let h = datafit.block_curvature(j);
                     if fresh.is_empty() || fresh[j] {
-                        let g = gap::column(grad.as_ref(), j, &mut buf);
-                        Some((h, f.sparsity.block_dual_norm(g)))
+                        Some((h, f.sparsity.block_dual_norm(grad.col_as_slice(j))))
                     } else {
-                        let (r, d) = (reference.as_ref()?, drift?);
-                        Some((h, r.norms[j] + h.max(0.0).sqrt() * d))
+                        Some((h, reference.as_ref()?.bound(j, h, drift?)))
                     }
                 });
             }
@@ -501,33 +536,6 @@ pub fn solve_from<D: Datafit, P: Penalty>(
     }
 }
 
-/// The certificate and, when it is the duality gap, the scaling of its dual
-/// point (for screening).
-fn certify<D: Datafit, P: Penalty>(
-    datafit: &D,
-    penalty: &P,
-    grad: &Mat<f64>,
-    wt: &Mat<f64>,
-    opts: &SolverOptions,
-) -> (Certificate, Option<f64>) {
-    match (penalty.elastic_form(), datafit.residual_stats(wt.as_ref())) {
-        (Some(form), Some(stats)) => {
-            let (value, s) = gap::duality_gap_scaled(&stats, &form, grad.as_ref(), wt.as_ref());
-            (
-                Certificate::DualGap {
-                    value,
-                    tol: opts.tol,
-                },
-                Some(s),
-            )
-        }
-        _ => (
-            certificate(datafit, penalty, grad.as_ref(), wt.as_ref(), opts),
-            None,
-        ),
-    }
-}
-
 /// Records the working-set iterate; every `K` epochs tries the Anderson
 /// extrapolation and keeps it only if it lowers the objective (the datafit
 /// state is re-synchronised either way).
@@ -599,12 +607,12 @@ fn refresh_gradient<D: Datafit, P: Penalty>(
     if let (Some(f), Some(rf), Some(drift)) = (form, reference.as_ref(), datafit.drift()) {
         let known = keep_fresh && fresh.len() == p;
         rows.clear();
-        for (j, &nj) in rf.norms.iter().enumerate() {
-            if known && fresh[j] {
+        for j in 0..p {
+            if known && fresh.get(j) == Some(&true) {
                 continue;
             }
             let zero = wt.col(j).iter().all(|&v| v == 0.0);
-            let bound = nj + datafit.block_curvature(j).max(0.0).sqrt() * drift;
+            let bound = rf.bound(j, datafit.block_curvature(j), drift);
             let certified = bound < f.l1;
             if zero && !certified && screened.contains(j) {
                 // screened: not needed until the final check (see solve_from)
@@ -649,6 +657,36 @@ mod tests {
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
+    /// alpha_max of the group Lasso on `d`'s data: the largest gradient block
+    /// norm at zero.
+    fn group_alpha_max(d: &mut Quadratic) -> f64 {
+        let (t, p) = (d.n_tasks(), d.n_features());
+        let mut g0 = Mat::<f64>::zeros(t, p);
+        d.init_state(Mat::<f64>::zeros(t, p).as_ref());
+        d.full_gradient(g0.as_mut());
+        (0..p)
+            .map(|j| crate::linalg::norm(g0.col_as_slice(j)))
+            .fold(0.0, f64::max)
+    }
+
+    /// The certificate and KKT residual of `wt` from a fresh datafit on `d`'s
+    /// data and a full gradient (no state shared with the solve).
+    fn fresh_certificate<P: Penalty>(
+        d: &Quadratic,
+        pen: &P,
+        wt: &Mat<f64>,
+        opts: &SolverOptions,
+    ) -> (Certificate, f64) {
+        let mut fresh = Quadratic::new(d.x().to_owned(), d.y().to_owned());
+        fresh.init_state(wt.as_ref());
+        let mut g = Mat::<f64>::zeros(wt.nrows(), wt.ncols());
+        fresh.full_gradient(g.as_mut());
+        (
+            certificate(&fresh, pen, g.as_ref(), wt.as_ref(), opts),
+            gap::kkt_residual(pen, g.as_ref(), wt.as_ref()),
+        )
+    }
+
     /// Along a warm-started path, the certificate and KKT residual computed with
     /// skipped gradient blocks equal those of a full gradient at the returned
     /// iterate. (Checked to fail when the drift term of the bound is dropped.)
@@ -667,24 +705,13 @@ mod tests {
             anderson: None,
             ..SolverOptions::default()
         };
-        let mut g0 = Mat::<f64>::zeros(t, p);
-        d.init_state(Mat::<f64>::zeros(t, p).as_ref());
-        d.full_gradient(g0.as_mut());
-        let amax = (0..p)
-            .map(|j| crate::linalg::norm(g0.col_as_slice(j)))
-            .fold(0.0, f64::max);
+        let amax = group_alpha_max(&mut d);
         let mut wt = Mat::<f64>::zeros(t, p);
         let mut warm: Option<WarmStart> = None;
         for r in [0.9, 0.7, 0.5, 0.3, 0.2, 0.1, 0.05] {
             let pen = make(r * amax);
             let sol = solve_from(&opts, &mut d, &pen, wt, warm.take());
-            // a fresh, full gradient at the returned iterate
-            let mut fresh = Quadratic::new(d.x().to_owned(), d.y().to_owned());
-            fresh.init_state(sol.wt.as_ref());
-            let mut g = Mat::<f64>::zeros(t, p);
-            fresh.full_gradient(g.as_mut());
-            let cert = certificate(&fresh, &pen, g.as_ref(), sol.wt.as_ref(), &opts);
-            let kkt = gap::kkt_residual(&pen, g.as_ref(), sol.wt.as_ref());
+            let (cert, kkt) = fresh_certificate(&d, &pen, &sol.wt, &opts);
             let (a, b) = (sol.certificate.value(), cert.value());
             assert!(
                 (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
@@ -715,14 +742,9 @@ mod tests {
                 .sum::<f64>()
                 + 0.3 * (rng.random::<f64>() - 0.5)
         });
-        let mut d = Quadratic::new(x.clone(), y.clone());
-        let mut g0 = Mat::<f64>::zeros(t, p);
-        d.init_state(Mat::<f64>::zeros(t, p).as_ref());
-        d.full_gradient(g0.as_mut());
-        let amax = (0..p)
-            .map(|j| crate::linalg::norm(g0.col_as_slice(j)))
-            .fold(0.0, f64::max);
         let y_sq = crate::linalg::sq_norm_mat(y.as_ref()) / n as f64;
+        let mut d = Quadratic::new(x, y);
+        let amax = group_alpha_max(&mut d);
         for r in [0.5, 0.2, 0.05] {
             let pen = make(r * amax);
             let opts = SolverOptions {
@@ -747,11 +769,7 @@ mod tests {
                 );
                 assert!(sol.wt.col(j).iter().all(|&v| v == 0.0));
             }
-            let mut fresh = Quadratic::new(x.clone(), y.clone());
-            fresh.init_state(sol.wt.as_ref());
-            let mut g = Mat::<f64>::zeros(t, p);
-            fresh.full_gradient(g.as_mut());
-            let cert = certificate(&fresh, &pen, g.as_ref(), sol.wt.as_ref(), &opts);
+            let (cert, _) = fresh_certificate(&d, &pen, &sol.wt, &opts);
             let (a, b) = (sol.certificate.value(), cert.value());
             assert!((a - b).abs() <= 1e-9 * (1.0 + b.abs()), "gap {a} vs {b}");
             assert!(sol.objective - reference.objective <= a * (1.0 + 1e-9) + 1e-15);
