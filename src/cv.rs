@@ -22,7 +22,7 @@
 //!   ties); `alpha_min`, `alpha_1se` and the refit come from its curve.
 
 use crate::error::{Error, Result};
-use crate::estimator::Fit;
+use crate::model::Fit;
 use crate::path::{ProgressCallback, SharedCounter};
 use faer::{Mat, MatRef};
 use rand::SeedableRng;
@@ -241,7 +241,7 @@ pub(crate) fn curves_shared(
     points: usize,
     path: &SharedPathFn<'_>,
 ) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
-    crate::preprocess::validate_xy(x, y)?;
+    crate::validate::validate_xy(x, y)?;
     let n = x.nrows();
     let folds = match &opts.test_folds {
         Some(f) => {

@@ -27,7 +27,9 @@
 //!
 //! ## Module map
 //! - [`estimator`]: builder estimators ([`MultiTaskElasticNet`],
-//!   [`MultiTaskLasso`]) and the fitted model [`Fit`].
+//!   [`MultiTaskLasso`], [`GraphMultiTask`], [`RelationLearning`]).
+//! - [`model`]: the fitted model [`Fit`] (predict, score) and its
+//!   [`Description`](model::Description).
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
 //!   solver generic over both, with its [`certificate`].
@@ -39,7 +41,8 @@
 //!   [`MultiTaskElasticNet::fit_stats`].
 //! - [`io`]: CSV matrices, the statistics directory format and atomic output
 //!   files (used by the `mtreg` CLI).
-//! - [`interop`]: faer and nalgebra inputs.
+//! - [`interop`]: faer and nalgebra inputs; [`validate`]: the shape and
+//!   finiteness checks every input goes through.
 //!
 //! Conventions: W is p × T everywhere in the API (scikit-learn's `coef_` is its
 //! transpose). All arithmetic is `f64`.
@@ -60,19 +63,22 @@ pub mod generate;
 pub mod interop;
 pub mod io;
 pub mod linalg;
+pub mod model;
 pub mod path;
 pub mod penalty;
 pub mod plot;
 pub mod preprocess;
 pub mod solver;
 pub mod stats;
+pub mod validate;
 
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv, RelationFit,
+    GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv, RelationFit,
     RelationLearning, alpha_max,
 };
 pub use interop::MatrixInput;
+pub use model::Fit;
 pub use solver::Selection;
 pub use stats::SufficientStats;

@@ -13,7 +13,7 @@
 //! [`ProgressCallback`], told after each fit how many of the fits are done.
 
 use crate::error::{Error, Result};
-use crate::estimator::Fit;
+use crate::model::Fit;
 use std::sync::{Arc, Mutex};
 
 /// Told `(done, total)` after each fit of a path (one per alpha) or of a

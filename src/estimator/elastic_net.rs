@@ -1,16 +1,17 @@
 //! `MultiTaskElasticNet` and `MultiTaskLasso` (shared design), scikit-learn exact.
 
-use super::Fit;
 use super::spec::{Grid, ModelSpec, fit_shared};
 use crate::certificate::Certificate;
 use crate::datafit::{Datafit, Quadratic};
 use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
+use crate::model::Fit;
 use crate::path::ProgressCallback;
 use crate::penalty::{L21, Penalty, Sparsity};
-use crate::preprocess::{check_finite, prepare};
+use crate::preprocess::prepare;
 use crate::solver::{self, Monitor, Selection, SolverOptions};
 use crate::stats::SufficientStats;
+use crate::validate::check_finite;
 use faer::{Mat, MatRef};
 
 /// How the quadratic loss is evaluated.

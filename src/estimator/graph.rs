@@ -1,12 +1,13 @@
 //! `GraphMultiTask`: multi-task regression with a given task graph.
 
+use super::MultiTaskElasticNet;
 use super::spec::{
     Grid, ModelSpec, cv_shared, cv_tasks, fit_per_task, fit_shared, path_per_task, path_shared,
     path_stats,
 };
-use super::{Fit, MultiTaskElasticNet};
 use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
+use crate::model::Fit;
 use crate::path::ProgressCallback;
 use crate::penalty::{Sparsity, TaskGraph};
 use crate::solver::{Monitor, Selection};
@@ -177,7 +178,7 @@ impl GraphMultiTask {
         let (x, y) = (x.as_faer(), y.as_faer());
         let spec = self.spec(y.ncols())?;
         if self.pooled {
-            crate::preprocess::validate_xy(x, y)?;
+            crate::validate::validate_xy(x, y)?;
             let cols: Vec<Vec<f64>> = (0..y.ncols())
                 .map(|k| (0..y.nrows()).map(|i| y[(i, k)]).collect())
                 .collect();

@@ -6,9 +6,10 @@
 //!
 //! With one shared X and `c_t = 1` this is exactly the shared-design objective.
 
+use super::MultiTaskElasticNet;
 use super::spec::{ModelSpec, fit_per_task};
-use super::{Fit, MultiTaskElasticNet};
 use crate::error::Result;
+use crate::model::Fit;
 use crate::penalty::Sparsity;
 use faer::MatRef;
 

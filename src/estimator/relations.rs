@@ -19,11 +19,12 @@
 //! it converges slowly (sublinearly) when the optimal Σ is close to singular
 //! (tasks in tight clusters), which `objectives()` shows.
 
+use super::MultiTaskElasticNet;
 use super::spec::{ModelSpec, alpha_max_per_task, alpha_max_shared, fit_per_task, fit_shared};
-use super::{Fit, MultiTaskElasticNet};
 use crate::cv::{CvCurve, CvOptions, CvResult};
 use crate::error::{Error, Result};
 use crate::interop::MatrixInput;
+use crate::model::Fit;
 use crate::path::ProgressCallback;
 use crate::penalty::Sparsity;
 use crate::solver::{Monitor, Selection};

@@ -1,16 +1,18 @@
 //! Internal: the model-independent fitting pipelines (shared design and per-task
 //! designs) over a penalty chosen at run time and dispatched statically.
 
-use super::{Fit, MultiTaskElasticNet};
+use super::MultiTaskElasticNet;
 use crate::certificate::Certificate;
 use crate::datafit::{Datafit, Gram, PerTask, Quadratic};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, sq_norm};
+use crate::model::Fit;
 use crate::path::ProgressCallback;
 use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity};
-use crate::preprocess::{Prepared, PreparedStats, check_finite, prepare, prepare_stats};
+use crate::preprocess::{Prepared, PreparedStats, prepare, prepare_stats};
 use crate::solver::{self, Solution, SolverOptions};
 use crate::stats::SufficientStats;
+use crate::validate::validate_tasks;
 use faer::{Accum, Mat, MatRef};
 use std::time::Instant;
 
@@ -200,7 +202,7 @@ pub(crate) fn path_shared(
         // Gram mode needs only XᵀX, XᵀY and the means: accumulate them in
         // chunks of rows (no centred copy of X: peak memory stays X + O(p²)).
         // Small problems keep the direct route (lower fixed cost).
-        crate::preprocess::validate_xy(x, y)?;
+        crate::validate::validate_xy(x, y)?;
         let stats = SufficientStats::from_data(&x, &y)?;
         return path_stats_since(base, spec, &stats, grid, start);
     }
@@ -345,7 +347,13 @@ fn package(
     gram: bool,
     start: Instant,
 ) -> Fit {
+    let mut description = crate::model::Description::new(coef.nrows(), coef.ncols());
+    description.fit_intercept = base.fit_intercept;
+    description.standardize = base.standardize;
+    description.tol = base.tol;
+    description.max_iter = base.max_iter;
     Fit {
+        description,
         coef,
         intercept,
         certificate: sol.certificate,
@@ -614,75 +622,6 @@ fn fit_pooled(
     let coef = Mat::from_fn(p, t, |j, _| sol.wt[(0, j)] / x_scale[j]);
     let intercept = intercepts(&coef, x_mean, y_mean);
     Ok(package(base, sol, coef, intercept, amax, false, start))
-}
-
-fn validate_tasks(
-    xs: &[MatRef<'_, f64>],
-    ys: &[&[f64]],
-    weights: Option<&[f64]>,
-) -> Result<Vec<f64>> {
-    let t = xs.len();
-    if t == 0 {
-        return Err(Error::EmptyInput("no tasks"));
-    }
-    if ys.len() != t {
-        return Err(Error::ShapeMismatch {
-            what: "number of target vectors vs number of designs",
-            expected: t,
-            found: ys.len(),
-        });
-    }
-    let weights: Vec<f64> = match weights {
-        Some(w) if w.len() != t => {
-            return Err(Error::ShapeMismatch {
-                what: "number of task weights vs number of tasks",
-                expected: t,
-                found: w.len(),
-            });
-        }
-        Some(w) => w.to_vec(),
-        None => vec![1.0; t],
-    };
-    let p = xs[0].ncols();
-    if p == 0 {
-        return Err(Error::EmptyInput("the designs have no columns (features)"));
-    }
-    for (k, (x, y)) in xs.iter().zip(ys).enumerate() {
-        if x.ncols() != p {
-            return Err(Error::ShapeMismatch {
-                what: "columns (features) of a task's design vs the first task's",
-                expected: p,
-                found: x.ncols(),
-            });
-        }
-        if x.nrows() != y.len() {
-            return Err(Error::ShapeMismatch {
-                what: "targets vs rows of the same task's design",
-                expected: x.nrows(),
-                found: y.len(),
-            });
-        }
-        if y.is_empty() {
-            return Err(Error::EmptyInput("a task has no samples"));
-        }
-        check_finite("X_t", *x)?;
-        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
-            return Err(Error::NonFinite {
-                what: "y_t",
-                row: i,
-                col: k,
-            });
-        }
-        let c = weights[k];
-        if !(c.is_finite() && c > 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "task weight",
-                value: c,
-                expected: "finite and > 0",
-            });
-        }
-    }
-    Ok(weights)
 }
 
 /// Solves, or certifies the known zero solution when `at_zero`.

@@ -5,7 +5,7 @@
 
 use crate::certificate::Certificate;
 use crate::error::{Error, InputError, Result};
-use crate::estimator::Fit;
+use crate::model::Fit;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
