@@ -68,6 +68,7 @@ pub mod path;
 pub mod penalty;
 pub mod plot;
 pub mod preprocess;
+pub mod problem;
 pub mod solver;
 pub mod stats;
 pub mod validate;
@@ -75,10 +76,11 @@ pub mod validate;
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv, RelationFit,
-    RelationLearning, alpha_max,
+    Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv,
+    RelationFit, RelationLearning, alpha_max,
 };
 pub use interop::MatrixInput;
 pub use model::Fit;
+pub use problem::Data;
 pub use solver::Selection;
 pub use stats::SufficientStats;

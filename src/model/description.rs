@@ -6,6 +6,7 @@
 //! what it is.
 
 use faer::{Mat, MatRef};
+use std::sync::Arc;
 
 /// What was fitted (see the [module documentation](crate::model)).
 ///
@@ -24,10 +25,11 @@ pub struct Description {
     pub kind: String,
     /// Penalty name: `l21`, `l1`, or another registered penalty's.
     pub penalty: String,
-    /// Feature names (p): the data's, or `x0, x1, …`.
-    pub feature_names: Vec<String>,
+    /// Feature names (p): the data's, or `x0, x1, …` (shared by the fits
+    /// of a path).
+    pub feature_names: Arc<[String]>,
     /// Task names (T): the data's, or `y0, y1, …`.
-    pub task_names: Vec<String>,
+    pub task_names: Arc<[String]>,
     /// Whether intercepts were fitted (the data centred).
     pub fit_intercept: bool,
     /// Whether the columns of X were standardised.
@@ -102,18 +104,45 @@ pub(crate) fn correlation(s: MatRef<'_, f64>) -> Mat<f64> {
 
 /// Names `x0, x1, …` (or another prefix).
 pub(crate) fn default_names(prefix: &str, n: usize) -> Vec<String> {
-    (0..n).map(|j| format!("{prefix}{j}")).collect()
+    (0..n)
+        .map(|j| {
+            // without the formatting machinery: every CV fold names its data
+            let mut digits = [0u8; 20];
+            let (mut k, mut i) = (j, digits.len());
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (k % 10) as u8;
+                k /= 10;
+                if k == 0 {
+                    break;
+                }
+            }
+            let mut name = String::with_capacity(prefix.len() + digits.len() - i);
+            name.push_str(prefix);
+            name.extend(digits[i..].iter().map(|&d| d as char));
+            name
+        })
+        .collect()
 }
 
 impl Description {
     /// The plain multi-task elastic net of p features and T tasks, with
     /// default names and scikit-learn's default settings.
     pub fn new(n_features: usize, n_tasks: usize) -> Self {
+        Self::named(
+            default_names("x", n_features).into(),
+            default_names("y", n_tasks).into(),
+        )
+    }
+
+    /// The description of a fit of p features and T tasks named
+    /// `feature_names` and `task_names`, otherwise as [`new`](Self::new).
+    pub(crate) fn named(feature_names: Arc<[String]>, task_names: Arc<[String]>) -> Self {
         Self {
             kind: "multi_task_elastic_net".into(),
             penalty: "l21".into(),
-            feature_names: default_names("x", n_features),
-            task_names: default_names("y", n_tasks),
+            feature_names,
+            task_names,
             fit_intercept: true,
             standardize: false,
             tol: 1e-4,
@@ -129,5 +158,17 @@ impl Description {
     /// Whether this is the pooled model (one coefficient vector for all tasks).
     pub fn is_pooled(&self) -> bool {
         self.kind == "pooled"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_count_from_zero() {
+        assert_eq!(default_names("x", 3), ["x0", "x1", "x2"]);
+        assert_eq!(default_names("y", 12)[10], "y10");
+        assert_eq!(default_names("t", 1235)[1234], "t1234");
     }
 }

@@ -10,6 +10,7 @@
 mod description;
 
 pub use description::{Description, GraphTerm, LearnedRelations};
+pub(crate) use description::{correlation, default_names};
 
 use crate::certificate::Certificate;
 use crate::error::{Error, Result};
@@ -37,7 +38,7 @@ pub struct Fit {
     pub(crate) kkt: f64,
     pub(crate) gap: Option<f64>,
     pub(crate) n_screened: usize,
-    pub(crate) description: Description,
+    pub(crate) description: std::sync::Arc<Description>,
 }
 
 impl Fit {

@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod graph;
 mod parity;
+mod pipeline;
 mod properties;
 mod selection;
 mod stats;
