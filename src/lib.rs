@@ -27,8 +27,15 @@
 //!
 //! ## Module map
 //! - [`estimator`]: builder estimators ([`MultiTaskElasticNet`],
-//!   [`MultiTaskLasso`], [`GraphMultiTask`], [`RelationLearning`]).
-//! - [`model`]: the fitted model [`Fit`] (predict, score) and its
+//!   [`MultiTaskLasso`], [`GraphMultiTask`], [`RelationLearning`]: each an
+//!   [`Estimator`]), and the penalty families by name
+//!   ([`estimator::penalties`]).
+//! - [`problem`]: the fitting pipeline — a [`Data`] input (shared design,
+//!   per-task designs with task weights, or sufficient statistics) prepared
+//!   once into a [`Problem`](problem::Problem); the
+//!   [`PenaltyFamily`](problem::PenaltyFamily) and [`Solve`](problem::Solve)
+//!   traits a new penalty implements (`docs/extending.md`).
+//! - [`model`]: the fitted model [`Fit`] (predict, score, save, load) and its
 //!   [`Description`](model::Description).
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent

@@ -5,6 +5,7 @@ use crate::interop::MatrixInput;
 use crate::model::default_names;
 use crate::stats::SufficientStats;
 use faer::MatRef;
+use std::borrow::Cow;
 
 /// The data a model is fitted to: a shared design, per-task designs, or the
 /// sufficient statistics of a shared design; with optional task weights and
@@ -34,13 +35,27 @@ use faer::MatRef;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Data<'a> {
-    source: Source<'a>,
+    samples: Samples<'a>,
     weights: Option<&'a [f64]>,
     feature_names: Option<Vec<String>>,
     task_names: Option<Vec<String>>,
 }
 
-/// Where the samples of a [`Data`] are.
+/// What a [`Data`] holds (the task lists borrowed or owned).
+#[derive(Debug, Clone)]
+enum Samples<'a> {
+    Shared {
+        x: MatRef<'a, f64>,
+        y: MatRef<'a, f64>,
+    },
+    Tasks {
+        xs: Cow<'a, [MatRef<'a, f64>]>,
+        ys: Cow<'a, [&'a [f64]]>,
+    },
+    Stats(&'a SufficientStats),
+}
+
+/// Where the samples of a [`Data`] are ([`Data::source`]).
 #[derive(Debug, Clone, Copy)]
 #[non_exhaustive]
 pub enum Source<'a> {
@@ -65,27 +80,33 @@ pub enum Source<'a> {
 impl<'a> Data<'a> {
     /// A shared design X (n × p) and targets Y (n × T).
     pub fn shared<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(x: &'a X, y: &'a Y) -> Self {
-        Self::from_source(Source::Shared {
+        Self::from_samples(Samples::Shared {
             x: x.as_faer(),
             y: y.as_faer(),
         })
     }
 
     /// Per-task designs `xs[t]` (n_t × p, the same p features) and targets
-    /// `ys[t]` (n_t values).
-    pub fn tasks(xs: &'a [MatRef<'a, f64>], ys: &'a [&'a [f64]]) -> Self {
-        Self::from_source(Source::Tasks { xs, ys })
+    /// `ys[t]` (n_t values); both lists borrowed (`&[…]`) or owned (`Vec`).
+    pub fn tasks(
+        xs: impl Into<Cow<'a, [MatRef<'a, f64>]>>,
+        ys: impl Into<Cow<'a, [&'a [f64]]>>,
+    ) -> Self {
+        Self::from_samples(Samples::Tasks {
+            xs: xs.into(),
+            ys: ys.into(),
+        })
     }
 
     /// Sufficient statistics of a shared design (see [`crate::stats`]), with
     /// their feature and task names.
     pub fn stats(stats: &'a SufficientStats) -> Self {
-        Self::from_source(Source::Stats(stats))
+        Self::from_samples(Samples::Stats(stats))
     }
 
-    fn from_source(source: Source<'a>) -> Self {
+    fn from_samples(samples: Samples<'a>) -> Self {
         Self {
-            source,
+            samples,
             weights: None,
             feature_names: None,
             task_names: None,
@@ -113,8 +134,12 @@ impl<'a> Data<'a> {
     }
 
     /// Where the samples are.
-    pub fn source(&self) -> Source<'a> {
-        self.source
+    pub fn source(&self) -> Source<'_> {
+        match &self.samples {
+            Samples::Shared { x, y } => Source::Shared { x: *x, y: *y },
+            Samples::Tasks { xs, ys } => Source::Tasks { xs, ys },
+            Samples::Stats(s) => Source::Stats(s),
+        }
     }
 
     /// The task weights, if given.
@@ -124,7 +149,7 @@ impl<'a> Data<'a> {
 
     /// Number of features p (0 for per-task designs without tasks).
     pub fn n_features(&self) -> usize {
-        match self.source {
+        match self.source() {
             Source::Shared { x, .. } => x.ncols(),
             Source::Tasks { xs, .. } => xs.first().map_or(0, |x| x.ncols()),
             Source::Stats(s) => s.n_features(),
@@ -133,7 +158,7 @@ impl<'a> Data<'a> {
 
     /// Number of tasks T.
     pub fn n_tasks(&self) -> usize {
-        match self.source {
+        match self.source() {
             Source::Shared { y, .. } => y.ncols(),
             Source::Tasks { xs, .. } => xs.len(),
             Source::Stats(s) => s.n_tasks(),
@@ -143,7 +168,7 @@ impl<'a> Data<'a> {
     /// Number of samples: n for a shared design (or statistics), `Σ_t n_t`
     /// for per-task designs.
     pub fn n_samples(&self) -> usize {
-        match self.source {
+        match self.source() {
             Source::Shared { x, .. } => x.nrows(),
             Source::Tasks { ys, .. } => ys.iter().map(|y| y.len()).sum(),
             Source::Stats(s) => s.n_samples(),
@@ -152,7 +177,7 @@ impl<'a> Data<'a> {
 
     /// Samples per task, for per-task designs.
     pub fn n_samples_per_task(&self) -> Option<Vec<usize>> {
-        match self.source {
+        match self.source() {
             Source::Tasks { ys, .. } => Some(ys.iter().map(|y| y.len()).collect()),
             _ => None,
         }
@@ -160,7 +185,7 @@ impl<'a> Data<'a> {
 
     /// The feature names (given, the statistics', or `x0, x1, …`).
     pub fn feature_names(&self) -> Vec<String> {
-        match (&self.feature_names, self.source) {
+        match (&self.feature_names, self.source()) {
             (Some(names), _) => names.clone(),
             (None, Source::Stats(s)) => s.feature_names().to_vec(),
             (None, _) => default_names("x", self.n_features()),
@@ -169,7 +194,7 @@ impl<'a> Data<'a> {
 
     /// The task names (given, the statistics', or `y0, y1, …`).
     pub fn task_names(&self) -> Vec<String> {
-        match (&self.task_names, self.source) {
+        match (&self.task_names, self.source()) {
             (Some(names), _) => names.clone(),
             (None, Source::Stats(s)) => s.task_names().to_vec(),
             (None, _) => default_names("y", self.n_tasks()),
@@ -196,8 +221,8 @@ impl<'a> Data<'a> {
 
     /// A shared design seen as per-task designs (X repeated, Y split by
     /// column); per-task designs as they are. `None` for statistics.
-    pub(crate) fn task_views(&self) -> Option<TaskViews<'a>> {
-        match self.source {
+    pub(crate) fn task_views(&self) -> Option<TaskViews<'_>> {
+        match self.source() {
             Source::Shared { x, y } => Some(TaskViews {
                 xs: vec![x; y.ncols()],
                 ys: (0..y.ncols())

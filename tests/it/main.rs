@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod extending;
 mod graph;
 mod parity;
 mod pipeline;

@@ -237,3 +237,98 @@ fn shape_checks_apply_to_names_and_warm_starts() {
         Err(mtreg::Error::ShapeMismatch { .. })
     ));
 }
+
+#[test]
+fn model_files_round_trip_every_kind_of_fit() {
+    use mtreg::io::model::ModelFile;
+    let (x, y) = problem(19, 30, 5, 3, 2, 0.1);
+    let cols = columns(&y);
+    let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+    let xs = vec![x.as_ref(); 3];
+    let fits = vec![
+        MultiTaskLasso::new(0.1).fit(&x, &y).unwrap(),
+        GraphMultiTask::new(0.1)
+            .penalty(Sparsity::Entrywise)
+            .graph(TaskGraph::chain(3))
+            .graph_strength(2.0)
+            .fit_tasks(&xs, &ys, Some(&[1.0, 2.0, 3.0]))
+            .unwrap(),
+        GraphMultiTask::new(0.1).pooled(true).fit(&x, &y).unwrap(),
+        RelationLearning::new(0.1)
+            .relation_strength(0.2)
+            .fit(&x, &y)
+            .unwrap()
+            .fit()
+            .clone(),
+    ];
+    let kinds: Vec<&str> = fits.iter().map(|f| f.description().kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "multi_task_elastic_net",
+            "graph_multi_task",
+            "pooled",
+            "relation_learning"
+        ]
+    );
+    for fit in &fits {
+        let json = ModelFile::from_fit(fit).to_json();
+        let file: ModelFile = serde_json::from_str(&json).unwrap();
+        assert_eq!(file, ModelFile::from_fit(fit));
+        let back = file.to_fit().unwrap();
+        assert_eq!(back.description(), fit.description());
+        assert_eq!(back.coef(), fit.coef());
+        assert_eq!(back.intercept(), fit.intercept());
+        assert_eq!(back.certificate(), fit.certificate());
+        assert_eq!(back.predict(&x).unwrap(), fit.predict(&x).unwrap());
+        assert_eq!(ModelFile::from_fit(&back), file);
+    }
+    // the keys of the CLI contract are all there
+    let json: serde_json::Value =
+        serde_json::from_str(&ModelFile::from_fit(&fits[3]).to_json()).unwrap();
+    for key in [
+        "version",
+        "model",
+        "feature_names",
+        "task_names",
+        "coef",
+        "intercept",
+        "alpha",
+        "alpha_max",
+        "l1_ratio",
+        "converged",
+        "certificate",
+        "objective",
+        "n_iter",
+        "seconds",
+        "task_correlation",
+    ] {
+        assert!(json.get(key).is_some(), "{key}");
+    }
+    // a cross-validation file records its refit's model and the CV fields
+    let opts = CvOptions {
+        folds: 3,
+        grid: AlphaGrid::Auto {
+            n_alphas: 4,
+            eps: 0.05,
+        },
+        ..CvOptions::default()
+    };
+    let cv = GraphMultiTask::new(1.0)
+        .graph(TaskGraph::chain(3))
+        .graph_strength(0.5)
+        .cross_validate(&x, &y, &opts)
+        .unwrap();
+    let file = ModelFile::from_cv(&cv, mtreg::cv::Select::OneSe);
+    assert_eq!(file.model, "graph_multi_task");
+    assert_eq!(file.cv_select.as_deref(), Some("1se"));
+    assert_eq!(
+        (file.alpha_min, file.cv_folds),
+        (Some(cv.alpha_min), Some(3))
+    );
+    assert_eq!(file.graph_strength, Some(0.5));
+    // inconsistent files are refused
+    let mut bad = ModelFile::from_fit(&fits[0]);
+    bad.intercept.pop();
+    assert!(bad.to_fit().is_err());
+}

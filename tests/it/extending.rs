@@ -1,0 +1,377 @@
+//! The pipeline is open: penalties defined here, through the public API only
+//! (as `docs/extending.md` walks through), are fitted, swept along paths and
+//! cross-validated like the built-in ones, each with its certificate.
+//!
+//! - `WeightedL21`: `α ρ Σ_j c_j ‖w_j‖₂ + α (1 − ρ)/2 ‖W‖²_F` (the adaptive
+//!   group Lasso), block-separable, solved by block coordinate descent.
+//! - `IstaL21`: the plain L21 penalty declared as *not* block-separable and
+//!   solved by its own whole-matrix proximal-gradient solver through the
+//!   `Solve` slot, as a trace-norm penalty would be.
+
+use crate::common::{problem, rel_diff};
+use faer::{Mat, MatRef};
+use mtreg::certificate::Certificate;
+use mtreg::cv::CvOptions;
+use mtreg::datafit::Datafit;
+use mtreg::path::AlphaGrid;
+use mtreg::penalty::Penalty;
+use mtreg::problem::{Bcd, Data, PenaltyFamily, Solve};
+use mtreg::solver::{Solution, SolverOptions, WarmStart};
+use mtreg::{GraphMultiTask, MultiTaskLasso};
+
+fn norm(v: &[f64]) -> f64 {
+    v.iter().map(|a| a * a).sum::<f64>().sqrt()
+}
+
+// ---------------------------------------------------------------------------
+// A block-separable penalty: the math (`Penalty`) and its family.
+
+/// `l1 Σ_j c_j ‖w_j‖₂ + l2/2 ‖W‖²_F`.
+#[derive(Debug, Clone)]
+struct WeightedL21 {
+    l1: f64,
+    l2: f64,
+    weights: Vec<f64>,
+}
+
+impl Penalty for WeightedL21 {
+    fn value(&self, wt: MatRef<'_, f64>) -> f64 {
+        (0..wt.ncols())
+            .map(|j| {
+                let w: Vec<f64> = wt.col(j).iter().copied().collect();
+                self.l1 * self.weights[j] * norm(&w) + 0.5 * self.l2 * norm(&w).powi(2)
+            })
+            .sum()
+    }
+
+    fn block_minimize(&self, j: usize, h: f64, b: &[f64], out: &mut [f64], _: &mut [f64]) {
+        // group soft-threshold at l1 c_j
+        let (nb, tau) = (norm(b), self.l1 * self.weights[j]);
+        let scale = if nb <= tau {
+            0.0
+        } else {
+            (1.0 - tau / nb) / (h + self.l2)
+        };
+        for (o, bi) in out.iter_mut().zip(b) {
+            *o = scale * bi;
+        }
+    }
+
+    fn subdiff_distance(&self, j: usize, w: &[f64], grad: &[f64]) -> f64 {
+        let (nw, tau) = (norm(w), self.l1 * self.weights[j]);
+        if nw == 0.0 {
+            (norm(grad) - tau).max(0.0)
+        } else {
+            let c = tau / nw + self.l2;
+            let d: Vec<f64> = grad.iter().zip(w).map(|(g, wi)| g + c * wi).collect();
+            norm(&d)
+        }
+    }
+}
+
+/// The family: the penalty at each alpha, and alpha_max from −∇f(0).
+#[derive(Debug, Clone)]
+struct WeightedGroupLasso {
+    weights: Vec<f64>,
+}
+
+impl PenaltyFamily for WeightedGroupLasso {
+    type Penalty = Bcd<WeightedL21>;
+
+    fn name(&self) -> &str {
+        "weighted_l21"
+    }
+
+    fn penalty(&self, alpha: f64, l1_ratio: f64) -> mtreg::Result<Bcd<WeightedL21>> {
+        Ok(Bcd(WeightedL21 {
+            l1: alpha * l1_ratio,
+            l2: alpha * (1.0 - l1_ratio),
+            weights: self.weights.clone(),
+        }))
+    }
+
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+        // W = 0 is optimal iff ‖g_j‖ ≤ α ρ c_j for every row
+        (0..grad0.ncols())
+            .map(|j| {
+                let g: Vec<f64> = grad0.col(j).iter().copied().collect();
+                norm(&g) / self.weights[j]
+            })
+            .fold(0.0, f64::max)
+            / l1_ratio
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A penalty solved by its own whole-matrix solver (the second solver slot).
+
+/// The L21 + ridge penalty, minimised by proximal gradient over the whole
+/// matrix (ISTA with step 1 / Σ_j h_j ≥ 1 / L).
+#[derive(Debug, Clone)]
+struct IstaL21 {
+    l1: f64,
+    l2: f64,
+}
+
+impl IstaL21 {
+    fn value(&self, wt: MatRef<'_, f64>) -> f64 {
+        (0..wt.ncols())
+            .map(|j| {
+                let w: Vec<f64> = wt.col(j).iter().copied().collect();
+                self.l1 * norm(&w) + 0.5 * self.l2 * norm(&w).powi(2)
+            })
+            .sum()
+    }
+
+    /// `max_j dist(−∇_j f, ∂g_j(w_j))`.
+    fn kkt(&self, wt: MatRef<'_, f64>, grad: MatRef<'_, f64>) -> f64 {
+        (0..wt.ncols())
+            .map(|j| {
+                let w: Vec<f64> = wt.col(j).iter().copied().collect();
+                let g: Vec<f64> = grad.col(j).iter().copied().collect();
+                let nw = norm(&w);
+                if nw == 0.0 {
+                    (norm(&g) - self.l1).max(0.0)
+                } else {
+                    let c = self.l1 / nw + self.l2;
+                    norm(&g.iter().zip(&w).map(|(g, w)| g + c * w).collect::<Vec<_>>())
+                }
+            })
+            .fold(0.0, f64::max)
+    }
+}
+
+impl Solve for IstaL21 {
+    fn solve<D: Datafit>(
+        &self,
+        opts: &SolverOptions,
+        d: &mut D,
+        mut wt: Mat<f64>,
+        _warm: Option<WarmStart>,
+    ) -> Solution {
+        let (t, p) = (wt.nrows(), wt.ncols());
+        let step = 1.0 / (0..p).map(|j| d.block_curvature(j)).sum::<f64>();
+        let mut grad = Mat::zeros(t, p);
+        let mut n_iter = 0;
+        let mut kkt;
+        loop {
+            d.init_state(wt.as_ref());
+            d.full_gradient(grad.as_mut());
+            kkt = self.kkt(wt.as_ref(), grad.as_ref());
+            if kkt <= opts.kkt_tol || n_iter >= opts.max_iter {
+                break;
+            }
+            // W ← prox_{step g}(W − step ∇f(W)), row by row
+            for j in 0..p {
+                let v: Vec<f64> = (0..t).map(|k| wt[(k, j)] - step * grad[(k, j)]).collect();
+                let nv = norm(&v);
+                let s = if nv <= step * self.l1 {
+                    0.0
+                } else {
+                    (1.0 - step * self.l1 / nv) / (1.0 + step * self.l2)
+                };
+                for k in 0..t {
+                    wt[(k, j)] = s * v[k];
+                }
+            }
+            n_iter += 1;
+        }
+        Solution {
+            objective: d.value(wt.as_ref()) + self.value(wt.as_ref()),
+            certificate: Certificate::Kkt {
+                value: kkt,
+                tol: opts.kkt_tol,
+            },
+            n_iter,
+            converged: kkt <= opts.kkt_tol,
+            trace: Vec::new(),
+            kkt,
+            gap: None,
+            wt,
+            warm: WarmStart::exact(grad),
+            screened: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct IstaGroupLasso;
+
+impl PenaltyFamily for IstaGroupLasso {
+    type Penalty = IstaL21;
+
+    fn name(&self) -> &str {
+        "ista_l21"
+    }
+
+    fn penalty(&self, alpha: f64, l1_ratio: f64) -> mtreg::Result<IstaL21> {
+        Ok(IstaL21 {
+            l1: alpha * l1_ratio,
+            l2: alpha * (1.0 - l1_ratio),
+        })
+    }
+
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+        (0..grad0.ncols())
+            .map(|j| grad0.col(j).norm_l2())
+            .fold(0.0, f64::max)
+            / l1_ratio
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// `max_j dist(−∇_j f, ∂g_j)` of the weighted penalty recomputed from the
+/// data and the original-scale coefficients (centred shared design), sharing
+/// no code with the solver.
+fn weighted_kkt(
+    x: &Mat<f64>,
+    y: &Mat<f64>,
+    coef: MatRef<'_, f64>,
+    alpha: f64,
+    weights: &[f64],
+) -> f64 {
+    let (xc, yc) = crate::common::centred(x, y, true);
+    let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    let mut worst = 0.0f64;
+    for j in 0..p {
+        // ∇_j f = −x_jᵀ R / n
+        let g: Vec<f64> = (0..t)
+            .map(|k| {
+                -(0..n)
+                    .map(|i| {
+                        let fitted: f64 = (0..p).map(|l| xc[(i, l)] * coef[(l, k)]).sum();
+                        xc[(i, j)] * (yc[(i, k)] - fitted)
+                    })
+                    .sum::<f64>()
+                    / n as f64
+            })
+            .collect();
+        let w: Vec<f64> = (0..t).map(|k| coef[(j, k)]).collect();
+        let pen = WeightedL21 {
+            l1: alpha,
+            l2: 0.0,
+            weights: weights.to_vec(),
+        };
+        worst = worst.max(pen.subdiff_distance(j, &w, &g));
+    }
+    worst
+}
+
+#[test]
+fn a_penalty_defined_outside_the_crate_is_fitted_swept_and_cross_validated() {
+    let (x, y) = problem(21, 60, 10, 3, 4, 0.3);
+    let (p, t) = (10, 3);
+    // unit weights: the multi-task Lasso, certified by the KKT residual
+    let unit = WeightedGroupLasso {
+        weights: vec![1.0; p],
+    };
+    let amax = GraphMultiTask::new(1.0)
+        .penalty(unit.clone())
+        .alpha_max_of(&x, &y)
+        .unwrap();
+    assert_eq!(amax, mtreg::alpha_max(&x, &y, 1.0, true).unwrap());
+    let alpha = 0.2 * amax;
+    let toy = GraphMultiTask::new(alpha)
+        .penalty(unit)
+        .tol(1e-12)
+        .fit(&x, &y)
+        .unwrap();
+    let lasso = MultiTaskLasso::new(alpha).tol(1e-14).fit(&x, &y).unwrap();
+    assert!(toy.converged() && toy.certificate().kind() == "kkt");
+    assert!(rel_diff(toy.coef(), lasso.coef()) < 1e-8);
+    assert_eq!(toy.description().penalty, "weighted_l21");
+    assert_eq!(toy.description().kind, "graph_multi_task");
+
+    // a heavy weight keeps a feature out; the KKT conditions, recomputed
+    // independently, hold
+    let mut weights = vec![1.0; p];
+    weights[0] = 50.0;
+    let family = WeightedGroupLasso {
+        weights: weights.clone(),
+    };
+    let model = GraphMultiTask::new(alpha)
+        .penalty(family.clone())
+        .tol(1e-12);
+    let fit = model.fit(&x, &y).unwrap();
+    assert!((0..t).all(|k| fit.coef()[(0, k)] == 0.0));
+    assert!(fit.n_nonzero_rows() > 0);
+    let kkt = weighted_kkt(&x, &y, fit.coef(), alpha, &weights);
+    assert!(kkt <= 1e-9 * amax, "KKT residual {kkt}");
+
+    // the path: W = 0 exactly at its alpha_max, every point certified
+    let grid = AlphaGrid::Auto {
+        n_alphas: 8,
+        eps: 1e-2,
+    };
+    let path = model.path(&x, &y, &grid).unwrap();
+    assert_eq!(path.fits[0].n_nonzero_rows(), 0);
+    assert!(path.fits[1].n_nonzero_rows() > 0);
+    assert!(path.fits.iter().all(|f| f.certificate().is_satisfied()));
+    for (a, f) in path.alphas.iter().zip(&path.fits) {
+        assert!(weighted_kkt(&x, &y, f.coef(), *a, &weights) <= 1e-9 * amax);
+    }
+
+    // cross-validation, with per-task designs as well
+    let opts = CvOptions {
+        folds: 3,
+        grid: grid.clone(),
+        ..CvOptions::default()
+    };
+    let cv = model.cross_validate(&x, &y, &opts).unwrap();
+    assert_eq!(cv.mse_path.nrows(), 8);
+    assert_eq!(cv.fit.description().penalty, "weighted_l21");
+    let cols: Vec<Vec<f64>> = (0..t).map(|k| y.col(k).iter().copied().collect()).collect();
+    let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
+    let xs = vec![x.as_ref(); t];
+    let cv_tasks = model
+        .cross_validate_data(Data::tasks(&xs, &ys), &opts)
+        .unwrap();
+    assert!(cv_tasks.fit.certificate().is_satisfied());
+
+    // no coupled or pooled form: refused, not silently replaced
+    assert!(matches!(
+        model.clone().pooled(true).fit(&x, &y),
+        Err(mtreg::Error::Incompatible(_))
+    ));
+    assert!(matches!(
+        model
+            .clone()
+            .graph(mtreg::penalty::TaskGraph::chain(t))
+            .graph_strength(1.0)
+            .fit(&x, &y),
+        Err(mtreg::Error::Incompatible(_))
+    ));
+}
+
+#[test]
+fn a_penalty_with_its_own_solver_goes_through_the_same_pipeline() {
+    let (x, y) = problem(23, 50, 6, 2, 3, 0.2);
+    let model = GraphMultiTask::new(1.0).penalty(IstaGroupLasso).tol(1e-9);
+    let amax = model.alpha_max_of(&x, &y).unwrap();
+    let grid = AlphaGrid::Explicit(vec![amax, 0.3 * amax, 0.1 * amax]);
+    let path = model.clone().max_iter(100_000).path(&x, &y, &grid).unwrap();
+    assert_eq!(path.fits[0].n_nonzero_rows(), 0);
+    for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
+        assert!(fit.converged(), "alpha {alpha}: {}", fit.certificate());
+        let bcd = MultiTaskLasso::new(*alpha).tol(1e-14).fit(&x, &y).unwrap();
+        assert!(rel_diff(fit.coef(), bcd.coef()) < 1e-6, "alpha {alpha}");
+        assert!((fit.objective() - bcd.objective()).abs() <= 1e-9 * bcd.objective());
+        assert_eq!(fit.description().penalty, "ista_l21");
+    }
+    let opts = CvOptions {
+        folds: 3,
+        grid,
+        ..CvOptions::default()
+    };
+    let cv = model
+        .max_iter(100_000)
+        .cross_validate(&x, &y, &opts)
+        .unwrap();
+    let reference = MultiTaskLasso::new(1.0)
+        .tol(1e-12)
+        .cross_validate(&x, &y, &opts)
+        .unwrap();
+    assert_eq!(cv.alpha_min, reference.alpha_min);
+    assert!(rel_diff(cv.fit.coef(), reference.fit.coef()) < 1e-6);
+}
