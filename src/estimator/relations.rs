@@ -258,7 +258,8 @@ impl Estimator<Relations> {
     /// [`crate::cv`]).
     ///
     /// The alpha grid is computed once on the full data (alpha_max does not
-    /// depend on λ2), which are prepared once, also for the refit. In each
+    /// depend on λ2), which are prepared once (and kept for the refit in Gram
+    /// mode, see [`Problem::worth_keeping`]). In each
     /// fold (prepared once) the alphas are fitted from the largest down, each
     /// fit warm-started at the previous one's W and Σ
     /// ([`warm_start`](Self::warm_start)). The (fold, λ2) pairs run in parallel
@@ -277,8 +278,10 @@ impl Estimator<Relations> {
     ) -> Result<RelationCv> {
         let data = data.into();
         let models = self.grid_models(strengths)?;
-        let mut full = self.prepare(&data)?;
+        let full = self.prepare(&data)?;
         let alphas = opts.grid.values(Relations::alpha_max(self, &full)?)?;
+        // kept for the refit if cheaper to hold than to rebuild
+        let mut full = full.worth_keeping().then_some(full);
         let path =
             |point: usize, fold: &Data<'_>, alphas: &[f64], tick: Option<ProgressCallback>| {
                 let model = &models[point];
@@ -287,7 +290,10 @@ impl Estimator<Relations> {
             };
         let (folds, curves) = crate::cv::curves(&data, opts, &alphas, models.len(), &path)?;
         select_and_refit(&models, alphas, folds, curves, opts, |m| {
-            alternate(m, &mut full)
+            match full.as_mut() {
+                Some(problem) => alternate(m, problem),
+                None => alternate(m, &mut Relations::prepare(m, &data)?),
+            }
         })
     }
 

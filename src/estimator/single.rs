@@ -48,14 +48,16 @@ fn run<M: SinglePenalty>(
 }
 
 /// One grid computed on the full data (prepared once, and reused by the
-/// refit); each fold prepared once for all its alphas.
+/// refit when [worth keeping](Problem::worth_keeping)); each fold prepared
+/// once for all its alphas.
 pub(crate) fn cross_validate<M: SinglePenalty>(
     est: &Estimator<M>,
     data: &Data<'_>,
     opts: &CvOptions,
 ) -> Result<CvResult> {
-    let mut full = M::prepare_data(est, data)?;
+    let full = M::prepare_data(est, data)?;
     let alphas = opts.grid.values(alpha_max(est, &full)?)?;
+    let mut full = full.worth_keeping().then_some(full);
     // Each fold reports its fits through its own callback; the estimator's
     // own path callback is not called.
     let fold_path = |_: usize, fold: &Data<'_>, alphas: &[f64], tick: Option<ProgressCallback>| {
@@ -64,6 +66,10 @@ pub(crate) fn cross_validate<M: SinglePenalty>(
         Ok(run(&est, &mut problem, Alphas::Explicit(alphas))?.fits)
     };
     crate::cv::cross_validate(data, opts, alphas, &fold_path, |alpha| {
-        fit(&est.clone().alpha(alpha), &mut full)
+        let refit = est.clone().alpha(alpha);
+        match full.as_mut() {
+            Some(problem) => fit(&refit, problem),
+            None => fit(&refit, &mut M::prepare_data(&refit, data)?),
+        }
     })
 }

@@ -281,6 +281,15 @@ impl Problem {
         matches!(self.datafit, AnyDatafit::Gram(_))
     }
 
+    /// Whether holding this problem costs less than rebuilding it: a Gram
+    /// matrix (p × p, built in `n p²`) is kept, a centred copy of the data
+    /// (as large as X, rebuilt in `n p`) is not. Cross-validation keeps the
+    /// full-data problem for the refit only when this holds, so that it does
+    /// not hold a second copy of X while the folds run.
+    pub fn worth_keeping(&self) -> bool {
+        self.uses_gram()
+    }
+
     /// Whether this is the pooled problem ([`prepare_pooled`](Self::prepare_pooled)).
     pub fn is_pooled(&self) -> bool {
         matches!(self.inverse.recovery, Recovery::Pooled { .. })
