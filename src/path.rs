@@ -416,27 +416,36 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
         (problem.uses_gram(), problem.tol_scale(), problem.seconds());
     let (datafit, inverse) = problem.split();
     let mut fits = Vec::with_capacity(plan.alphas.len());
-    let mut init = wt0;
+    // the solver's iterate (the model's wt, or its lifted form)
+    let mut init: Option<Mat<f64>> = None;
     let mut warm = None;
     for &alpha in plan.alphas {
         let step = Instant::now();
         let penalty = family.penalty(alpha, plan.settings.l1_ratio)?;
         stopping_rule(&mut opts, plan.settings, tol_scale, plan.alpha_max, alpha);
-        let at_zero = alpha >= plan.alpha_max;
-        let start_wt = if at_zero {
-            Mat::zeros(init.nrows(), init.ncols())
-        } else {
-            std::mem::replace(&mut init, Mat::new())
+        let iterate = match init.take() {
+            Some(previous) => previous,
+            None => penalty.lift(wt0.clone()),
         };
-        let mut sol = with_datafit!(&mut *datafit, |d| if at_zero {
-            penalty.solve_at_zero(&opts, d, start_wt)
+        let at_zero = alpha >= plan.alpha_max;
+        let mut sol = if at_zero {
+            let zero = Mat::zeros(iterate.nrows(), iterate.ncols());
+            with_datafit!(&mut *datafit, |d| penalty.solve_at_zero(&opts, d, zero))?
         } else {
-            penalty.solve(&opts, d, start_wt, warm.take())
-        });
+            with_datafit!(&mut *datafit, |d| penalty.solve(
+                &opts,
+                d,
+                iterate,
+                warm.take()
+            ))?
+        };
         warm = Some(sol.take_warm());
-        let (coef, intercept) = inverse.recover(sol.wt.as_ref());
+        let (coef, intercept) = match penalty.combine(sol.wt.as_ref()) {
+            Some(w) => inverse.recover(w.as_ref()),
+            None => inverse.recover(sol.wt.as_ref()),
+        };
         // the next start; the Fit keeps only the original-scale coef
-        init = std::mem::replace(&mut sol.wt, Mat::new());
+        init = Some(std::mem::replace(&mut sol.wt, Mat::new()));
         let seconds = if fits.is_empty() {
             prep_seconds + begin.elapsed().as_secs_f64()
         } else {

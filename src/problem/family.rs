@@ -18,30 +18,56 @@ use faer::{Mat, MatRef};
 ///   operator, e.g. the trace norm) implement `Solve` with their own solver
 ///   (an accelerated proximal gradient over [`Datafit::full_gradient`]), and
 ///   return the same [`Solution`] with its certificate.
+/// - A penalty over several components (`W = Σ_c Z_c`, e.g. shared +
+///   task-specific parts) iterates on the stacked `Z` (T × k·p): it maps the
+///   model's start into it ([`lift`](Solve::lift)) and its iterate back to W
+///   ([`combine`](Solve::combine)).
 ///
 /// The estimators' sweep calls [`solve`](Solve::solve) once per alpha,
-/// warm-started at the previous solution on the same datafit.
+/// warm-started at the previous solution's iterate on the same datafit.
 pub trait Solve {
-    /// Minimises `f + g` from `wt` (T × p, the prepared scale). `warm` is the
-    /// previous [`Solution::warm`] on the same datafit at the same `wt` (only
-    /// the penalty changed), or `None`.
+    /// Minimises `f + g` from the iterate `wt` (the prepared scale; T × p, or
+    /// as [`lift`](Solve::lift) made it). `warm` is the previous
+    /// [`Solution::warm`] on the same datafit at the same `wt` (only the
+    /// penalty changed), or `None`.
+    ///
+    /// # Errors
+    /// A failure of the solver's own linear algebra (`Linalg`).
     fn solve<D: Datafit>(
         &self,
         opts: &SolverOptions,
         datafit: &mut D,
         wt: Mat<f64>,
         warm: Option<WarmStart>,
-    ) -> Solution;
+    ) -> Result<Solution>;
 
     /// The solution when W = 0 is known to be optimal (alpha ≥ alpha_max):
     /// `wt` is zero; certify it without iterating. The default solves.
+    ///
+    /// # Errors
+    /// As [`solve`](Solve::solve).
     fn solve_at_zero<D: Datafit>(
         &self,
         opts: &SolverOptions,
         datafit: &mut D,
         wt: Mat<f64>,
-    ) -> Solution {
+    ) -> Result<Solution> {
         self.solve(opts, datafit, wt, None)
+    }
+
+    /// The solver's first iterate for model coefficients `wt` (T × p, the
+    /// prepared scale; zero or a warm start): `wt` itself (the default), or
+    /// a stacked multi-component iterate.
+    fn lift(&self, wt: Mat<f64>) -> Mat<f64> {
+        wt
+    }
+
+    /// The model coefficients W (T × p) of a solver iterate when they differ
+    /// from it (the sum of the components); `None` (the default): the iterate
+    /// is W.
+    fn combine(&self, iterate: MatRef<'_, f64>) -> Option<Mat<f64>> {
+        let _ = iterate;
+        None
     }
 }
 
@@ -57,13 +83,18 @@ impl<P: Penalty> Solve for Bcd<P> {
         datafit: &mut D,
         wt: Mat<f64>,
         warm: Option<WarmStart>,
-    ) -> Solution {
-        solver::solve_from(opts, datafit, &self.0, wt, warm)
+    ) -> Result<Solution> {
+        Ok(solver::solve_from(opts, datafit, &self.0, wt, warm))
     }
 
     /// The certificate of W = 0 from one full gradient; no epoch is run, so
     /// rounding cannot leave tiny non-zeros.
-    fn solve_at_zero<D: Datafit>(&self, opts: &SolverOptions, d: &mut D, wt: Mat<f64>) -> Solution {
+    fn solve_at_zero<D: Datafit>(
+        &self,
+        opts: &SolverOptions,
+        d: &mut D,
+        wt: Mat<f64>,
+    ) -> Result<Solution> {
         let penalty = &self.0;
         d.init_state(wt.as_ref());
         let mut grad = Mat::zeros(wt.nrows(), wt.ncols());
@@ -71,7 +102,7 @@ impl<P: Penalty> Solve for Bcd<P> {
         let cert = solver::certificate(d, penalty, grad.as_ref(), wt.as_ref(), opts);
         let objective = d.value(wt.as_ref()) + penalty.value(wt.as_ref());
         let value = cert.value().max(0.0);
-        Solution {
+        Ok(Solution {
             certificate: match cert {
                 Certificate::DualGap { tol, .. } => Certificate::DualGap { value, tol },
                 Certificate::Kkt { tol, .. } => Certificate::Kkt { value, tol },
@@ -85,7 +116,7 @@ impl<P: Penalty> Solve for Bcd<P> {
             wt,
             warm: WarmStart::exact(grad),
             screened: Vec::new(),
-        }
+        })
     }
 }
 
