@@ -452,9 +452,9 @@ mod tests {
             .generate()
             .unwrap();
         assert_eq!(d.noise, sd);
-        for t in 0..3 {
-            let emp = (d.ys[t].iter().map(|v| v * v).sum::<f64>() / 4000.0).sqrt();
-            assert!((emp / sd[t] - 1.0).abs() < 0.05, "{emp} vs {}", sd[t]);
+        for (y, s) in d.ys.iter().zip(&sd) {
+            let emp = (y.iter().map(|v| v * v).sum::<f64>() / 4000.0).sqrt();
+            assert!((emp / s - 1.0).abs() < 0.05, "{emp} vs {s}");
         }
         assert!(
             StructuredTasks::new(vec![5; 3], 2)
