@@ -4,7 +4,7 @@
 //!
 //! - [`ReducedRank`]: reduced-rank regression (rank-constrained least squares,
 //!   optional ridge) in closed form, every rank from one SVD.
-//! - [`noise_weights`]: task weights from the data, the maximum-likelihood
+//! - [`noise_weights()`]: task weights from the data, the maximum-likelihood
 //!   weighting of tasks with unequal noise, by alternation.
 //!
 //! The penalised models (trace norm, dirty, robust, clustered) are penalties

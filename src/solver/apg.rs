@@ -53,7 +53,7 @@ use crate::datafit::Datafit;
 use crate::error::{Error, Result};
 use crate::penalty::matrix::sum_components;
 use crate::penalty::{ConjugateRay, ProxPenalty};
-use faer::{Mat, MatMut, MatRef};
+use faer::{Mat, MatRef};
 use rand::{Rng, SeedableRng};
 
 /// Options of [`solve`].
@@ -67,12 +67,17 @@ pub struct ApgOptions {
     /// Maximum number of iterations (each: one prox and one datafit
     /// evaluation, plus one more of each per backtracking step).
     pub max_iter: usize,
-    /// Certificate every this many iterations (and at the last).
+    /// Certificate every this many iterations (and at the last). The check
+    /// costs at most about one prox (the singular values of the gradient for
+    /// spectral penalties), against one prox and one datafit evaluation per
+    /// iteration, so the default checks every iteration.
     pub check_every: usize,
     /// Lipschitz constant of `∇f` (in W; the solver multiplies by the number
     /// of components); `None`: estimated by power iteration.
     pub lipschitz: Option<f64>,
-    /// Power iterations for the estimate.
+    /// Power iterations for the estimate (each costs one datafit
+    /// evaluation). Three suffice on the problems measured: a lower estimate
+    /// means longer steps, and backtracking corrects it where needed.
     pub power_iterations: usize,
     /// Adaptive (gradient-scheme) restart of the momentum.
     pub restart: bool,
@@ -88,9 +93,9 @@ impl Default for ApgOptions {
             tol: 1e-10,
             kkt_tol: 1e-10,
             max_iter: 10_000,
-            check_every: 5,
+            check_every: 1,
             lipschitz: None,
-            power_iterations: 8,
+            power_iterations: 3,
             restart: true,
             trace: false,
             monitor: None,
@@ -125,8 +130,15 @@ pub struct Certified {
 
 /// Estimates the largest eigenvalue of the datafit's Hessian (the Lipschitz
 /// constant of `∇f` in W) by `iterations` power iterations on
-/// `D ↦ ∇f(D) − ∇f(0)` from a seeded random start: a lower bound, tight to a
-/// few per cent after a few iterations on the problems we meet.
+/// `D ↦ ∇f(D) − ∇f(0)` from a seeded random start.
+///
+/// Every datafit of [`crate::datafit`] is separable across tasks (task t's
+/// gradient depends on `w_t` only), so the Hessian is block-diagonal and each
+/// row of D (one task) runs its own power iteration on its own block, all in
+/// the same matrix products: the estimate is the largest of the T Rayleigh
+/// quotients, a lower bound on `λ_max`, closer after a few iterations than
+/// one quotient of the whole block. (The solver's backtracking makes any
+/// estimate safe: it only affects speed.)
 ///
 /// Leaves the datafit's state at an arbitrary point (call
 /// [`Datafit::init_state`] before use).
@@ -141,21 +153,48 @@ pub fn lipschitz<D: Datafit>(datafit: &mut D, iterations: usize) -> f64 {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
     let mut d = Mat::from_fn(t, p, |_, _| rng.random::<f64>() - 0.5);
     let mut hd = Mat::<f64>::zeros(t, p);
-    let mut lambda = 0.0;
+    let mut norms = vec![0.0; t];
+    let mut quotients = vec![0.0; t];
+    let mut lambda = 0.0f64;
     for _ in 0..iterations.max(1) {
-        let nd = d.norm_l2();
-        if nd == 0.0 {
+        // normalise every row (task) of d
+        row_sq_norms(d.as_ref(), &mut norms);
+        if norms.iter().all(|&v| v == 0.0) {
             break;
         }
-        d *= faer::Scale(1.0 / nd);
+        for j in 0..p {
+            for (v, &n) in d.col_as_slice_mut(j).iter_mut().zip(&norms) {
+                *v = if n > 0.0 { *v / n.sqrt() } else { 0.0 };
+            }
+        }
         datafit.init_state(d.as_ref());
         datafit.full_gradient(hd.as_mut());
         hd -= &g0;
-        // Rayleigh quotient ⟨d, H d⟩ (‖d‖ = 1)
-        lambda = crate::linalg::inner_mat(d.as_ref(), hd.as_ref());
+        // per-task Rayleigh quotients ⟨d_t, (H d)_t⟩ (‖d_t‖ = 1)
+        quotients.fill(0.0);
+        for j in 0..p {
+            for ((q, &a), &b) in quotients
+                .iter_mut()
+                .zip(d.col_as_slice(j))
+                .zip(hd.col_as_slice(j))
+            {
+                *q += a * b;
+            }
+        }
+        lambda = quotients.iter().fold(0.0f64, |m, &v| m.max(v));
         std::mem::swap(&mut d, &mut hd);
     }
     lambda.max(0.0)
+}
+
+/// `out[t] = Σ_j m[t, j]²` (squared norms of the rows).
+fn row_sq_norms(m: MatRef<'_, f64>, out: &mut [f64]) {
+    out.fill(0.0);
+    for j in 0..m.ncols() {
+        for (o, i) in out.iter_mut().zip(0..m.nrows()) {
+            *o += m[(i, j)] * m[(i, j)];
+        }
+    }
 }
 
 /// The objective and duality gap of the stacked iterate `zt` (`T × (k·p)`),
@@ -234,13 +273,34 @@ impl Point {
     }
 }
 
-/// `out ← a + β (a − b)`.
-fn extrapolate(mut out: MatMut<'_, f64>, a: MatRef<'_, f64>, b: MatRef<'_, f64>, beta: f64) {
+/// `out ← a + β (a − b)` (owned matrices: contiguous columns).
+fn extrapolate(out: &mut Mat<f64>, a: &Mat<f64>, b: &Mat<f64>, beta: f64) {
     for j in 0..a.ncols() {
-        for i in 0..a.nrows() {
-            out[(i, j)] = a[(i, j)] + beta * (a[(i, j)] - b[(i, j)]);
+        let (o, a, b) = (
+            out.col_as_slice_mut(j),
+            a.col_as_slice(j),
+            b.col_as_slice(j),
+        );
+        for ((o, &a), &b) in o.iter_mut().zip(a).zip(b) {
+            *o = a + beta * (a - b);
         }
     }
+}
+
+/// `⟨a − b, c − d⟩` over owned matrices of one shape.
+fn inner_of_differences(a: &Mat<f64>, b: &Mat<f64>, c: &Mat<f64>, d: &Mat<f64>) -> f64 {
+    let mut s = 0.0;
+    for j in 0..a.ncols() {
+        let cols = a
+            .col_as_slice(j)
+            .iter()
+            .zip(b.col_as_slice(j))
+            .zip(c.col_as_slice(j).iter().zip(d.col_as_slice(j)));
+        for ((&a, &b), (&c, &d)) in cols {
+            s += (a - b) * (c - d);
+        }
+    }
+    s
 }
 
 /// The gradient mapping norm `‖L (x − prox_{g/L}(x − ∇_Z f/L))‖_F` at `x`.
@@ -381,9 +441,9 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
         let t_next = 0.5 * (1.0 + (1.0 + 4.0 * t_k * t_k).sqrt());
         let beta = (t_k - 1.0) / t_next;
         // y = x + β (x − x_prev), and W_y, ∇f(W_y) by linearity
-        extrapolate(y.as_mut(), x.z.as_ref(), xp.z.as_ref(), beta);
-        extrapolate(wy.as_mut(), x.w.as_ref(), xp.w.as_ref(), beta);
-        extrapolate(gy.as_mut(), x.grad.as_ref(), xp.grad.as_ref(), beta);
+        extrapolate(&mut y, &x.z, &xp.z, beta);
+        extrapolate(&mut wy, &x.w, &xp.w, beta);
+        extrapolate(&mut gy, &x.grad, &xp.grad, beta);
         loop {
             // v = y − ∇_Z f(y)/L, every component sees ∇f(W_y)
             for c in 0..k {
@@ -395,13 +455,8 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
             z.evaluate(datafit, k);
             info.evaluations += 1;
             // exact curvature along the step: ⟨ΔW, ∇f(W_z) − ∇f(W_y)⟩
-            let mut curv = 0.0;
-            for j in 0..p {
-                for i in 0..t {
-                    curv += (z.w[(i, j)] - wy[(i, j)]) * (z.grad[(i, j)] - gy[(i, j)]);
-                }
-            }
-            let dz2 = (&z.z - &y).squared_norm_l2();
+            let curv = inner_of_differences(&z.w, &wy, &z.grad, &gy);
+            let dz2 = inner_of_differences(&z.z, &y, &z.z, &y);
             if curv <= lip * dz2 * (1.0 + 1e-10) || !curv.is_finite() || dz2 == 0.0 {
                 break;
             }
@@ -410,12 +465,7 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
         }
         n_iter += 1;
         // gradient-scheme restart: ⟨y − z, z − x⟩ > 0
-        let mut dot = 0.0;
-        for j in 0..k * p {
-            for i in 0..t {
-                dot += (y[(i, j)] - z.z[(i, j)]) * (z.z[(i, j)] - x.z[(i, j)]);
-            }
-        }
+        let dot = inner_of_differences(&y, &z.z, &z.z, &x.z);
         if opts.restart && dot > 0.0 {
             t_k = 1.0;
             info.restarts += 1;
@@ -448,6 +498,7 @@ mod tests {
     use super::*;
     use crate::datafit::{PerTask, Quadratic};
     use crate::penalty::{L21, Penalty, TraceNorm};
+    use faer::MatMut;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
