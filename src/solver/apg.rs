@@ -326,6 +326,11 @@ fn gradient_mapping<P: ProxPenalty>(
 /// returning the [`Solution`] (its `wt` is the stacked iterate; see
 /// [`sum_components`] for W) and [`ApgInfo`].
 ///
+/// It stops when the certificate meets its tolerance (`converged`), after
+/// `max_iter` iterations, or when an iteration from an unextrapolated point
+/// leaves the iterate unchanged to the last bit (a tolerance below rounding:
+/// not converged, with the certificate reached).
+///
 /// `Solution::n_iter` counts iterations (proximal steps); `gap` is the
 /// duality gap when available; `warm` holds `∇f(W)` at the returned point;
 /// `screened` is empty.
@@ -405,9 +410,12 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
     let mut t_k = 1.0f64;
     let mut n_iter = 0usize;
     let check_every = opts.check_every.max(1);
+    // the iteration reached a floating-point fixed point (x_{k+1} = x_k = y):
+    // nothing more will change, stop at the next check
+    let mut stalled = false;
 
     let (certificate, certified, converged) = loop {
-        if n_iter % check_every == 0 || n_iter >= opts.max_iter {
+        if n_iter % check_every == 0 || n_iter >= opts.max_iter || stalled {
             let c = certify(penalty, x.f, x.grad.as_ref(), x.w.as_ref(), x.g, &mut ray)?;
             let cert = match c.gap {
                 Some(gap) => Certificate::DualGap {
@@ -434,7 +442,7 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
                     break (cert, c, false);
                 }
             }
-            if done || n_iter >= opts.max_iter {
+            if done || n_iter >= opts.max_iter || stalled {
                 break (cert, c, done);
             }
         }
@@ -464,6 +472,9 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
             lip = (1.25 * lip).max(1.05 * curv / dz2);
         }
         n_iter += 1;
+        // y = x (no momentum, or x = x_prev) and the step did not move x
+        stalled = (beta == 0.0 || inner_of_differences(&x.z, &xp.z, &x.z, &xp.z) == 0.0)
+            && inner_of_differences(&z.z, &x.z, &z.z, &x.z) == 0.0;
         // gradient-scheme restart: ⟨y − z, z − x⟩ > 0
         let dot = inner_of_differences(&y, &z.z, &z.z, &x.z);
         if opts.restart && dot > 0.0 {
@@ -646,6 +657,22 @@ mod tests {
             .unwrap();
             assert_eq!(warm.n_iter, 0);
         }
+    }
+
+    /// A tolerance below rounding stops at the floating-point fixed point,
+    /// not at max_iter.
+    #[test]
+    fn unreachable_tolerance_stops_at_the_fixed_point() {
+        let (x, y) = problem(30, 8, 3, 5);
+        let mut d = Quadratic::new(x, y);
+        let opts = ApgOptions {
+            tol: 0.0,
+            max_iter: 1_000_000,
+            ..ApgOptions::default()
+        };
+        let sol = solve(&opts, &mut d, &TraceNorm::new(0.01, 0.5), Mat::zeros(3, 8)).unwrap();
+        assert!(sol.n_iter < 100_000, "{}", sol.n_iter);
+        assert!(sol.certificate.value() < 1e-13);
     }
 
     #[test]

@@ -971,3 +971,123 @@ fn cli_generates_low_rank_and_outlier_problems() {
         .assert()
         .code(2);
 }
+
+// ---------------------------------------------------------------------------
+// property: certificates of the APG solver on random problems
+// ---------------------------------------------------------------------------
+
+/// Fits one of the whole-matrix penalties, scaled by `ratio` × its critical
+/// scale at ∇f(0) (ratio ≥ 1: W = 0 is optimal); returns the solution and tol.
+fn fit_scaled(
+    which: usize,
+    g0: &Mat<f64>,
+    ratio: f64,
+    x: &Mat<f64>,
+    y: &Mat<f64>,
+) -> (Solution, f64) {
+    let tol = 1e-11 * y.squared_norm_l2() / x.nrows() as f64;
+    match which {
+        0 | 1 => {
+            let rho = if which == 0 { 1.0 } else { 0.5 };
+            let amax = TraceNorm::alpha_max(g0.as_ref(), rho).unwrap();
+            let pen = TraceNorm::new(ratio * amax, rho);
+            (solve_q(x, y, &pen, tol), tol)
+        }
+        2 | 3 => {
+            let q = if which == 2 {
+                GroupNorm::LInf
+            } else {
+                GroupNorm::L2
+            };
+            let base = Dirty::new(1.0, 0.7, q).unwrap();
+            let k = base.critical_scale(g0.as_ref()).unwrap() * ratio;
+            (solve_q(x, y, &Dirty::new(k, 0.7 * k, q).unwrap(), tol), tol)
+        }
+        4 => {
+            let base = RobustMtfl::new(1.0, 1.3).unwrap();
+            let k = base.critical_scale(g0.as_ref()).unwrap() * ratio;
+            (
+                solve_q(x, y, &RobustMtfl::new(k, 1.3 * k).unwrap(), tol),
+                tol,
+            )
+        }
+        _ => {
+            let pen = ClusteredMtl::new(ratio, 0.3, 1 + y.ncols() / 2).unwrap();
+            (solve_q(x, y, &pen, tol), tol)
+        }
+    }
+}
+
+use proptest::prelude::*;
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+    /// Every whole-matrix penalty on random problems: the solver converges,
+    /// its gap is ≤ tol, no random perturbation of the (stacked) solution
+    /// lowers the objective by more than the gap, and W = 0 exactly when the
+    /// penalty is at or above its critical scale (norm penalties).
+    #[test]
+    fn apg_gap_bounds_the_suboptimality(
+        seed in 0u64..10_000,
+        n in 8usize..40,
+        p in 2usize..12,
+        t in 1usize..6,
+        ratio in 0.02f64..1.5,
+        which in 0usize..6,
+    ) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let x = Mat::from_fn(n, p, |_, _| rng.random::<f64>() - 0.5);
+        let y = Mat::from_fn(n, t, |_, _| rng.random::<f64>() - 0.5);
+        let g0 = grad0(&x, &y);
+        let (sol, tol) = fit_scaled(which, &g0, ratio, &x, &y);
+        prop_assert!(sol.converged, "{:?}", sol.certificate);
+        prop_assert!(sol.certificate.value() <= tol);
+        let k = sol.wt.ncols() / p;
+        let prob = Problem {
+            xs: vec![x.clone(); t],
+            ys: (0..t).map(|c| (0..n).map(|i| y[(i, c)]).collect()).collect(),
+            c: vec![1.0; t],
+            shared: true,
+        };
+        // objective of a stacked iterate: naive loss + the penalty's value
+        let objective = |zt: &Mat<f64>| -> f64 {
+            let w = Mat::from_fn(p, t, |j, c| (0..k).map(|m| zt[(c, m * p + j)]).sum());
+            let g = match which {
+                0 | 1 => {
+                    let rho = if which == 0 { 1.0 } else { 0.5 };
+                    let amax = TraceNorm::alpha_max(g0.as_ref(), rho).unwrap();
+                    TraceNorm::new(ratio * amax, rho).value(zt.as_ref()).unwrap()
+                }
+                2 | 3 => {
+                    let q = if which == 2 { GroupNorm::LInf } else { GroupNorm::L2 };
+                    let kk = Dirty::new(1.0, 0.7, q).unwrap().critical_scale(g0.as_ref()).unwrap() * ratio;
+                    Dirty::new(kk, 0.7 * kk, q).unwrap().value(zt.as_ref()).unwrap()
+                }
+                4 => {
+                    let kk = RobustMtfl::new(1.0, 1.3).unwrap().critical_scale(g0.as_ref()).unwrap() * ratio;
+                    RobustMtfl::new(kk, 1.3 * kk).unwrap().value(zt.as_ref()).unwrap()
+                }
+                _ => ClusteredMtl::new(ratio, 0.3, 1 + t / 2).unwrap().value(zt.as_ref()).unwrap(),
+            };
+            prob.loss(&w).0 + g
+        };
+        let p0 = objective(&sol.wt);
+        prop_assert!((p0 - sol.objective).abs() <= 1e-12 * (1.0 + p0.abs()));
+        let gap = sol.certificate.value();
+        for scale in [1e-6, 1e-3, 1e-1] {
+            let d = Mat::from_fn(t, k * p, |_, _| scale * (rng.random::<f64>() - 0.5));
+            let pert = &sol.wt + &d;
+            prop_assert!(objective(&pert) >= p0 - gap - 1e-12 * (1.0 + p0.abs()));
+        }
+        if which < 5 {
+            let zero = sol.wt.norm_max() == 0.0;
+            if ratio >= 1.0 {
+                prop_assert!(zero, "ratio {ratio}: W ≠ 0");
+            }
+            if ratio < 0.98 {
+                prop_assert!(!zero, "ratio {ratio}: W = 0");
+            }
+        }
+    }
+}
