@@ -659,6 +659,30 @@ mod tests {
         }
     }
 
+    /// The Gram datafit (XᵀX/n, XᵀY/n) gives the residual datafit's solution
+    /// and gap: the solver uses only the trait's value and gradient.
+    #[test]
+    fn gram_and_residual_datafits_agree() {
+        let (x, y) = problem(80, 10, 4, 6);
+        let pen = TraceNorm::new(0.005, 0.7);
+        let opts = ApgOptions {
+            tol: 1e-13,
+            ..ApgOptions::default()
+        };
+        let a = solve(
+            &opts,
+            &mut Quadratic::new(x.clone(), y.clone()),
+            &pen,
+            Mat::zeros(4, 10),
+        )
+        .unwrap();
+        let mut g = crate::datafit::Gram::new(x.as_ref(), y.as_ref());
+        let b = solve(&opts, &mut g, &pen, Mat::zeros(4, 10)).unwrap();
+        assert!(a.converged && b.converged);
+        assert!((&a.wt - &b.wt).norm_max() < 1e-6);
+        assert!((a.objective - b.objective).abs() < 1e-12);
+    }
+
     /// A tolerance below rounding stops at the floating-point fixed point,
     /// not at max_iter.
     #[test]
