@@ -142,7 +142,8 @@ fn main() {
     }
 }
 
-#[allow(dead_code)]
+/// `APG_MICRO=1`: the cost of one datafit evaluation (state + gradient), one
+/// prox and one set of singular values on the bench problem.
 fn micro(x: &Mat<f64>, y: &Mat<f64>) {
     use mtreg::penalty::ProxPenalty;
     let (t, p) = (y.ncols(), x.ncols());
