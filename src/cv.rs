@@ -22,7 +22,7 @@
 //!   ties); `alpha_min`, `alpha_1se` and the refit come from its curve.
 
 use crate::error::{Error, Result};
-use crate::model::Fit;
+use crate::fitted::Fit;
 use crate::path::{ProgressCallback, SharedCounter};
 use crate::problem::{Data, Source};
 use faer::{Mat, MatRef};

@@ -35,11 +35,14 @@
 //!   once into a [`Problem`](problem::Problem); the
 //!   [`PenaltyFamily`](problem::PenaltyFamily) and [`Solve`](problem::Solve)
 //!   traits a new penalty implements (`docs/extending.md`).
-//! - [`model`]: the fitted model [`Fit`] (predict, score, save, load) and its
-//!   [`Description`](model::Description).
+//! - [`fitted`]: the fitted model [`Fit`] (predict, score, save, load) and its
+//!   [`Description`](fitted::Description).
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
 //!   solver generic over both, with its [`certificate`].
+//! - [`models`]: closed forms and alternations of the shared-representation
+//!   models (reduced-rank regression, task weights from the noise); their
+//!   penalties live in [`penalty`] and are solved by [`solver::apg`].
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
 //! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
 //! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
@@ -66,11 +69,12 @@ pub mod cv;
 pub mod datafit;
 pub mod error;
 pub mod estimator;
+pub mod fitted;
 pub mod generate;
 pub mod interop;
 pub mod io;
 pub mod linalg;
-pub mod model;
+pub mod models;
 pub mod path;
 pub mod penalty;
 pub mod plot;
@@ -86,8 +90,8 @@ pub use estimator::{
     Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv,
     RelationFit, RelationLearning, alpha_max,
 };
+pub use fitted::Fit;
 pub use interop::MatrixInput;
-pub use model::Fit;
 pub use problem::Data;
 pub use solver::Selection;
 pub use stats::SufficientStats;

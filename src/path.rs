@@ -18,7 +18,7 @@
 //! [`crate::problem`]).
 
 use crate::error::{Error, Result};
-use crate::model::{Description, Fit};
+use crate::fitted::{Description, Fit};
 use crate::problem::{GramMode, PenaltyFamily, Preprocessing, Problem, Solve, with_datafit};
 use crate::solver::{Monitor, Selection, SolverOptions};
 use faer::Mat;

@@ -46,8 +46,8 @@
 //! ([`RawSums::x_shift`]) avoids it.
 
 use crate::error::{Error, Result};
+use crate::fitted::Fit;
 use crate::interop::MatrixInput;
-use crate::model::Fit;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};

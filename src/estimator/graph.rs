@@ -5,7 +5,7 @@ use super::single::{self, SinglePenalty};
 use super::{Estimator, Family, IntoFamily, Model, sealed};
 use crate::cv::{CvOptions, CvResult};
 use crate::error::{Error, Result};
-use crate::model::{Description, Fit, GraphTerm};
+use crate::fitted::{Description, Fit, GraphTerm};
 use crate::path::{AlphaGrid, Path, Settings};
 use crate::penalty::{Sparsity, TaskGraph};
 use crate::problem::{Data, Problem};

@@ -16,7 +16,7 @@
 //! [`cross_validate_data`](Estimator::cross_validate_data); `fit(&x, &y)` and
 //! the other shorthands call them.
 //!
-//! A fit returns a [`Fit`](crate::Fit) (see [`crate::model`]), which records
+//! A fit returns a [`Fit`](crate::Fit) (see [`crate::fitted`]), which records
 //! what was fitted in its [`Description`].
 
 mod elastic_net;
@@ -33,8 +33,8 @@ pub use relations::{RelationCv, RelationFit, RelationLearning, Relations};
 
 use crate::cv::CvOptions;
 use crate::error::Result;
+use crate::fitted::Description;
 use crate::interop::MatrixInput;
-use crate::model::Description;
 use crate::path::{AlphaGrid, Path, ProgressCallback, Settings};
 use crate::problem::{Data, Preprocessing, Problem};
 use crate::solver::{Monitor, Selection};

@@ -22,8 +22,8 @@
 use super::{Estimator, Family, IntoFamily, Model, sealed};
 use crate::cv::{CvCurve, CvOptions, CvResult};
 use crate::error::{Error, Result};
+use crate::fitted::{Fit, LearnedRelations, correlation};
 use crate::interop::MatrixInput;
-use crate::model::{Fit, LearnedRelations, correlation};
 use crate::path::{AlphaGrid, Alphas, Path, ProgressCallback, Settings};
 use crate::penalty::Sparsity;
 use crate::problem::{Data, Problem};

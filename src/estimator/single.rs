@@ -4,7 +4,7 @@
 use super::{Estimator, Family, Model};
 use crate::cv::{CvOptions, CvResult};
 use crate::error::Result;
-use crate::model::{Description, Fit};
+use crate::fitted::{Description, Fit};
 use crate::path::{AlphaGrid, Alphas, Path, ProgressCallback};
 use crate::problem::{Data, Problem};
 use std::sync::Arc;

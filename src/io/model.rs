@@ -10,7 +10,7 @@
 use crate::certificate::Certificate;
 use crate::cv::{CvResult, Select};
 use crate::error::{Error, InputError, Result};
-use crate::model::{Description, Fit, GraphTerm, LearnedRelations};
+use crate::fitted::{Description, Fit, GraphTerm, LearnedRelations};
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

@@ -1,8 +1,8 @@
 //! [`Data`]: what a model is fitted to.
 
 use crate::error::{Error, Result};
+use crate::fitted::default_names;
 use crate::interop::MatrixInput;
-use crate::model::default_names;
 use crate::stats::SufficientStats;
 use faer::MatRef;
 use std::borrow::Cow;
@@ -126,7 +126,7 @@ impl<'a> Data<'a> {
     }
 
     /// Feature and task names (recorded in the fit's
-    /// [`Description`](crate::model::Description)).
+    /// [`Description`](crate::fitted::Description)).
     pub fn names(mut self, feature_names: Vec<String>, task_names: Vec<String>) -> Self {
         self.feature_names = Some(feature_names);
         self.task_names = Some(task_names);

@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod extending;
 mod graph;
+mod models;
 mod parity;
 mod pipeline;
 mod properties;

@@ -14,7 +14,7 @@ pub mod elastic;
 pub use elastic::{EntrywiseLasso, GroupLasso};
 
 use crate::error::{Error, Result};
-use crate::model::Description;
+use crate::fitted::Description;
 use crate::path::{Alphas, Path, Settings};
 use crate::penalty::Sparsity;
 use crate::problem::{PenaltyFamily, Problem};

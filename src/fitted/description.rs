@@ -8,7 +8,7 @@
 use faer::{Mat, MatRef};
 use std::sync::Arc;
 
-/// What was fitted (see the [module documentation](crate::model)).
+/// What was fitted (see the [module documentation](crate::fitted)).
 ///
 /// `kind` is one of
 ///
