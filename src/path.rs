@@ -333,7 +333,7 @@ pub(crate) fn run<F: PenaltyFamily>(
     start: Option<&Mat<f64>>,
     description: &Arc<Description>,
 ) -> Result<Path> {
-    let alpha_max = family.alpha_max(problem.grad0(), settings.l1_ratio);
+    let alpha_max = family.alpha_max(problem.grad0(), settings.l1_ratio)?;
     let (alphas, along_path) = match alphas {
         Alphas::Single => (vec![settings.alpha], false),
         Alphas::Grid(g) => (g.values(alpha_max)?, true),

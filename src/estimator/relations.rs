@@ -530,10 +530,9 @@ impl Model for Relations {
         Problem::prepare(data, est.preprocessing())
     }
     fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64> {
-        Ok(est
-            .model
+        est.model
             .family
-            .alpha_max(problem.grad0(), est.settings.l1_ratio))
+            .alpha_max(problem.grad0(), est.settings.l1_ratio)
     }
     fn fit(est: &Estimator<Self>, problem: &mut Problem) -> Result<RelationFit> {
         alternate(est, problem)

@@ -21,7 +21,7 @@ pub(crate) trait SinglePenalty: Model<Fitted = Fit, Cv = CvResult> {
 
 pub(crate) fn alpha_max<M: SinglePenalty>(est: &Estimator<M>, problem: &Problem) -> Result<f64> {
     let (family, _) = M::plan(est, problem)?;
-    Ok(family.alpha_max(problem.grad0(), est.settings.l1_ratio))
+    family.alpha_max(problem.grad0(), est.settings.l1_ratio)
 }
 
 pub(crate) fn fit<M: SinglePenalty>(est: &Estimator<M>, problem: &mut Problem) -> Result<Fit> {

@@ -5,7 +5,9 @@
 use crate::certificate::Certificate;
 use crate::datafit::Datafit;
 use crate::error::Result;
-use crate::penalty::{Penalty, Sparsity};
+use crate::penalty::matrix::sum_components;
+use crate::penalty::{Penalty, ProxPenalty, Sparsity};
+use crate::solver::apg::ApgOptions;
 use crate::solver::{self, Solution, SolverOptions, WarmStart};
 use faer::{Mat, MatRef};
 
@@ -120,6 +122,52 @@ impl<P: Penalty> Solve for Bcd<P> {
     }
 }
 
+/// A whole-matrix penalty ([`ProxPenalty`]: trace norm, shared + specific
+/// splits, …) solved by accelerated proximal gradient ([`solver::apg`]), on
+/// its stacked iterate when it has several components.
+#[derive(Debug, Clone)]
+pub struct Apg<P>(pub P);
+
+impl<P: ProxPenalty> Solve for Apg<P> {
+    fn solve<D: Datafit>(
+        &self,
+        opts: &SolverOptions,
+        datafit: &mut D,
+        zt: Mat<f64>,
+        _warm: Option<WarmStart>,
+    ) -> Result<Solution> {
+        let apg = ApgOptions {
+            tol: opts.tol,
+            kkt_tol: opts.kkt_tol,
+            max_iter: opts.max_iter,
+            trace: opts.trace,
+            monitor: opts.monitor.clone(),
+            ..ApgOptions::default()
+        };
+        solver::apg::solve(&apg, datafit, &self.0, zt)
+    }
+
+    /// `[W 0 … 0]`: the start in the first component.
+    fn lift(&self, wt: Mat<f64>) -> Mat<f64> {
+        let k = self.0.n_components();
+        if k == 1 {
+            return wt;
+        }
+        let (t, p) = (wt.nrows(), wt.ncols());
+        Mat::from_fn(t, k * p, |r, c| if c < p { wt[(r, c)] } else { 0.0 })
+    }
+
+    /// `W = Σ_c Z_c`.
+    fn combine(&self, zt: MatRef<'_, f64>) -> Option<Mat<f64>> {
+        let k = self.0.n_components();
+        (k > 1).then(|| {
+            let mut w = Mat::zeros(zt.nrows(), zt.ncols() / k);
+            sum_components(zt, k, w.as_mut());
+            w
+        })
+    }
+}
+
 /// A family of penalties indexed by the regularisation strength alpha (and
 /// the estimator's `l1_ratio` ρ): what the estimators, paths and
 /// cross-validations fit. Implement it (with [`Solve`] on its
@@ -139,9 +187,9 @@ impl<P: Penalty> Solve for Bcd<P> {
 ///     fn penalty(&self, alpha: f64, l1_ratio: f64) -> mtreg::Result<Bcd<L21>> {
 ///         Ok(Bcd(L21::new(alpha, l1_ratio)))
 ///     }
-///     fn alpha_max(&self, grad0: faer::MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+///     fn alpha_max(&self, grad0: faer::MatRef<'_, f64>, l1_ratio: f64) -> mtreg::Result<f64> {
 ///         // the largest dual norm (here ‖·‖₂) of a gradient block, over ρ
-///         (0..grad0.ncols()).map(|j| grad0.col(j).norm_l2()).fold(0.0, f64::max) / l1_ratio
+///         Ok((0..grad0.ncols()).map(|j| grad0.col(j).norm_l2()).fold(0.0, f64::max) / l1_ratio)
 ///     }
 /// }
 /// let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
@@ -171,7 +219,10 @@ pub trait PenaltyFamily: std::fmt::Debug + Send + Sync + 'static {
     /// The smallest alpha at which W = 0 is optimal, from `grad0 = −∇f(0)`
     /// (T × p, one column per feature row): the dual norm of the sparsity
     /// part at `grad0`, over `l1_ratio`.
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64;
+    ///
+    /// # Errors
+    /// A failure of the dual norm's linear algebra (an SVD).
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64>;
 
     /// `Some(Ω)` when the penalty is `α ρ Ω(W) + α (1 − ρ)/2 ‖W‖²_F` with Ω
     /// the row norm L21 or the entrywise L1: then it also has a task-coupled

@@ -29,7 +29,7 @@ mod family;
 mod prepared;
 
 pub use data::{Data, Source};
-pub use family::{Bcd, PenaltyFamily, Solve};
+pub use family::{Apg, Bcd, PenaltyFamily, Solve};
 pub use prepared::{GramMode, Preprocessing, Problem};
 
 pub(crate) use family::elastic_alpha_max;

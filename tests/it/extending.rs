@@ -17,7 +17,8 @@ use mtreg::cv::CvOptions;
 use mtreg::datafit::Datafit;
 use mtreg::path::AlphaGrid;
 use mtreg::penalty::Penalty;
-use mtreg::problem::{Bcd, Data, PenaltyFamily, Solve};
+use mtreg::penalty::{Dirty, GroupNorm, ProxPenalty, TraceNorm};
+use mtreg::problem::{Apg, Bcd, Data, PenaltyFamily, Solve};
 use mtreg::solver::{Solution, SolverOptions, WarmStart};
 use mtreg::{GraphMultiTask, MultiTaskLasso};
 
@@ -92,15 +93,15 @@ impl PenaltyFamily for WeightedGroupLasso {
         }))
     }
 
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> mtreg::Result<f64> {
         // W = 0 is optimal iff ‖g_j‖ ≤ α ρ c_j for every row
-        (0..grad0.ncols())
+        Ok((0..grad0.ncols())
             .map(|j| {
                 let g: Vec<f64> = grad0.col(j).iter().copied().collect();
                 norm(&g) / self.weights[j]
             })
             .fold(0.0, f64::max)
-            / l1_ratio
+            / l1_ratio)
     }
 }
 
@@ -234,11 +235,11 @@ impl PenaltyFamily for SplitGroupLasso {
         })
     }
 
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
-        (0..grad0.ncols())
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> mtreg::Result<f64> {
+        Ok((0..grad0.ncols())
             .map(|j| grad0.col(j).norm_l2())
             .fold(0.0, f64::max)
-            / l1_ratio
+            / l1_ratio)
     }
 }
 
@@ -397,4 +398,108 @@ fn a_penalty_with_its_own_solver_goes_through_the_same_pipeline() {
         .unwrap();
     assert_eq!(cv.alpha_min, reference.alpha_min);
     assert!(rel_diff(cv.fit.coef(), reference.fit.coef()) < 1e-6);
+}
+
+// ---------------------------------------------------------------------------
+// The engine's whole-matrix penalties through the same slot: a family is all
+// they need to be fitted, swept and cross-validated.
+
+/// The trace norm `α ρ ‖W‖_* + α (1 − ρ)/2 ‖W‖²_F`.
+#[derive(Debug, Clone, Copy)]
+struct LowRank;
+
+impl PenaltyFamily for LowRank {
+    type Penalty = Apg<TraceNorm>;
+    fn name(&self) -> &str {
+        "trace"
+    }
+    fn penalty(&self, alpha: f64, l1_ratio: f64) -> mtreg::Result<Apg<TraceNorm>> {
+        Ok(Apg(TraceNorm::new(alpha, l1_ratio)))
+    }
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> mtreg::Result<f64> {
+        TraceNorm::alpha_max(grad0, l1_ratio)
+    }
+}
+
+/// The dirty model `s α Σ_j ‖P_j‖₂ + α Σ_{j,t} |Q_jt|` on `W = P + Q`.
+#[derive(Debug, Clone, Copy)]
+struct DirtyL2 {
+    shared: f64,
+}
+
+impl PenaltyFamily for DirtyL2 {
+    type Penalty = Apg<Dirty>;
+    fn name(&self) -> &str {
+        "dirty"
+    }
+    fn penalty(&self, alpha: f64, _: f64) -> mtreg::Result<Apg<Dirty>> {
+        Ok(Apg(Dirty::new(self.shared * alpha, alpha, GroupNorm::L2)?))
+    }
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, _: f64) -> mtreg::Result<f64> {
+        // the penalty is linear in alpha: alpha_max = alpha · critical scale
+        Dirty::new(self.shared, 1.0, GroupNorm::L2)?.critical_scale(grad0)
+    }
+}
+
+/// The singular values of the p × T coefficients.
+fn singular_values(w: MatRef<'_, f64>) -> Vec<f64> {
+    w.singular_values().unwrap()
+}
+
+#[test]
+fn the_engines_whole_matrix_penalties_plug_in_with_a_family() {
+    let (x, y) = problem(29, 60, 8, 4, 3, 0.2);
+    let grid = AlphaGrid::Auto {
+        n_alphas: 6,
+        eps: 0.05,
+    };
+    let trace = GraphMultiTask::new(1.0).penalty(LowRank).tol(1e-8);
+    let path = trace.path(&x, &y, &grid).unwrap();
+    assert_eq!(path.fits[0].n_nonzero_rows(), 0);
+    let mut ranks = Vec::new();
+    for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
+        // certified by the duality gap, equal to a cold fit at the same alpha
+        assert!(fit.certificate().is_satisfied() && fit.certificate().kind() == "dual_gap");
+        let cold = trace.clone().alpha(*alpha).fit(&x, &y).unwrap();
+        assert!((fit.objective() - cold.objective()).abs() <= 1e-6 * cold.objective().abs());
+        let s = singular_values(fit.coef());
+        ranks.push(s.iter().filter(|&&v| v > 1e-8 * s[0].max(1e-300)).count());
+    }
+    // the rank grows as alpha decreases, starting from 0
+    assert_eq!(ranks[0], 0);
+    assert!(ranks.windows(2).all(|r| r[0] <= r[1]) && *ranks.last().unwrap() > 0);
+    let opts = CvOptions {
+        folds: 3,
+        grid: grid.clone(),
+        ..CvOptions::default()
+    };
+    let cv = trace.cross_validate(&x, &y, &opts).unwrap();
+    assert_eq!(cv.fit.description().penalty, "trace");
+    assert!(cv.fit.certificate().is_satisfied());
+
+    // two components: the fit's coefficients are W = P + Q. With a shared
+    // weight far above the specific one, P = 0 and W = Q is the entrywise
+    // Lasso.
+    let specific_only = GraphMultiTask::new(1.0)
+        .penalty(DirtyL2 { shared: 1e6 })
+        .tol(1e-10);
+    let amax = specific_only.alpha_max_of(&x, &y).unwrap();
+    let fit = specific_only.clone().alpha(0.1 * amax).fit(&x, &y).unwrap();
+    let lasso = GraphMultiTask::new(0.1 * amax)
+        .penalty(mtreg::penalty::Sparsity::Entrywise)
+        .tol(1e-12)
+        .fit(&x, &y)
+        .unwrap();
+    assert!(lasso.n_nonzero_rows() > 0);
+    assert!(rel_diff(fit.coef(), lasso.coef()) < 1e-5);
+    let dirty = GraphMultiTask::new(1.0)
+        .penalty(DirtyL2 { shared: 2.0 })
+        .tol(1e-8);
+    let amax = dirty.alpha_max_of(&x, &y).unwrap();
+    let at = dirty.clone().alpha(amax).fit(&x, &y).unwrap();
+    assert_eq!(at.n_nonzero_rows(), 0);
+    let fit = dirty.clone().alpha(0.2 * amax).fit(&x, &y).unwrap();
+    assert!(fit.converged() && fit.n_nonzero_rows() > 0);
+    let path = dirty.path(&x, &y, &grid).unwrap();
+    assert!(path.fits.iter().all(|f| f.certificate().is_satisfied()));
 }

@@ -24,8 +24,8 @@ impl PenaltyFamily for GroupLasso {
     fn penalty(&self, alpha: f64, l1_ratio: f64) -> Result<Bcd<L21>> {
         Ok(Bcd(L21::new(alpha, l1_ratio)))
     }
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
-        elastic_alpha_max(Sparsity::Group, grad0, l1_ratio)
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
+        Ok(elastic_alpha_max(Sparsity::Group, grad0, l1_ratio))
     }
     fn sparsity(&self) -> Option<Sparsity> {
         Some(Sparsity::Group)
@@ -48,8 +48,8 @@ impl PenaltyFamily for EntrywiseLasso {
     fn penalty(&self, alpha: f64, l1_ratio: f64) -> Result<Bcd<L1>> {
         Ok(Bcd(L1::new(alpha, l1_ratio)))
     }
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
-        elastic_alpha_max(Sparsity::Entrywise, grad0, l1_ratio)
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
+        Ok(elastic_alpha_max(Sparsity::Entrywise, grad0, l1_ratio))
     }
     fn sparsity(&self) -> Option<Sparsity> {
         Some(Sparsity::Entrywise)
@@ -79,8 +79,8 @@ impl PenaltyFamily for CoupledFamily {
         let m = Mat::from_fn(t, t, |i, j| c[(i, j)] + if i == j { ridge } else { 0.0 });
         Ok(Bcd(Coupled::new(alpha * l1_ratio, self.sparsity, m)?))
     }
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
-        elastic_alpha_max(self.sparsity, grad0, l1_ratio)
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
+        Ok(elastic_alpha_max(self.sparsity, grad0, l1_ratio))
     }
 }
 
@@ -116,8 +116,8 @@ impl PenaltyFamily for PooledFamily {
             alpha * (1.0 - l1_ratio) * self.n_tasks as f64,
         )))
     }
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
         let gmax = (0..grad0.ncols()).fold(0.0f64, |m, j| m.max(grad0[(0, j)].abs()));
-        gmax / (l1_ratio * self.omega())
+        Ok(gmax / (l1_ratio * self.omega()))
     }
 }

@@ -66,7 +66,10 @@ impl Family {
     }
 
     /// See [`PenaltyFamily::alpha_max`].
-    pub fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+    ///
+    /// # Errors
+    /// As [`PenaltyFamily::alpha_max`].
+    pub fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
         self.0.alpha_max(grad0, l1_ratio)
     }
 
@@ -158,7 +161,7 @@ trait Erased: Send + Sync {
     fn name(&self) -> &str;
     fn about(&self) -> &str;
     fn sparsity(&self) -> Option<Sparsity>;
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64;
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64>;
     fn run(
         &self,
         problem: &mut Problem,
@@ -179,7 +182,7 @@ impl<F: PenaltyFamily> Erased for F {
     fn sparsity(&self) -> Option<Sparsity> {
         PenaltyFamily::sparsity(self)
     }
-    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> f64 {
+    fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
         PenaltyFamily::alpha_max(self, grad0, l1_ratio)
     }
     fn run(
