@@ -85,6 +85,41 @@ pub struct CvArgs {
     /// refit as CSV (task_a,task_b,sigma,correlation).
     #[arg(long, requires = "learn_relations")]
     relations: Option<PathBuf>,
+    /// With --penalty dirty or robust: cross-validate over these ratios
+    /// beta/alpha too (comma-separated); the (ratio, alpha) pair with the
+    /// smallest CV error is refitted and the grid written to cv_grid.csv.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true,
+        conflicts_with_all = ["graph_strengths", "learn_relations", "specific_ratio"])]
+    pub(super) specific_ratios: Vec<f64>,
+    /// With --clusters: cross-validate over these ridges rho2 too
+    /// (comma-separated; the alphas are the cluster strengths rho1).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, requires = "clusters",
+        conflicts_with_all = ["graph_strengths", "learn_relations", "cluster_ridge"])]
+    pub(super) cluster_ridges: Vec<f64>,
+    /// Cross-validate over task-weight schemes too (comma-separated):
+    /// uniform, inverse-n (1/n_t), inverse-variance (1/var(y_t)), or files
+    /// task,weight. Weights are computed on each fold's training data and
+    /// normalised to mean 1; every scheme is scored by the same unweighted
+    /// held-out MSE.
+    #[arg(long, value_delimiter = ',',
+        conflicts_with_all = ["graph_strengths", "learn_relations", "task_weights"])]
+    pub(super) task_weight_grid: Vec<String>,
+    /// Reduced-rank regression: cross-validate over these ranks
+    /// (comma-separated; one closed form per fold gives them all), then refit
+    /// at the selected rank (min: smallest CV error; 1se: smallest rank within
+    /// one standard error).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["graph_strengths", "learn_relations",
+        "alphas", "specific_ratios", "cluster_ridges", "task_weight_grid", "graph", "chain",
+        "clusters", "plot"])]
+    pub(super) ranks: Vec<usize>,
+    /// With --ranks: the ridge l2/2 ||W||^2 (>= 0).
+    #[arg(
+        long,
+        requires = "ranks",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub(super) ridge: f64,
     /// Exit with code 3 if the refit stops on --max-iter.
     #[arg(long)]
     strict: bool,
@@ -98,6 +133,9 @@ enum Strengths {
     Graph(Vec<f64>),
     /// Relation strengths λ2 (one CV over the whole grid, in parallel).
     Relations(Vec<f64>),
+    /// Model variants (β/α ratios, cluster ridges, weight schemes), labelled
+    /// by the CSV columns `header` (one CV over the whole grid, in parallel).
+    Models(super::models::ModelGrid),
 }
 
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
@@ -110,6 +148,14 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             return Err(UsageError(format!("{} is named as two outputs", r.display())).into());
         }
         files.push(r.clone());
+    }
+    if !a.ranks.is_empty() {
+        return super::models::cv_ranks(&a.m, &a, cv_options(&a), &files[..3]);
+    }
+    let grid_files = super::models::grid_files(&a.task_weight_grid);
+    let grid_inputs: Vec<&std::path::Path> = grid_files.iter().map(PathBuf::as_path).collect();
+    for f in &files {
+        mtreg::io::atomic::check_not_input(f, &grid_inputs)?;
     }
     let all = a.m.load_for(&a.out_dir, &files, false)?;
     if let Some(r) = &a.relations {
@@ -135,32 +181,21 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             }
             (list, _) => list.to_vec(),
         })
+    } else if !(a.specific_ratios.is_empty()
+        && a.cluster_ridges.is_empty()
+        && a.task_weight_grid.is_empty())
+    {
+        Strengths::Models(super::models::model_grid(&a.m, &a, &all)?)
     } else if a.graph_strengths.is_empty() {
         Strengths::Graph(vec![a.m.graph_strength])
     } else {
         Strengths::Graph(a.graph_strengths.clone())
     };
-    let mut opts = CvOptions {
-        folds: a.folds,
-        shuffle: a.shuffle,
-        seed: a.seed,
-        grid: match &a.alphas {
-            Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
-            None => AlphaGrid::Auto {
-                n_alphas: a.n_alphas,
-                eps: a.eps,
-            },
-        },
-        threads: a.threads,
-        select: match a.select {
-            SelectArg::Min => Select::Min,
-            SelectArg::OneSe => Select::OneSe,
-        },
-        test_folds: None,
-        progress: None,
-    };
+    let mut opts = cv_options(&a);
     let start = std::time::Instant::now();
     let bar = super::progress::fits_bar(a.m.quiet);
+    // the selected model of a model grid (for the path plot)
+    let mut best_point: Option<(mtreg::estimator::GridPoint, String)> = None;
     // `grid`, per strength: (strength, mean MSE per alpha, s.e. per alpha).
     let (lambda, cv, relations, grid) = match &strengths {
         Strengths::Graph(lambdas) => {
@@ -172,7 +207,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                     lambdas.len(),
                 ));
                 let model =
-                    a.m.model(graph.as_ref(), None)
+                    a.m.model(graph.as_ref(), None)?
                         .graph_strength(if graph.is_some() { lambda } else { 0.0 });
                 let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
@@ -183,7 +218,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             bar.finish_and_clear();
             let grid: Vec<_> = results
                 .iter()
-                .map(|(l, cv)| (*l, cv.mse_mean.clone(), cv.mse_se.clone()))
+                .map(|(l, cv)| (l.to_string(), cv.mse_mean.clone(), cv.mse_se.clone()))
                 .collect();
             // The graph strength whose best alpha has the smallest mean CV error
             // (the first among ties), as RelationLearning::cross_validate_grid.
@@ -193,7 +228,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         }
         Strengths::Relations(lambdas) => {
             opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
-            let model = a.m.relations(1.0, None);
+            let model = a.m.relations(1.0, None)?;
             let rcv = model.cross_validate_grid_data(all.data(), lambdas, &opts);
             bar.finish_and_clear();
             let rcv = rcv?;
@@ -201,15 +236,31 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 .strengths
                 .iter()
                 .zip(&rcv.curves)
-                .map(|(l, c)| (*l, c.mse_mean.clone(), c.mse_se.clone()))
+                .map(|(l, c)| (l.to_string(), c.mse_mean.clone(), c.mse_se.clone()))
                 .collect();
             (rcv.relation_strength, rcv.cv, Some(rcv.relations), grid)
         }
+        Strengths::Models(mg) => {
+            opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
+            let model = super::models::grid_model(&a.m, &mg.points[0], graph.as_ref());
+            let g = model.cross_validate_grid(all.data(), &mg.points, &opts);
+            bar.finish_and_clear();
+            let g = g?;
+            let grid: Vec<_> = mg
+                .labels
+                .iter()
+                .zip(&g.curves)
+                .map(|(l, c)| (l.clone(), c.mse_mean.clone(), c.mse_se.clone()))
+                .collect();
+            best_point = Some((mg.points[g.best].clone(), mg.labels[g.best].clone()));
+            (a.m.graph_strength, g.cv, None, grid)
+        }
     };
     if grid.len() > 1 {
-        let name = match strengths {
+        let name = match &strengths {
             Strengths::Graph(_) => "graph_strength",
             Strengths::Relations(_) => "relation_strength",
+            Strengths::Models(mg) => mg.header.as_str(),
         };
         write_atomic(&files[3], a.m.force, |w| {
             writeln!(w, "{name},alpha,mse_mean,mse_se")?;
@@ -256,11 +307,15 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else if let Some(dir) = &a.plot {
         super::plots::cv_curve(dir, &cv, a.m.force)?;
         // The coefficient path on all data over the same grid, both alphas marked.
-        let model =
-            a.m.model(graph.as_ref(), None)
-                .graph_strength(if graph.is_some() { lambda } else { 0.0 });
         let grid = AlphaGrid::Explicit(cv.alphas.clone());
-        let path = model.path_data(all.data(), &grid)?;
+        let path = match &best_point {
+            Some((point, _)) => super::models::best_path(&a.m, point, &all, &grid)?,
+            None => {
+                a.m.model(graph.as_ref(), None)?
+                    .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                    .path_data(all.data(), &grid)?
+            }
+        };
         let marks = [(cv.alpha_min, "alpha_min"), (cv.alpha_1se, "alpha_1se")];
         super::plots::coefficient_path(dir, &path, features, &marks, a.m.force)?;
     }
@@ -316,6 +371,12 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             Strengths::Relations(l) => {
                 println!("  relation strength {lambda} (of {} tried)", l.len())
             }
+            Strengths::Models(mg) => println!(
+                "  selected   {} = {} (of {} tried)",
+                mg.header,
+                best_point.as_ref().map_or("", |(_, l)| l.as_str()),
+                mg.labels.len()
+            ),
             Strengths::Graph(_) => {}
         }
         println!(
@@ -351,4 +412,27 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The CV options of the flags.
+fn cv_options(a: &CvArgs) -> CvOptions {
+    CvOptions {
+        folds: a.folds,
+        shuffle: a.shuffle,
+        seed: a.seed,
+        grid: match &a.alphas {
+            Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
+            None => AlphaGrid::Auto {
+                n_alphas: a.n_alphas,
+                eps: a.eps,
+            },
+        },
+        threads: a.threads,
+        select: match a.select {
+            SelectArg::Min => Select::Min,
+            SelectArg::OneSe => Select::OneSe,
+        },
+        test_folds: None,
+        progress: None,
+    }
 }

@@ -75,7 +75,7 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     // from the samples, or from sufficient statistics (`mtreg stats`)
     let loaded = a.m.load_for(&a.out_dir, &files, true)?;
-    let model = a.m.model(loaded.graph.as_ref(), None).progress(progress);
+    let model = a.m.model(loaded.graph.as_ref(), None)?.progress(progress);
     let path = model.path_data(loaded.data(), &grid);
     bar.finish_and_clear();
     let path = path?;
