@@ -177,6 +177,7 @@ def _core_params(model: str = "enet", **kw: Any) -> dict:
         seed=0,
         penalty="group",
         graph=None,
+        graph_tasks=None,
         chain=False,
         graph_strength=0.0,
         pooled=False,
@@ -244,6 +245,9 @@ class _MultiTaskModel(MultiOutputMixin, RegressorMixin, BaseEstimator):
             self.Sigma_ = d["sigma"]
             self.task_correlation_ = d["correlation"]
             self.objectives_ = d["objectives"]
+            # one iteration = one alternation (W-step + Sigma-step); the last
+            # W-step, warm-started, may need no epoch at all
+            self.n_iter_ = len(self.objectives_)
             self.converged_ = self.converged_ and bool(d["relation_converged"])
         if not self.converged_:
             warnings.warn(

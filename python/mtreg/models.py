@@ -13,20 +13,20 @@ __all__ = ["GraphMultiTask", "RelationLearning"]
 
 
 def _edges(graph):
-    """The task graph as ``(edges or None, chain)``.
+    """The task graph as ``(edges or None, chain, tasks or None)``.
 
     ``None``: no graph; ``"chain"``: task t linked to t + 1; a numpy array of
     shape (T, T): a symmetric adjacency matrix with zero diagonal (weights);
     a list of ``(s, t)`` or ``(s, t, weight)`` tuples: the edges (0-based).
     """
     if graph is None:
-        return None, False
+        return None, False, None
     if isinstance(graph, str):
         if graph != "chain":
             raise ValueError(
                 f"graph must be 'chain', an edge list or an adjacency matrix, got {graph!r}"
             )
-        return None, True
+        return None, True, None
     if isinstance(graph, np.ndarray):
         a = np.asarray(graph, dtype=np.float64)
         if a.ndim != 2 or a.shape[0] != a.shape[1]:
@@ -39,7 +39,7 @@ def _edges(graph):
         if np.any(np.diag(a) != 0):
             raise ValueError("the adjacency matrix of graph must have a zero diagonal")
         i, j = np.nonzero(np.triu(a, 1))
-        return [(int(s), int(t), float(a[s, t])) for s, t in zip(i, j)], False
+        return [(int(s), int(t), float(a[s, t])) for s, t in zip(i, j)], False, a.shape[0]
     edges = []
     for e in graph:
         e = tuple(e)
@@ -52,7 +52,7 @@ def _edges(graph):
         if not (float(s).is_integer() and float(t).is_integer()) or s < 0 or t < 0:
             raise ValueError(f"graph edge tasks must be non-negative integers, got {e!r}")
         edges.append((int(s), int(t), float(w)))
-    return edges, False
+    return edges, False, None
 
 
 class GraphMultiTask(_SingleFitModel):
@@ -174,13 +174,14 @@ per_task_, n_features_in_, feature_names_in_
         self.selection = selection
 
     def _params(self) -> dict:
-        edges, chain = _edges(self.graph)
+        edges, chain, tasks = _edges(self.graph)
         return _core_params(
             "graph",
             alpha=self.alpha,
             l1_ratio=self.l1_ratio,
             penalty=self.penalty,
             graph=edges,
+            graph_tasks=tasks,
             chain=chain,
             graph_strength=float(self.graph_strength),
             pooled=bool(self.pooled),
@@ -240,7 +241,9 @@ class RelationLearning(_SingleFitModel):
         ``Sigma_st / sqrt(Sigma_ss Sigma_tt)``.
     objectives_ : ndarray
         The objective after each alternation (non-increasing).
-    coef_, intercept_, certificate_, dual_gap_, n_iter_, objective_, \
+    n_iter_ : int
+        Alternations run (W-step + Sigma-step).
+    coef_, intercept_, certificate_, dual_gap_, objective_, \
 kkt_residual_, converged_, alpha_max_, n_screened_, per_task_, \
 n_features_in_, feature_names_in_
         Of the final W-step, as :class:`GraphMultiTask`; ``converged_`` also

@@ -17,8 +17,9 @@ pub enum Graph {
     None,
     /// The chain `0 – 1 – … – (T−1)`.
     Chain,
-    /// `(s, t, weight)` edges, 0-based tasks.
-    Edges(Vec<(usize, usize, f64)>),
+    /// `(s, t, weight)` edges, 0-based tasks, and the number of tasks when
+    /// known (an adjacency matrix), else that of the data.
+    Edges(Vec<(usize, usize, f64)>, Option<usize>),
 }
 
 /// Which model, with its own parameters.
@@ -126,7 +127,7 @@ fn graph(
     m = match g {
         Graph::None => m,
         Graph::Chain => m.graph(TaskGraph::chain(n_tasks)),
-        Graph::Edges(e) => m.graph(TaskGraph::from_edges(n_tasks, e)?),
+        Graph::Edges(e, t) => m.graph(TaskGraph::from_edges(t.unwrap_or(n_tasks), e)?),
     };
     Ok(m)
 }

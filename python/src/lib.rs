@@ -36,6 +36,8 @@ struct Params {
     seed: u64,
     penalty: String,
     graph: Option<Vec<(usize, usize, f64)>>,
+    /// Tasks of the graph when given as an adjacency matrix (checked against the data).
+    graph_tasks: Option<usize>,
     chain: bool,
     graph_strength: f64,
     pooled: bool,
@@ -63,7 +65,7 @@ impl Params {
                 sparsity,
                 graph: match (&self.graph, self.chain) {
                     (_, true) => Graph::Chain,
-                    (Some(e), false) => Graph::Edges(e.clone()),
+                    (Some(e), false) => Graph::Edges(e.clone(), self.graph_tasks),
                     (None, false) => Graph::None,
                 },
                 strength: self.graph_strength,
