@@ -168,7 +168,9 @@ fn build(spec: &Spec, n_tasks: usize, warm: Option<Mat<f64>>) -> Result<Built> {
             graph: g,
             strength,
             pooled,
-        } => Built::Graph(graph(spec, n_tasks, warm, *sparsity, g, *strength, *pooled)?),
+        } => Built::Graph(graph(
+            spec, n_tasks, warm, *sparsity, g, *strength, *pooled,
+        )?),
         Kind::Relation {
             sparsity,
             strength,
@@ -295,7 +297,15 @@ pub fn cross_validate_tasks(
     match build(spec, xs.len(), None)? {
         // The elastic net is the graph model without a graph.
         Built::Elastic(_) => {
-            let g = graph(spec, xs.len(), None, Sparsity::Group, &Graph::None, 0.0, false)?;
+            let g = graph(
+                spec,
+                xs.len(),
+                None,
+                Sparsity::Group,
+                &Graph::None,
+                0.0,
+                false,
+            )?;
             Ok((g.cross_validate_tasks(xs, ys, weights, opts)?, None))
         }
         Built::Graph(m) => Ok((m.cross_validate_tasks(xs, ys, weights, opts)?, None)),

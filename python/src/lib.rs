@@ -133,7 +133,8 @@ fn guarded<T: Send>(
     inputs: Option<(MatRef<'_, f64>, MatRef<'_, f64>)>,
     f: impl FnOnce() -> Result<T, Failure> + Send,
 ) -> PyResult<T> {
-    let out = py.detach(|| catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_failure(p))));
+    let out =
+        py.detach(|| catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|p| Err(panic_failure(p))));
     out.map_err(|e| match e {
         Failure::Panic(msg) => PyRuntimeError::new_err(format!(
             "internal error in mtreg (a Rust panic, caught; please report it): {msg}"
@@ -366,7 +367,11 @@ fn path<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = params.spec()?;
     let (xv, yv) = (arrays::view(&x), arrays::view(&y));
-    let grid = grid(alphas.as_ref().map(arrays::slice).transpose()?, n_alphas, eps);
+    let grid = grid(
+        alphas.as_ref().map(arrays::slice).transpose()?,
+        n_alphas,
+        eps,
+    );
     let warm = self::warm_start(warm_start.as_ref());
     let path = guarded(py, Some((xv, yv)), || {
         Ok(adapter::path(&spec, xv, yv, &grid, warm)?)
@@ -391,11 +396,17 @@ fn path_tasks<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = params.spec()?;
     let t = tasks(&xs, &ys, weights.as_ref())?;
-    let grid = grid(alphas.as_ref().map(arrays::slice).transpose()?, n_alphas, eps);
+    let grid = grid(
+        alphas.as_ref().map(arrays::slice).transpose()?,
+        n_alphas,
+        eps,
+    );
     let warm = self::warm_start(warm_start.as_ref());
     let path = guarded(py, None, || {
         check_tasks(&t.xs, &t.ys)?;
-        Ok(adapter::path_tasks(&spec, &t.xs, &t.ys, t.weights, &grid, warm)?)
+        Ok(adapter::path_tasks(
+            &spec, &t.xs, &t.ys, t.weights, &grid, warm,
+        )?)
     })?;
     path_dict(py, &path)
 }
@@ -418,7 +429,11 @@ fn cross_validate<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = params.spec()?;
     let (xv, yv) = (arrays::view(&x), arrays::view(&y));
-    let grid = grid(alphas.as_ref().map(arrays::slice).transpose()?, n_alphas, eps);
+    let grid = grid(
+        alphas.as_ref().map(arrays::slice).transpose()?,
+        n_alphas,
+        eps,
+    );
     let opts = adapter::cv_options(grid, test_folds, threads);
     let (cv, rel) = guarded(py, Some((xv, yv)), || {
         Ok(adapter::cross_validate(&spec, xv, yv, &opts)?)
@@ -445,7 +460,11 @@ fn cross_validate_tasks<'py>(
 ) -> PyResult<Bound<'py, PyDict>> {
     let spec = params.spec()?;
     let t = tasks(&xs, &ys, weights.as_ref())?;
-    let grid = grid(alphas.as_ref().map(arrays::slice).transpose()?, n_alphas, eps);
+    let grid = grid(
+        alphas.as_ref().map(arrays::slice).transpose()?,
+        n_alphas,
+        eps,
+    );
     let mut opts = adapter::cv_options(grid, Vec::new(), threads);
     opts.test_folds = None;
     opts.folds = folds;
@@ -468,7 +487,9 @@ fn alpha_max<'py>(
 ) -> PyResult<f64> {
     let spec = params.spec()?;
     let (xv, yv) = (arrays::view(&x), arrays::view(&y));
-    guarded(py, Some((xv, yv)), || Ok(adapter::alpha_max(&spec, xv, yv)?))
+    guarded(py, Some((xv, yv)), || {
+        Ok(adapter::alpha_max(&spec, xv, yv)?)
+    })
 }
 
 /// Objective and certificate of given coefficients `coef` ((T, p), as
@@ -490,6 +511,9 @@ fn certify<'py>(
     Ok((objective, certificate_dict(py, cert)?))
 }
 
+/// A 2-D float64 numpy array.
+type Matrix<'py> = Bound<'py, numpy::PyArray2<f64>>;
+
 /// `make_regression`: X (n, p), Y (n, T), coef (p, T).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
@@ -506,11 +530,7 @@ fn make_regression<'py>(
     noise: f64,
     shuffle: bool,
     seed: u64,
-) -> PyResult<(
-    Bound<'py, numpy::PyArray2<f64>>,
-    Bound<'py, numpy::PyArray2<f64>>,
-    Bound<'py, numpy::PyArray2<f64>>,
-)> {
+) -> PyResult<(Matrix<'py>, Matrix<'py>, Matrix<'py>)> {
     let data = guarded(py, None, || {
         Ok(adapter::make_regression(
             n_samples,
