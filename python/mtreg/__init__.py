@@ -17,7 +17,7 @@ from .linear_model import (
     MultiTaskLassoCV,
 )
 from .models import GraphMultiTask, RelationLearning
-from .path import alpha_max, enet_path, lasso_path
+from .path import alpha_max, certify, enet_path, lasso_path
 
 __all__ = [
     "Certificate",
@@ -29,6 +29,7 @@ __all__ = [
     "RelationLearning",
     "__version__",
     "alpha_max",
+    "certify",
     "enet_path",
     "lasso_path",
     "make_regression",

@@ -23,6 +23,7 @@ from ._base import (
     _core_params,
     _MultiTaskModel,
     _SingleFitModel,
+    _validate_tasks,
     _validate_xy,
 )
 
@@ -321,7 +322,60 @@ class _MultiTaskCV(_MultiTaskModel):
             else:
                 res = self._cv_by_fold(params, X, y, folds, alphas, n_alphas)
             results.append(res)
-        # scikit-learn: the first l1_ratio whose best mean MSE is strictly smaller
+        self._select(results, l1_ratios, alphas is None, X.shape[0])
+        self.per_task_ = False
+        return self
+
+    def fit_tasks(self, Xs, ys, task_weight=None):
+        """Cross-validate with a separate design per task.
+
+        Each task's samples are split into ``cv`` contiguous folds (``cv`` must
+        be None, i.e. 5, or an int); fold k holds part k of every task. The
+        grid comes from alpha_max of all the data; the refit is
+        :meth:`MultiTaskElasticNet.fit_tasks` at the selected alpha.
+
+        Parameters
+        ----------
+        Xs : list of array-like, one of shape (n_t, n_features) per task
+            Task t's design.
+        ys : list of array-like, one of shape (n_t,) per task
+            Task t's targets.
+        task_weight : array-like of shape (n_tasks,), default=None
+            Task weights ``c_t > 0`` (default 1).
+
+        Returns
+        -------
+        self : object
+            The estimator refitted at the selected alpha.
+        """
+        self._validate_params()
+        k = 5 if self.cv is None else self.cv
+        if not isinstance(k, numbers.Integral) or isinstance(k, bool):
+            raise ValueError(
+                "fit_tasks takes cv=None or an int: each task's samples are split "
+                f"into that many contiguous folds; got cv={self.cv!r}"
+            )
+        xs, ys, w = _validate_tasks(self, Xs, ys, task_weight)
+        l1_ratios = [float(r) for r in self._l1_ratios()]
+        if isinstance(self.alphas, numbers.Integral):
+            alphas, n_alphas = None, int(self.alphas)
+        else:
+            alphas = np.ascontiguousarray(np.asarray(self.alphas, dtype=np.float64).ravel())
+            n_alphas = len(alphas)
+        threads = max(1, int(effective_n_jobs(self.n_jobs)))
+        results = [
+            _core.cross_validate_tasks(
+                self._cv_params(r), xs, ys, int(k), w, alphas, n_alphas, float(self.eps), threads
+            )
+            for r in l1_ratios
+        ]
+        self._select(results, l1_ratios, alphas is None, None)
+        self.per_task_ = True
+        return self
+
+    def _select(self, results, l1_ratios, auto_grid, n_samples):
+        """scikit-learn's selection: the first l1_ratio whose smallest mean
+        MSE is strictly smaller; attributes in scikit-learn's shapes."""
         best, best_mse = 0, np.inf
         for i, res in enumerate(results):
             m = float(np.min(res["mse_mean"]))
@@ -332,14 +386,12 @@ class _MultiTaskCV(_MultiTaskModel):
         self.mse_path_ = np.squeeze(mse)
         self.alpha_ = float(chosen["alpha"])
         self.l1_ratio_ = l1_ratios[best]
-        if alphas is None:
+        if auto_grid:
             grids = np.stack([res["alphas"] for res in results])
             self.alphas_ = grids[0] if len(l1_ratios) == 1 else grids
         else:
             self.alphas_ = results[0]["alphas"]
-        self._set_fit(chosen["fit"], X.shape[0])
-        self.per_task_ = False
-        return self
+        self._set_fit(chosen["fit"], n_samples)
 
     def _cv_by_fold(self, params, X, y, folds, alphas, n_alphas):
         """Splits that do not partition the samples: one engine path per
@@ -561,4 +613,10 @@ feature_names_in_
         del self.l1_ratio_
         return self
 
+    def fit_tasks(self, Xs, ys, task_weight=None):
+        super().fit_tasks(Xs, ys, task_weight)
+        del self.l1_ratio_
+        return self
+
     fit.__doc__ = _MultiTaskCV.fit.__doc__
+    fit_tasks.__doc__ = _MultiTaskCV.fit_tasks.__doc__

@@ -11,7 +11,7 @@ from sklearn.utils import check_array
 from . import _core
 from ._base import _assert_finite, _core_params, _native_f64
 
-__all__ = ["enet_path", "lasso_path", "alpha_max"]
+__all__ = ["enet_path", "lasso_path", "alpha_max", "certify"]
 
 
 def enet_path(
@@ -191,3 +191,54 @@ def alpha_max(X, y, *, l1_ratio=1.0, fit_intercept=True):
     Y = _native_f64(y.reshape(-1, 1) if y.ndim == 1 else y)
     core = _core_params("enet", l1_ratio=l1_ratio, fit_intercept=bool(fit_intercept))
     return float(_core.alpha_max(core, X, Y))
+
+
+def certify(X, y, coef, *, alpha, l1_ratio=1.0, fit_intercept=True, tol=1e-4):
+    """The objective and certificate of any coefficients for the multi-task
+    elastic net on X, y, exactly as an mtreg fit reports them: useful to check
+    another solver's answer.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        Training data.
+    y : array-like of shape (n_samples, n_targets)
+        Targets.
+    coef : array-like of shape (n_targets, n_features)
+        Coefficients in scikit-learn's layout (``coef_``).
+    alpha : float
+        Regularisation strength.
+    l1_ratio : float, default=1.0
+        L21 share of the penalty.
+    fit_intercept : bool, default=True
+        Centre the data (the intercept is then the optimal one for ``coef``).
+    tol : float, default=1e-4
+        Sets the certificate's threshold, ``tol * ||Y||^2 / n``.
+
+    Returns
+    -------
+    objective : float
+        The objective of ``coef`` (on the centred problem with an intercept).
+    certificate : Certificate
+        Its duality gap and threshold.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import MultiTaskLasso
+    >>> from mtreg import certify, make_regression
+    >>> X, y = make_regression(n_samples=30, n_features=5, n_targets=2, random_state=0)
+    >>> sk = MultiTaskLasso(alpha=1.0).fit(X, y)
+    >>> objective, cert = certify(X, y, sk.coef_, alpha=1.0)
+    >>> cert.kind
+    'dual_gap'
+    """
+    from ._base import _certificate
+
+    X = _native_f64(check_array(X, dtype=np.float64, ensure_all_finite=False))
+    Y = _native_f64(check_array(y, dtype=np.float64, ensure_all_finite=False, input_name="y"))
+    coef = np.asarray(check_array(coef, dtype=np.float64, input_name="coef"))
+    core = _core_params(
+        "enet", alpha=alpha, l1_ratio=l1_ratio, fit_intercept=bool(fit_intercept), tol=tol
+    )
+    objective, cert = _core.certify(core, X, Y, coef)
+    return float(objective), _certificate(cert)

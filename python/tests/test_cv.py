@@ -83,3 +83,21 @@ def test_one_dimensional_y_is_refused_as_sklearn():
                       (mtreg.MultiTaskElasticNetCV(), "ElasticNetCV")]:
         with pytest.raises(ValueError, match=f"For mono-task outputs, use {word}"):
             est.fit(X, Y[:, 0])
+
+
+def test_cv_with_per_task_designs():
+    rng = np.random.default_rng(7)
+    w = np.zeros(10)
+    w[:3] = [3.0, -2.0, 1.5]
+    Xs = [rng.standard_normal((n, 10)) for n in (40, 55, 30)]
+    ys = [X @ w + 0.5 * rng.standard_normal(len(X)) for X in Xs]
+    m = mtreg.MultiTaskLassoCV(alphas=12, cv=4).fit_tasks(Xs, ys)
+    assert m.per_task_ and m.mse_path_.shape == (12, 4) and not hasattr(m, "l1_ratio_")
+    assert m.alpha_ in m.alphas_ and m.certificate_.satisfied
+    # the refit is the per-task fit at the selected alpha
+    ref = mtreg.MultiTaskLasso(alpha=m.alpha_).fit_tasks(Xs, ys)
+    np.testing.assert_allclose(m.coef_, ref.coef_, atol=1e-12)
+    e = mtreg.MultiTaskElasticNetCV(l1_ratio=[0.5, 1.0], alphas=8, cv=3).fit_tasks(Xs, ys)
+    assert e.mse_path_.shape == (2, 8, 3) and e.l1_ratio_ in (0.5, 1.0)
+    with pytest.raises(ValueError, match="cv=None or an int"):
+        mtreg.MultiTaskLassoCV(cv=KFold(3)).fit_tasks(Xs, ys)

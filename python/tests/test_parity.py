@@ -209,3 +209,15 @@ def test_relation_learning():
     assert np.all(np.linalg.eigvalsh(m.Sigma_) > -1e-12)
     assert np.all(np.diff(m.objectives_) <= 1e-12) and m.n_iter_ == len(m.objectives_)
     assert m.converged_
+
+
+def test_certify_other_solvers_answers():
+    X, Y = random_problem(13, 50, 20, 3)
+    alpha = 0.1 * mtreg.alpha_max(X, Y)
+    s = sk.MultiTaskLasso(alpha=alpha, **TIGHT).fit(X, Y)
+    m = mtreg.MultiTaskLasso(alpha=alpha, **TIGHT).fit(X, Y)
+    obj, cert = mtreg.certify(X, Y, s.coef_, alpha=alpha, tol=1e-12)
+    assert cert.satisfied and cert.value == pytest.approx(s.dual_gap_, abs=1e-12)
+    assert obj == pytest.approx(m.objective_, rel=1e-10)
+    _, loose = mtreg.certify(X, Y, 0.9 * s.coef_, alpha=alpha, tol=1e-12)
+    assert not loose.satisfied
