@@ -11,7 +11,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, MultiOutputMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, validate_data
 
 from . import _core
@@ -65,10 +69,35 @@ def _native_f64(a: np.ndarray) -> np.ndarray:
     return np.asfortranarray(a, dtype=np.float64)
 
 
+def _plain_f64(a, ndims) -> bool:
+    """A numpy float64 array (not a subclass) of one of these dimensions, with
+    no empty axis: what scikit-learn's ``check_array`` would return as is."""
+    return (
+        type(a) is np.ndarray
+        and a.dtype == np.float64
+        and a.ndim in ndims
+        and all(a.shape)
+    )
+
+
 def _validate_xy(estimator, X, y):
     """scikit-learn's validation (dtypes converted to float64, feature names,
     ``n_features_in_``), without copying float64 arrays of any memory layout.
-    Finiteness is checked by the core, which reports the position."""
+    Finiteness is checked by the core, which reports the position.
+
+    Plain float64 numpy arrays take a fast path with the same outcome (about
+    0.1 ms less per call: scikit-learn's ``check_array`` probes for
+    dataframes); everything else goes through ``validate_data``."""
+    if _plain_f64(X, (2,)) and _plain_f64(y, (1, 2)):
+        if X.shape[0] != y.shape[0]:
+            raise ValueError(
+                "Found input variables with inconsistent numbers of samples: "
+                f"[{X.shape[0]}, {y.shape[0]}]"
+            )
+        estimator.n_features_in_ = X.shape[1]
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return _native_f64(X), y
     X, y = validate_data(
         estimator,
         X,
@@ -211,8 +240,32 @@ _COMMON_CONSTRAINTS = {
 # -- estimators ---------------------------------------------------------------
 
 
+_IMMUTABLE = (type(None), bool, int, float, str, np.integer, np.floating)
+
+
 class _MultiTaskModel(MultiOutputMixin, RegressorMixin, BaseEstimator):
     """Common fitted-model behaviour: prediction, attributes from a core fit."""
+
+    def _validate_params(self):
+        """scikit-learn's parameter validation, skipped when every parameter
+        is the very (immutable) object validated at the previous fit
+        (scikit-learn's own check inspects the signature on every call, about
+        0.1 ms)."""
+        cls = type(self)
+        names = cls.__dict__.get("_param_names_cache")
+        if names is None:
+            names = cls._get_param_names()
+            cls._param_names_cache = names
+        params = {k: getattr(self, k) for k in names}
+        last = self.__dict__.get("_validated_params")
+        if last is not None and all(
+            isinstance(v, _IMMUTABLE) and last.get(k, self) is v for k, v in params.items()
+        ):
+            return
+        validate_parameter_constraints(
+            self._parameter_constraints, params, caller_name=cls.__name__
+        )
+        self._validated_params = params
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -278,7 +331,12 @@ class _MultiTaskModel(MultiOutputMixin, RegressorMixin, BaseEstimator):
             ``X @ coef_.T + intercept_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
+        if not (
+            _plain_f64(X, (2,))
+            and X.shape[1] == getattr(self, "n_features_in_", -1)
+            and not hasattr(self, "feature_names_in_")
+        ):
+            X = validate_data(self, X, reset=False, dtype=np.float64, ensure_all_finite=False)
         _assert_finite("X", X)
         return self._decision(X, self.coef_, self.intercept_)
 

@@ -179,3 +179,21 @@ def test_dataframes_give_feature_names():
     np.testing.assert_array_equal(cv.feature_names_in_, ["a", "b", "c", "d"])
     t = mtreg.MultiTaskLasso(alpha=0.1).fit_tasks([df, df], [Y[:, 0], Y[:, 1]])
     np.testing.assert_array_equal(t.feature_names_in_, ["a", "b", "c", "d"])
+
+
+def test_fast_paths_keep_sklearn_semantics(xy):
+    pd = pytest.importorskip("pandas")
+    X, Y = xy
+    m = mtreg.MultiTaskLasso(alpha=0.1).fit(pd.DataFrame(X, columns=[f"f{i}" for i in range(12)]), Y)
+    assert hasattr(m, "feature_names_in_")
+    m.fit(X, Y)  # plain arrays: the names of the previous fit are forgotten
+    assert not hasattr(m, "feature_names_in_") and m.n_features_in_ == 12
+    # parameters are validated again once they change
+    m.set_params(alpha=-1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        m.fit(X, Y)
+    m.set_params(alpha=0.1, selection="nope")
+    with pytest.raises(ValueError, match="selection"):
+        m.fit(X, Y)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        m.set_params(selection="cyclic").fit(X, Y[:-2])
