@@ -76,24 +76,68 @@ def median_time(fn, repeats):
 
 
 def overhead(X, Y, alpha, tol, repeats):
-    """Wall of the estimator, of the bare core call, and the engine's clock."""
+    """Per call, paired: the estimator's wall time, the `_core.fit` call inside
+    it, and the engine's own clock (`seconds`); medians over `repeats` calls.
+    Then the layouts and dtypes that the binding reads in place or converts."""
     est = mtreg.MultiTaskLasso(alpha=alpha, fit_intercept=False, tol=tol, max_iter=cmp.MAX_ITER)
-    params = _core_params("enet", alpha=alpha, fit_intercept=False, tol=tol, max_iter=cmp.MAX_ITER)
-    Xf, Xc, X32 = np.asfortranarray(X), np.ascontiguousarray(X), np.asfortranarray(X, np.float32)
-    est.fit(Xf, Y)  # warm
-    t_est, _ = median_time(lambda: est.fit(Xf, Y), repeats)
-    t_core, d = median_time(lambda: _core.fit(params, Xf, Y), repeats)
-    engine = statistics.median(_core.fit(params, Xf, Y)["seconds"] for _ in range(repeats))
-    t_c, _ = median_time(lambda: est.fit(Xc, Y), repeats)
-    engine_c = statistics.median(_core.fit(params, Xc, Y)["seconds"] for _ in range(repeats))
-    t_32, _ = median_time(lambda: est.fit(X32, Y), repeats)
+    real = _core.fit
+    seen = []
+
+    def spy(*a):
+        t0 = time.perf_counter()
+        d = real(*a)
+        seen.append((time.perf_counter() - t0, d["seconds"]))
+        return d
+
+    def paired(Xin):
+        est.fit(Xin, Y)  # warm
+        rows = []
+        _core.fit = spy
+        try:
+            for _ in range(repeats):
+                seen.clear()
+                t0 = time.perf_counter()
+                est.fit(Xin, Y)
+                wall = time.perf_counter() - t0
+                core, engine = seen[-1]
+                rows.append((wall, core, engine))
+        finally:
+            _core.fit = real
+        med = lambda k: statistics.median(r[k] for r in rows)  # noqa: E731
+        return dict(
+            wall=med(0), core=med(1), engine=med(2),
+            python_layer=statistics.median(r[0] - r[1] for r in rows),
+            ffi=statistics.median(r[1] - r[2] for r in rows),
+        )
+
+    Xf = np.asfortranarray(X)
+    Xc = np.ascontiguousarray(X)
+    X32 = np.asfortranarray(X, dtype=np.float32)
+    f = paired(Xf)
+    c = paired(Xc)
+    f32 = paired(X32)
     t_conv, _ = median_time(lambda: X32.astype(np.float64), repeats)
-    return dict(
-        estimator_s=t_est, core_call_s=t_core, engine_s=engine,
-        estimator_c_order_s=t_c, engine_c_order_s=engine_c,
-        estimator_float32_s=t_32, float32_conversion_s=t_conv,
-        x_mb=X.nbytes / 1e6,
-    )
+    t_fcopy, _ = median_time(lambda: np.asfortranarray(Xc), repeats)
+    return dict(f=f, c=c, f32=f32, float32_conversion_s=t_conv, c_to_f_copy_s=t_fcopy,
+                x_mb=X.nbytes / 1e6)
+
+
+def cv_compare(data_dir, repeats):
+    """MultiTaskLassoCV on meg_like (5 contiguous folds, 100 alphas, eps 1e-3,
+    tol 1e-4): scikit-learn's against mtreg's estimator, 1 and 2 threads."""
+    from sklearn.linear_model import MultiTaskLassoCV as SkCV
+
+    X, Y, _ = cmp.materialise(cmp.PATH_PROBLEM, data_dir, False)
+    out = {}
+    for label, make in (
+        ("mtreg, n_jobs=1", lambda: mtreg.MultiTaskLassoCV(cv=5, n_jobs=1)),
+        ("mtreg, n_jobs=2", lambda: mtreg.MultiTaskLassoCV(cv=5, n_jobs=2)),
+        ("scikit-learn, n_jobs=1", lambda: SkCV(cv=5, n_jobs=1)),
+    ):
+        t, m = median_time(lambda: make().fit(X, Y), repeats)
+        out[label] = dict(seconds=t, alpha=m.alpha_)
+        cmp.log(f"[cv] {label}: {t:.2f} s, alpha_ = {m.alpha_:.7g}")
+    return out
 
 
 def ms(s):
@@ -110,6 +154,10 @@ def main(argv=None):
     ap.add_argument("--data-dir", type=Path, default=REPO / "bench-data")
     ap.add_argument("--mtreg", default=cmp.default_mtreg())
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--cv", action="store_true",
+                    help="also MultiTaskLassoCV on meg_like against scikit-learn's")
+    ap.add_argument("--overhead-only", action="store_true",
+                    help="only the binding-overhead table (at tol 5e-7)")
     args = ap.parse_args(argv)
 
     problems = args.problems.split(",")
@@ -125,7 +173,16 @@ def main(argv=None):
             cmp.warm_up(s, path=do_path)
 
     rows, over = [], []
+    if args.overhead_only:
+        for name in problems:
+            X, Y, _ = cmp.materialise(name, args.data_dir, False)
+            amax = cmp.alpha_max(X, Y)
+            o = overhead(X, Y, ratios[0] * amax, cmp.REL_GAP_TARGET / 2, args.overhead_repeats)
+            o.update(problem=name, ratio=ratios[0])
+            over.append(o)
     names = problems + ([cmp.PATH_PROBLEM] if do_path and cmp.PATH_PROBLEM not in problems else [])
+    if args.overhead_only:
+        names = []
     for name in names:
         X, Y, info = cmp.materialise(name, args.data_dir, False)
         amax = cmp.alpha_max(X, Y)
@@ -170,17 +227,25 @@ def main(argv=None):
         print(f"| {row['problem']} | {ratio} | " + " | ".join(cells)
               + f" | {cmp.fmt_time(t_ref)} |")
 
-    print("\n| problem (α = 0.1 α_max) | X (MB) | estimator.fit (ms) | _core.fit (ms) | "
-          "engine (ms) | binding overhead (ms) | C-ordered X: fit / engine (ms) | "
-          "float32 X: fit (ms) | float32→float64 copy (ms) |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("\n| problem (α = 0.1 α_max) | X (MB) | estimator.fit (ms) | engine (ms) | "
+          "Python layer (ms) | _core call (ms) | C-ordered X: fit / engine (ms) | "
+          "C→F copy (ms) | float32 X: fit (ms) | float32→float64 copy (ms) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for o in over:
-        print(f"| {o['problem']} | {o['x_mb']:.1f} | {ms(o['estimator_s'])} | {ms(o['core_call_s'])} | "
-              f"{ms(o['engine_s'])} | {ms(o['estimator_s'] - o['engine_s'])} | "
-              f"{ms(o['estimator_c_order_s'])} / {ms(o['engine_c_order_s'])} | "
-              f"{ms(o['estimator_float32_s'])} | {ms(o['float32_conversion_s'])} |")
+        f, c, h = o["f"], o["c"], o["f32"]
+        print(f"| {o['problem']} | {o['x_mb']:.1f} | {ms(f['wall'])} | {ms(f['engine'])} | "
+              f"{ms(f['python_layer'])} | {ms(f['ffi'])} | {ms(c['wall'])} / {ms(c['engine'])} | "
+              f"{ms(o['c_to_f_copy_s'])} | {ms(h['wall'])} | {ms(o['float32_conversion_s'])} |")
+    cv = None
+    if args.cv:
+        cv = cv_compare(args.data_dir, 1)
+        ref = cv["mtreg, n_jobs=1"]["seconds"]
+        print("\n| MultiTaskLassoCV, meg_like, 5 folds x 100 alphas | time (s) | time / mtreg n_jobs=1 | alpha_ |")
+        print("|---|---|---|---|")
+        for label, r in cv.items():
+            print(f"| {label} | {r['seconds']:.2f} | {r['seconds'] / ref:.2f} | {r['alpha']:.7g} |")
     if args.json:
-        args.json.write_text(json.dumps(dict(rows=rows, overhead=over), indent=1, default=str))
+        args.json.write_text(json.dumps(dict(rows=rows, overhead=over, cv=cv), indent=1, default=str))
 
 
 if __name__ == "__main__":
