@@ -2,7 +2,6 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
-use super::create_out_dir;
 use clap::Args;
 use mtreg::io::atomic::write_atomic;
 use mtreg::path::AlphaGrid;
@@ -74,32 +73,14 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let bar = super::progress::fits_bar(a.m.quiet);
     let progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
     let start = std::time::Instant::now();
-    let (path, features, tasks, graph) = match &a.m.stats {
-        // from sufficient statistics (`mtreg stats`): shared-design models
-        Some(dir) => {
-            a.m.check_outputs(&files)?;
-            let (stats, graph) = a.m.load_stats(dir)?;
-            create_out_dir(&a.out_dir)?;
-            let model = a.m.model(graph.as_ref(), None).progress(progress);
-            let path = model.path_stats(&stats, &grid);
-            bar.finish_and_clear();
-            let names = (stats.feature_names().to_vec(), stats.task_names().to_vec());
-            (path?, names.0, names.1, graph)
-        }
-        None => {
-            let all = a.m.load_for(&a.out_dir, &files)?;
-            let model = a.m.model(all.graph.as_ref(), None).progress(progress);
-            let path = all.dispatch(
-                |x, y| model.path(x, y, &grid),
-                |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
-            );
-            bar.finish_and_clear();
-            let (features, tasks) = (all.inputs.features.clone(), all.inputs.tasks.clone());
-            (path?, features, tasks, all.graph)
-        }
-    };
+    // from the samples, or from sufficient statistics (`mtreg stats`)
+    let loaded = a.m.load_for(&a.out_dir, &files, true)?;
+    let model = a.m.model(loaded.graph.as_ref(), None).progress(progress);
+    let path = model.path_data(loaded.data(), &grid);
+    bar.finish_and_clear();
+    let path = path?;
+    let (features, tasks) = (loaded.features(), loaded.tasks());
     let seconds = start.elapsed().as_secs_f64();
-    let (features, tasks) = (&features, &tasks);
 
     write_atomic(&files[0], a.m.force, |w| {
         writeln!(w, "alpha,n_iter,certificate,nnz_rows")?;
@@ -129,18 +110,20 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(())
     })?;
+    // what was fitted, as every fit of the path records it
+    let described = path.fits[0].description();
     let summary = PathModel {
         version: mtreg::io::model::VERSION,
         model: "path",
-        penalty: a.m.penalty.name(),
+        penalty: &described.penalty,
         feature_names: features,
         task_names: tasks,
         alpha_max: path.alpha_max,
-        l1_ratio: a.m.l1_ratio,
-        graph_strength: graph.as_ref().map(|_| a.m.graph_strength),
-        fit_intercept: !a.m.no_intercept,
-        standardize: a.m.standardize,
-        tol: a.m.tol,
+        l1_ratio: path.fits[0].l1_ratio(),
+        graph_strength: described.graph.as_ref().map(|g| g.strength),
+        fit_intercept: described.fit_intercept,
+        standardize: described.standardize,
+        tol: described.tol,
         n_alphas: path.alphas.len(),
         // the grid's smallest alpha relative to alpha_max (explicit grids too)
         eps: match &a.alphas {

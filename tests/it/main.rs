@@ -2,9 +2,11 @@
 
 mod cli;
 mod common;
+mod extending;
 mod graph;
 mod models;
 mod parity;
+mod pipeline;
 mod properties;
 mod selection;
 mod stats;
