@@ -5,6 +5,8 @@ mod common;
 mod extending;
 mod graph;
 mod models;
+mod models_api;
+mod models_cli;
 mod parity;
 mod pipeline;
 mod properties;
