@@ -62,6 +62,7 @@ pub mod io;
 pub mod linalg;
 pub mod path;
 pub mod penalty;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod preprocess;
 pub mod solver;
