@@ -12,6 +12,7 @@
 //! | `record` (private) | the record layer every reader shares: lexical rules, the head of a file (header detection, names) and the one row parser, so every reader reports a problem in the same words |
 //! | `fast` (private) | the fast path of [`read_matrix`] for quote-free regular files (byte scan, parts parsed in parallel with rayon); its `uninit` child holds the only `unsafe` code of `io` |
 //! | [`write`] | every CSV the crate writes (RFC 4180 through the csv crate, shortest round-trip numbers) |
+//! | [`output`] | output groups: a command's outputs checked before the work and written as one unit, and their cleanup on signals |
 //! | [`atomic`] | one file (or directory) written through a temporary and a rename; refusing to overwrite inputs |
 //! | [`stats`] | the statistics directory and the streaming reduction of CSV files to it |
 //! | [`model`] | `MODEL.json` |
@@ -28,6 +29,7 @@ pub mod csv;
 mod fast;
 pub mod long;
 pub mod model;
+pub mod output;
 mod record;
 pub mod stats;
 pub mod write;
@@ -38,4 +40,5 @@ pub use self::csv::{
     HeaderMode, ReadOptions, RecordLine, Table, read_matrix, read_matrix_from_reader, read_records,
     read_records_from_reader,
 };
+pub use self::output::Outputs;
 pub use self::write::{CsvWriter, write_matrix};
