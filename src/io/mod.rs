@@ -14,6 +14,7 @@
 //! | [`write`] | every CSV the crate writes (RFC 4180 through the csv crate, shortest round-trip numbers) |
 //! | [`output`] | output groups: a command's outputs checked before the work and written as one unit, and their cleanup on signals |
 //! | [`atomic`] | one file (or directory) written through a temporary and a rename; refusing to overwrite inputs |
+//! | [`summary`] | safe column summaries and the overflow rule shared by `inspect` and the fits |
 //! | [`stats`] | the statistics directory and the streaming reduction of CSV files to it |
 //! | [`model`] | `MODEL.json` |
 //!
@@ -32,6 +33,7 @@ pub mod model;
 pub mod output;
 mod record;
 pub mod stats;
+pub mod summary;
 pub mod write;
 
 pub use self::atomic::{AtomicFile, check_not_input, write_atomic, write_dir_atomic};
