@@ -1,9 +1,8 @@
 //! SVG plots of fitted models: coefficient paths, cross-validation curves and
 //! task-correlation heatmaps.
 //!
-//! Every function renders the whole picture into memory first and only then
-//! writes it next to the destination under a temporary name and renames it into
-//! place, so a failure never leaves a partial file behind.
+//! Every function returns the SVG document as a `String`; writing it (through
+//! an output group, atomically) is the caller's business (see [`crate::io`]).
 //!
 //! Text is emitted as SVG `<text>` elements (plotters' SVG backend with its
 //! built-in size estimate, no system fonts are read), so the viewer renders it
@@ -20,10 +19,7 @@
 //! * Zero-width ranges (one alpha, a constant curve) are widened so the plot
 //!   is still readable.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io;
 
 use faer::MatRef;
 use plotters::coord::Shift;
@@ -118,12 +114,11 @@ const MAX_HEATMAP_TASKS: usize = 1000;
 /// [`Error::InvalidParameter`] for alphas (or mark alphas) that are not finite
 /// and positive, [`Error::Io`] when the file cannot be written.
 pub fn coefficient_path_svg(
-    path: &Path,
     alphas: &[f64],
     row_norms: MatRef<'_, f64>,
     feature_names: &[String],
     marks: &[(f64, &str)],
-) -> Result<()> {
+) -> Result<String> {
     let n = alphas.len();
     if n == 0 {
         return Err(Error::EmptyInput("coefficient path: no alphas"));
@@ -185,13 +180,13 @@ pub fn coefficient_path_svg(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(render_err(path))?;
+        root.fill(&WHITE).map_err(render_err())?;
         let body = root
             .titled(
                 "Coefficient path",
                 (FONT, TITLE_SIZE).into_font().color(&BLACK),
             )
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         let legend_width = 190;
         let (left, _legend) = body.split_horizontally(WIDTH as i32 - legend_width);
 
@@ -204,13 +199,13 @@ pub fn coefficient_path_svg(
             .x_label_area_size(axes.x_area)
             .y_label_area_size(axes.y_area)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         axes.draw_mesh(
             &mut chart,
             "log10(alpha)  (alpha decreasing to the right)",
             "row norm of W:  ||W_j||_2",
         )
-        .map_err(render_err(path))?;
+        .map_err(render_err())?;
 
         let series = |j: usize| -> Vec<Vec<(f64, f64)>> {
             finite_runs(order.iter().map(|&i| (xs[i], row_norms[(i, j)])))
@@ -218,12 +213,12 @@ pub fn coefficient_path_svg(
         // Background features first, thin and grey.
         for j in (0..p).filter(|j| !ranked.contains(j)) {
             draw_runs(&mut chart, &series(j), OTHER_GREY.stroke_width(1), true)
-                .map_err(render_err(path))?;
+                .map_err(render_err())?;
         }
         // Highlighted features on top, the strongest last.
         for (rank, &j) in ranked.iter().enumerate().rev() {
             draw_runs(&mut chart, &series(j), PALETTE[rank].stroke_width(2), true)
-                .map_err(render_err(path))?;
+                .map_err(render_err())?;
         }
 
         let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
@@ -240,7 +235,7 @@ pub fn coefficient_path_svg(
             (plot_x.clone(), plot_y.clone()),
             &obstacles,
         )
-        .map_err(render_err(path))?;
+        .map_err(render_err())?;
 
         // Legend panel to the right of the plot.
         let mut entries: Vec<LegendEntry> = ranked
@@ -270,12 +265,11 @@ pub fn coefficient_path_svg(
         } else {
             format!("strongest {} features", ranked.len())
         };
-        draw_legend(&root, plot_x.end + 10, plot_y.start, &title, &entries)
-            .map_err(render_err(path))?;
+        draw_legend(&root, plot_x.end + 10, plot_y.start, &title, &entries).map_err(render_err())?;
 
-        root.present().map_err(render_err(path))?;
+        root.present().map_err(render_err())?;
     }
-    write_atomically(path, &svg)
+    Ok(svg)
 }
 
 /// Cross-validation curve: mean held-out MSE against `log10(alpha)` (alpha
@@ -293,12 +287,11 @@ pub fn coefficient_path_svg(
 /// that are not finite and positive and for negative standard errors,
 /// [`Error::Io`] when the file cannot be written.
 pub fn cv_curve_svg(
-    path: &Path,
     alphas: &[f64],
     mse_mean: &[f64],
     mse_se: &[f64],
     marks: &[(f64, &str)],
-) -> Result<()> {
+) -> Result<String> {
     let n = alphas.len();
     if n == 0 {
         return Err(Error::EmptyInput("cross-validation curve: no alphas"));
@@ -355,13 +348,13 @@ pub fn cv_curve_svg(
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(render_err(path))?;
+        root.fill(&WHITE).map_err(render_err())?;
         let body = root
             .titled(
                 "Cross-validation: held-out MSE (mean \u{b1} 1 s.e. over folds)",
                 (FONT, TITLE_SIZE).into_font().color(&BLACK),
             )
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         let axes = Axes::new(x_lo, x_hi, y_lo, y_hi, true);
         let mut chart = ChartBuilder::on(&body)
             .margin_left(10)
@@ -371,13 +364,13 @@ pub fn cv_curve_svg(
             .x_label_area_size(axes.x_area)
             .y_label_area_size(axes.y_area)
             .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         axes.draw_mesh(
             &mut chart,
             "log10(alpha)  (alpha decreasing to the right)",
             "mean squared error (held-out)",
         )
-        .map_err(render_err(path))?;
+        .map_err(render_err())?;
 
         // Error bars with caps (cap half-width in data units = 4 px).
         let (plot_x, plot_y) = chart.plotting_area().get_pixel_range();
@@ -393,18 +386,18 @@ pub fn cv_curve_svg(
                         PathElement::new(vec![(x - cap, lo), (x + cap, lo)], bar_style),
                         PathElement::new(vec![(x - cap, hi), (x + cap, hi)], bar_style),
                     ])
-                    .map_err(render_err(path))?;
+                    .map_err(render_err())?;
             }
         }
         let runs = finite_runs(order.iter().map(|&i| (xs[i], mse_mean[i])));
-        draw_runs(&mut chart, &runs, CV_BLUE.stroke_width(2), false).map_err(render_err(path))?;
+        draw_runs(&mut chart, &runs, CV_BLUE.stroke_width(2), false).map_err(render_err())?;
         chart
             .draw_series(
                 runs.iter()
                     .flatten()
                     .map(|&pt| Circle::new(pt, 3, CV_BLUE.filled())),
             )
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
 
         let mut obstacles = Vec::new();
         for run in &runs {
@@ -415,10 +408,10 @@ pub fn cv_curve_svg(
             sample_polyline(&chart, &[(xs[i], lo), (xs[i], hi)], &mut obstacles);
         }
         let mark_px = mark_pixels(&chart, &marks, y_lo);
-        draw_marks(&root, &mark_px, (plot_x, plot_y), &obstacles).map_err(render_err(path))?;
-        root.present().map_err(render_err(path))?;
+        draw_marks(&root, &mark_px, (plot_x, plot_y), &obstacles).map_err(render_err())?;
+        root.present().map_err(render_err())?;
     }
-    write_atomically(path, &svg)
+    Ok(svg)
 }
 
 /// Task-correlation heatmap: the `T x T` matrix `corr` (values in `[-1, 1]`) as
@@ -433,11 +426,7 @@ pub fn cv_curve_svg(
 /// is not square or `task_names` has the wrong length,
 /// [`Error::InvalidParameter`] for a value outside `[-1, 1]` (beyond rounding)
 /// or infinite, or more than 1000 tasks, [`Error::Io`] when the file cannot be written.
-pub fn correlation_heatmap_svg(
-    path: &Path,
-    corr: MatRef<'_, f64>,
-    task_names: &[String],
-) -> Result<()> {
+pub fn correlation_heatmap_svg(corr: MatRef<'_, f64>, task_names: &[String]) -> Result<String> {
     let t = corr.nrows();
     if corr.ncols() != t {
         return Err(Error::ShapeMismatch {
@@ -515,14 +504,14 @@ pub fn correlation_heatmap_svg(
         // The canvas is only as tall as the grid and its labels need.
         let height = (gy0 + grid + col_label_h + 20).clamp(300, MAX_HEAT_HEIGHT as i32) as u32;
         let root = SVGBackend::with_string(&mut svg, (HEAT_WIDTH, height)).into_drawing_area();
-        root.fill(&WHITE).map_err(render_err(path))?;
+        root.fill(&WHITE).map_err(render_err())?;
         let title_style = text_style(TITLE_SIZE, BLACK, HPos::Center, VPos::Center);
         root.draw(&Text::new(
             "Correlation between tasks",
             (HEAT_WIDTH as i32 / 2, title_h / 2 - 4),
             title_style,
         ))
-        .map_err(render_err(path))?;
+        .map_err(render_err())?;
 
         let mut has_nan = false;
         for i in 0..t {
@@ -537,7 +526,7 @@ pub fn correlation_heatmap_svg(
                     diverging(v)
                 };
                 root.draw(&Rectangle::new([(x0, y0), (x1, y1)], fill.filled()))
-                    .map_err(render_err(path))?;
+                    .map_err(render_err())?;
                 // Values only where they can be printed at >= 12 px.
                 if annotate && px(value_size) >= 11.95 {
                     let (text, color) = if v.is_nan() {
@@ -551,7 +540,7 @@ pub fn correlation_heatmap_svg(
                         ((x0 + x1) / 2, (y0 + y1) / 2),
                         text_style(value_size, color, HPos::Center, VPos::Center),
                     ))
-                    .map_err(render_err(path))?;
+                    .map_err(render_err())?;
                 }
             }
         }
@@ -564,19 +553,19 @@ pub fn correlation_heatmap_svg(
                     vec![(gx0 + e, gy0), (gx0 + e, gy0 + grid)],
                     sep,
                 ))
-                .map_err(render_err(path))?;
+                .map_err(render_err())?;
                 root.draw(&PathElement::new(
                     vec![(gx0, gy0 + e), (gx0 + grid, gy0 + e)],
                     sep,
                 ))
-                .map_err(render_err(path))?;
+                .map_err(render_err())?;
             }
         }
         root.draw(&Rectangle::new(
             [(gx0, gy0), (gx0 + grid, gy0 + grid)],
             TEXT_GREY.stroke_width(1),
         ))
-        .map_err(render_err(path))?;
+        .map_err(render_err())?;
 
         // Task names: rows on the left, columns below.
         for (k, name) in names.iter().enumerate().step_by(step) {
@@ -586,7 +575,7 @@ pub fn correlation_heatmap_svg(
                 (gx0 - 8, gy0 + mid),
                 text_style(TICK_SIZE, BLACK, HPos::Right, VPos::Center),
             ))
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
             let style = if vertical {
                 text_style(TICK_SIZE, BLACK, HPos::Right, VPos::Center)
                     .transform(FontTransform::Rotate270)
@@ -598,7 +587,7 @@ pub fn correlation_heatmap_svg(
                 (gx0 + mid, gy0 + grid + 8),
                 style,
             ))
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         }
 
         // Colour bar.
@@ -613,7 +602,7 @@ pub fn correlation_heatmap_svg(
             (bx0 - 4, by0 - 12),
             text_style(NOTE_SIZE, BLACK, HPos::Left, VPos::Bottom),
         ))
-        .map_err(render_err(path))?;
+        .map_err(render_err())?;
         let steps = 100;
         for s in 0..steps {
             let ya = by0 + (s * bh) / steps;
@@ -623,13 +612,13 @@ pub fn correlation_heatmap_svg(
                 [(bx0, ya), (bx0 + bw, yb)],
                 diverging(v).filled(),
             ))
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         }
         root.draw(&Rectangle::new(
             [(bx0, by0), (bx0 + bw, by0 + bh)],
             TEXT_GREY.stroke_width(1),
         ))
-        .map_err(render_err(path))?;
+        .map_err(render_err())?;
         for (v, label) in [
             (1.0, "1"),
             (0.5, "0.5"),
@@ -642,13 +631,13 @@ pub fn correlation_heatmap_svg(
                 vec![(bx0 + bw, y), (bx0 + bw + 5, y)],
                 TEXT_GREY.stroke_width(1),
             ))
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
             root.draw(&Text::new(
                 label,
                 (bx0 + bw + 8, y),
                 text_style(TICK_SIZE, BLACK, HPos::Left, VPos::Center),
             ))
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         }
         if has_nan {
             let y = by0 + bh + 22;
@@ -656,17 +645,17 @@ pub fn correlation_heatmap_svg(
                 [(bx0, y), (bx0 + bw, y + 14)],
                 NAN_GREY.filled(),
             ))
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
             root.draw(&Text::new(
                 "n/a",
                 (bx0 + bw + 8, y + 7),
                 text_style(TICK_SIZE, BLACK, HPos::Left, VPos::Center),
             ))
-            .map_err(render_err(path))?;
+            .map_err(render_err())?;
         }
-        root.present().map_err(render_err(path))?;
+        root.present().map_err(render_err())?;
     }
-    write_atomically(path, &svg)
+    Ok(svg)
 }
 
 // ---------------------------------------------------------------------------
@@ -1175,62 +1164,47 @@ fn diverging(v: f64) -> RGBColor {
 // ---------------------------------------------------------------------------
 
 /// Maps a plotters error to [`Error::Io`].
-fn render_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
+fn render_err<E: std::fmt::Display>() -> impl Fn(E) -> Error {
     move |e| Error::Io {
-        context: format!("rendering plot {}", path.display()),
+        context: "rendering a plot".to_string(),
         source: io::Error::other(e.to_string()),
     }
-}
-
-/// Writes `contents` to a temporary file next to `path`, then renames it over
-/// `path`; on failure the temporary file is removed and `path` is untouched.
-fn write_atomically(path: &Path, contents: &str) -> Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io_err = |what: &str, p: &Path, source: io::Error| Error::Io {
-        context: format!("{what} {}", p.display()),
-        source,
-    };
-    let file_name = path.file_name().ok_or_else(|| {
-        io_err(
-            "writing plot",
-            path,
-            io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"),
-        )
-    })?;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let tmp = dir.join(format!(
-        ".{}.{}-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .map_err(|e| io_err("creating temporary file", &tmp, e))?;
-    let result = f
-        .write_all(contents.as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(|e| io_err("writing", &tmp, e))
-        .and_then(|()| {
-            drop(f);
-            fs::rename(&tmp, path).map_err(|e| io_err("renaming temporary file to", path, e))
-        });
-    if result.is_err() {
-        // The temporary file is ours (create_new succeeded): never leave it behind.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use faer::Mat;
+    use std::fs;
+    use std::path::{Path, PathBuf};
+
+    // The plots return their SVG; these shims write it where the tests look.
+    fn coefficient_path_svg(
+        p: &Path,
+        a: &[f64],
+        n: MatRef<'_, f64>,
+        f: &[String],
+        m: &[(f64, &str)],
+    ) -> Result<()> {
+        fs::write(p, super::coefficient_path_svg(a, n, f, m)?).map_err(|e| Error::Io {
+            context: p.display().to_string(),
+            source: e,
+        })
+    }
+
+    fn cv_curve_svg(p: &Path, a: &[f64], m: &[f64], s: &[f64], k: &[(f64, &str)]) -> Result<()> {
+        fs::write(p, super::cv_curve_svg(a, m, s, k)?).map_err(|e| Error::Io {
+            context: p.display().to_string(),
+            source: e,
+        })
+    }
+
+    fn correlation_heatmap_svg(p: &Path, c: MatRef<'_, f64>, t: &[String]) -> Result<()> {
+        fs::write(p, super::correlation_heatmap_svg(c, t)?).map_err(|e| Error::Io {
+            context: p.display().to_string(),
+            source: e,
+        })
+    }
 
     /// Minimal XML well-formedness check: one root `<svg>` element, every tag
     /// closed in order, quoted attributes, and only known entities in text.
@@ -1807,29 +1781,6 @@ mod tests {
     }
 
     // ----- output -----------------------------------------------------------
-
-    #[test]
-    fn write_is_atomic_and_reports_io_errors() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("cv.svg");
-        fs::write(&p, "old").unwrap();
-        cv_curve_svg(&p, &[1.0, 0.1], &[2.0, 1.0], &[0.1, 0.1], &[]).unwrap();
-        assert!(fs::read_to_string(&p).unwrap().starts_with("<svg"));
-        // Missing directory: an Io error naming the path, nothing written.
-        let missing = dir.path().join("no/such/dir/cv.svg");
-        let e = cv_curve_svg(&missing, &[1.0], &[2.0], &[0.1], &[]).unwrap_err();
-        assert!(matches!(e, Error::Io { .. }));
-        assert!(e.to_string().contains("no/such/dir"));
-        // The destination is a directory: rename fails, the temp file is removed.
-        let sub = dir.path().join("sub");
-        fs::create_dir(&sub).unwrap();
-        fs::write(sub.join("keep"), "x").unwrap();
-        assert!(matches!(
-            cv_curve_svg(&sub, &[1.0], &[2.0], &[0.1], &[]),
-            Err(Error::Io { .. })
-        ));
-        no_temp_files(dir.path());
-    }
 
     #[test]
     fn xml_check_can_fail() {

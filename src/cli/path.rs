@@ -2,9 +2,9 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
-use super::create_out_dir;
+use super::print::{errln, outln};
 use clap::Args;
-use mtreg::io::atomic::write_atomic;
+use mtreg::io::CsvWriter;
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,7 +63,16 @@ struct PathPoint {
 }
 
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = a.m.outputs();
     let files = ["alphas.csv", "coefs.csv", "model.json"].map(|f| a.out_dir.join(f));
+    let [alphas_out, coefs_out, model_out] = [0, 1, 2].map(|i| outs.file(&files[i]));
+    let (alphas_out, coefs_out, model_out) = (alphas_out?, coefs_out?, model_out?);
+    let plot_out = a
+        .plot
+        .as_ref()
+        .map(|d| outs.file(d.join(super::plots::PATH_SVG)))
+        .transpose()?;
     let grid = match &a.alphas {
         Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
         None => AlphaGrid::Auto {
@@ -77,9 +86,7 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let (path, features, tasks, graph) = match &a.m.stats {
         // from sufficient statistics (`mtreg stats`): shared-design models
         Some(dir) => {
-            a.m.check_outputs(&files)?;
             let (stats, graph) = a.m.load_stats(dir)?;
-            create_out_dir(&a.out_dir)?;
             let model = a.m.model(graph.as_ref(), None).progress(progress);
             let path = model.path_stats(&stats, &grid);
             bar.finish_and_clear();
@@ -87,7 +94,7 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
             (path?, names.0, names.1, graph)
         }
         None => {
-            let all = a.m.load_for(&a.out_dir, &files)?;
+            let all = a.m.load()?;
             let model = a.m.model(all.graph.as_ref(), None).progress(progress);
             let path = all.dispatch(
                 |x, y| model.path(x, y, &grid),
@@ -101,33 +108,34 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let seconds = start.elapsed().as_secs_f64();
     let (features, tasks) = (&features, &tasks);
 
-    write_atomic(&files[0], a.m.force, |w| {
-        writeln!(w, "alpha,n_iter,certificate,nnz_rows")?;
-        for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
-            writeln!(
-                w,
-                "{alpha},{},{},{}",
-                fit.n_iter(),
-                fit.certificate().value(),
-                fit.n_nonzero_rows()
-            )?;
+    outs.write(alphas_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.record(["alpha", "n_iter", "certificate", "nnz_rows"])?;
+        for (&alpha, fit) in path.alphas.iter().zip(&path.fits) {
+            csv.number(alpha)
+                .int(fit.n_iter() as u64)
+                .number(fit.certificate().value())
+                .int(fit.n_nonzero_rows() as u64);
+            csv.end_record()?;
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&files[1], a.m.force, |w| {
-        writeln!(w, "alpha,feature,task,value")?;
-        for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
+    outs.write(coefs_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.record(["alpha", "feature", "task", "value"])?;
+        for (&alpha, fit) in path.alphas.iter().zip(&path.fits) {
             let c = fit.coef();
             for j in 0..c.nrows() {
                 for (k, task) in tasks.iter().enumerate() {
                     let v = c[(j, k)];
                     if v != 0.0 {
-                        writeln!(w, "{alpha},{},{task},{v}", features[j])?;
+                        csv.number(alpha).text(&features[j]).text(task).number(v);
+                        csv.end_record()?;
                     }
                 }
             }
         }
-        Ok(())
+        csv.finish()
     })?;
     let summary = PathModel {
         version: mtreg::io::model::VERSION,
@@ -164,13 +172,15 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
             .collect(),
     };
     let json = serde_json::to_string_pretty(&summary)?;
-    write_atomic(&files[2], a.m.force, |w| w.write_all(json.as_bytes()))?;
-    if let Some(dir) = &a.plot {
-        super::plots::coefficient_path(dir, &path, features, &[], a.m.force)?;
+    outs.write(model_out, |w| w.write_all(json.as_bytes()))?;
+    if let Some(id) = plot_out {
+        let svg = super::plots::coefficient_path(&path, features, &[])?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
     }
+    super::commit(outs)?;
     let unconverged = path.fits.iter().filter(|f| !f.converged()).count();
     if unconverged > 0 {
-        eprintln!(
+        errln!(
             "warning: {unconverged} of {} path points stopped on --max-iter",
             path.fits.len()
         );
@@ -180,18 +190,18 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
             .fits
             .last()
             .ok_or_else(|| UsageError("empty path".into()))?;
-        println!(
+        outln!(
             "mtreg path: {} alphas from {:.6e} to {:.6e} in {seconds:.3} s; {} of {} features at the smallest alpha",
             path.alphas.len(),
             path.alphas[0],
             path.alphas[path.alphas.len() - 1],
             last.n_nonzero_rows(),
             features.len()
-        );
-        println!(
+        )?;
+        outln!(
             "  wrote      {}/{{alphas.csv, coefs.csv, model.json}}",
             a.out_dir.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,9 @@
 //! `mtreg predict`: apply a MODEL.json to a new X.
 
 use super::{InputFlags, UsageError};
-use anyhow::Context;
 use clap::Args;
 use faer::Mat;
-use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::io::Outputs;
 use mtreg::io::csv::{read_matrix, write_matrix};
 use mtreg::io::model::ModelFile;
 use std::path::{Path, PathBuf};
@@ -30,7 +29,8 @@ pub struct PredictArgs {
 
 pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
     let inputs: [&Path; 2] = [&a.model, &a.x];
-    check_not_input(&a.out, &inputs)?;
+    let mut outs = Outputs::new(a.force, &inputs);
+    let out = outs.file(&a.out)?;
     let model = ModelFile::read(&a.model)?;
     let xt = read_matrix(&a.x, &a.input.read_options())?;
     let p = model.feature_names.len();
@@ -63,11 +63,10 @@ pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    super::ensure_parent(&a.out)?;
-    write_atomic(&a.out, a.force, |w| {
+    outs.write(out, |w| {
         write_matrix(w, Some(&model.task_names), None, yhat.as_ref())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
+    })?;
+    super::commit(outs)?;
     Ok(ExitCode::SUCCESS)
 }
 

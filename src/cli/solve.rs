@@ -4,9 +4,8 @@
 use super::UsageError;
 use super::common::{Loaded, ModelArgs, PenaltyArg};
 use super::data::{self, Data};
-use anyhow::Context;
+use super::print::errln;
 use clap::Args;
-use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::{FitSettings, ModelFile, rows};
 use mtreg::penalty::Sparsity;
@@ -100,16 +99,16 @@ impl Source {
 }
 
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
-    let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
-        .chain(&a.model)
-        .chain(&a.relations)
-        .collect();
-    a.m.check_outputs(&outputs)?;
-    for (i, out) in outputs.iter().enumerate() {
-        if outputs[..i].contains(out) {
-            return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
-        }
-    }
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = a.m.outputs();
+    let coef_out = outs.file(&a.out)?;
+    let model_out = a.model.as_ref().map(|p| outs.file(p)).transpose()?;
+    let relations_out = a.relations.as_ref().map(|p| outs.file(p)).transpose()?;
+    let plot_out = a
+        .plot
+        .as_ref()
+        .map(|d| outs.file(d.join(super::plots::CORRELATION_SVG)))
+        .transpose()?;
     let (source, graph) = match &a.m.stats {
         Some(dir) => {
             if a.pooled || a.learn_relations {
@@ -132,10 +131,6 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             (Source::Data { inputs, weights }, graph)
         }
     };
-    let t = source.tasks().len();
-    for out in &outputs {
-        super::ensure_parent(out)?;
-    }
     let sparsity = a.m.penalty.sparsity();
     let bar = super::progress::bar(a.m.max_iter, a.m.quiet);
     let monitor = Some(super::progress::monitor(bar.clone(), a.m.verbose));
@@ -226,35 +221,17 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     let features = source.features();
     let tasks = source.tasks();
 
-    write_atomic(&a.out, a.m.force, |w| {
+    outs.write(coef_out, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), fit.coef())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
-    if let (Some(path), Some(rel)) = (&a.relations, &outcome.relations) {
-        let corr = rel.correlation();
-        let sigma = rel.sigma();
-        write_atomic(path, a.m.force, |w| {
-            writeln!(w, "task_a,task_b,sigma,correlation")?;
-            for i in 0..t {
-                for j in 0..t {
-                    writeln!(
-                        w,
-                        "{},{},{},{}",
-                        tasks[i],
-                        tasks[j],
-                        sigma[(i, j)],
-                        corr[(i, j)]
-                    )?;
-                }
-            }
-            Ok(())
-        })
-        .with_context(|| format!("writing {}", path.display()))?;
+    })?;
+    if let (Some(id), Some(rel)) = (relations_out, &outcome.relations) {
+        outs.write(id, |w| super::common::write_relations(w, tasks, rel))?;
     }
-    if let (Some(dir), Some(rel)) = (&a.plot, &outcome.relations) {
-        super::plots::correlations(dir, &rel.correlation(), tasks, a.m.force)?;
+    if let (Some(id), Some(rel)) = (plot_out, &outcome.relations) {
+        let svg = super::plots::correlations(&rel.correlation(), tasks)?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
     }
-    if let Some(path) = &a.model {
+    if let Some(id) = model_out {
         let settings = FitSettings {
             fit_intercept: !a.m.no_intercept,
             standardize: a.m.standardize,
@@ -289,15 +266,15 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             mf.relation_objectives = Some(rel.objectives().to_vec());
         }
         let json = mf.to_json();
-        write_atomic(path, a.m.force, |w| w.write_all(json.as_bytes()))
-            .with_context(|| format!("writing {}", path.display()))?;
+        outs.write(id, |w| w.write_all(json.as_bytes()))?;
     }
+    super::commit(outs)?;
     let converged = outcome
         .relations
         .as_ref()
         .map_or(fit.converged(), RelationFit::converged);
     if !fit.converged() {
-        eprintln!(
+        errln!(
             "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
             fit.n_iter(),
             fit.certificate()
@@ -315,7 +292,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         } else {
             f64::NAN
         };
-        eprintln!(
+        errln!(
             "warning: learned relations: stopped after {} alternations with a relative \
              objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
              covariance is close to singular, which slows the alternation down",
