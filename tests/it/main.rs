@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod graph;
+mod io_robust;
 mod parity;
 mod properties;
 mod selection;
