@@ -323,23 +323,44 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     if let (Some(id), Some(rel)) = (relations_out, &relations) {
         outs.write(id, |w| super::common::write_relations(w, tasks, rel))?;
     }
+    // Every strength's curve, named by its strength.
+    let strength_label = match strengths {
+        Strengths::Graph(_) => "\u{3bb} =",
+        Strengths::Relations(_) => "\u{3bb}2 =",
+    };
+    let curves: Vec<(String, &[f64], &[f64])> = if grid.len() > 1 {
+        grid.iter()
+            .map(|(l, m, s)| (format!("{strength_label} {l}"), &m[..], &s[..]))
+            .collect()
+    } else {
+        vec![(String::new(), &cv.mse_mean[..], &cv.mse_se[..])]
+    };
     if let (Some((cv_svg, corr_svg)), Some(rel)) = (plot_outs, &relations) {
-        let svg = super::plots::cv_curve(&cv)?;
+        let svg = super::plots::cv_curves(&cv, &curves, None)?;
         outs.write(cv_svg, |w| w.write_all(svg.as_bytes()))?;
         let svg = super::plots::correlations(&rel.correlation(), tasks)?;
         outs.write(corr_svg, |w| w.write_all(svg.as_bytes()))?;
     } else if let Some((cv_svg, path_svg)) = plot_outs {
-        let svg = super::plots::cv_curve(&cv)?;
-        outs.write(cv_svg, |w| w.write_all(svg.as_bytes()))?;
-        // The coefficient path on all data over the same grid, both alphas marked.
+        // The coefficient path on all data over the same grid, both alphas
+        // marked; its numbers of non-zero features label the CV curve too.
         let model =
             a.m.model(graph.as_ref(), None)
                 .graph_strength(if graph.is_some() { lambda } else { 0.0 });
-        let grid = AlphaGrid::Explicit(cv.alphas.clone());
+        let alpha_grid = AlphaGrid::Explicit(cv.alphas.clone());
         let path = all.dispatch(
-            |x, y| model.path(x, y, &grid),
-            |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
+            |x, y| model.path(x, y, &alpha_grid),
+            |xs, ys, w| model.path_tasks(xs, ys, w, &alpha_grid),
         )?;
+        let nnz: Option<Vec<usize>> = cv
+            .alphas
+            .iter()
+            .map(|a| {
+                let i = path.alphas.iter().position(|b| b == a)?;
+                Some(path.fits[i].n_nonzero_rows())
+            })
+            .collect();
+        let svg = super::plots::cv_curves(&cv, &curves, nnz.as_deref())?;
+        outs.write(cv_svg, |w| w.write_all(svg.as_bytes()))?;
         let marks = [(cv.alpha_min, "alpha_min"), (cv.alpha_1se, "alpha_1se")];
         let svg = super::plots::coefficient_path(&path, features, &marks)?;
         outs.write(path_svg, |w| w.write_all(svg.as_bytes()))?;

@@ -5,6 +5,7 @@
 use faer::Mat;
 use mtreg::cv::CvResult;
 use mtreg::path::Path as FitPath;
+use mtreg::plot::CvCurve;
 
 /// File name of the coefficient path in the plot directory.
 pub const PATH_SVG: &str = "coefficient_path.svg";
@@ -35,15 +36,25 @@ pub fn coefficient_path(
     )?)
 }
 
-/// The cross-validation curve: mean held-out MSE ± s.e. with alpha_min and
-/// alpha_1se.
-pub fn cv_curve(cv: &CvResult) -> anyhow::Result<String> {
+/// The cross-validation curves (`(label, mean, s.e.)` per strength; one
+/// unlabelled curve without a strength grid) with alpha_min and alpha_1se,
+/// and the number of non-zero features along the top axis when known.
+pub fn cv_curves(
+    cv: &CvResult,
+    curves: &[(String, &[f64], &[f64])],
+    nnz: Option<&[usize]>,
+) -> anyhow::Result<String> {
     let marks = [(cv.alpha_min, "alpha_min"), (cv.alpha_1se, "alpha_1se")];
-    Ok(mtreg::plot::cv_curve_svg(
-        &cv.alphas,
-        &cv.mse_mean,
-        &cv.mse_se,
-        &marks,
+    let curves: Vec<CvCurve<'_>> = curves
+        .iter()
+        .map(|(label, mse_mean, mse_se)| CvCurve {
+            label,
+            mse_mean,
+            mse_se,
+        })
+        .collect();
+    Ok(mtreg::plot::cv_curves_svg(
+        &cv.alphas, &curves, &marks, nnz,
     )?)
 }
 
