@@ -31,6 +31,9 @@
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
 //!   solver generic over both, with its [`certificate`].
+//! - [`models`]: closed forms and alternations of the shared-representation
+//!   models (reduced-rank regression, task weights from the noise); their
+//!   penalties live in [`penalty`] and are solved by [`solver::apg`].
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
 //! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
 //! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
@@ -60,6 +63,7 @@ pub mod generate;
 pub mod interop;
 pub mod io;
 pub mod linalg;
+pub mod models;
 pub mod path;
 pub mod penalty;
 #[cfg(feature = "plot")]

@@ -41,9 +41,12 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Structured multi-task problem instead of make_regression: `chain`
-    /// (coefficients smooth along tasks t -- t+1) or `clusters` (groups of
-    /// similar tasks). Writes DIR/long.csv (per-task designs), DIR/edges.csv (the
-    /// true task graph) and DIR/coef.csv; with --shared-design also X.csv, Y.csv.
+    /// (coefficients smooth along tasks t -- t+1), `clusters` (groups of
+    /// similar tasks), `low-rank` (the support rows of W have rank --rank) or
+    /// `outlier-tasks` (shared support plus --n-outliers tasks with dense extra
+    /// coefficients). Writes DIR/long.csv (per-task designs), DIR/edges.csv (the
+    /// true task graph) and DIR/coef.csv; with --shared-design also X.csv, Y.csv;
+    /// with outlier tasks or --task-noise also DIR/tasks.csv (task,noise,outlier).
     #[arg(long, value_enum)]
     structure: Option<StructureArg>,
     /// Samples per task for --structure, comma-separated (e.g. 50,80,120); the
@@ -60,6 +63,20 @@ pub struct GenerateArgs {
     /// --structure clusters: spread within a group, relative to the centres.
     #[arg(long, default_value_t = 0.1)]
     within: f64,
+    /// --structure low-rank: rank of W.
+    #[arg(long, default_value_t = 2)]
+    rank: usize,
+    /// --structure outlier-tasks: number of outlier tasks.
+    #[arg(long, default_value_t = 1)]
+    n_outliers: usize,
+    /// --structure outlier-tasks: size of the outlier coefficients relative to
+    /// the shared ones.
+    #[arg(long, default_value_t = 1.0)]
+    outlier_scale: f64,
+    /// --structure: noise standard deviation of each task, comma-separated
+    /// (tasks of unequal noise; overrides --noise).
+    #[arg(long, value_delimiter = ',')]
+    task_noise: Vec<f64>,
     /// --structure: one design shared by all tasks (equal samples per task).
     #[arg(long)]
     shared_design: bool,
@@ -78,6 +95,10 @@ enum StructureArg {
     Chain,
     /// Tasks form groups with similar coefficients.
     Clusters,
+    /// The tasks share a low-dimensional subspace (W of rank --rank).
+    LowRank,
+    /// A shared support plus a few outlier tasks.
+    OutlierTasks,
 }
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
@@ -128,6 +149,9 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
     let long_out = outs.file(a.out.join("long.csv"))?;
     let edges_out = outs.file(a.out.join("edges.csv"))?;
     let coef_out = outs.file(a.out.join("coef.csv"))?;
+    let tasks_out = (structure == StructureArg::OutlierTasks || !a.task_noise.is_empty())
+        .then(|| outs.file(a.out.join("tasks.csv")))
+        .transpose()?;
     let shared_outs = if a.shared_design {
         Some((
             outs.file(a.out.join("X.csv"))?,
@@ -151,11 +175,21 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
                 n_clusters: a.n_clusters,
                 within: a.within,
             },
+            StructureArg::LowRank => TaskStructure::LowRank { rank: a.rank },
+            StructureArg::OutlierTasks => TaskStructure::OutlierTasks {
+                n_outliers: a.n_outliers,
+                scale: a.outlier_scale,
+            },
         })
         .noise(a.noise)
         .shared_design(a.shared_design)
-        .seed(a.seed)
-        .generate()?;
+        .seed(a.seed);
+    let d = if a.task_noise.is_empty() {
+        d
+    } else {
+        d.task_noise(a.task_noise.clone())
+    }
+    .generate()?;
     let features: Vec<String> = (0..a.n_features).map(|j| format!("x{j}")).collect();
     let tasks: Vec<String> = (0..sizes.len()).map(|t| format!("t{t}")).collect();
     outs.write(long_out, |w| {
@@ -190,6 +224,22 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
             d.coef.as_ref(),
         )
     })?;
+    if let Some(id) = tasks_out {
+        outs.write(id, |w| {
+            let mut csv = CsvWriter::new(w);
+            csv.record(["task", "noise", "outlier"])?;
+            for (t, name) in tasks.iter().enumerate() {
+                let outlier = if d.outliers.contains(&t) {
+                    "true"
+                } else {
+                    "false"
+                };
+                csv.text(name).number(d.noise[t]).text(outlier);
+                csv.end_record()?;
+            }
+            csv.finish()
+        })?;
+    }
     if let Some((x_out, y_out)) = shared_outs {
         let y = faer::Mat::from_fn(sizes[0], sizes.len(), |i, t| d.ys[t][i]);
         outs.write(x_out, |w| {

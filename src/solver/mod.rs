@@ -26,6 +26,7 @@
 //! `n_iter` counts epochs (as scikit-learn's `n_iter_`), whatever their size.
 
 pub mod anderson;
+pub mod apg;
 pub mod bcd;
 pub mod gap;
 pub mod screening;
