@@ -11,7 +11,7 @@
 //! | [`long`] | per-task designs and targets from one "long" CSV file |
 //! | `record` (private) | the record layer every reader shares: lexical rules, the head of a file (header detection, names) and the one row parser, so every reader reports a problem in the same words |
 //! | `fast` (private) | the fast path of [`read_matrix`] for quote-free regular files (byte scan, parts parsed in parallel with rayon); its `uninit` child holds the only `unsafe` code of `io` |
-//! | [`write`] | every CSV the crate writes (RFC 4180 through the csv crate, shortest round-trip numbers) |
+//! | [`write`](mod@write) | every CSV the crate writes (RFC 4180 through the csv crate, shortest round-trip numbers) |
 //! | [`output`] | output groups: a command's outputs checked before the work and written as one unit, and their cleanup on signals |
 //! | [`atomic`] | one file (or directory) written through a temporary and a rename; refusing to overwrite inputs |
 //! | [`summary`] | safe column summaries and the overflow rule shared by `inspect` and the fits |
