@@ -89,16 +89,10 @@ impl Filling {
         self.blocks
             .iter_mut()
             .zip(caps)
-            .map(|((first, count), &cap)| Block {
-                // In bounds of the allocation (or one past its end for an
-                // empty block): `first <= rows <= stride`.
-                base: base.wrapping_add(*first),
-                stride,
-                cap,
-                cols,
-                cell: 0,
-                count,
-                _rows: PhantomData,
+            // `base + first` is in bounds of the allocation (or one past its
+            // end for an empty block): `first <= rows <= stride`.
+            .map(|((first, count), &cap)| {
+                Block::new(base.wrapping_add(*first), stride, cap, cols, count)
             })
             .collect()
     }
@@ -139,32 +133,50 @@ pub(crate) struct Block<'a> {
     /// Rows available to the block.
     cap: usize,
     cols: usize,
+    /// Cells the current row may still take: `cols` while the block has
+    /// room, 0 once it is full.
+    limit: usize,
     /// The next column of the current row.
     cell: usize,
-    /// Complete rows so far.
+    /// Element `(count, cell)`, where the next cell goes (valid to write
+    /// while `cell < limit`).
+    next: *mut f64,
+    /// Complete rows so far (also kept in the `Filling`).
     count: &'a mut usize,
     _rows: PhantomData<&'a mut f64>,
 }
 
 // SAFETY: a block is the only writer of its rows (see the module docs); the
-// raw pointer is what makes it !Send by default.
+// raw pointers are what make it !Send by default.
 unsafe impl Send for Block<'_> {}
 
-impl Block<'_> {
+impl<'a> Block<'a> {
+    fn new(base: *mut f64, stride: usize, cap: usize, cols: usize, count: &'a mut usize) -> Self {
+        Block {
+            base,
+            stride,
+            cap,
+            cols,
+            limit: if cap > 0 { cols } else { 0 },
+            cell: 0,
+            next: base,
+            count,
+            _rows: PhantomData,
+        }
+    }
+
     /// Writes the next cell of the current row; false (and nothing written)
     /// when the row already has `cols` cells or the block is full.
     #[inline(always)]
     pub(crate) fn push(&mut self, v: f64) -> bool {
-        if self.cell >= self.cols || *self.count >= self.cap {
+        if self.cell >= self.limit {
             return false;
         }
-        // SAFETY: `count < cap` and `cell < cols`: the element is in this
-        // block's rows of column `cell` (see `Filling::blocks`).
-        unsafe {
-            self.base
-                .add(*self.count + self.cell * self.stride)
-                .write(v)
-        };
+        // SAFETY: `cell < limit` means `limit == cols` (so `cell < cols`)
+        // and `count < cap`: `next` is element `(count, cell)` of this
+        // block's rows (see `Filling::blocks`).
+        unsafe { self.next.write(v) };
+        self.next = self.next.wrapping_add(self.stride);
         self.cell += 1;
         true
     }
@@ -173,18 +185,26 @@ impl Block<'_> {
     /// else dropped (false). Either way the next push starts a new row.
     #[inline(always)]
     pub(crate) fn end_row(&mut self) -> bool {
-        let complete = self.cell == self.cols && *self.count < self.cap;
-        self.cell = 0;
+        let complete = self.cell == self.cols && self.limit == self.cols && *self.count < self.cap;
         if complete {
             *self.count += 1;
+            if *self.count == self.cap {
+                self.limit = 0;
+            }
         }
+        self.restart();
         complete
     }
 
     /// Drops the cells of the current row written so far.
     #[inline(always)]
     pub(crate) fn discard_row(&mut self) {
+        self.restart();
+    }
+
+    fn restart(&mut self) {
         self.cell = 0;
+        self.next = self.base.wrapping_add(*self.count);
     }
 
     /// Complete rows so far.
