@@ -32,6 +32,7 @@ fn main() -> ExitCode {
 /// signal-hook runs the handler on a thread of its own instead of in the
 /// signal context, where removing files is not allowed. A signal ignored when
 /// the program starts (`nohup`, a background job of a script) stays ignored.
+#[cfg(unix)]
 fn clean_up_on_signals() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let wanted: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
@@ -52,8 +53,13 @@ fn clean_up_on_signals() {
         });
 }
 
+/// Elsewhere the signals keep their default action.
+#[cfg(not(unix))]
+fn clean_up_on_signals() {}
+
 /// Whether the process inherited `sig` as ignored (Linux: the `SigIgn` mask
 /// of `/proc/self/status`; elsewhere assumed not).
+#[cfg(unix)]
 fn ignored_at_start(sig: i32) -> bool {
     let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
         return false;
