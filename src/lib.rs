@@ -27,7 +27,16 @@
 //!
 //! ## Module map
 //! - [`estimator`]: builder estimators ([`MultiTaskElasticNet`],
-//!   [`MultiTaskLasso`]) and the fitted model [`Fit`].
+//!   [`MultiTaskLasso`], [`GraphMultiTask`], [`RelationLearning`]: each an
+//!   [`Estimator`]), and the penalty families by name
+//!   ([`estimator::penalties`]).
+//! - [`problem`]: the fitting pipeline — a [`Data`] input (shared design,
+//!   per-task designs with task weights, or sufficient statistics) prepared
+//!   once into a [`Problem`](problem::Problem); the
+//!   [`PenaltyFamily`](problem::PenaltyFamily) and [`Solve`](problem::Solve)
+//!   traits a new penalty implements (`docs/extending.md`).
+//! - [`fitted`]: the fitted model [`Fit`] (predict, score, save, load) and its
+//!   [`Description`](fitted::Description).
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
 //!   solver generic over both, with its [`certificate`].
@@ -43,7 +52,8 @@
 //!   [`MultiTaskElasticNet::fit_stats`].
 //! - [`io`]: CSV matrices, the statistics directory format and atomic output
 //!   files (used by the `mtreg` CLI).
-//! - [`interop`]: faer and nalgebra inputs.
+//! - [`interop`]: faer and nalgebra inputs; [`validate`]: the shape and
+//!   finiteness checks every input goes through.
 //!
 //! Conventions: W is p × T everywhere in the API (scikit-learn's `coef_` is its
 //! transpose). All arithmetic is `f64`.
@@ -60,6 +70,7 @@ pub mod cv;
 pub mod datafit;
 pub mod error;
 pub mod estimator;
+pub mod fitted;
 pub mod generate;
 pub mod interop;
 pub mod io;
@@ -70,15 +81,19 @@ pub mod penalty;
 #[cfg(feature = "plot")]
 pub mod plot;
 pub mod preprocess;
+pub mod problem;
 pub mod solver;
 pub mod stats;
+pub mod validate;
 
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv, RelationFit,
-    RelationLearning, alpha_max,
+    Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv,
+    RelationFit, RelationLearning, alpha_max,
 };
+pub use fitted::Fit;
 pub use interop::MatrixInput;
+pub use problem::Data;
 pub use solver::Selection;
 pub use stats::SufficientStats;

@@ -5,11 +5,10 @@ use super::UsageError;
 use super::common::ModelArgs;
 use super::print::{errln, outln};
 use clap::Args;
-use mtreg::RelationLearning;
 use mtreg::cv::{CvOptions, Select};
 use mtreg::io::CsvWriter;
 use mtreg::io::csv::write_matrix;
-use mtreg::io::model::{FitSettings, ModelFile, rows};
+use mtreg::io::model::ModelFile;
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -133,8 +132,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let threads = bounded_threads(a.threads, a.folds * n_strengths.max(1));
-    let all = a.m.load()?;
-    let (loaded, graph, weights) = (&all.inputs, &all.graph, &all.weights);
+    let all = a.m.load(false)?;
+    let graph = &all.graph;
     if !a.graph_strengths.is_empty() && graph.is_none() {
         return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
     }
@@ -193,10 +192,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 let model =
                     a.m.model(graph.as_ref(), None)
                         .graph_strength(if graph.is_some() { lambda } else { 0.0 });
-                let cv = all.dispatch(
-                    |x, y| model.cross_validate(x, y, &opts),
-                    |xs, ys, w| model.cross_validate_tasks(xs, ys, w, &opts),
-                );
+                let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
                     bar.finish_and_clear();
                 }
@@ -209,31 +205,14 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             // The graph strength whose best alpha has the smallest mean CV error
             // (the first among ties), as RelationLearning::cross_validate_grid.
-            let min_mse = |cv: &mtreg::cv::CvResult| {
-                cv.mse_mean.iter().copied().fold(f64::INFINITY, f64::min)
-            };
-            let best = (0..results.len()).fold(0, |best, i| {
-                if min_mse(&results[i].1) < min_mse(&results[best].1) {
-                    i
-                } else {
-                    best
-                }
-            });
+            let best = mtreg::cv::best_point(results.iter().map(|(_, cv)| cv.min_mse()));
             let (lambda, cv) = results.swap_remove(best);
             (lambda, cv, None, grid)
         }
         Strengths::Relations(lambdas) => {
             opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
-            let model = RelationLearning::new(1.0)
-                .l1_ratio(a.m.l1_ratio)
-                .penalty(a.m.penalty.sparsity())
-                .fit_intercept(!a.m.no_intercept)
-                .tol(a.m.tol)
-                .max_iter(a.m.max_iter);
-            let rcv = all.dispatch(
-                |x, y| model.cross_validate_grid(x, y, lambdas, &opts),
-                |xs, ys, w| model.cross_validate_grid_tasks(xs, ys, w, lambdas, &opts),
-            );
+            let model = a.m.relations(1.0, None);
+            let rcv = model.cross_validate_grid_data(all.data(), lambdas, &opts);
             bar.finish_and_clear();
             let rcv = rcv?;
             let grid: Vec<_> = rcv
@@ -266,7 +245,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         })?;
     }
     let seconds = start.elapsed().as_secs_f64();
-    let (features, tasks) = (&loaded.features, &loaded.tasks);
+    let (features, tasks) = (all.features(), all.tasks());
 
     outs.write(cv_out, |w| {
         let mut csv = CsvWriter::new(w);
@@ -289,34 +268,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     outs.write(coef_out, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), cv.fit.coef())
     })?;
-    let settings = FitSettings {
-        fit_intercept: !a.m.no_intercept,
-        standardize: a.m.standardize,
-        tol: a.m.tol,
-        max_iter: a.m.max_iter,
-        n_samples: loaded.data.n_samples(),
-    };
-    let mut mf = ModelFile::from_fit(&cv.fit, features.clone(), tasks.clone(), settings);
-    mf.model = "cross_validation".to_string();
-    mf.penalty = a.m.penalty.name().to_string();
-    mf.alpha_min = Some(cv.alpha_min);
-    mf.alpha_1se = Some(cv.alpha_1se);
-    mf.cv_folds = Some(cv.folds.len());
-    mf.cv_select = Some(match a.select {
-        SelectArg::Min => "min".into(),
-        SelectArg::OneSe => "1se".into(),
-    });
-    mf.task_weights = weights.clone();
-    if let Some(g) = &graph {
-        mf.graph_strength = Some(lambda);
-        mf.edges = Some(g.edges().to_vec());
-    }
-    if let Some(rel) = &relations {
-        mf.relation_strength = Some(lambda);
-        mf.sigma = Some(rows(rel.sigma()));
-        mf.task_correlation = Some(rows(rel.correlation().as_ref()));
-        mf.relation_objectives = Some(rel.objectives().to_vec());
-    }
+    // the refit's MODEL.json (its model, graph or Σ) and the CV fields
+    let mut mf = ModelFile::from_cv(&cv, opts.select);
     mf.seconds = seconds;
     let json = mf.to_json();
     outs.write(model_out, |w| w.write_all(json.as_bytes()))?;
@@ -347,10 +300,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             a.m.model(graph.as_ref(), None)
                 .graph_strength(if graph.is_some() { lambda } else { 0.0 });
         let alpha_grid = AlphaGrid::Explicit(cv.alphas.clone());
-        let path = all.dispatch(
-            |x, y| model.path(x, y, &alpha_grid),
-            |xs, ys, w| model.path_tasks(xs, ys, w, &alpha_grid),
-        )?;
+        let path = model.path_data(all.data(), &alpha_grid)?;
         let nnz: Option<Vec<usize>> = cv
             .alphas
             .iter()

@@ -65,9 +65,10 @@ struct PathPoint {
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     // Every output is checked before any work, and written as one unit.
     let mut outs = a.m.outputs();
-    let files = ["alphas.csv", "coefs.csv", "model.json"].map(|f| a.out_dir.join(f));
-    let [alphas_out, coefs_out, model_out] = [0, 1, 2].map(|i| outs.file(&files[i]));
-    let (alphas_out, coefs_out, model_out) = (alphas_out?, coefs_out?, model_out?);
+    let file = |f: &str| a.out_dir.join(f);
+    let alphas_out = outs.file(file("alphas.csv"))?;
+    let coefs_out = outs.file(file("coefs.csv"))?;
+    let model_out = outs.file(file("model.json"))?;
     let plot_out = a
         .plot
         .as_ref()
@@ -83,30 +84,14 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let bar = super::progress::fits_bar(a.m.quiet);
     let progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
     let start = std::time::Instant::now();
-    let (path, features, tasks, graph) = match &a.m.stats {
-        // from sufficient statistics (`mtreg stats`): shared-design models
-        Some(dir) => {
-            let (stats, graph) = a.m.load_stats(dir)?;
-            let model = a.m.model(graph.as_ref(), None).progress(progress);
-            let path = model.path_stats(&stats, &grid);
-            bar.finish_and_clear();
-            let names = (stats.feature_names().to_vec(), stats.task_names().to_vec());
-            (path?, names.0, names.1, graph)
-        }
-        None => {
-            let all = a.m.load()?;
-            let model = a.m.model(all.graph.as_ref(), None).progress(progress);
-            let path = all.dispatch(
-                |x, y| model.path(x, y, &grid),
-                |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
-            );
-            bar.finish_and_clear();
-            let (features, tasks) = (all.inputs.features.clone(), all.inputs.tasks.clone());
-            (path?, features, tasks, all.graph)
-        }
-    };
+    // from the samples, or from sufficient statistics (`mtreg stats`)
+    let loaded = a.m.load(true)?;
+    let model = a.m.model(loaded.graph.as_ref(), None).progress(progress);
+    let path = model.path_data(loaded.data(), &grid);
+    bar.finish_and_clear();
+    let path = path?;
+    let (features, tasks) = (loaded.features(), loaded.tasks());
     let seconds = start.elapsed().as_secs_f64();
-    let (features, tasks) = (&features, &tasks);
 
     outs.write(alphas_out, |w| {
         let mut csv = CsvWriter::new(w);
@@ -137,18 +122,20 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
         }
         csv.finish()
     })?;
+    // what was fitted, as every fit of the path records it
+    let described = path.fits[0].description();
     let summary = PathModel {
         version: mtreg::io::model::VERSION,
         model: "path",
-        penalty: a.m.penalty.name(),
+        penalty: &described.penalty,
         feature_names: features,
         task_names: tasks,
         alpha_max: path.alpha_max,
-        l1_ratio: a.m.l1_ratio,
-        graph_strength: graph.as_ref().map(|_| a.m.graph_strength),
-        fit_intercept: !a.m.no_intercept,
-        standardize: a.m.standardize,
-        tol: a.m.tol,
+        l1_ratio: path.fits[0].l1_ratio(),
+        graph_strength: described.graph.as_ref().map(|g| g.strength),
+        fit_intercept: described.fit_intercept,
+        standardize: described.standardize,
+        tol: described.tol,
         n_alphas: path.alphas.len(),
         // the grid's smallest alpha relative to alpha_max (explicit grids too)
         eps: match &a.alphas {

@@ -917,15 +917,7 @@ proptest! {
         let x = faer::Mat::from_fn(10, 2, |i, j| (i * (j + 2)) as f64 % 3.0);
         let y = faer::Mat::from_fn(10, 1, |i, _| i as f64);
         let fit = mtreg::MultiTaskLasso::new(0.1).fit(&x, &y).unwrap();
-        let settings = mtreg::io::model::FitSettings {
-            fit_intercept: true,
-            standardize: false,
-            tol: 1e-4,
-            max_iter: 100,
-            n_samples: 10,
-        };
-        let m = mtreg::io::model::ModelFile::from_fit(
-            &fit, vec!["a".into(), "b".into()], vec!["y".into()], settings);
+        let m = mtreg::io::model::ModelFile::from_fit(&fit);
         let mut bytes = m.to_json().into_bytes();
         mutate(&mut bytes, &edits);
         let dir = tempfile::tempdir().unwrap();
