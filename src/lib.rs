@@ -45,7 +45,8 @@
 //!   penalties live in [`penalty`] and are solved by [`solver::apg`].
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
 //! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
-//! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
+//! - `plot` (cargo feature `plot`, on with `cli`): SVG figures (coefficient
+//!   path, CV curves, task-correlation heatmap).
 //! - [`stats`]: sufficient statistics (n, means, centred cross-products) for
 //!   data too large for memory: accumulate in chunks, merge shards, fit with
 //!   [`MultiTaskElasticNet::fit_stats`].
@@ -77,6 +78,7 @@ pub mod linalg;
 pub mod models;
 pub mod path;
 pub mod penalty;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod preprocess;
 pub mod problem;

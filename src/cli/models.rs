@@ -6,18 +6,52 @@
 use super::UsageError;
 use super::common::{Loaded, ModelArgs};
 use super::cv::CvArgs;
-use anyhow::Context;
-use mtreg::cv::CvOptions;
+use super::print::outln;
 use mtreg::estimator::{Family, GridPoint, WeightScheme};
-use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::ModelFile;
+use mtreg::io::output::OutputId;
+use mtreg::io::{CsvWriter, Outputs};
 use mtreg::path::AlphaGrid;
 use mtreg::penalty::TaskGraph;
 use mtreg::{Fit, GraphMultiTask};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+/// File name of the singular values along a path (`path --plot`, trace).
+pub const SPECTRUM_SVG: &str = "singular_values.svg";
+/// File name of the parts of W (`solve --plot`, dirty, robust, complete graph).
+pub const COMPONENTS_SVG: &str = "components.svg";
+
+/// The singular values of W along a path.
+pub fn spectrum_plot(path: &mtreg::path::Path) -> anyhow::Result<String> {
+    let spectra: Vec<Vec<f64>> = path
+        .fits
+        .iter()
+        .map(Fit::singular_values)
+        .collect::<mtreg::Result<_>>()?;
+    let r = spectra.iter().map(Vec::len).max().unwrap_or(0);
+    let m = faer::Mat::from_fn(spectra.len(), r, |i, k| {
+        spectra[i].get(k).copied().unwrap_or(0.0)
+    });
+    Ok(mtreg::plot::singular_value_path_svg(
+        &path.alphas,
+        m.as_ref(),
+        &[],
+    )?)
+}
+
+/// The two parts of a fit's W side by side.
+pub fn components_plot(fit: &Fit, features: &[String], tasks: &[String]) -> anyhow::Result<String> {
+    let parts = fit
+        .components()
+        .ok_or_else(|| anyhow::anyhow!("the fitted model has no parts"))?;
+    let named: Vec<(&str, faer::MatRef<'_, f64>)> = parts.iter().collect();
+    Ok(mtreg::plot::components_heatmap_svg(
+        &named, features, tasks,
+    )?)
+}
 
 /// Checks the model flags of `solve` before any file is read, and turns
 /// `--alpha-specific BETA` into the ratio `BETA / alpha`.
@@ -83,30 +117,27 @@ pub fn check_components(m: &ModelArgs, excluded: bool) -> anyhow::Result<()> {
 /// Writes the parts of W as tidy CSV: `component,feature,task,value`, one row
 /// per non-zero entry.
 pub fn write_components(
-    path: &Path,
+    w: &mut dyn Write,
     fit: &Fit,
     features: &[String],
     tasks: &[String],
-    force: bool,
-) -> anyhow::Result<()> {
-    let parts = fit
-        .components()
-        .ok_or_else(|| anyhow::anyhow!("the fitted model has no components"))?;
-    write_atomic(path, force, |w| {
-        writeln!(w, "component,feature,task,value")?;
+) -> std::io::Result<()> {
+    let mut csv = CsvWriter::new(w);
+    csv.record(["component", "feature", "task", "value"])?;
+    if let Some(parts) = fit.components() {
         for (name, m) in parts.iter() {
             for (j, feature) in features.iter().enumerate() {
                 for (t, task) in tasks.iter().enumerate() {
                     let v = m[(j, t)];
                     if v != 0.0 {
-                        writeln!(w, "{name},{feature},{task},{v}")?;
+                        csv.text(name).text(feature).text(task).number(v);
+                        csv.end_record()?;
                     }
                 }
             }
         }
-        Ok(())
-    })
-    .with_context(|| format!("writing {}", path.display()))
+    }
+    csv.finish()
 }
 
 /// The summary title of a reduced-rank fit.
@@ -240,12 +271,34 @@ pub fn report(
 }
 
 /// The model grid of `cv --specific-ratios / --cluster-ridges /
-/// --task-weight-grid`: the points, their labels and the CSV columns the
-/// labels fill in cv_grid.csv.
+/// --task-weight-grid`: the points, their labels (one field per varied
+/// parameter) and the CSV columns the labels fill in cv_grid.csv.
 pub struct ModelGrid {
     pub points: Vec<GridPoint>,
-    pub labels: Vec<String>,
-    pub header: String,
+    pub labels: Vec<Vec<String>>,
+    pub header: Vec<String>,
+}
+
+impl ModelGrid {
+    /// Point `i` as `name = value, …`.
+    pub fn label(&self, i: usize) -> String {
+        self.header
+            .iter()
+            .zip(&self.labels[i])
+            .map(|(h, v)| format!("{h} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Whether the flags ask for a model grid.
+pub fn has_grid(a: &CvArgs) -> bool {
+    !(a.specific_ratios.is_empty() && a.cluster_ridges.is_empty() && a.task_weight_grid.is_empty())
+}
+
+/// The number of points of the model grid (1 without one).
+pub fn grid_size(a: &CvArgs) -> usize {
+    a.specific_ratios.len().max(a.cluster_ridges.len()).max(1) * a.task_weight_grid.len().max(1)
 }
 
 /// The files named in `--task-weight-grid` (inputs: never outputs).
@@ -268,9 +321,9 @@ fn scheme_by_name(s: &str) -> Option<WeightScheme> {
 /// The points of the grid: the penalty variants (β/α ratios or cluster
 /// ridges, else the flags' penalty) × the weight schemes (else uniform).
 pub fn model_grid(m: &ModelArgs, a: &CvArgs, all: &Loaded) -> anyhow::Result<ModelGrid> {
-    let mut columns = Vec::new();
+    let mut header = Vec::new();
     let families: Vec<(Option<String>, Family)> = if !a.specific_ratios.is_empty() {
-        columns.push("alpha_specific_ratio");
+        header.push("alpha_specific_ratio".to_string());
         a.specific_ratios
             .iter()
             .map(|&r| {
@@ -281,7 +334,7 @@ pub fn model_grid(m: &ModelArgs, a: &CvArgs, all: &Loaded) -> anyhow::Result<Mod
             })
             .collect::<anyhow::Result<_>>()?
     } else if !a.cluster_ridges.is_empty() {
-        columns.push("cluster_ridge");
+        header.push("cluster_ridge".to_string());
         a.cluster_ridges
             .iter()
             .map(|&r| {
@@ -297,15 +350,17 @@ pub fn model_grid(m: &ModelArgs, a: &CvArgs, all: &Loaded) -> anyhow::Result<Mod
     let schemes: Vec<WeightScheme> = if a.task_weight_grid.is_empty() {
         vec![WeightScheme::Uniform]
     } else {
-        columns.push("task_weights");
+        header.push("task_weights".to_string());
         a.task_weight_grid
             .iter()
             .map(|s| match scheme_by_name(s) {
                 Some(scheme) => Ok(scheme),
                 None => {
-                    let path = Path::new(s);
-                    let weights =
-                        super::data::read_task_weights(path, all.tasks(), m.input.delimiter)?;
+                    let weights = super::data::read_task_weights(
+                        Path::new(s),
+                        all.tasks(),
+                        m.input.delimiter,
+                    )?;
                     Ok(WeightScheme::Given {
                         name: s.clone(),
                         weights,
@@ -322,18 +377,19 @@ pub fn model_grid(m: &ModelArgs, a: &CvArgs, all: &Loaded) -> anyhow::Result<Mod
                 penalty: Some(family.clone()),
                 weights: scheme.clone(),
             });
-            let parts: Vec<&str> = label
-                .as_deref()
-                .into_iter()
-                .chain((!a.task_weight_grid.is_empty()).then(|| scheme.name()))
-                .collect();
-            labels.push(parts.join(","));
+            labels.push(
+                label
+                    .iter()
+                    .cloned()
+                    .chain((!a.task_weight_grid.is_empty()).then(|| scheme.name().to_string()))
+                    .collect(),
+            );
         }
     }
     Ok(ModelGrid {
         points,
         labels,
-        header: columns.join(","),
+        header,
     })
 }
 
@@ -362,70 +418,75 @@ pub fn best_path(
 
 /// `mtreg cv --ranks`: cross-validation of reduced-rank regression over
 /// ranks; writes cv.csv (`rank,mse_mean,mse_se,mse_<task>…`), coef.csv and
-/// model.json (`files`, in that order).
+/// model.json (`ids`, in that order, declared in `outs`).
 pub fn cv_ranks(
     m: &ModelArgs,
     a: &CvArgs,
-    opts: CvOptions,
-    files: &[PathBuf],
+    mut outs: Outputs,
+    ids: [OutputId; 3],
+    threads: usize,
 ) -> anyhow::Result<ExitCode> {
-    if m.penalty != "l21" || m.l1_ratio != 1.0 || m.auto_weights() {
+    if m.penalty != "l21" || m.l1_ratio != 1.0 {
         return Err(UsageError(
-            "--ranks fits reduced-rank regression: no --penalty, --l1-ratio or --task-weights \
-             auto (use --ridge for a ridge)"
+            "--ranks fits reduced-rank regression: no --penalty or --l1-ratio (use --ridge for a \
+             ridge)"
                 .into(),
         )
         .into());
     }
-    let out_dir = files[0].parent().unwrap_or(Path::new("."));
-    let all = m.load_for(out_dir, files, false)?;
+    let all = m.load(false)?;
     let start = std::time::Instant::now();
     let model = mtreg::ReducedRankRegression::new(1)
         .ridge(a.ridge)
         .fit_intercept(!m.no_intercept)
         .standardize(m.standardize)
         .tol(m.tol);
+    let opts = a.cv_options(threads);
     let cv = model.cross_validate_ranks_data(all.data(), &a.ranks, &opts)?;
     let seconds = start.elapsed().as_secs_f64();
     let (features, tasks) = (all.features(), all.tasks());
-    write_atomic(&files[0], m.force, |w| {
-        write!(w, "rank,mse_mean,mse_se")?;
+    outs.write(ids[0], |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.text("rank").text("mse_mean").text("mse_se");
         for task in tasks {
-            write!(w, ",mse_{task}")?;
+            csv.text(&format!("mse_{task}"));
         }
-        writeln!(w)?;
-        for (i, rank) in cv.ranks.iter().enumerate() {
-            write!(w, "{rank},{},{}", cv.mse_mean[i], cv.mse_se[i])?;
+        csv.end_record()?;
+        for (i, &rank) in cv.ranks.iter().enumerate() {
+            csv.int(rank as u64)
+                .number(cv.mse_mean[i])
+                .number(cv.mse_se[i]);
             for k in 0..tasks.len() {
-                write!(w, ",{}", cv.mse_per_task[(i, k)])?;
+                csv.number(cv.mse_per_task[(i, k)]);
             }
-            writeln!(w)?;
+            csv.end_record()?;
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&files[1], m.force, |w| {
+    outs.write(ids[1], |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), cv.fit.coef())
     })?;
     let mut mf = ModelFile::from_rank_cv(&cv, opts.select);
     mf.seconds = seconds;
     let json = mf.to_json();
-    write_atomic(&files[2], m.force, |w| w.write_all(json.as_bytes()))?;
+    outs.write(ids[2], |w| w.write_all(json.as_bytes()))?;
+    super::commit(outs)?;
     if !m.quiet {
         let at = |r: usize| cv.ranks.iter().position(|&k| k == r).unwrap_or(0);
-        println!(
+        outln!(
             "mtreg cv: {}-fold cross-validation of reduced-rank regression over {} ranks in \
              {seconds:.3} s",
             cv.folds.len(),
             cv.ranks.len()
-        );
+        )?;
         for (name, r) in [("rank_min", cv.rank_min), ("rank_1se", cv.rank_1se)] {
-            println!(
+            outln!(
                 "  {name}   {r}  mse {:.6e} ± {:.2e}",
                 cv.mse_mean[at(r)],
                 cv.mse_se[at(r)]
-            );
+            )?;
         }
-        let mut out = std::io::stdout().lock();
+        let mut out = Vec::new();
         writeln!(
             out,
             "  refit at   rank {}: {}",
@@ -433,11 +494,12 @@ pub fn cv_ranks(
             cv.fit.certificate()
         )?;
         report(&mut out, &cv.fit, features, tasks)?;
-        writeln!(
+        write!(
             out,
             "  wrote      {}/{{cv.csv, coef.csv, model.json}}",
-            out_dir.display()
+            a.out_dir().display()
         )?;
+        outln!("{}", String::from_utf8_lossy(&out))?;
     }
     Ok(ExitCode::SUCCESS)
 }

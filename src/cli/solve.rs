@@ -4,9 +4,8 @@
 use super::UsageError;
 use super::common::{Loaded, ModelArgs, Source, write_relations};
 use super::data::Design;
-use anyhow::Context;
+use super::print::errln;
 use clap::Args;
-use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::ModelFile;
 use mtreg::{Fit, RelationFit};
@@ -74,8 +73,10 @@ pub struct SolveArgs {
     /// Exit with code 3 if the solver stops on --max-iter before meeting --tol.
     #[arg(long)]
     strict: bool,
-    /// With --learn-relations: write the task-correlation heatmap (SVG) here.
-    #[arg(long, requires = "learn_relations")]
+    /// Write a figure (SVG) into this directory: with --learn-relations the
+    /// task-correlation heatmap; for a model whose W has parts (dirty,
+    /// robust, --graph complete) the parts side by side.
+    #[arg(long)]
     plot: Option<PathBuf>,
     #[command(flatten)]
     m: ModelArgs,
@@ -92,16 +93,27 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
     if a.components.is_some() {
         super::models::check_components(&a.m, a.pooled || a.learn_relations || a.rank.is_some())?;
     }
-    let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
-        .chain(&a.model)
-        .chain(&a.relations)
-        .chain(&a.components)
-        .collect();
-    a.m.check_outputs(&outputs)?;
-    for (i, out) in outputs.iter().enumerate() {
-        if outputs[..i].contains(out) {
-            return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
-        }
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = a.m.outputs();
+    let coef_out = outs.file(&a.out)?;
+    let components_out = a.components.as_ref().map(|p| outs.file(p)).transpose()?;
+    let model_out = a.model.as_ref().map(|p| outs.file(p)).transpose()?;
+    let relations_out = a.relations.as_ref().map(|p| outs.file(p)).transpose()?;
+    let plot_out = a
+        .plot
+        .as_ref()
+        .map(|d| {
+            let name = if a.learn_relations {
+                super::plots::CORRELATION_SVG
+            } else {
+                super::models::COMPONENTS_SVG
+            };
+            outs.file(d.join(name))
+        })
+        .transpose()?;
+    if a.plot.is_some() && !a.learn_relations {
+        super::models::check_components(&a.m, a.pooled || a.rank.is_some())
+            .map_err(|_| UsageError("--plot needs --learn-relations or a model whose W has parts (--penalty dirty or robust, --graph complete)".into()))?;
     }
     if a.m.stats.is_some() && (a.pooled || a.learn_relations) {
         return Err(UsageError(
@@ -111,9 +123,6 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let loaded = a.m.load(true)?;
-    for out in &outputs {
-        super::ensure_parent(out)?;
-    }
     if let Some(r) = a.alpha_ratio.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(mtreg::Error::InvalidParameter {
             name: "alpha_ratio",
@@ -194,24 +203,30 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
     let fit = &outcome.fit;
     let (features, tasks) = (loaded.features(), loaded.tasks());
 
-    write_atomic(&a.out, a.m.force, |w| {
+    outs.write(coef_out, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), fit.coef())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
-    if let (Some(path), Some(rel)) = (&a.relations, &outcome.relations) {
-        write_relations(path, tasks, rel, a.m.force)?;
+    })?;
+    if let (Some(id), Some(rel)) = (relations_out, &outcome.relations) {
+        outs.write(id, |w| write_relations(w, tasks, rel))?;
     }
-    if let Some(path) = &a.components {
-        super::models::write_components(path, fit, features, tasks, a.m.force)?;
+    if let Some(id) = components_out {
+        outs.write(id, |w| {
+            super::models::write_components(w, fit, features, tasks)
+        })?;
     }
-    if let (Some(dir), Some(rel)) = (&a.plot, &outcome.relations) {
-        super::plots::correlations(dir, &rel.correlation(), tasks, a.m.force)?;
+    if let (Some(id), None) = (plot_out, &outcome.relations) {
+        let svg = super::models::components_plot(fit, features, tasks)?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
     }
-    if let Some(path) = &a.model {
+    if let (Some(id), Some(rel)) = (plot_out, &outcome.relations) {
+        let svg = super::plots::correlations(&rel.correlation(), tasks)?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
+    }
+    if let Some(id) = model_out {
         let json = ModelFile::from_fit(fit).to_json();
-        write_atomic(path, a.m.force, |w| w.write_all(json.as_bytes()))
-            .with_context(|| format!("writing {}", path.display()))?;
+        outs.write(id, |w| w.write_all(json.as_bytes()))?;
     }
+    super::commit(outs)?;
     let auto = fit.description().auto_weights.as_ref();
     let converged = outcome
         .relations
@@ -219,14 +234,14 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
         .map_or(fit.converged(), RelationFit::converged)
         && auto.is_none_or(|w| w.converged);
     if let Some(w) = auto.filter(|w| !w.converged && fit.converged()) {
-        eprintln!(
-            "warning: learned task weights: still changing after {} alternations (weights \
-             stop when no task weight changes by more than 1e-6, relative)",
+        errln!(
+            "warning: learned task weights: still changing after {} alternations (they stop \
+             when no task weight changes by more than 1e-6, relative)",
             w.alternations
         );
     }
     if !fit.converged() {
-        eprintln!(
+        errln!(
             "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
             fit.n_iter(),
             fit.certificate()
@@ -244,7 +259,7 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
         } else {
             f64::NAN
         };
-        eprintln!(
+        errln!(
             "warning: learned relations: stopped after {} alternations with a relative \
              objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
              covariance is close to singular, which slows the alternation down",

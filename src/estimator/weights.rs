@@ -184,8 +184,12 @@ impl GraphMultiTask {
     }
 
     /// K-fold cross-validation over a grid of models × the alpha grid, then a
-    /// refit at the selected pair (see the [module docs](self)): e.g. the
-    /// dirty model at several `β/α` ratios, or several task-weight schemes.
+    /// refit at the selected pair: e.g. the dirty model at several `β/α`
+    /// ratios, or several task-weight schemes. Every point is scored by one
+    /// fixed criterion, the unweighted held-out mean squared error of
+    /// [`crate::cv`], so points with different task weights compare on one
+    /// scale; weight schemes are computed on each fold's training data and
+    /// normalised to mean 1.
     ///
     /// The alpha grid is computed once: from the largest alpha_max over the
     /// points on all data (each with its weights), or given. The data must
@@ -274,7 +278,7 @@ impl GraphMultiTask {
     /// (each task's likelihood averaged over its samples, as the loss is:
     /// [`Likelihood::PerTask`](crate::models::Likelihood::PerTask)),
     /// alternating the weighted fit (warm-started) with
-    /// `σ_t² = ‖y_t − X_t w_t − b_t‖² / n_t` (see [`crate::models::noise_weights`]).
+    /// `σ_t² = ‖y_t − X_t w_t − b_t‖² / n_t` (see [`crate::models::noise_weights()`]).
     ///
     /// With `opts.normalize` (what `mtreg solve --task-weights auto` uses)
     /// the W-step's weights are divided by their mean, so that alpha keeps

@@ -15,7 +15,8 @@
 
 use faer::{Mat, MatRef, Side};
 
-/// The named parts of W: `W = Σ_c coef(c)` (see the [module docs](self)).
+/// The named parts of W: `W = Σ_c coef(c)`, each part p × T on the original
+/// scale (intercepts belong to W).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Components {
     names: Vec<String>,
@@ -97,7 +98,9 @@ pub struct TaskClusters {
 
 impl TaskClusters {
     /// M (T × T, symmetric, `0 ⪯ M ⪯ I`) and the number of clusters k: the
-    /// labels are computed (see the [module docs](self)).
+    /// labels are computed by spectral clustering of M (the rows of its top-k
+    /// eigenvectors, normalised, grouped by k-means from a farthest-point
+    /// start, so they are deterministic).
     ///
     /// ```
     /// use mtreg::fitted::TaskClusters;

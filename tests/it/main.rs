@@ -4,6 +4,7 @@ mod cli;
 mod common;
 mod extending;
 mod graph;
+mod io_robust;
 mod models;
 mod models_api;
 mod models_cli;

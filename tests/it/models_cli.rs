@@ -629,3 +629,87 @@ fn meaningless_combinations_exit_2_without_output() {
         }
     }
 }
+
+/// The figures of the models (`solve --plot`: the parts of W; `path --plot`
+/// with the trace norm: the singular values along the path), and the new
+/// outputs (`--components`, the figures) checked with the others before any
+/// work: one bad output path and nothing is written.
+#[test]
+fn model_figures_and_outputs_as_one_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    data(d);
+    let dirty = [
+        "--penalty",
+        "dirty",
+        "--specific-ratio",
+        "1",
+        "--alpha-ratio",
+        "0.1",
+        "-q",
+    ];
+    solve(
+        d,
+        true,
+        &[&dirty[..], &["--components", "C.csv", "--plot", "fig"]].concat(),
+    );
+    let svg = fs::read_to_string(d.join("fig/components.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(
+        svg.contains("shared") && svg.contains("specific"),
+        "both parts named"
+    );
+    assert!(
+        fs::read_to_string(d.join("C.csv"))
+            .unwrap()
+            .starts_with("component,feature,task,value\n")
+    );
+    // --plot of a model without parts: refused, nothing written
+    mtreg()
+        .current_dir(d)
+        .args([
+            "solve",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+            "--alpha-ratio",
+            "0.1",
+        ])
+        .args(["--out", "W2.csv", "--plot", "fig2"])
+        .assert()
+        .code(2);
+    assert!(!d.join("W2.csv").exists() && !d.join("fig2").exists());
+    // --components under a file (and over an input): refused before the fit,
+    // no output of the group written
+    for bad in ["X.csv/C.csv", "Y.csv"] {
+        let out = mtreg()
+            .current_dir(d)
+            .args(["solve", "--x", "Xo.csv", "--y", "Yo.csv", "--out", "W3.csv"])
+            .args(dirty)
+            .args(["--components", bad, "--model", "m3.json"])
+            .assert()
+            .code(2);
+        let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(err.contains(bad), "{bad}: {err}");
+        assert!(
+            !d.join("W3.csv").exists() && !d.join("m3.json").exists(),
+            "{bad}"
+        );
+    }
+    // path with the trace norm: the coefficient path and the spectrum
+    mtreg()
+        .current_dir(d)
+        .args(["path", "--x", "X.csv", "--y", "Y.csv", "--penalty", "trace"])
+        .args(["--n-alphas", "5", "-q", "--out-dir", "p", "--plot", "pfig"])
+        .assert()
+        .success();
+    let mut names: Vec<String> = fs::read_dir(d.join("pfig"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["coefficient_path.svg", "singular_values.svg"]);
+    let spectrum = fs::read_to_string(d.join("pfig/singular_values.svg")).unwrap();
+    assert!(spectrum.contains("rank") && spectrum.trim_end().ends_with("</svg>"));
+}
