@@ -10,3 +10,4 @@ mod pipeline;
 mod properties;
 mod selection;
 mod stats;
+mod weights;
