@@ -43,8 +43,19 @@ pub enum Select {
     OneSe,
 }
 
-/// Options of a cross-validation.
+/// Options of a cross-validation: start from [`CvOptions::default`] and set
+/// what differs, with the builder methods (one per field, same name).
+///
+/// ```
+/// use mtreg::{cv::{CvOptions, Select}, path::AlphaGrid};
+/// let opts = CvOptions::default()
+///     .folds(3)
+///     .grid(AlphaGrid::Auto { n_alphas: 20, eps: 1e-2 })
+///     .select(Select::OneSe);
+/// assert_eq!((opts.folds, opts.threads), (3, 1));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CvOptions {
     /// Number of folds K (default 5).
     pub folds: usize,
@@ -66,6 +77,49 @@ pub struct CvOptions {
     pub progress: Option<ProgressCallback>,
 }
 
+impl CvOptions {
+    /// Sets [`folds`](Self::folds).
+    pub fn folds(mut self, folds: usize) -> Self {
+        self.folds = folds;
+        self
+    }
+    /// Sets [`shuffle`](Self::shuffle).
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+    /// Sets [`seed`](Self::seed).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Sets [`grid`](Self::grid).
+    pub fn grid(mut self, grid: crate::path::AlphaGrid) -> Self {
+        self.grid = grid;
+        self
+    }
+    /// Sets [`threads`](Self::threads).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+    /// Sets [`select`](Self::select).
+    pub fn select(mut self, select: Select) -> Self {
+        self.select = select;
+        self
+    }
+    /// Sets [`test_folds`](Self::test_folds).
+    pub fn test_folds(mut self, test_folds: Option<Vec<Vec<usize>>>) -> Self {
+        self.test_folds = test_folds;
+        self
+    }
+    /// Sets [`progress`](Self::progress).
+    pub fn progress(mut self, progress: Option<ProgressCallback>) -> Self {
+        self.progress = progress;
+        self
+    }
+}
+
 impl Default for CvOptions {
     fn default() -> Self {
         Self {
@@ -83,6 +137,7 @@ impl Default for CvOptions {
 
 /// The outcome of a cross-validation.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CvResult {
     /// The alpha grid, decreasing.
     pub alphas: Vec<f64>,
@@ -111,6 +166,7 @@ pub struct CvResult {
 /// another parameter, e.g. a relation strength) along the alpha grid, without
 /// a refit.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CvCurve {
     /// Held-out MSE, `n_alphas × K`.
     pub mse_path: Mat<f64>,

@@ -154,6 +154,7 @@ impl AlphaGrid {
 /// Ok::<(), mtreg::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Path {
     /// The alphas, decreasing.
     pub alphas: Vec<f64>,

@@ -355,7 +355,7 @@ impl<M: Model> Estimator<M> {
     /// use mtreg::{MultiTaskLasso, cv::CvOptions, path::AlphaGrid};
     /// let data = mtreg::generate::MakeRegression::new()
     ///     .n_samples(40).n_features(8).n_informative(2).n_targets(2).noise(5.0).generate()?;
-    /// let opts = CvOptions { grid: AlphaGrid::Auto { n_alphas: 10, eps: 1e-2 }, ..CvOptions::default() };
+    /// let opts = CvOptions::default().grid(AlphaGrid::Auto { n_alphas: 10, eps: 1e-2 });
     /// let cv = MultiTaskLasso::new(1.0).cross_validate(&data.x, &data.y, &opts)?;
     /// assert_eq!(cv.mse_path.nrows(), 10);
     /// assert!(cv.alpha_1se >= cv.alpha_min && cv.fit.alpha() == cv.alpha_min);

@@ -71,8 +71,11 @@ pub(crate) fn choose_route(mode: GramMode, n: usize, p: usize, t: usize) -> Rout
     }
 }
 
-/// How the data are prepared before solving.
+/// How the data are prepared before solving (from
+/// [`Estimator::preprocessing`](crate::Estimator::preprocessing), or
+/// [`Preprocessing::default`] with fields set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Preprocessing {
     /// Centre X and Y (intercepts fitted).
     pub fit_intercept: bool,

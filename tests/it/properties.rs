@@ -581,41 +581,24 @@ mod path_cv {
     #[test]
     fn cv_is_thread_count_independent() {
         let (x, y) = problem(8, 60, 12, 3, 3, 0.3);
-        let base = CvOptions {
-            grid: AlphaGrid::Auto {
-                n_alphas: 12,
-                eps: 1e-2,
-            },
-            ..CvOptions::default()
-        };
+        let base = CvOptions::default().grid(AlphaGrid::Auto {
+            n_alphas: 12,
+            eps: 1e-2,
+        });
         let one = MultiTaskLasso::new(1.0)
             .tol(1e-10)
             .cross_validate(&x, &y, &base)
             .unwrap();
         let two = MultiTaskLasso::new(1.0)
             .tol(1e-10)
-            .cross_validate(
-                &x,
-                &y,
-                &CvOptions {
-                    threads: 2,
-                    ..base.clone()
-                },
-            )
+            .cross_validate(&x, &y, &base.clone().threads(2))
             .unwrap();
         assert_eq!(one.mse_path, two.mse_path);
         assert_eq!(one.alpha_min, two.alpha_min);
         assert!(one.alpha_1se >= one.alpha_min);
         let se = MultiTaskLasso::new(1.0)
             .tol(1e-10)
-            .cross_validate(
-                &x,
-                &y,
-                &CvOptions {
-                    select: Select::OneSe,
-                    ..base
-                },
-            )
+            .cross_validate(&x, &y, &base.select(Select::OneSe))
             .unwrap();
         assert_eq!(se.fit.alpha(), se.alpha_1se);
         // every sample tested once

@@ -352,13 +352,10 @@ fn uniform_weights_change_nothing() {
         .unwrap();
     assert_eq!(a.coef(), b.coef());
     assert_eq!(a.intercept(), b.intercept());
-    let opts = CvOptions {
-        grid: AlphaGrid::Auto {
-            n_alphas: 8,
-            eps: 1e-2,
-        },
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().grid(AlphaGrid::Auto {
+        n_alphas: 8,
+        eps: 1e-2,
+    });
     let cva = model.cross_validate(&x, &y, &opts).unwrap();
     let cvb = model
         .cross_validate_data(Data::shared(&x, &y).sample_weights(&w), &opts)
@@ -390,10 +387,10 @@ fn weighted_cross_validation_equals_repeated_rows() {
         n_alphas: 6,
         eps: 1e-2,
     };
-    let opts = |folds| CvOptions {
-        grid: grid.clone(),
-        test_folds: Some(folds),
-        ..CvOptions::default()
+    let opts = |folds| {
+        CvOptions::default()
+            .grid(grid.clone())
+            .test_folds(Some(folds))
     };
     let model = MultiTaskElasticNet::new(1.0).tol(1e-12).max_iter(100_000);
     let cw = model
@@ -463,10 +460,7 @@ fn bad_sample_weights_are_errors() {
     let mut w = vec![1.0; 6];
     w[0] = 0.0;
     w[1] = 0.0;
-    let opts = CvOptions {
-        test_folds: Some(vec![vec![0, 1], vec![2, 3, 4, 5]]),
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().test_folds(Some(vec![vec![0, 1], vec![2, 3, 4, 5]]));
     assert!(matches!(
         model.cross_validate_data(Data::shared(&x, &y).sample_weights(&w), &opts),
         Err(Error::InvalidParameter { .. })
