@@ -58,10 +58,14 @@
 //! transpose). All arithmetic is `f64`.
 
 #![warn(missing_docs)]
-#![doc = ""]
-#![doc = "## README"]
-#![doc = ""]
-#![doc = include_str!("../README.md")]
+// The README (doctested with the features its examples use).
+#![cfg_attr(all(feature = "nalgebra", feature = "ndarray"), doc = "")]
+#![cfg_attr(all(feature = "nalgebra", feature = "ndarray"), doc = "## README")]
+#![cfg_attr(all(feature = "nalgebra", feature = "ndarray"), doc = "")]
+#![cfg_attr(
+    all(feature = "nalgebra", feature = "ndarray"),
+    doc = include_str!("../README.md")
+)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod certificate;
