@@ -45,17 +45,26 @@
 //!   penalties live in [`penalty`] and are solved by [`solver::apg`].
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
 //! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
-//! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
+//! - `plot` (cargo feature `plot`, on with `cli`): SVG figures (coefficient
+//!   path, CV curves, task-correlation heatmap).
 //! - [`stats`]: sufficient statistics (n, means, centred cross-products) for
 //!   data too large for memory: accumulate in chunks, merge shards, fit with
 //!   [`MultiTaskElasticNet::fit_stats`].
 //! - [`io`]: CSV matrices, the statistics directory format and atomic output
 //!   files (used by the `mtreg` CLI).
-//! - [`interop`]: faer and nalgebra inputs; [`validate`]: the shape and
-//!   finiteness checks every input goes through.
+//! - [`interop`]: inputs as faer, nalgebra (feature `nalgebra`) or ndarray
+//!   (feature `ndarray`) matrices and views, without copying, and outputs
+//!   back; [`validate`]: the shape and finiteness checks every input goes
+//!   through.
 //!
 //! Conventions: W is p × T everywhere in the API (scikit-learn's `coef_` is its
-//! transpose). All arithmetic is `f64`.
+//! transpose). All arithmetic is `f64`. Sample weights
+//! ([`Data::sample_weights`]) follow scikit-learn's `sample_weight`.
+//!
+//! ## Features
+//! `cli` (default: the `mtreg` binary and `plot`), `plot` (SVG figures),
+//! `nalgebra`, `ndarray`. A library user writes
+//! `mtreg = { version = "0.1", default-features = false, features = ["ndarray"] }`.
 
 #![warn(missing_docs)]
 // The README (doctested with the features its examples use).
@@ -81,6 +90,7 @@ pub mod linalg;
 pub mod models;
 pub mod path;
 pub mod penalty;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod preprocess;
 pub mod problem;

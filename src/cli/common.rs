@@ -10,7 +10,7 @@ use mtreg::io::long::LongOptions;
 use mtreg::penalty::TaskGraph;
 use mtreg::solver::Monitor;
 use mtreg::{Data, GraphMultiTask, RelationLearning, SufficientStats};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// `--penalty`: the registered penalties, by name.
 fn penalty_names() -> PossibleValuesParser {
@@ -156,20 +156,6 @@ impl Loaded {
 }
 
 impl ModelArgs {
-    /// For commands writing `files` into `out_dir`: refuses outputs that are
-    /// inputs, loads everything, then creates the directory.
-    pub fn load_for(
-        &self,
-        out_dir: &Path,
-        files: &[PathBuf],
-        stats_ok: bool,
-    ) -> anyhow::Result<Loaded> {
-        self.check_outputs(files)?;
-        let loaded = self.load(stats_ok)?;
-        super::create_out_dir(out_dir)?;
-        Ok(loaded)
-    }
-
     /// The input files (never to be written over), the files of a `--stats`
     /// directory included.
     pub fn input_files(&self) -> Vec<PathBuf> {
@@ -192,14 +178,10 @@ impl ModelArgs {
         v
     }
 
-    /// Refuses any of `outputs` that is one of the inputs.
-    pub fn check_outputs(&self, outputs: &[impl AsRef<Path>]) -> anyhow::Result<()> {
-        let inputs = self.input_files();
-        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-        for f in outputs {
-            mtreg::io::atomic::check_not_input(f.as_ref(), &inputs)?;
-        }
-        Ok(())
+    /// An output group for these flags: never writes over the inputs,
+    /// replaces existing outputs only with `--force`.
+    pub fn outputs(&self) -> mtreg::io::Outputs {
+        mtreg::io::Outputs::new(self.force, &self.input_files())
     }
 
     /// Reads the data (`--x/--y`, `--long`, or `--stats` where `stats_ok`),
@@ -226,6 +208,9 @@ impl ModelArgs {
             }
             _ => unreachable!("clap requires --x and --y, --long or --stats"),
         };
+        if let Source::Samples(inputs) = &source {
+            self.check_magnitudes(inputs)?;
+        }
         let tasks = match &source {
             Source::Samples(inputs) => &inputs.tasks[..],
             Source::Stats(s) => s.task_names(),
@@ -249,6 +234,35 @@ impl ModelArgs {
             sample_weights,
             graph,
         })
+    }
+
+    /// Refuses data whose squares overflow (the fit would), naming the file
+    /// and the range of its values (`mtreg::io::summary`).
+    fn check_magnitudes(&self, inputs: &Inputs) -> anyhow::Result<()> {
+        use mtreg::io::summary::check_magnitude;
+        let centre = !self.no_intercept;
+        let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        match (
+            &inputs.data,
+            shown(&self.x),
+            shown(&self.y),
+            shown(&self.long),
+        ) {
+            (Design::Shared { x, y }, Some(xs), Some(ys), _) => {
+                check_magnitude(x.as_ref(), Some(&inputs.features), &xs, centre)?;
+                check_magnitude(y.as_ref(), Some(&inputs.tasks), &ys, centre)?;
+            }
+            (Design::PerTask { xs, ys }, _, _, Some(long)) => {
+                let target = [self.target_column.clone()];
+                for (x, y) in xs.iter().zip(ys) {
+                    check_magnitude(x.as_ref(), Some(&inputs.features), &long, centre)?;
+                    let y = faer::ColRef::from_slice(y);
+                    check_magnitude(y.as_mat(), Some(&target), &long, centre)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Reads the task weights and the task graph, for tasks named `tasks`.
@@ -315,21 +329,21 @@ impl ModelArgs {
 /// Writes Σ and the task correlations of learned relations as CSV
 /// (`task_a,task_b,sigma,correlation`, one row per ordered pair).
 pub fn write_relations(
-    path: &Path,
+    w: &mut dyn std::io::Write,
     tasks: &[String],
     rel: &mtreg::RelationFit,
-    force: bool,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
+) -> std::io::Result<()> {
     let (sigma, corr) = (rel.sigma(), rel.correlation());
-    mtreg::io::atomic::write_atomic(path, force, |w| {
-        writeln!(w, "task_a,task_b,sigma,correlation")?;
-        for (i, a) in tasks.iter().enumerate() {
-            for (j, b) in tasks.iter().enumerate() {
-                writeln!(w, "{a},{b},{},{}", sigma[(i, j)], corr[(i, j)])?;
-            }
+    let mut csv = mtreg::io::CsvWriter::new(w);
+    csv.record(["task_a", "task_b", "sigma", "correlation"])?;
+    for (i, a) in tasks.iter().enumerate() {
+        for (j, b) in tasks.iter().enumerate() {
+            csv.text(a)
+                .text(b)
+                .number(sigma[(i, j)])
+                .number(corr[(i, j)]);
+            csv.end_record()?;
         }
-        Ok(())
-    })
-    .with_context(|| format!("writing {}", path.display()))
+    }
+    csv.finish()
 }

@@ -1,10 +1,10 @@
 //! `mtreg generate`: make_regression (or a structured multi-task problem) to CSV files.
 
-use anyhow::Context;
+use super::print::errln;
 use clap::Args;
 use mtreg::generate::{MakeRegression, StructuredTasks, TaskStructure};
-use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
+use mtreg::io::{CsvWriter, Outputs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -105,6 +105,11 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
     if let Some(structure) = a.structure {
         return structured(&a, structure);
     }
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = Outputs::new(a.force, &[] as &[&std::path::Path]);
+    let ids = ["X.csv", "Y.csv", "coef.csv"].map(|f| outs.file(a.out.join(f)));
+    let [x_out, y_out, coef_out] = ids;
+    let ids = [x_out?, y_out?, coef_out?];
     let data = MakeRegression::new()
         .n_samples(a.n_samples)
         .n_features(a.n_features)
@@ -117,27 +122,18 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         .shuffle(!a.no_shuffle)
         .seed(a.seed)
         .generate()?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("creating directory {}", a.out.display()))?;
     let features: Vec<String> = (0..a.n_features).map(|j| format!("x{j}")).collect();
     let tasks: Vec<String> = (0..a.n_targets).map(|t| format!("y{t}")).collect();
     let files = [
-        ("X.csv", &data.x, &features, None),
-        ("Y.csv", &data.y, &tasks, None),
-        (
-            "coef.csv",
-            &data.coef,
-            &tasks,
-            Some(("feature", features.as_slice())),
-        ),
+        (&data.x, &features, None),
+        (&data.y, &tasks, None),
+        (&data.coef, &tasks, Some(("feature", features.as_slice()))),
     ];
-    for (name, m, header, rows) in files {
-        let path = a.out.join(name);
-        write_atomic(&path, a.force, |w| {
-            write_matrix(w, Some(header), rows, m.as_ref())
-        })?;
+    for (id, (m, header, rows)) in ids.into_iter().zip(files) {
+        outs.write(id, |w| write_matrix(w, Some(header), rows, m.as_ref()))?;
     }
-    eprintln!(
+    super::commit(outs)?;
+    errln!(
         "wrote {}/{{X,Y,coef}}.csv: {} samples x {} features, {} targets",
         a.out.display(),
         a.n_samples,
@@ -148,6 +144,22 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitCode> {
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = Outputs::new(a.force, &[] as &[&std::path::Path]);
+    let long_out = outs.file(a.out.join("long.csv"))?;
+    let edges_out = outs.file(a.out.join("edges.csv"))?;
+    let coef_out = outs.file(a.out.join("coef.csv"))?;
+    let tasks_out = (structure == StructureArg::OutlierTasks || !a.task_noise.is_empty())
+        .then(|| outs.file(a.out.join("tasks.csv")))
+        .transpose()?;
+    let shared_outs = if a.shared_design {
+        Some((
+            outs.file(a.out.join("X.csv"))?,
+            outs.file(a.out.join("Y.csv"))?,
+        ))
+    } else {
+        None
+    };
     let sizes = if a.samples_per_task.is_empty() {
         vec![a.n_samples; a.n_targets]
     } else {
@@ -178,35 +190,33 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
         d.task_noise(a.task_noise.clone())
     }
     .generate()?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("creating directory {}", a.out.display()))?;
     let features: Vec<String> = (0..a.n_features).map(|j| format!("x{j}")).collect();
     let tasks: Vec<String> = (0..sizes.len()).map(|t| format!("t{t}")).collect();
-    write_atomic(&a.out.join("long.csv"), a.force, |w| {
-        write!(w, "task,y")?;
-        for f in &features {
-            write!(w, ",{f}")?;
-        }
-        writeln!(w)?;
+    outs.write(long_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.text("task").text("y");
+        csv.record(&features)?;
         for (t, (x, y)) in d.xs.iter().zip(&d.ys).enumerate() {
-            for (i, yi) in y.iter().enumerate() {
-                write!(w, "{},{yi}", tasks[t])?;
+            for (i, &yi) in y.iter().enumerate() {
+                csv.text(&tasks[t]).number(yi);
                 for j in 0..x.ncols() {
-                    write!(w, ",{}", x[(i, j)])?;
+                    csv.number(x[(i, j)]);
                 }
-                writeln!(w)?;
+                csv.end_record()?;
             }
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&a.out.join("edges.csv"), a.force, |w| {
-        writeln!(w, "source,target,weight")?;
+    outs.write(edges_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.record(["source", "target", "weight"])?;
         for &(s, t, wt) in d.graph.edges() {
-            writeln!(w, "{},{},{wt}", tasks[s], tasks[t])?;
+            csv.text(&tasks[s]).text(&tasks[t]).number(wt);
+            csv.end_record()?;
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&a.out.join("coef.csv"), a.force, |w| {
+    outs.write(coef_out, |w| {
         write_matrix(
             w,
             Some(&tasks),
@@ -214,25 +224,31 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
             d.coef.as_ref(),
         )
     })?;
-    if structure == StructureArg::OutlierTasks || !a.task_noise.is_empty() {
-        write_atomic(&a.out.join("tasks.csv"), a.force, |w| {
-            writeln!(w, "task,noise,outlier")?;
+    if let Some(id) = tasks_out {
+        outs.write(id, |w| {
+            let mut csv = CsvWriter::new(w);
+            csv.record(["task", "noise", "outlier"])?;
             for (t, name) in tasks.iter().enumerate() {
-                writeln!(w, "{name},{},{}", d.noise[t], d.outliers.contains(&t))?;
+                let outlier = if d.outliers.contains(&t) {
+                    "true"
+                } else {
+                    "false"
+                };
+                csv.text(name).number(d.noise[t]).text(outlier);
+                csv.end_record()?;
             }
-            Ok(())
+            csv.finish()
         })?;
     }
-    if a.shared_design {
+    if let Some((x_out, y_out)) = shared_outs {
         let y = faer::Mat::from_fn(sizes[0], sizes.len(), |i, t| d.ys[t][i]);
-        write_atomic(&a.out.join("X.csv"), a.force, |w| {
+        outs.write(x_out, |w| {
             write_matrix(w, Some(&features), None, d.xs[0].as_ref())
         })?;
-        write_atomic(&a.out.join("Y.csv"), a.force, |w| {
-            write_matrix(w, Some(&tasks), None, y.as_ref())
-        })?;
+        outs.write(y_out, |w| write_matrix(w, Some(&tasks), None, y.as_ref()))?;
     }
-    eprintln!(
+    super::commit(outs)?;
+    errln!(
         "wrote {}/{{long,edges,coef}}.csv{}: {} tasks ({} samples), {} features",
         a.out.display(),
         if a.shared_design {

@@ -2,11 +2,10 @@
 //! `Fit::predict`).
 
 use super::{InputFlags, UsageError};
-use anyhow::Context;
 use clap::Args;
 use faer::Mat;
 use mtreg::Fit;
-use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::io::Outputs;
 use mtreg::io::csv::{read_matrix, write_matrix};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,7 +30,8 @@ pub struct PredictArgs {
 
 pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
     let inputs: [&Path; 2] = [&a.model, &a.x];
-    check_not_input(&a.out, &inputs)?;
+    let mut outs = Outputs::new(a.force, &inputs);
+    let out = outs.file(&a.out)?;
     let fit = Fit::load(&a.model)?;
     let described = fit.description();
     let xt = read_matrix(&a.x, &a.input.read_options())?;
@@ -60,11 +60,10 @@ pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let yhat = fit.predict(&x)?;
-    super::ensure_parent(&a.out)?;
-    write_atomic(&a.out, a.force, |w| {
+    outs.write(out, |w| {
         write_matrix(w, Some(&described.task_names), None, yhat.as_ref())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
+    })?;
+    super::commit(outs)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,9 +4,8 @@
 use super::UsageError;
 use super::common::{Loaded, ModelArgs, Source, write_relations};
 use super::data::Design;
-use anyhow::Context;
+use super::print::errln;
 use clap::Args;
-use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::ModelFile;
 use mtreg::{Fit, RelationFit};
@@ -59,16 +58,16 @@ struct Outcome {
 }
 
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
-    let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
-        .chain(&a.model)
-        .chain(&a.relations)
-        .collect();
-    a.m.check_outputs(&outputs)?;
-    for (i, out) in outputs.iter().enumerate() {
-        if outputs[..i].contains(out) {
-            return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
-        }
-    }
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = a.m.outputs();
+    let coef_out = outs.file(&a.out)?;
+    let model_out = a.model.as_ref().map(|p| outs.file(p)).transpose()?;
+    let relations_out = a.relations.as_ref().map(|p| outs.file(p)).transpose()?;
+    let plot_out = a
+        .plot
+        .as_ref()
+        .map(|d| outs.file(d.join(super::plots::CORRELATION_SVG)))
+        .transpose()?;
     if a.m.stats.is_some() && (a.pooled || a.learn_relations) {
         return Err(UsageError(
             "--pooled and --learn-relations need the data: they are not available with --stats"
@@ -77,9 +76,6 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let loaded = a.m.load(true)?;
-    for out in &outputs {
-        super::ensure_parent(out)?;
-    }
     if let Some(r) = a.alpha_ratio.filter(|r| !(r.is_finite() && *r > 0.0)) {
         return Err(mtreg::Error::InvalidParameter {
             name: "alpha_ratio",
@@ -130,27 +126,27 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     let fit = &outcome.fit;
     let (features, tasks) = (loaded.features(), loaded.tasks());
 
-    write_atomic(&a.out, a.m.force, |w| {
+    outs.write(coef_out, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), fit.coef())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
-    if let (Some(path), Some(rel)) = (&a.relations, &outcome.relations) {
-        write_relations(path, tasks, rel, a.m.force)?;
+    })?;
+    if let (Some(id), Some(rel)) = (relations_out, &outcome.relations) {
+        outs.write(id, |w| write_relations(w, tasks, rel))?;
     }
-    if let (Some(dir), Some(rel)) = (&a.plot, &outcome.relations) {
-        super::plots::correlations(dir, &rel.correlation(), tasks, a.m.force)?;
+    if let (Some(id), Some(rel)) = (plot_out, &outcome.relations) {
+        let svg = super::plots::correlations(&rel.correlation(), tasks)?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
     }
-    if let Some(path) = &a.model {
+    if let Some(id) = model_out {
         let json = ModelFile::from_fit(fit).to_json();
-        write_atomic(path, a.m.force, |w| w.write_all(json.as_bytes()))
-            .with_context(|| format!("writing {}", path.display()))?;
+        outs.write(id, |w| w.write_all(json.as_bytes()))?;
     }
+    super::commit(outs)?;
     let converged = outcome
         .relations
         .as_ref()
         .map_or(fit.converged(), RelationFit::converged);
     if !fit.converged() {
-        eprintln!(
+        errln!(
             "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
             fit.n_iter(),
             fit.certificate()
@@ -168,7 +164,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         } else {
             f64::NAN
         };
-        eprintln!(
+        errln!(
             "warning: learned relations: stopped after {} alternations with a relative \
              objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
              covariance is close to singular, which slows the alternation down",

@@ -298,6 +298,17 @@ impl ModelFile {
                 e.to_string(),
             ))
         })?;
+        for (what, names) in [("feature", &m.feature_names), ("task", &m.task_names)] {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+                return Err(Error::Input(InputError::file(
+                    &shown,
+                    format!(
+                        "the model lists the {what} {dup:?} twice; {what} names must be distinct"
+                    ),
+                )));
+            }
+        }
         let (p, t) = (m.feature_names.len(), m.task_names.len());
         let ok = m.coef.len() == p && m.coef.iter().all(|r| r.len() == t) && m.intercept.len() == t;
         if !ok {

@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod extending;
 mod graph;
+mod io_robust;
 mod models;
 mod parity;
 mod pipeline;
