@@ -2,7 +2,7 @@
 //! views of any storage (feature `nalgebra`); ndarray arrays and views (feature
 //! `ndarray`, the array type of linfa). Inputs are viewed in place, never
 //! copied; outputs (coefficients, predictions) are faer matrices, converted
-//! with [`to_nalgebra`] and [`to_ndarray`].
+//! with `to_nalgebra` and `to_ndarray` (with their features).
 //!
 //! A faer view is a pointer and two strides, so any dense layout is viewed as
 //! it is: column-major (faer, nalgebra, ndarray's Fortran order), row-major
