@@ -486,25 +486,22 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
 impl CvArgs {
     /// The CV options of the flags, on `threads` threads.
     pub(super) fn cv_options(&self, threads: usize) -> CvOptions {
-        CvOptions {
-            folds: self.folds,
-            shuffle: self.shuffle,
-            seed: self.seed,
-            grid: match &self.alphas {
+        CvOptions::default()
+            .folds(self.folds)
+            .shuffle(self.shuffle)
+            .seed(self.seed)
+            .grid(match &self.alphas {
                 Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
                 None => AlphaGrid::Auto {
                     n_alphas: self.n_alphas,
                     eps: self.eps,
                 },
-            },
-            threads,
-            select: match self.select {
+            })
+            .threads(threads)
+            .select(match self.select {
                 SelectArg::Min => Select::Min,
                 SelectArg::OneSe => Select::OneSe,
-            },
-            test_folds: None,
-            progress: None,
-        }
+            })
     }
 
     /// `--out-dir`.

@@ -63,7 +63,7 @@ pub struct Rank {
 /// assert_eq!(fit.rank()?, 1);
 /// assert!(fit.certificate().is_satisfied());
 /// let cv = ReducedRankRegression::new(1).cross_validate_ranks(&x, &y, &[1, 2, 3],
-///     &mtreg::cv::CvOptions { folds: 5, ..Default::default() })?;
+///     &mtreg::cv::CvOptions::default().folds(5))?;
 /// assert_eq!(cv.ranks, vec![1, 2, 3]);
 /// Ok::<(), mtreg::Error>(())
 /// ```
@@ -150,7 +150,9 @@ impl Estimator<Rank> {
         let path = |_: usize, fold: &Data<'_>, _: &[f64], tick: Option<ProgressCallback>| {
             let problem = match fold.source() {
                 Source::Shared { x, y } => {
-                    let fold = Data::shared(&x, &y).maybe_task_weights(weights.as_deref());
+                    let fold = Data::shared(&x, &y)
+                        .maybe_task_weights(weights.as_deref())
+                        .maybe_sample_weights(fold.sample_weight_values());
                     Rank::prepare(self, &fold)?
                 }
                 _ => Rank::prepare(self, fold)?,

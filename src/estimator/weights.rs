@@ -164,7 +164,8 @@ pub struct GridCv {
     pub cv: CvResult,
 }
 
-/// `fold` with task weights `w` (a [`Data`] borrowing `fold`'s samples).
+/// `fold` with task weights `w` (a [`Data`] borrowing `fold`'s samples and
+/// keeping its sample weights).
 fn reweighted<'s>(fold: &'s Data<'_>, w: Option<&'s [f64]>) -> Data<'s> {
     match fold.source() {
         Source::Shared { x, y } => Data::shared_views(x, y),
@@ -172,6 +173,7 @@ fn reweighted<'s>(fold: &'s Data<'_>, w: Option<&'s [f64]>) -> Data<'s> {
         Source::Stats(s) => Data::stats(s),
     }
     .maybe_task_weights(w)
+    .maybe_sample_weights(fold.sample_weight_values())
 }
 
 impl GraphMultiTask {
@@ -207,7 +209,7 @@ impl GraphMultiTask {
     ///     .map(|&r| GridPoint::penalty(SharedSpecific::new(r, GroupNorm::L2)))
     ///     .chain([GridPoint::weights(WeightScheme::InverseVariance)])
     ///     .collect();
-    /// let opts = CvOptions { grid: mtreg::path::AlphaGrid::Auto { n_alphas: 8, eps: 1e-2 }, ..CvOptions::default() };
+    /// let opts = CvOptions::default().grid(mtreg::path::AlphaGrid::Auto { n_alphas: 8, eps: 1e-2 });
     /// let g = GraphMultiTask::new(1.0).cross_validate_grid(Data::shared(&data.x, &data.y), &points, &opts)?;
     /// assert_eq!(g.curves.len(), 4);
     /// assert_eq!(g.cv.min_mse(), g.curves[g.best].min_mse());
@@ -323,6 +325,13 @@ impl GraphMultiTask {
         if data.weights().is_some() {
             return Err(Error::Incompatible(
                 "learned task weights replace given ones: give the data without weights".into(),
+            ));
+        }
+        if data.sample_weight_values().is_some() {
+            // the noise variances would have to be weighted means of the
+            // squared residuals; not implemented
+            return Err(Error::Incompatible(
+                "learned task weights are not supported with sample weights".into(),
             ));
         }
         let views = data.task_views().ok_or_else(|| {

@@ -1,5 +1,6 @@
 //! One integration-test binary (faster linking on a 2-core CI).
 
+mod api;
 mod cli;
 mod common;
 mod extending;
@@ -13,3 +14,4 @@ mod pipeline;
 mod properties;
 mod selection;
 mod stats;
+mod weights;

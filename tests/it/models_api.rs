@@ -525,10 +525,7 @@ fn components_and_clusters_round_trip_through_model_json() {
 #[test]
 fn cross_validation_over_ranks() {
     let (x, y) = low_rank_data(8);
-    let opts = CvOptions {
-        folds: 4,
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().folds(4);
     let est = ReducedRankRegression::new(1);
     let cv = est
         .cross_validate_ranks(&x, &y, &[4, 1, 2, 3, 6], &opts)
@@ -555,10 +552,7 @@ fn cross_validation_over_ranks() {
             &x,
             &y,
             &[1, 2, 3, 4, 6],
-            &CvOptions {
-                select: Select::OneSe,
-                ..opts
-            },
+            &opts.clone().select(Select::OneSe),
         )
         .unwrap();
     assert_eq!(one_se.rank, one_se.rank_1se);
@@ -582,12 +576,10 @@ fn grid_cross_validation_equals_each_points_own() {
         GridPoint::penalty(LowRank),
     ];
     let alphas: Vec<f64> = vec![2.0, 0.8, 0.3, 0.1, 0.03];
-    let opts = CvOptions {
-        folds: 3,
-        grid: AlphaGrid::Explicit(alphas.clone()),
-        threads: 2,
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default()
+        .folds(3)
+        .grid(AlphaGrid::Explicit(alphas.clone()))
+        .threads(2);
     let g = est
         .cross_validate_grid(Data::shared(&x, &y), &points, &opts)
         .unwrap();
@@ -610,6 +602,32 @@ fn grid_cross_validation_equals_each_points_own() {
         ["dirty", "dirty", "robust", "trace"][best],
         "the refit is the best point's"
     );
+    // sample weights reach every fold and the refit: a one-point grid with
+    // sample weights equals that point's own weighted cross-validation
+    let sw: Vec<f64> = (0..x.nrows()).map(|i| 0.5 + (i % 3) as f64).collect();
+    let g = est
+        .cross_validate_grid(
+            Data::shared(&x, &y).sample_weights(&sw),
+            &points[..1],
+            &opts,
+        )
+        .unwrap();
+    let own = est
+        .clone()
+        .penalty(points[0].penalty.clone().unwrap())
+        .cross_validate_data(Data::shared(&x, &y).sample_weights(&sw), &opts)
+        .unwrap();
+    for (a, b) in g.curves[0].mse_mean.iter().zip(&own.mse_mean) {
+        assert!((a - b).abs() <= 1e-9 * b, "sample weights: {a} vs {b}");
+    }
+    assert!(g.cv.fit.description().sample_weighted);
+    assert!(matches!(
+        est.fit_noise_weighted(
+            Data::shared(&x, &y).sample_weights(&sw),
+            &NoiseWeightOptions::default()
+        ),
+        Err(Error::Incompatible(_))
+    ));
     // weights are refused on the data (the points carry them)
     let w = [1.0; 6];
     assert!(matches!(
@@ -657,11 +675,9 @@ fn task_weight_schemes_and_their_grid() {
         }),
     ];
     let alphas = vec![0.5, 0.1, 0.02];
-    let opts = CvOptions {
-        folds: 3,
-        grid: AlphaGrid::Explicit(alphas),
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default()
+        .folds(3)
+        .grid(AlphaGrid::Explicit(alphas));
     let est = GraphMultiTask::new(1.0).tol(1e-10);
     let grid = est
         .cross_validate_grid(data.clone(), &points, &opts)
