@@ -90,6 +90,14 @@ struct Outcome {
 
 pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
     super::models::check_solve_flags(&mut a.m, a.alpha, a.alpha_specific, a.rank.is_some())?;
+    if a.alpha_ratio.is_some() && a.m.penalty_name() == "clustered" {
+        return Err(UsageError(
+            "the clustered penalty has no alpha_max (W = 0 is never optimal): give \
+             --cluster-strength RHO1 instead of --alpha-ratio"
+                .into(),
+        )
+        .into());
+    }
     if a.components.is_some() {
         super::models::check_components(&a.m, a.pooled || a.learn_relations || a.rank.is_some())?;
     }

@@ -351,7 +351,7 @@ fn cv_over_model_grids() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     data(d);
-    mtreg()
+    let out = mtreg()
         .current_dir(d)
         .args(["cv", "--x", "Xo.csv", "--y", "Yo.csv", "--penalty", "dirty"])
         .args([
@@ -365,6 +365,13 @@ fn cv_over_model_grids() {
         .args(["--folds", "3", "--threads", "2", "--out-dir", "dirty"])
         .assert()
         .success();
+    // the selected grid point, named once
+    let out = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let line = out.lines().find(|l| l.contains("selected")).unwrap();
+    assert!(
+        line.matches("alpha_specific_ratio").count() == 1 && line.ends_with("(of 2 tried)"),
+        "{line}"
+    );
     let grid = fs::read_to_string(d.join("dirty/cv_grid.csv")).unwrap();
     assert!(
         grid.starts_with("alpha_specific_ratio,alpha,mse_mean,mse_se\n"),
@@ -508,6 +515,17 @@ fn meaningless_combinations_exit_2_without_output() {
             "--clusters selects",
         ),
         (&["--cluster-strength", "1"], "--clusters"),
+        (
+            &[
+                "--clusters",
+                "2",
+                "--cluster-ridge",
+                "1",
+                "--alpha-ratio",
+                "0.1",
+            ],
+            "instead of --alpha-ratio",
+        ),
         (
             &["--penalty", "trace", "--alpha", "1", "--graph", "complete"],
             "no form for",
