@@ -168,10 +168,7 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
             let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
             drop(problem);
             // weights of mean 1: alpha keeps the scale of the unweighted fit
-            let opts = mtreg::models::NoiseWeightOptions {
-                normalize: true,
-                ..Default::default()
-            };
+            let opts = mtreg::models::NoiseWeightOptions::default().normalize(true);
             model.alpha(alpha).fit_noise_weighted(&data, &opts)
         })();
         bar.finish_and_clear();

@@ -122,8 +122,18 @@ impl WeightScheme {
 }
 
 /// One point of a model grid: a penalty family (or the estimator's own) and
-/// a weight scheme.
+/// a weight scheme. Built by [`GridPoint::penalty`] or
+/// [`GridPoint::weights`], then [`with_weights`](GridPoint::with_weights) /
+/// [`with_penalty`](GridPoint::with_penalty):
+///
+/// ```
+/// use mtreg::estimator::{GridPoint, WeightScheme, penalties::LowRank};
+/// let p = GridPoint::penalty(LowRank).with_weights(WeightScheme::InverseVariance);
+/// assert_eq!(p.weights, WeightScheme::InverseVariance);
+/// assert_eq!(p.penalty.unwrap().name(), "trace");
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GridPoint {
     /// The penalty; `None`: the estimator's.
     pub penalty: Option<Family>,
@@ -147,10 +157,23 @@ impl GridPoint {
             weights: WeightScheme::Uniform,
         }
     }
+
+    /// This point with the weight scheme `weights`.
+    pub fn with_weights(mut self, weights: WeightScheme) -> Self {
+        self.weights = weights;
+        self
+    }
+
+    /// This point with the penalty `penalty`.
+    pub fn with_penalty(mut self, penalty: impl IntoFamily) -> Self {
+        self.penalty = Some(penalty.into_family());
+        self
+    }
 }
 
 /// The outcome of [`GraphMultiTask::cross_validate_grid`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GridCv {
     /// The CV curve of each grid point (in the order given), on the common
     /// alpha grid `cv.alphas`.

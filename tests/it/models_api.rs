@@ -738,10 +738,7 @@ fn learned_task_weights_recover_the_noise_levels() {
     }
     let est = GraphMultiTask::new(0.01).tol(1e-8);
     for normalize in [false, true] {
-        let opts = NoiseWeightOptions {
-            normalize,
-            ..NoiseWeightOptions::default()
-        };
+        let opts = NoiseWeightOptions::default().normalize(normalize);
         let fit = est
             .fit_noise_weighted(Data::tasks(&xs, &ys), &opts)
             .unwrap();
@@ -769,10 +766,7 @@ fn learned_task_weights_recover_the_noise_levels() {
         }
         assert_eq!(d.task_weight_scheme.as_deref(), Some("auto"));
         // not converged when the outer criterion cannot hold in one alternation
-        let one = NoiseWeightOptions {
-            max_iter: 1,
-            ..opts
-        };
+        let one = opts.max_iter(1);
         let fit = est.fit_noise_weighted(Data::tasks(&xs, &ys), &one).unwrap();
         let auto = fit.description().auto_weights.clone().unwrap();
         assert!(!auto.converged && auto.alternations == 1);
