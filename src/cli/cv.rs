@@ -61,7 +61,7 @@ pub struct CvArgs {
     /// With --graph or --chain: cross-validate over a grid of graph strengths
     /// too (comma-separated lambdas); the (lambda, alpha) pair with the smallest
     /// CV error is refitted and the whole grid written to cv_grid.csv.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', requires = "task_graph")]
     graph_strengths: Vec<f64>,
     /// Learn the task covariance Sigma (MTRL); needs --relation-strength or
     /// --relation-strengths.
@@ -103,6 +103,7 @@ enum Strengths {
 
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     // Every output is checked before any work, and written as one unit.
+    a.m.check_orphans()?;
     let mut outs = a.m.outputs();
     let file = |f: &str| a.out_dir.join(f);
     let cv_out = outs.file(file("cv.csv"))?;
@@ -134,9 +135,6 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     let threads = bounded_threads(a.threads, a.folds * n_strengths.max(1));
     let all = a.m.load(false)?;
     let graph = &all.graph;
-    if !a.graph_strengths.is_empty() && graph.is_none() {
-        return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
-    }
     let strengths = if a.learn_relations {
         if a.m.standardize {
             return Err(

@@ -64,6 +64,7 @@ struct PathPoint {
 
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     // Every output is checked before any work, and written as one unit.
+    a.m.check_orphans()?;
     let mut outs = a.m.outputs();
     let file = |f: &str| a.out_dir.join(f);
     let alphas_out = outs.file(file("alphas.csv"))?;

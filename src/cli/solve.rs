@@ -29,7 +29,7 @@ pub struct SolveArgs {
     #[arg(long, requires = "relation_strength", conflicts_with_all = ["graph", "chain"])]
     learn_relations: bool,
     /// lambda2, the strength of the learned-relationship term (> 0).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, requires = "learn_relations")]
     relation_strength: Option<f64>,
     /// With --learn-relations: write Sigma and the task correlations as CSV
     /// (task_a,task_b,sigma,correlation).
@@ -59,6 +59,7 @@ struct Outcome {
 
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     // Every output is checked before any work, and written as one unit.
+    a.m.check_orphans()?;
     let mut outs = a.m.outputs();
     let coef_out = outs.file(&a.out)?;
     let model_out = a.model.as_ref().map(|p| outs.file(p)).transpose()?;

@@ -9,5 +9,6 @@ mod models;
 mod parity;
 mod pipeline;
 mod properties;
+mod seams;
 mod selection;
 mod stats;
