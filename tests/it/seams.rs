@@ -175,3 +175,366 @@ fn orphan_flags_are_refused_naming_the_flag_they_need() {
         .assert()
         .success();
 }
+
+/// Runs `mtreg args` in `dir` and expects success.
+fn ok(args: &[&str], dir: &Path) {
+    let out = mtreg().current_dir(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A simple CSV (no quoted fields): header and rows of cells.
+fn table(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect());
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
+fn numbers(rows: &[Vec<String>], from: usize) -> Vec<Vec<f64>> {
+    rows.iter()
+        .map(|r| r[from..].iter().map(|c| c.parse().unwrap()).collect())
+        .collect()
+}
+
+#[test]
+fn predict_from_a_path_directory_at_a_chosen_alpha() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    let data = ["--x", "X.csv", "--y", "Y.csv", "--tol", "1e-12", "-q"];
+    let mut args = vec!["path", "--out-dir", "p", "--n-alphas", "5"];
+    args.extend(data);
+    ok(&args, d);
+    let (_, alphas) = table(&d.join("p/alphas.csv"));
+    let alpha = alphas[2][0].clone();
+    let mut args = vec![
+        "solve", "--out", "c.csv", "--model", "m.json", "--alpha", &alpha,
+    ];
+    args.extend(data);
+    ok(&args, d);
+    ok(
+        &[
+            "predict", "--model", "m.json", "--x", "X.csv", "--out", "a.csv", "-q",
+        ],
+        d,
+    );
+    // the directory, or its model.json, at the grid alpha (or near it)
+    let near = format!("{}", alphas[2][0].parse::<f64>().unwrap() * 1.01);
+    for (model, at, out) in [
+        ("p", alpha.as_str(), "b.csv"),
+        ("p/model.json", near.as_str(), "c2.csv"),
+    ] {
+        ok(
+            &[
+                "predict", "--model", model, "--alpha", at, "--x", "X.csv", "--out", out, "-q",
+            ],
+            d,
+        );
+        let (ha, ra) = table(&d.join("a.csv"));
+        let (hb, rb) = table(&d.join(out));
+        assert_eq!(ha, hb);
+        for (a, b) in numbers(&ra, 0).iter().zip(numbers(&rb, 0)) {
+            for (u, v) in a.iter().zip(b) {
+                assert!(
+                    (u - v).abs() <= 1e-6 * (1.0 + u.abs()),
+                    "{model}: {u} vs {v}"
+                );
+            }
+        }
+    }
+    // a path needs --alpha; a single fit refuses another alpha
+    let err = refused(
+        &["predict", "--model", "p", "--x", "X.csv", "--out", "d.csv"],
+        d,
+    );
+    assert!(err.contains("--alpha"), "{err}");
+    let err = refused(
+        &[
+            "predict", "--model", "m.json", "--alpha", "123", "--x", "X.csv", "--out", "d.csv",
+        ],
+        d,
+    );
+    assert!(
+        err.contains("one fit") && err.contains("mtreg path"),
+        "{err}"
+    );
+    // a cv directory: its refit; another alpha is refused naming alpha_min
+    ok(
+        &[
+            "cv",
+            "--out-dir",
+            "cv",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+            "--n-alphas",
+            "5",
+            "-q",
+        ],
+        d,
+    );
+    ok(
+        &[
+            "predict", "--model", "cv", "--x", "X.csv", "--out", "e.csv", "-q",
+        ],
+        d,
+    );
+    let err = refused(
+        &[
+            "predict", "--model", "cv", "--alpha", "123", "--x", "X.csv", "--out", "d.csv",
+        ],
+        d,
+    );
+    assert!(err.contains("alpha_min"), "{err}");
+    assert!(!d.join("d.csv").exists());
+}
+
+#[test]
+fn predict_per_task_rows_with_an_id_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    mtreg()
+        .current_dir(d)
+        .args([
+            "generate",
+            "--out",
+            "g",
+            "--structure",
+            "chain",
+            "--n-features",
+            "4",
+        ])
+        .args([
+            "--samples-per-task",
+            "12,9,15",
+            "--noise",
+            "0.5",
+            "--seed",
+            "2",
+            "-q",
+        ])
+        .assert()
+        .success();
+    ok(
+        &[
+            "solve",
+            "--long",
+            "g/long.csv",
+            "--alpha",
+            "0.05",
+            "--out",
+            "c.csv",
+            "--model",
+            "m.json",
+            "-q",
+        ],
+        d,
+    );
+    // new rows: an id, shuffled tasks, the columns in another order, no target
+    let (header, rows) = table(&d.join("g/long.csv"));
+    assert_eq!(header[..2], ["task", "y"]);
+    let mut text = String::from("x3,sample,x0,x1,task,x2\n");
+    let picked: Vec<&Vec<String>> = rows.iter().rev().step_by(4).collect();
+    for (i, r) in picked.iter().enumerate() {
+        text += &format!("{},s{i},{},{},{},{}\n", r[5], r[2], r[3], r[0], r[4]);
+    }
+    fs::write(d.join("new.csv"), text).unwrap();
+    ok(
+        &[
+            "predict",
+            "--model",
+            "m.json",
+            "--long",
+            "new.csv",
+            "--id-column",
+            "sample",
+            "--out",
+            "p.csv",
+            "-q",
+        ],
+        d,
+    );
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
+    let tasks: Vec<&str> = model["task_names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let coef = &model["coef"];
+    let (ph, prows) = table(&d.join("p.csv"));
+    assert_eq!(ph, ["sample", "task", "prediction"]);
+    assert_eq!(prows.len(), picked.len());
+    for (i, (r, p)) in picked.iter().zip(&prows).enumerate() {
+        assert_eq!(p[0], format!("s{i}"));
+        assert_eq!(p[1], r[0]);
+        let k = tasks.iter().position(|t| *t == r[0]).unwrap();
+        let mut want = model["intercept"][k].as_f64().unwrap();
+        for j in 0..4 {
+            want += r[2 + j].parse::<f64>().unwrap() * coef[j][k].as_f64().unwrap();
+        }
+        let got: f64 = p[2].parse().unwrap();
+        assert!(
+            (got - want).abs() <= 1e-12 * (1.0 + want.abs()),
+            "{got} vs {want}"
+        );
+    }
+    // the training file itself (its target column is ignored)
+    ok(
+        &[
+            "predict",
+            "--model",
+            "m.json",
+            "--long",
+            "g/long.csv",
+            "--out",
+            "q.csv",
+            "-q",
+        ],
+        d,
+    );
+    assert_eq!(table(&d.join("q.csv")).1.len(), rows.len());
+    // a task the model does not know: the file and line
+    fs::write(
+        d.join("bad.csv"),
+        "task,x0,x1,x2,x3\nt0,1,2,3,4\nzz,1,2,3,4\n",
+    )
+    .unwrap();
+    let err = refused(
+        &[
+            "predict", "--model", "m.json", "--long", "bad.csv", "--out", "r.csv",
+        ],
+        d,
+    );
+    assert!(
+        err.contains("bad.csv, line 3") && err.contains("\"zz\""),
+        "{err}"
+    );
+    // an ID column with a shared design
+    shared(&d.join("s"));
+    ok(
+        &[
+            "solve", "--x", "s/X.csv", "--y", "s/Y.csv", "--alpha", "0.5", "--out", "sc.csv",
+            "--model", "sm.json", "-q",
+        ],
+        d,
+    );
+    let (xh, xr) = table(&d.join("s/X.csv"));
+    let mut text = format!("id,{}\n", xh.join(","));
+    for (i, r) in xr.iter().enumerate() {
+        text += &format!("row{i},{}\n", r.join(","));
+    }
+    fs::write(d.join("xid.csv"), text).unwrap();
+    ok(
+        &[
+            "predict",
+            "--model",
+            "sm.json",
+            "--x",
+            "xid.csv",
+            "--id-column",
+            "id",
+            "--out",
+            "pid.csv",
+            "-q",
+        ],
+        d,
+    );
+    ok(
+        &[
+            "predict", "--model", "sm.json", "--x", "s/X.csv", "--out", "pno.csv", "-q",
+        ],
+        d,
+    );
+    let (h1, r1) = table(&d.join("pid.csv"));
+    let (h2, r2) = table(&d.join("pno.csv"));
+    assert_eq!(h1[0], "id");
+    assert_eq!(h1[1..], h2[..]);
+    for (i, (a, b)) in r1.iter().zip(&r2).enumerate() {
+        assert_eq!(a[0], format!("row{i}"));
+        assert_eq!(a[1..], b[..]);
+    }
+}
+
+#[test]
+fn predict_refuses_missing_values_overflow_and_empty_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    ok(
+        &[
+            "solve", "--x", "X.csv", "--y", "Y.csv", "--alpha", "0.5", "--out", "c.csv", "--model",
+            "m.json", "-q",
+        ],
+        d,
+    );
+    let (xh, xr) = table(&d.join("X.csv"));
+    for cell in ["", "NA", "nan"] {
+        let mut text = xh.join(",") + "\n";
+        for (i, r) in xr.iter().enumerate() {
+            let mut r = r.clone();
+            if i == 2 {
+                r[1] = cell.to_string();
+            }
+            text += &(r.join(",") + "\n");
+        }
+        fs::write(d.join("na.csv"), text).unwrap();
+        let err = refused(
+            &[
+                "predict", "--model", "m.json", "--x", "na.csv", "--out", "p.csv",
+            ],
+            d,
+        );
+        assert!(
+            err.contains("na.csv, line 4, column 2")
+                && err.contains("missing values are not supported")
+                && err.contains("dropna"),
+            "{cell:?}: {err}"
+        );
+    }
+    // coefficients that overflow the predictions: refused, nothing written
+    let mut model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("m.json")).unwrap()).unwrap();
+    for row in model["coef"].as_array_mut().unwrap() {
+        for v in row.as_array_mut().unwrap() {
+            *v = serde_json::json!(1e308);
+        }
+    }
+    fs::write(d.join("big.json"), model.to_string()).unwrap();
+    let err = refused(
+        &[
+            "predict", "--model", "big.json", "--x", "X.csv", "--out", "p.csv",
+        ],
+        d,
+    );
+    assert!(err.contains("overflows") && err.contains("inf"), "{err}");
+    // a model with no tasks
+    model["task_names"] = serde_json::json!([]);
+    model["intercept"] = serde_json::json!([]);
+    for row in model["coef"].as_array_mut().unwrap() {
+        *row = serde_json::json!([]);
+    }
+    fs::write(d.join("empty.json"), model.to_string()).unwrap();
+    let err = refused(
+        &[
+            "predict",
+            "--model",
+            "empty.json",
+            "--x",
+            "X.csv",
+            "--out",
+            "p.csv",
+        ],
+        d,
+    );
+    assert!(err.contains("no tasks"), "{err}");
+    assert!(!d.join("p.csv").exists());
+}
