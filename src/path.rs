@@ -154,6 +154,7 @@ impl AlphaGrid {
 /// Ok::<(), mtreg::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Path {
     /// The alphas, decreasing.
     pub alphas: Vec<f64>,
@@ -236,6 +237,9 @@ pub fn check_alphas(alphas: &[f64]) -> Result<Vec<f64>> {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub alpha: f64,
+    /// When set, fits use `alpha_ratio · alpha_max` of the prepared data
+    /// instead of `alpha`.
+    pub alpha_ratio: Option<f64>,
     pub l1_ratio: f64,
     pub fit_intercept: bool,
     pub standardize: bool,
@@ -257,6 +261,7 @@ impl Settings {
     pub fn new(alpha: f64, l1_ratio: f64) -> Self {
         Self {
             alpha,
+            alpha_ratio: None,
             l1_ratio,
             fit_intercept: true,
             standardize: false,
@@ -285,6 +290,9 @@ impl Settings {
         };
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
             return bad("alpha", self.alpha, "finite and > 0");
+        }
+        if let Some(r) = self.alpha_ratio.filter(|r| !(r.is_finite() && *r > 0.0)) {
+            return bad("alpha_ratio", r, "finite and > 0");
         }
         if !(self.l1_ratio > 0.0 && self.l1_ratio <= 1.0) {
             return bad("l1_ratio", self.l1_ratio, "in (0, 1]");

@@ -39,7 +39,7 @@ pub struct ModelArgs {
     pub long: Option<PathBuf>,
     /// Sufficient statistics written by `mtreg stats` (or raw sums, see
     /// docs/scale.md) instead of --x/--y; `solve` only.
-    #[arg(long, conflicts_with_all = ["x", "y", "long", "task_weights"])]
+    #[arg(long, conflicts_with_all = ["x", "y", "long", "task_weights", "sample_weights"])]
     pub stats: Option<PathBuf>,
     /// Column of --long naming the task of each row [default: task].
     #[arg(long)]
@@ -73,6 +73,12 @@ pub struct ModelArgs {
     /// unlisted tasks keep weight 1.
     #[arg(long)]
     pub task_weights: Option<PathBuf>,
+    /// Sample weights (scikit-learn's sample_weight) for --x/--y: CSV with
+    /// header `weight` (one row per row of X, in order) or `sample,weight`
+    /// (0-based rows of X; unlisted rows keep weight 1). Weights >= 0, not
+    /// all 0; only their ratios matter.
+    #[arg(long, conflicts_with_all = ["long", "stats"])]
+    pub sample_weights: Option<PathBuf>,
     /// Do not fit intercepts (do not centre the data).
     #[arg(long)]
     pub no_intercept: bool,
@@ -111,18 +117,20 @@ pub enum Source {
 pub struct Loaded {
     pub source: Source,
     pub weights: Option<Vec<f64>>,
+    pub sample_weights: Option<Vec<f64>>,
     pub graph: Option<TaskGraph>,
 }
 
 impl Loaded {
     /// The library's view of the data: samples or statistics, with the task
-    /// weights and the names.
+    /// and sample weights and the names.
     pub fn data(&self) -> Data<'_> {
         match &self.source {
             Source::Samples(inputs) => inputs
                 .data
                 .data()
                 .maybe_task_weights(self.weights.as_deref())
+                .maybe_sample_weights(self.sample_weights.as_deref())
                 .names(inputs.features.clone(), inputs.tasks.clone()),
             Source::Stats(stats) => Data::stats(stats),
         }
@@ -191,6 +199,7 @@ impl ModelArgs {
             &self.long,
             &self.graph,
             &self.task_weights,
+            &self.sample_weights,
         ]
         .into_iter()
         .flatten()
@@ -241,9 +250,22 @@ impl ModelArgs {
             Source::Stats(s) => s.task_names(),
         };
         let (weights, graph) = self.load_task_files(tasks)?;
+        let sample_weights = match (&self.sample_weights, &source) {
+            (Some(p), Source::Samples(inputs)) => {
+                let n = match &inputs.data {
+                    Design::Shared { x, .. } => x.nrows(),
+                    Design::PerTask { .. } => {
+                        unreachable!("clap: --sample-weights conflicts with --long")
+                    }
+                };
+                Some(data::read_sample_weights(p, n, self.input.delimiter)?)
+            }
+            _ => None,
+        };
         Ok(Loaded {
             source,
             weights,
+            sample_weights,
             graph,
         })
     }

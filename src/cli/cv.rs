@@ -156,25 +156,22 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else {
         Strengths::Graph(a.graph_strengths.clone())
     };
-    let mut opts = CvOptions {
-        folds: a.folds,
-        shuffle: a.shuffle,
-        seed: a.seed,
-        grid: match &a.alphas {
+    let mut opts = CvOptions::default()
+        .folds(a.folds)
+        .shuffle(a.shuffle)
+        .seed(a.seed)
+        .grid(match &a.alphas {
             Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
             None => AlphaGrid::Auto {
                 n_alphas: a.n_alphas,
                 eps: a.eps,
             },
-        },
-        threads,
-        select: match a.select {
+        })
+        .threads(threads)
+        .select(match a.select {
             SelectArg::Min => Select::Min,
             SelectArg::OneSe => Select::OneSe,
-        },
-        test_folds: None,
-        progress: None,
-    };
+        });
     let start = std::time::Instant::now();
     let bar = super::progress::fits_bar(a.m.quiet);
     // `grid`, per strength: (strength, mean MSE per alpha, s.e. per alpha).

@@ -45,7 +45,7 @@ pub struct Graph {
 /// | `l1_ratio` | 1 | sparsity share ρ ∈ (0, 1] |
 /// | `penalty` | `Group` | Ω: `Group` (L21) or `Entrywise` (L1), or another family |
 /// | `graph` | none | task graph (edges and weights) |
-/// | `graph_strength` | 0 | λ ≥ 0 |
+/// | `graph_strength` | 1 | λ ≥ 0 (used only with a `graph`; 0 switches the graph term off) |
 /// | `pooled` | false | one shared coefficient vector |
 /// | `fit_intercept`, `standardize`, `tol`, `max_iter` | as [`MultiTaskElasticNet`](crate::MultiTaskElasticNet) | |
 ///
@@ -70,14 +70,16 @@ pub struct Graph {
 pub type GraphMultiTask = Estimator<Graph>;
 
 impl Estimator<Graph> {
-    /// A builder with the given `alpha`, `l1_ratio = 1`, L21 sparsity and no graph.
+    /// A builder with the given `alpha`, `l1_ratio = 1`, L21 sparsity, no
+    /// graph and `graph_strength = 1` (the CLI's defaults, see
+    /// `docs/cli.md`).
     pub fn new(alpha: f64) -> Self {
         Self {
             settings: Settings::new(alpha, 1.0),
             model: Graph {
                 family: Family::from(Sparsity::Group),
                 graph: None,
-                strength: 0.0,
+                strength: 1.0,
                 pooled: false,
             },
         }
@@ -96,7 +98,8 @@ impl Estimator<Graph> {
         self
     }
 
-    /// λ, the strength of the graph term.
+    /// λ, the strength of the graph term (default 1; it applies only with a
+    /// [`graph`](Self::graph)).
     pub fn graph_strength(mut self, lambda: f64) -> Self {
         self.model.strength = lambda;
         self

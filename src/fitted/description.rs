@@ -44,6 +44,10 @@ pub struct Description {
     pub n_samples_per_task: Option<Vec<usize>>,
     /// Task weights c_t, when given.
     pub task_weights: Option<Vec<f64>>,
+    /// Whether the samples were weighted (scikit-learn's `sample_weight`,
+    /// [`Data::sample_weights`](crate::Data::sample_weights)); the weights
+    /// themselves are not kept.
+    pub sample_weighted: bool,
     /// The task graph and its strength, for graph models.
     pub graph: Option<GraphTerm>,
     /// The learned task covariance, for [`RelationLearning`](crate::RelationLearning).
@@ -150,6 +154,7 @@ impl Description {
             n_samples: 0,
             n_samples_per_task: None,
             task_weights: None,
+            sample_weighted: false,
             graph: None,
             relations: None,
         }

@@ -77,6 +77,9 @@ pub struct ModelFile {
     /// Task weights c_t, when not all 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_weights: Option<Vec<f64>>,
+    /// True when the samples were weighted (the weights are not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_weighted: Option<bool>,
     /// Graph strength λ (graph models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph_strength: Option<f64>,
@@ -157,6 +160,7 @@ impl ModelFile {
             penalty: d.penalty.clone(),
             n_samples_per_task: d.n_samples_per_task.clone(),
             task_weights: d.task_weights.clone(),
+            sample_weighted: d.sample_weighted.then_some(true),
             graph_strength: graph.map(|g| g.strength),
             edges: graph.map(|g| g.edges.clone()),
             pooled: d.is_pooled().then_some(true),
@@ -211,6 +215,7 @@ impl ModelFile {
         d.n_samples = self.n_samples;
         d.n_samples_per_task = self.n_samples_per_task.clone();
         d.task_weights = self.task_weights.clone();
+        d.sample_weighted = self.sample_weighted.unwrap_or(false);
         d.graph = self
             .graph_strength
             .map(|s| GraphTerm::new(s, self.edges.clone().unwrap_or_default()));

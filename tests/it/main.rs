@@ -1,5 +1,6 @@
 //! One integration-test binary (faster linking on a 2-core CI).
 
+mod api;
 mod cli;
 mod common;
 mod extending;
@@ -12,3 +13,4 @@ mod properties;
 mod seams;
 mod selection;
 mod stats;
+mod weights;

@@ -363,6 +363,7 @@ fn all_zero_targets_give_exactly_zero() {
     assert!(fit.converged() && fit.certificate().is_satisfied());
 }
 
+#[cfg(feature = "nalgebra")]
 #[test]
 fn nalgebra_inputs_give_the_same_fit() {
     let (x, y) = problem(3, 30, 6, 2, 2, 0.5);
@@ -371,6 +372,52 @@ fn nalgebra_inputs_give_the_same_fit() {
     let a = MultiTaskLasso::new(0.05).fit(&x, &y).unwrap();
     let b = MultiTaskLasso::new(0.05).fit(&xn, &yn).unwrap();
     assert_eq!(a.coef(), b.coef());
+    // A view of the first 20 rows (column stride 30) fits as the copied rows.
+    let c = MultiTaskLasso::new(0.05)
+        .fit(&xn.view((0, 0), (20, 6)), &yn.rows(0, 20))
+        .unwrap();
+    let d = MultiTaskLasso::new(0.05)
+        .fit(
+            &x.as_ref().subrows(0, 20).to_owned(),
+            &y.as_ref().subrows(0, 20).to_owned(),
+        )
+        .unwrap();
+    assert_eq!(c.coef(), d.coef());
+    assert_eq!(c.intercept(), d.intercept());
+}
+
+/// Row-major (C order) and Fortran-order ndarray inputs, and views of them,
+/// give the faer fit to the bit; predictions convert back.
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_inputs_give_the_same_fit() {
+    use ndarray::{Array2, ShapeBuilder, s};
+    let (x, y) = problem(4, 30, 6, 2, 2, 0.5);
+    let xc = Array2::from_shape_fn((30, 6), |(i, j)| x[(i, j)]);
+    let xf = Array2::from_shape_fn((30, 6).f(), |(i, j)| x[(i, j)]);
+    let yc = Array2::from_shape_fn((30, 2), |(i, k)| y[(i, k)]);
+    let model = MultiTaskLasso::new(0.05);
+    let a = model.fit(&x, &y).unwrap();
+    for fit in [
+        model.fit(&xc, &yc).unwrap(),
+        model.fit(&xf.view(), &yc.view()).unwrap(),
+    ] {
+        assert_eq!(a.coef(), fit.coef());
+        assert_eq!(a.intercept(), fit.intercept());
+    }
+    let rows = model
+        .fit(&xc.slice(s![..20, ..]), &yc.slice(s![..20, ..]))
+        .unwrap();
+    let copied = model
+        .fit(
+            &x.as_ref().subrows(0, 20).to_owned(),
+            &y.as_ref().subrows(0, 20).to_owned(),
+        )
+        .unwrap();
+    assert_eq!(rows.coef(), copied.coef());
+    let pred = mtreg::interop::to_ndarray(a.predict(&xc).unwrap().as_ref());
+    assert_eq!(pred.dim(), (30, 2));
+    assert_eq!(pred[[3, 1]], a.predict(&x).unwrap()[(3, 1)]);
 }
 
 /// Per-task data: `tasks` designs with n_t rows drawn from one generator.
@@ -534,41 +581,24 @@ mod path_cv {
     #[test]
     fn cv_is_thread_count_independent() {
         let (x, y) = problem(8, 60, 12, 3, 3, 0.3);
-        let base = CvOptions {
-            grid: AlphaGrid::Auto {
-                n_alphas: 12,
-                eps: 1e-2,
-            },
-            ..CvOptions::default()
-        };
+        let base = CvOptions::default().grid(AlphaGrid::Auto {
+            n_alphas: 12,
+            eps: 1e-2,
+        });
         let one = MultiTaskLasso::new(1.0)
             .tol(1e-10)
             .cross_validate(&x, &y, &base)
             .unwrap();
         let two = MultiTaskLasso::new(1.0)
             .tol(1e-10)
-            .cross_validate(
-                &x,
-                &y,
-                &CvOptions {
-                    threads: 2,
-                    ..base.clone()
-                },
-            )
+            .cross_validate(&x, &y, &base.clone().threads(2))
             .unwrap();
         assert_eq!(one.mse_path, two.mse_path);
         assert_eq!(one.alpha_min, two.alpha_min);
         assert!(one.alpha_1se >= one.alpha_min);
         let se = MultiTaskLasso::new(1.0)
             .tol(1e-10)
-            .cross_validate(
-                &x,
-                &y,
-                &CvOptions {
-                    select: Select::OneSe,
-                    ..base
-                },
-            )
+            .cross_validate(&x, &y, &base.select(Select::OneSe))
             .unwrap();
         assert_eq!(se.fit.alpha(), se.alpha_1se);
         // every sample tested once
