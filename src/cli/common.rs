@@ -24,7 +24,7 @@ fn penalty_names() -> PossibleValuesParser {
 }
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("data").required(true).args(["x", "long", "stats"]))]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["x", "long", "stats", "data"]))]
 #[command(group = clap::ArgGroup::new("task_graph").args(["graph", "chain"]))]
 pub struct ModelArgs {
     /// Design matrix X: n rows, p feature columns (shared by all tasks).
@@ -37,9 +37,17 @@ pub struct ModelArgs {
     /// column, the other columns are features (instead of --x/--y).
     #[arg(long, conflicts_with_all = ["x", "y"])]
     pub long: Option<PathBuf>,
+    /// One CSV with a header holding the features and the --targets columns
+    /// (instead of --x/--y).
+    #[arg(long, requires = "targets", conflicts_with_all = ["x", "y", "long"])]
+    pub data: Option<PathBuf>,
+    /// With --data: the target (task) columns, comma-separated; the other
+    /// columns are the features.
+    #[arg(long, value_delimiter = ',', requires = "data")]
+    pub targets: Vec<String>,
     /// Sufficient statistics written by `mtreg stats` (or raw sums, see
     /// docs/scale.md) instead of --x/--y; `solve` only.
-    #[arg(long, conflicts_with_all = ["x", "y", "long", "task_weights", "sample_weights"])]
+    #[arg(long, conflicts_with_all = ["x", "y", "long", "data", "task_weights", "sample_weights"])]
     pub stats: Option<PathBuf>,
     /// Column of --long naming the task of each row [default: task].
     #[arg(long)]
@@ -196,6 +204,7 @@ impl ModelArgs {
         let mut v: Vec<PathBuf> = [
             &self.x,
             &self.y,
+            &self.data,
             &self.long,
             &self.graph,
             &self.task_weights,
@@ -224,6 +233,10 @@ impl ModelArgs {
     pub fn load(&self, stats_ok: bool) -> anyhow::Result<Loaded> {
         let opts = self.input.read_options();
         let source = match (&self.x, &self.y, &self.long, &self.stats) {
+            _ if self.data.is_some() => {
+                let path = self.data.as_ref().expect("checked");
+                Source::Samples(data::load_joint(path, &self.targets, &opts)?)
+            }
             (Some(x), Some(y), None, _) => Source::Samples(data::load_shared(x, y, &opts)?),
             (None, None, Some(long), _) => {
                 let lo = LongOptions {
@@ -276,10 +289,11 @@ impl ModelArgs {
         use mtreg::io::summary::check_magnitude;
         let centre = !self.no_intercept;
         let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let joint = shown(&self.data);
         match (
             &inputs.data,
-            shown(&self.x),
-            shown(&self.y),
+            shown(&self.x).or(joint.clone()),
+            shown(&self.y).or(joint),
             shown(&self.long),
         ) {
             (Design::Shared { x, y }, Some(xs), Some(ys), _) => {

@@ -63,6 +63,9 @@ pub struct CvArgs {
     /// CV error is refitted and the whole grid written to cv_grid.csv.
     #[arg(long, value_delimiter = ',', requires = "task_graph")]
     graph_strengths: Vec<f64>,
+    /// One coefficient vector shared by all tasks (the limit of a strong graph).
+    #[arg(long, conflicts_with_all = ["graph", "chain", "graph_strengths", "learn_relations"])]
+    pooled: bool,
     /// Learn the task covariance Sigma (MTRL); needs --relation-strength or
     /// --relation-strengths.
     #[arg(long, conflicts_with_all = ["graph", "chain", "graph_strengths"])]
@@ -186,7 +189,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 ));
                 let model =
                     a.m.model(graph.as_ref(), None)
-                        .graph_strength(if graph.is_some() { lambda } else { 0.0 });
+                        .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                        .pooled(a.pooled);
                 let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
                     bar.finish_and_clear();
@@ -293,7 +297,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         // marked; its numbers of non-zero features label the CV curve too.
         let model =
             a.m.model(graph.as_ref(), None)
-                .graph_strength(if graph.is_some() { lambda } else { 0.0 });
+                .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                .pooled(a.pooled);
         let alpha_grid = AlphaGrid::Explicit(cv.alphas.clone());
         let path = model.path_data(all.data(), &alpha_grid)?;
         let nnz: Option<Vec<usize>> = cv

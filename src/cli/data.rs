@@ -75,6 +75,60 @@ pub fn load_shared(x: &Path, y: &Path, opts: &ReadOptions) -> anyhow::Result<Inp
     })
 }
 
+/// Reads one CSV holding the features and the `targets` columns (`--data
+/// FILE --targets a,b`): the targets are the tasks, the other columns the
+/// features, in file order.
+pub fn load_joint(path: &Path, targets: &[String], opts: &ReadOptions) -> anyhow::Result<Inputs> {
+    let opts = ReadOptions {
+        header: mtreg::io::csv::HeaderMode::Present,
+        ..opts.clone()
+    };
+    let t = read_matrix(path, &opts)?;
+    let names = t.names.unwrap_or_default();
+    let shown = path.display().to_string();
+    let mut target_cols = Vec::with_capacity(targets.len());
+    for (k, name) in targets.iter().enumerate() {
+        if targets[..k].contains(name) {
+            return Err(UsageError(format!("--targets lists {name:?} twice")).into());
+        }
+        let Some(j) = names.iter().position(|h| h == name) else {
+            let list: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
+            return Err(InputError::at(
+                &shown,
+                1,
+                None,
+                format!(
+                    "no column {name:?} (from --targets); the header has {}{}",
+                    list.join(", "),
+                    if names.len() > 10 { ", ..." } else { "" }
+                ),
+            )
+            .into());
+        };
+        target_cols.push(j);
+    }
+    let feature_cols: Vec<usize> = (0..names.len())
+        .filter(|j| !target_cols.contains(j))
+        .collect();
+    if feature_cols.is_empty() {
+        return Err(InputError::file(
+            &shown,
+            "no feature columns: every column is a --targets column",
+        )
+        .into());
+    }
+    let pick =
+        |cols: &[usize]| Mat::from_fn(t.data.nrows(), cols.len(), |i, k| t.data[(i, cols[k])]);
+    Ok(Inputs {
+        features: feature_cols.iter().map(|&j| names[j].clone()).collect(),
+        tasks: targets.to_vec(),
+        data: Design::Shared {
+            x: pick(&feature_cols),
+            y: pick(&target_cols),
+        },
+    })
+}
+
 /// Reads one long CSV (per-task designs).
 pub fn load_long(path: &Path, opts: &LongOptions) -> anyhow::Result<Inputs> {
     let d = read_long(path, opts)?;

@@ -24,6 +24,9 @@ pub struct PathArgs {
     /// Output directory: alphas.csv, coefs.csv, model.json.
     #[arg(long)]
     out_dir: PathBuf,
+    /// One coefficient vector shared by all tasks (the limit of a strong graph).
+    #[arg(long, conflicts_with_all = ["graph", "chain"])]
+    pooled: bool,
     /// Also write SVG plots (coefficient path) into this directory.
     #[arg(long)]
     plot: Option<PathBuf>,
@@ -65,6 +68,11 @@ struct PathPoint {
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     // Every output is checked before any work, and written as one unit.
     a.m.check_orphans()?;
+    if a.m.stats.is_some() && a.pooled {
+        return Err(
+            UsageError("--pooled needs the data: it is not available with --stats".into()).into(),
+        );
+    }
     let mut outs = a.m.outputs();
     let file = |f: &str| a.out_dir.join(f);
     let alphas_out = outs.file(file("alphas.csv"))?;
@@ -87,7 +95,10 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     // from the samples, or from sufficient statistics (`mtreg stats`)
     let loaded = a.m.load(true)?;
-    let model = a.m.model(loaded.graph.as_ref(), None).progress(progress);
+    let model =
+        a.m.model(loaded.graph.as_ref(), None)
+            .pooled(a.pooled)
+            .progress(progress);
     let path = model.path_data(loaded.data(), &grid);
     bar.finish_and_clear();
     let path = path?;

@@ -538,3 +538,197 @@ fn predict_refuses_missing_values_overflow_and_empty_models() {
     assert!(err.contains("no tasks"), "{err}");
     assert!(!d.join("p.csv").exists());
 }
+
+#[test]
+fn one_data_file_with_targets_on_solve_path_and_cv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    // joint.csv: y2, the features, y0 (targets around and among the features);
+    // Y2.csv: y0 and y2 only, for the --x/--y reference
+    let (xh, xr) = table(&d.join("X.csv"));
+    let (_, yr) = table(&d.join("Y.csv"));
+    let mut joint = format!("y2,{},y0\n", xh.join(","));
+    let mut y2 = String::from("y0,y2\n");
+    for (x, y) in xr.iter().zip(&yr) {
+        joint += &format!("{},{},{}\n", y[2], x.join(","), y[0]);
+        y2 += &format!("{},{}\n", y[0], y[2]);
+    }
+    fs::write(d.join("joint.csv"), joint).unwrap();
+    fs::write(d.join("Y2.csv"), y2).unwrap();
+    let one = ["--data", "joint.csv", "--targets", "y0,y2", "-q"];
+    let two = ["--x", "X.csv", "--y", "Y2.csv", "-q"];
+    for (src, tag) in [(&one, "a"), (&two, "b")] {
+        let (coef, model) = (format!("{tag}.csv"), format!("{tag}.json"));
+        let mut args = vec!["solve", "--alpha", "0.3", "--out", &coef, "--model", &model];
+        args.extend(src.iter());
+        ok(&args, d);
+        let out_dir = format!("p{tag}");
+        let mut args = vec!["path", "--n-alphas", "4", "--out-dir", &out_dir];
+        args.extend(src.iter());
+        ok(&args, d);
+        let out_dir = format!("cv{tag}");
+        let mut args = vec![
+            "cv",
+            "--n-alphas",
+            "4",
+            "--folds",
+            "3",
+            "--out-dir",
+            &out_dir,
+        ];
+        args.extend(src.iter());
+        ok(&args, d);
+    }
+    let same = |a: &str, b: &str| {
+        assert_eq!(
+            fs::read_to_string(d.join(a)).unwrap(),
+            fs::read_to_string(d.join(b)).unwrap(),
+            "{a} vs {b}"
+        )
+    };
+    same("a.csv", "b.csv");
+    same("pa/coefs.csv", "pb/coefs.csv");
+    same("cva/cv.csv", "cvb/cv.csv");
+    same("cva/coef.csv", "cvb/coef.csv");
+    // bad target lists: the file and the column
+    let err = refused(
+        &[
+            "solve",
+            "--alpha",
+            "1",
+            "--out",
+            "e.csv",
+            "--data",
+            "joint.csv",
+            "--targets",
+            "y0,nope",
+        ],
+        d,
+    );
+    assert!(
+        err.contains("joint.csv") && err.contains("\"nope\""),
+        "{err}"
+    );
+    let err = refused(
+        &[
+            "solve",
+            "--alpha",
+            "1",
+            "--out",
+            "e.csv",
+            "--data",
+            "joint.csv",
+            "--targets",
+            "y0,y0",
+        ],
+        d,
+    );
+    assert!(err.contains("twice"), "{err}");
+    let err = refused(
+        &[
+            "solve",
+            "--alpha",
+            "1",
+            "--out",
+            "e.csv",
+            "--data",
+            "joint.csv",
+        ],
+        d,
+    );
+    assert!(err.contains("--targets"), "{err}");
+    let err = refused(
+        &[
+            "solve",
+            "--alpha",
+            "1",
+            "--out",
+            "e.csv",
+            "--data",
+            "joint.csv",
+            "--targets",
+            "y0",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+        ],
+        d,
+    );
+    assert!(err.contains("--data"), "{err}");
+    assert!(!d.join("e.csv").exists());
+}
+
+#[test]
+fn pooled_path_and_cv() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    let data = ["--x", "X.csv", "--y", "Y.csv", "-q"];
+    let mut args = vec!["path", "--pooled", "--n-alphas", "6", "--out-dir", "p"];
+    args.extend(data);
+    ok(&args, d);
+    let mut args = vec![
+        "cv",
+        "--pooled",
+        "--n-alphas",
+        "6",
+        "--folds",
+        "3",
+        "--out-dir",
+        "cv",
+    ];
+    args.extend(data);
+    ok(&args, d);
+    // one coefficient per feature, the same for every task
+    let (h, rows) = table(&d.join("p/coefs.csv"));
+    assert_eq!(h, ["alpha", "feature", "task", "value"]);
+    assert!(!rows.is_empty());
+    let mut by_point: std::collections::HashMap<(String, String), Vec<String>> = Default::default();
+    for r in &rows {
+        by_point
+            .entry((r[0].clone(), r[1].clone()))
+            .or_default()
+            .push(r[3].clone());
+    }
+    for v in by_point.values() {
+        assert_eq!(v.len(), 3);
+        assert!(v.iter().all(|x| x == &v[0]), "{v:?}");
+    }
+    let (_, coef) = table(&d.join("cv/coef.csv"));
+    assert!(coef.iter().any(|r| r[1] != "0"));
+    for r in &coef {
+        assert!(r[1..].iter().all(|x| x == &r[1]), "{r:?}");
+    }
+    let model: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("cv/model.json")).unwrap()).unwrap();
+    assert_eq!(model["model"], "pooled");
+    // the refit is what solve --pooled gives at the selected alpha
+    let alpha = model["alpha"].as_f64().unwrap().to_string();
+    let mut args = vec!["solve", "--pooled", "--alpha", &alpha, "--out", "s.csv"];
+    args.extend(data);
+    ok(&args, d);
+    let (_, s) = table(&d.join("s.csv"));
+    for (a, b) in numbers(&coef, 1).iter().zip(numbers(&s, 1)) {
+        for (u, v) in a.iter().zip(b) {
+            assert!((u - v).abs() <= 1e-3 * (1.0 + u.abs()), "{u} vs {v}");
+        }
+    }
+    // not with a graph
+    let err = refused(
+        &[
+            "cv",
+            "--pooled",
+            "--chain",
+            "--out-dir",
+            "e",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+        ],
+        d,
+    );
+    assert!(err.contains("--pooled"), "{err}");
+}
