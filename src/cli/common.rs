@@ -106,6 +106,9 @@ pub struct ModelArgs {
     /// Print nothing but errors and warnings.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the summary as JSON on stdout (for scripts) instead of text.
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
     /// Log the certificate at every check to stderr.
     #[arg(long, short)]
     pub verbose: bool,

@@ -3,7 +3,8 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
-use super::print::{errln, outln};
+use super::print::{errln, outln, plural};
+use super::report;
 use clap::Args;
 use mtreg::cv::{CvOptions, Select};
 use mtreg::io::CsvWriter;
@@ -335,23 +336,51 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     let converged = relations
         .as_ref()
         .map_or(cv.fit.converged(), mtreg::RelationFit::converged);
-    if !a.m.quiet {
-        let i_min = cv
-            .alphas
-            .iter()
-            .position(|&x| x == cv.alpha_min)
-            .unwrap_or(0);
-        let i_1se = cv
-            .alphas
-            .iter()
-            .position(|&x| x == cv.alpha_1se)
-            .unwrap_or(0);
+    let position = |alpha: f64| cv.alphas.iter().position(|&x| x == alpha).unwrap_or(0);
+    let (i_min, i_1se, i_refit) = (
+        position(cv.alpha_min),
+        position(cv.alpha_1se),
+        position(cv.alpha),
+    );
+    let design = all.design().expect("cv reads samples");
+    let sel = report::selected(cv.fit.coef(), features);
+    let r2_train = report::r2_per_task(&cv.fit, design)?;
+    let r2_cv = report::r2_cv(&cv, i_refit, design);
+    if a.m.json {
+        let mut v = serde_json::json!({
+            "command": "cv",
+            "model": cv.fit.description().kind,
+            "n_features": features.len(),
+            "n_tasks": tasks.len(),
+            "folds": cv.folds.len(),
+            "n_alphas": cv.alphas.len(),
+            "alpha_max": cv.fit.alpha_max(),
+            "alpha_min": cv.alpha_min,
+            "mse_min": cv.mse_mean[i_min],
+            "alpha_1se": cv.alpha_1se,
+            "mse_1se": cv.mse_mean[i_1se],
+            "alpha": cv.alpha,
+            "graph_strength": matches!(strengths, Strengths::Graph(_)).then_some(lambda).filter(|_| graph.is_some()),
+            "relation_strength": matches!(strengths, Strengths::Relations(_)).then_some(lambda),
+            "selected": sel.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "r2_cv": report::per_task_json(tasks, &r2_cv),
+            "r2_train": report::per_task_json(tasks, &r2_train),
+            "seconds": seconds,
+            "threads": threads,
+            "outputs": [a.out_dir.display().to_string()],
+        });
+        if let (Some(obj), serde_json::Value::Object(cert)) =
+            (v.as_object_mut(), report::certificate_json(&cv.fit))
+        {
+            obj.extend(cert);
+        }
+        report::print_json(&v)?;
+    } else if !a.m.quiet {
         outln!(
-            "mtreg cv: {}-fold cross-validation over {} alphas in {seconds:.3} s ({} thread{})",
+            "mtreg cv: {}-fold cross-validation over {} in {seconds:.3} s ({})",
             cv.folds.len(),
-            cv.alphas.len(),
-            threads,
-            if threads == 1 { "" } else { "s" }
+            plural(cv.alphas.len(), "alpha"),
+            plural(threads, "thread")
         )?;
         outln!(
             "  alpha_min  {:.6e}  mse {:.6e} ± {:.2e}",
@@ -374,17 +403,17 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             }
             Strengths::Graph(_) => {}
         }
+        outln!("  refit at   {:.6e}: {}", cv.alpha, cv.fit.certificate())?;
         outln!(
-            "  refit at   {:.6e}: {} of {} features, {}",
-            cv.alpha,
-            cv.fit.n_nonzero_rows(),
-            features.len(),
-            cv.fit.certificate()
+            "  selected   {}",
+            report::selected_line(&sel, features.len())
         )?;
+        outln!("  R^2 cv     {}", report::per_task_line(tasks, &r2_cv))?;
+        outln!("  R^2 train  {}", report::per_task_line(tasks, &r2_train))?;
         if let Some(rel) = &relations {
             outln!(
-                "  relations  {} alternations at the refit{}",
-                rel.objectives().len(),
+                "  relations  {} at the refit{}",
+                plural(rel.objectives().len(), "alternation"),
                 if rel.converged() {
                     ""
                 } else {

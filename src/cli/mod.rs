@@ -10,6 +10,7 @@ mod plots;
 mod predict;
 pub mod print;
 mod progress;
+mod report;
 mod solve;
 mod stats;
 

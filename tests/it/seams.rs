@@ -732,3 +732,199 @@ fn pooled_path_and_cv() {
     );
     assert!(err.contains("--pooled"), "{err}");
 }
+
+/// Runs `mtreg args` in `dir`, expects success, returns (stdout, stderr).
+fn run(args: &[&str], dir: &Path) -> (String, String) {
+    let out = mtreg().current_dir(dir).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{args:?}: {err}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), err)
+}
+
+#[test]
+fn summaries_name_features_and_r2_per_task_and_json_for_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    let data = ["--x", "X.csv", "--y", "Y.csv"];
+    let with = |head: &[&'static str]| -> Vec<&str> { head.iter().copied().chain(data).collect() };
+    // cv: the selected features by name, R² per task (held out and training)
+    let (out, _) = run(&with(&["cv", "--n-alphas", "8", "--out-dir", "cv"]), d);
+    let selected = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("selected"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(selected.contains("of 6 features: x"), "{out}");
+    for kind in ["R^2 cv", "R^2 train"] {
+        let line = out
+            .lines()
+            .find(|l| l.contains(kind))
+            .unwrap_or_else(|| panic!("{out}"));
+        assert!(
+            ["y0 ", "y1 ", "y2 "].iter().all(|t| line.contains(t)),
+            "{line}"
+        );
+    }
+    // --long fits report R² per task
+    ok(
+        &[
+            "generate",
+            "--out",
+            "g",
+            "--structure",
+            "chain",
+            "--n-features",
+            "4",
+            "--samples-per-task",
+            "10,14",
+            "--seed",
+            "1",
+            "-q",
+        ],
+        d,
+    );
+    let (out, _) = run(
+        &[
+            "solve",
+            "--long",
+            "g/long.csv",
+            "--alpha",
+            "0.1",
+            "--out",
+            "l.csv",
+        ],
+        d,
+    );
+    let line = out
+        .lines()
+        .find(|l| l.contains("R^2 train"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("t0 ") && line.contains("t1 "), "{line}");
+    // --json: one JSON object on stdout, nothing else there
+    for (args, command) in [
+        (
+            with(&["solve", "--alpha", "0.5", "--out", "j.csv", "--json"]),
+            "solve",
+        ),
+        (
+            with(&["path", "--n-alphas", "5", "--out-dir", "pj", "--json"]),
+            "path",
+        ),
+        (
+            with(&["cv", "--n-alphas", "5", "--out-dir", "cj", "--json"]),
+            "cv",
+        ),
+    ] {
+        let (out, err) = run(&args, d);
+        let v: serde_json::Value =
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("{command}: {e}: {out}"));
+        assert_eq!(v["command"], command);
+        assert!(!err.contains('{'), "{err}");
+        assert_eq!(v["n_tasks"], 3);
+        if command != "path" {
+            assert!(
+                v["converged"].is_boolean() && v["selected"].is_array(),
+                "{v}"
+            );
+            assert!(v["r2_train"]["y1"].is_f64(), "{v}");
+        }
+        if command == "cv" {
+            assert!(v["r2_cv"]["y2"].is_f64() && v["alpha_min"].is_f64(), "{v}");
+        }
+    }
+    refused(
+        &[
+            "solve", "--alpha", "1", "--out", "q.csv", "--json", "-q", "--x", "X.csv", "--y",
+            "Y.csv",
+        ],
+        d,
+    );
+}
+
+#[test]
+fn quiet_is_quiet_and_counts_are_singular_when_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // one task, one feature
+    let (out, err) = run(
+        &[
+            "generate",
+            "--out",
+            "one",
+            "--n-samples",
+            "30",
+            "--n-features",
+            "1",
+            "--n-informative",
+            "1",
+            "--noise",
+            "1",
+        ],
+        d,
+    );
+    assert!(
+        out.contains("1 feature,") && out.contains("1 target") && !out.contains("1 targets"),
+        "{out}"
+    );
+    assert!(err.is_empty(), "{err}");
+    let data = ["--x", "one/X.csv", "--y", "one/Y.csv"];
+    let with = |head: &[&'static str]| -> Vec<&str> { head.iter().copied().chain(data).collect() };
+    let (out, _) = run(
+        &with(&[
+            "solve", "--alpha", "0.1", "--out", "c.csv", "--model", "m.json",
+        ]),
+        d,
+    );
+    assert!(
+        out.contains("1 feature,") && out.contains(", 1 task") && !out.contains("1 tasks"),
+        "{out}"
+    );
+    let (out, _) = run(
+        &with(&["cv", "--n-alphas", "5", "--out-dir", "cv", "--folds", "3"]),
+        d,
+    );
+    assert!(
+        out.contains("(1 thread)") && out.contains("of 1 feature"),
+        "{out}"
+    );
+    // -q: nothing on stdout, from every command
+    let quiet: Vec<Vec<&str>> = vec![
+        vec!["generate", "--out", "g", "-q"],
+        with(&["solve", "--alpha", "0.1", "--out", "q.csv", "-q"]),
+        with(&["path", "--n-alphas", "4", "--out-dir", "qp", "-q"]),
+        with(&[
+            "cv",
+            "--n-alphas",
+            "4",
+            "--folds",
+            "3",
+            "--out-dir",
+            "qc",
+            "-q",
+        ]),
+        vec![
+            "predict",
+            "--model",
+            "m.json",
+            "--x",
+            "one/X.csv",
+            "--out",
+            "qy.csv",
+            "-q",
+        ],
+        vec![
+            "stats",
+            "--x",
+            "one/X.csv",
+            "--y",
+            "one/Y.csv",
+            "--out",
+            "qs",
+            "-q",
+        ],
+    ];
+    for args in quiet {
+        let (out, _) = run(&args, d);
+        assert!(out.is_empty(), "{args:?}: {out}");
+    }
+}
