@@ -138,6 +138,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     };
     let threads = bounded_threads(a.threads, a.folds * n_strengths.max(1));
     let all = a.m.load(false)?;
+    check_folds(&a, &all)?;
     let graph = &all.graph;
     let strengths = if a.learn_relations {
         if a.m.standardize {
@@ -436,6 +437,54 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Refuses more folds than samples, naming the file (and, for `--long`
+/// data, whose tasks are each split into K parts, the task).
+fn check_folds(a: &CvArgs, all: &super::common::Loaded) -> anyhow::Result<()> {
+    use super::data::Design;
+    let k = a.folds;
+    let file = [&a.m.long, &a.m.data, &a.m.x]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    match all.design() {
+        Some(Design::PerTask { ys, .. }) => {
+            let short: Vec<String> = all
+                .tasks()
+                .iter()
+                .zip(ys)
+                .filter(|(_, y)| y.len() < k)
+                .map(|(t, y)| format!("{t:?} ({})", plural(y.len(), "sample")))
+                .collect();
+            if k >= 2 && !short.is_empty() {
+                return Err(UsageError(format!(
+                    "{file}: --folds {k} splits each task's samples into {k} parts, but task{} \
+                     {} {} fewer than {k} samples; lower --folds or drop {}",
+                    if short.len() == 1 { "" } else { "s" },
+                    short.join(", "),
+                    if short.len() == 1 { "has" } else { "have" },
+                    if short.len() == 1 {
+                        "that task"
+                    } else {
+                        "those tasks"
+                    }
+                ))
+                .into());
+            }
+        }
+        Some(Design::Shared { x, .. }) if k >= 2 && x.nrows() < k => {
+            return Err(UsageError(format!(
+                "{file}: --folds {k} needs at least {k} samples, but the data have {}",
+                x.nrows()
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// `--threads`, bounded by the work (`jobs` fold fits can run at once) and

@@ -160,6 +160,39 @@ fn columns(path: &Path, header: &[String], wanted: &[&str]) -> Result<Vec<usize>
         .collect()
 }
 
+/// A cell that names one task and is the 0-based index of another (tasks
+/// named "2", "0", "1"): names win; the first such cell of a file is
+/// reported once.
+#[derive(Default)]
+struct Ambiguity(Option<String>);
+
+impl Ambiguity {
+    fn note(&mut self, cell: &str, tasks: &[String], by_name: usize, line: usize) {
+        if self.0.is_some() {
+            return;
+        }
+        if let Ok(k) = cell.parse::<usize>()
+            && k < tasks.len()
+            && k != by_name
+        {
+            self.0 = Some(format!(
+                "line {line}: {cell:?} is read as the task named {cell:?}, not as the 0-based \
+                 index {k} (task {:?}); task names win over indices",
+                tasks[k]
+            ));
+        }
+    }
+
+    fn warn(self, path: &Path) {
+        if let Some(msg) = self.0 {
+            super::print::errln!(
+                "warning: {}, {msg} (give non-numeric task names to avoid the ambiguity)",
+                path.display()
+            );
+        }
+    }
+}
+
 /// Resolves a task by name, or by 0-based index when no task has that name.
 fn task_index(
     cell: &str,
@@ -167,8 +200,10 @@ fn task_index(
     path: &Path,
     line: usize,
     col: (usize, &str),
+    ambiguity: &mut Ambiguity,
 ) -> Result<usize, InputError> {
     if let Some(i) = tasks.iter().position(|t| t == cell) {
+        ambiguity.note(cell, tasks, i, line);
         return Ok(i);
     }
     if let Ok(i) = cell.parse::<usize>()
@@ -216,11 +251,26 @@ pub fn read_edges(
     let (header, records) = read_records(path, &opts)?;
     let cols = columns(path, &header, &["source", "target", "weight"])?;
     let mut seen: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut amb = Ambiguity::default();
     let mut edges = Vec::with_capacity(records.len());
     let shown = path.display().to_string();
     for (line, rec) in &records {
-        let s = task_index(&rec[cols[0]], tasks, path, *line, (cols[0], "source"))?;
-        let t = task_index(&rec[cols[1]], tasks, path, *line, (cols[1], "target"))?;
+        let s = task_index(
+            &rec[cols[0]],
+            tasks,
+            path,
+            *line,
+            (cols[0], "source"),
+            &mut amb,
+        )?;
+        let t = task_index(
+            &rec[cols[1]],
+            tasks,
+            path,
+            *line,
+            (cols[1], "target"),
+            &mut amb,
+        )?;
         let w = number(&rec[cols[2]], path, *line, (cols[2], "weight"))?;
         let at = |col: usize, name: &str, msg: String| {
             InputError::at(&shown, *line, Some((col + 1, Some(name.to_string()))), msg)
@@ -254,6 +304,7 @@ pub fn read_edges(
         }
         edges.push((s, t, w));
     }
+    amb.warn(path);
     Ok(edges)
 }
 
@@ -349,8 +400,16 @@ pub fn read_task_weights(path: &Path, tasks: &[String], delimiter: u8) -> anyhow
     let cols = columns(path, &header, &["task", "weight"])?;
     let mut weights = vec![1.0; tasks.len()];
     let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut amb = Ambiguity::default();
     for (line, rec) in &records {
-        let t = task_index(&rec[cols[0]], tasks, path, *line, (cols[0], "task"))?;
+        let t = task_index(
+            &rec[cols[0]],
+            tasks,
+            path,
+            *line,
+            (cols[0], "task"),
+            &mut amb,
+        )?;
         let w = number(&rec[cols[1]], path, *line, (cols[1], "weight"))?;
         let at = |msg: String| {
             InputError::at(
@@ -372,5 +431,6 @@ pub fn read_task_weights(path: &Path, tasks: &[String], delimiter: u8) -> anyhow
         }
         weights[t] = w;
     }
+    amb.warn(path);
     Ok(weights)
 }

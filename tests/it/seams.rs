@@ -928,3 +928,210 @@ fn quiet_is_quiet_and_counts_are_singular_when_one() {
         assert!(out.is_empty(), "{args:?}: {out}");
     }
 }
+
+#[test]
+fn score_of_no_rows_or_no_tasks_is_an_error() {
+    let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+    let y = faer::mat![[1.0, 2.0], [0.0, 1.0], [1.0, 3.0]];
+    let fit = mtreg::MultiTaskLasso::new(0.01).fit(&x, &y).unwrap();
+    assert!(fit.score(&x, &y).unwrap() > 0.9);
+    let (x0, y0) = (faer::Mat::<f64>::zeros(0, 2), faer::Mat::<f64>::zeros(0, 2));
+    let e = fit.score(&x0, &y0).unwrap_err();
+    assert!(matches!(e, mtreg::Error::EmptyInput(_)), "{e}");
+}
+
+#[test]
+fn cv_on_long_data_names_the_task_with_too_few_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(
+        &[
+            "generate",
+            "--out",
+            "g",
+            "--structure",
+            "chain",
+            "--n-features",
+            "3",
+            "--samples-per-task",
+            "20,3,15",
+            "--seed",
+            "1",
+            "-q",
+        ],
+        d,
+    );
+    let err = refused(&["cv", "--long", "g/long.csv", "--out-dir", "cv"], d);
+    assert!(
+        err.contains("g/long.csv")
+            && err.contains("\"t1\" (3 samples)")
+            && err.contains("--folds 5"),
+        "{err}"
+    );
+    assert!(!d.join("cv").exists());
+    ok(
+        &[
+            "cv",
+            "--long",
+            "g/long.csv",
+            "--folds",
+            "3",
+            "--n-alphas",
+            "4",
+            "--out-dir",
+            "cv",
+            "-q",
+        ],
+        d,
+    );
+}
+
+#[test]
+fn numeric_task_names_that_are_also_indices_warn() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    // tasks named 2, 0, 1: "2" is the first task, not index 2
+    let (_, rows) = table(&d.join("Y.csv"));
+    let mut text = String::from("2,0,1\n");
+    for r in &rows {
+        text += &(r.join(",") + "\n");
+    }
+    fs::write(d.join("Yn.csv"), text).unwrap();
+    fs::write(d.join("w.csv"), "task,weight\n2,3\n").unwrap();
+    fs::write(d.join("e.csv"), "source,target,weight\n0,1,1\n").unwrap();
+    let base = [
+        "--x", "X.csv", "--y", "Yn.csv", "--header", "--alpha", "0.5", "-q",
+    ];
+    for (extra, file) in [
+        (["--task-weights", "w.csv"], "w.csv"),
+        (["--graph", "e.csv"], "e.csv"),
+    ] {
+        let mut args = vec!["solve", "--out", "c.csv", "--force"];
+        args.extend(base);
+        args.extend(extra);
+        let (_, err) = run(&args, d);
+        assert!(
+            err.contains("warning") && err.contains(file) && err.contains("task names win"),
+            "{err}"
+        );
+    }
+    // names equal to their own index are not ambiguous
+    fs::write(d.join("w0.csv"), "task,weight\ny2,3\n").unwrap();
+    let (_, err) = run(
+        &[
+            "solve",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+            "--alpha",
+            "0.5",
+            "--task-weights",
+            "w0.csv",
+            "--out",
+            "c0.csv",
+            "-q",
+        ],
+        d,
+    );
+    assert!(err.is_empty(), "{err}");
+}
+
+#[test]
+fn tiny_magnitudes_are_refused_naming_the_file_and_inspect_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    let (xh, xr) = table(&d.join("X.csv"));
+    for (name, scale) in [("tiny.csv", 1e-300), ("huge.csv", 1e200)] {
+        let mut text = xh.join(",") + "\n";
+        for r in &xr {
+            let v: Vec<String> = r
+                .iter()
+                .map(|c| format!("{:e}", c.parse::<f64>().unwrap() * scale))
+                .collect();
+            text += &(v.join(",") + "\n");
+        }
+        fs::write(d.join(name), text).unwrap();
+        let word = if scale < 1.0 {
+            "too small"
+        } else {
+            "too large"
+        };
+        for strength in [["--alpha-ratio", "0.1"], ["--alpha", "0.1"]] {
+            let mut args = vec!["solve", "--x", name, "--y", "Y.csv", "--out", "c.csv"];
+            args.extend(strength);
+            let err = refused(&args, d);
+            assert!(
+                err.contains(name) && err.contains(word) && err.contains("rescale"),
+                "{err}"
+            );
+        }
+        let err = refused(&["cv", "--x", name, "--y", "Y.csv", "--out-dir", "cv"], d);
+        assert!(err.contains(name) && err.contains(word), "{err}");
+        let err = refused(&["inspect", name], d);
+        assert!(err.contains(name) && err.contains(word), "{err}");
+    }
+    assert!(!d.join("c.csv").exists() && !d.join("cv").exists());
+}
+
+#[test]
+fn refused_parameters_leave_no_output_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    shared(d);
+    let before = names(d);
+    let data = ["--x", "X.csv", "--y", "Y.csv"];
+    let cases: &[&[&str]] = &[
+        &["cv", "--out-dir", "o/cv", "--folds", "0"],
+        &["cv", "--out-dir", "o/cv", "--folds", "100"],
+        &["cv", "--out-dir", "o/cv", "--eps=-1"],
+        &["cv", "--out-dir", "o/cv", "--alphas=-1,2"],
+        &["cv", "--out-dir", "o/cv", "--threads", "0"],
+        &["cv", "--out-dir", "o/cv", "--n-alphas", "0"],
+        &[
+            "cv",
+            "--out-dir",
+            "o/cv",
+            "--chain",
+            "--graph-strengths=1,-2",
+        ],
+        &[
+            "cv",
+            "--out-dir",
+            "o/cv",
+            "--learn-relations",
+            "--relation-strengths=0,1",
+        ],
+        &["path", "--out-dir", "o/p", "--tol=-1"],
+        &["path", "--out-dir", "o/p", "--l1-ratio", "2"],
+        &["path", "--out-dir", "o/p", "--eps", "1.5"],
+        &["solve", "--out", "o/s/c.csv", "--alpha=-1"],
+        &["solve", "--out", "o/s/c.csv", "--alpha-ratio", "0"],
+        &[
+            "solve",
+            "--out",
+            "o/s/c.csv",
+            "--alpha",
+            "1",
+            "--max-iter",
+            "0",
+        ],
+        &[
+            "solve",
+            "--out",
+            "o/s/c.csv",
+            "--alpha",
+            "1",
+            "--chain",
+            "--graph-strength=-1",
+        ],
+    ];
+    for args in cases {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(data);
+        refused(&all, d);
+        assert_eq!(names(d), before, "{all:?} left something");
+    }
+}
