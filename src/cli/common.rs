@@ -46,7 +46,7 @@ pub struct ModelArgs {
     #[arg(long, value_delimiter = ',', requires = "data")]
     pub targets: Vec<String>,
     /// Sufficient statistics written by `mtreg stats` (or raw sums, see
-    /// docs/scale.md) instead of --x/--y; `solve` only.
+    /// docs/scale.md) instead of --x/--y; `solve` and `path` (not `cv`).
     #[arg(long, conflicts_with_all = ["x", "y", "long", "data", "task_weights", "sample_weights"])]
     pub stats: Option<PathBuf>,
     /// Column of --long naming the task of each row [default: task].

@@ -38,7 +38,8 @@ enum Command {
     Path(Box<path::PathArgs>),
     /// K-fold cross-validation over the alpha grid, then a refit.
     Cv(Box<cv::CvArgs>),
-    /// Predict Y from X with a model file written by `solve --model`.
+    /// Predict from new data (--x, or per-task rows with --long) with a model
+    /// file (`solve --model`) or a `path` (--alpha) or `cv` directory.
     Predict(predict::PredictArgs),
     /// Read a numeric CSV file and describe it (shape, names, column summaries).
     Inspect(inspect::InspectArgs),
