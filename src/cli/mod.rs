@@ -5,6 +5,7 @@ mod cv;
 mod data;
 mod generate;
 mod inspect;
+mod packaging;
 mod path;
 mod plots;
 mod predict;
@@ -46,6 +47,12 @@ enum Command {
     /// Reduce X and Y (CSV files of any size, in shards) to sufficient
     /// statistics for `solve --stats`; `stats merge` adds statistics up.
     Stats(Box<stats::StatsArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    /// on stdout.
+    Completions(packaging::CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write every page into a
+    /// directory with --out-dir.
+    Man(packaging::ManArgs),
 }
 
 /// CSV input flags shared by the subcommands that read data.
@@ -95,6 +102,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Predict(args) => predict::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Stats(args) => stats::run(*args),
+        Command::Completions(args) => packaging::completions(args),
+        Command::Man(args) => packaging::man(args),
     }
 }
 

@@ -1135,3 +1135,44 @@ fn refused_parameters_leave_no_output_directory() {
         assert_eq!(names(d), before, "{all:?} left something");
     }
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (out, _) = run(&["completions", shell], d);
+        assert!(
+            out.contains("mtreg") && out.contains("graph-strength") && out.contains("predict"),
+            "{shell}"
+        );
+    }
+    refused(&["completions", "tcsh"], d);
+    let (page, _) = run(&["man"], d);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH mtreg 1"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
+    assert!(page.contains("completions") && page.contains("predict"));
+    let (out, _) = run(&["man", "--out-dir", "man"], d);
+    assert!(out.contains("man pages"), "{out}");
+    let pages = names(&d.join("man"));
+    for want in [
+        "mtreg.1",
+        "mtreg-solve.1",
+        "mtreg-cv.1",
+        "mtreg-predict.1",
+        "mtreg-stats-merge.1",
+    ] {
+        assert!(pages.iter().any(|p| p == want), "{want}: {pages:?}");
+    }
+    let solve = fs::read_to_string(d.join("man/mtreg-solve.1")).unwrap();
+    assert!(
+        solve.contains("relation\\-strength"),
+        "the flags are documented"
+    );
+    // existing pages are not overwritten without --force
+    refused(&["man", "--out-dir", "man"], d);
+    run(&["man", "--out-dir", "man", "--force", "-q"], d);
+}
