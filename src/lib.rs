@@ -101,8 +101,8 @@ pub mod validate;
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv,
-    RelationFit, RelationLearning, alpha_max,
+    Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso,
+    ReducedRankRegression, RelationCv, RelationFit, RelationLearning, alpha_max,
 };
 pub use fitted::Fit;
 pub use interop::MatrixInput;

@@ -5,6 +5,7 @@ mod cv;
 mod data;
 mod generate;
 mod inspect;
+mod models;
 mod packaging;
 mod path;
 mod plots;

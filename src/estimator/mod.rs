@@ -22,14 +22,18 @@
 mod elastic_net;
 mod graph;
 pub mod penalties;
+mod rank;
 mod relations;
 mod single;
+mod weights;
 
 pub use crate::problem::GramMode;
 pub use elastic_net::{ElasticNet, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
 pub use graph::{Graph, GraphMultiTask};
 pub use penalties::{Family, IntoFamily};
+pub use rank::{Rank, RankCv, ReducedRankRegression};
 pub use relations::{RelationCv, RelationFit, RelationLearning, Relations};
+pub use weights::{GridCv, GridPoint, WeightScheme};
 
 use crate::cv::CvOptions;
 use crate::error::Result;
@@ -57,7 +61,7 @@ mod sealed {
 
 /// What distinguishes the estimators: how the data are prepared, what a fit
 /// returns, how paths and cross-validations run. Implemented by
-/// [`ElasticNet`], [`Graph`] and [`Relations`] (sealed: a new penalty is a
+/// [`ElasticNet`], [`Graph`], [`Relations`] and [`Rank`] (sealed: a new penalty is a
 /// [`PenaltyFamily`](crate::problem::PenaltyFamily), not a new model).
 pub trait Model: Clone + std::fmt::Debug + Send + Sync + sealed::Sealed {
     /// What a fit returns: [`Fit`](crate::Fit), or

@@ -92,6 +92,11 @@ impl<'a> Data<'a> {
         })
     }
 
+    /// A shared design from faer views (X n × p, Y n × T).
+    pub fn shared_views(x: MatRef<'a, f64>, y: MatRef<'a, f64>) -> Self {
+        Self::from_samples(Samples::Shared { x, y })
+    }
+
     /// Per-task designs `xs[t]` (n_t × p, the same p features) and targets
     /// `ys[t]` (n_t values); both lists borrowed (`&[…]`) or owned (`Vec`).
     pub fn tasks(

@@ -366,6 +366,27 @@ impl Problem {
         self.seconds
     }
 
+    /// The prepared (centred, scaled) samples X and Y of a shared design in
+    /// residual mode; `None` for Gram mode, statistics and per-task designs.
+    /// For models fitted in closed form (reduced-rank regression).
+    pub(crate) fn shared_samples(&self) -> Option<(MatRef<'_, f64>, MatRef<'_, f64>)> {
+        match &self.datafit {
+            AnyDatafit::Quadratic(q) => Some((q.x(), q.y())),
+            _ => None,
+        }
+    }
+
+    /// Records task weights that the model applies itself (reduced-rank
+    /// regression weights the closed form, not the datafit).
+    pub(crate) fn set_task_weights(&mut self, weights: Option<&[f64]>) {
+        self.weights = weights.map(<[f64]>::to_vec);
+    }
+
+    /// The inverse of the preparation.
+    pub(crate) fn inverse(&self) -> &Inverse {
+        &self.inverse
+    }
+
     /// The datafit (mutable, for the solver) and the inverse of the
     /// preparation, borrowed together.
     pub(crate) fn split(&mut self) -> (&mut AnyDatafit, &Inverse) {

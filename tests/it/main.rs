@@ -7,6 +7,8 @@ mod extending;
 mod graph;
 mod io_robust;
 mod models;
+mod models_api;
+mod models_cli;
 mod parity;
 mod pipeline;
 mod properties;
