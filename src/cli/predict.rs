@@ -83,6 +83,20 @@ impl Predictor {
 }
 
 pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
+    // (clap's `requires` does not fire when --long conflicts with a present --x)
+    if a.long.is_none() {
+        for (flag, given) in [
+            ("--task-column", a.task_column.is_some()),
+            ("--target-column", a.target_column.is_some()),
+        ] {
+            if given {
+                return Err(UsageError(format!(
+                    "{flag} needs --long (it names a column of the long-format file)"
+                ))
+                .into());
+            }
+        }
+    }
     if let Some(alpha) = a.alpha.filter(|v| !(v.is_finite() && *v > 0.0)) {
         return Err(mtreg::Error::InvalidParameter {
             name: "alpha",

@@ -141,6 +141,15 @@ fn orphan_flags_are_refused_naming_the_flag_they_need() {
         let err = refused(&all, d);
         assert!(err.contains(needed), "{all:?}: {err}");
     }
+    for flag in ["--task-column", "--target-column"] {
+        let err = refused(
+            &[
+                "predict", "--model", "m.json", "--x", "X.csv", "--out", "p.csv", flag, "t",
+            ],
+            d,
+        );
+        assert!(err.contains(flag) && err.contains("--long"), "{err}");
+    }
     // nothing written, no directory made
     assert_eq!(names(d), before);
     // the flags with what they need still work
