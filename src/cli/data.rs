@@ -81,7 +81,7 @@ pub fn load_shared(x: &Path, y: &Path, opts: &ReadOptions) -> anyhow::Result<Inp
 pub fn load_joint(path: &Path, targets: &[String], opts: &ReadOptions) -> anyhow::Result<Inputs> {
     let opts = ReadOptions {
         header: mtreg::io::csv::HeaderMode::Present,
-        ..opts.clone()
+        ..*opts
     };
     let t = read_matrix(path, &opts)?;
     let names = t.names.unwrap_or_default();
