@@ -12,6 +12,7 @@ mod models_cli;
 mod parity;
 mod pipeline;
 mod properties;
+mod seams;
 mod selection;
 mod stats;
 mod weights;
