@@ -93,6 +93,32 @@ pub struct ModelArgs {
     pub input: InputFlags,
 }
 
+/// `--path-tol` of `path` and `cv`: how each alpha is declared solved.
+#[derive(Debug, Clone, Args)]
+pub struct PathTolFlag {
+    /// Accuracy at each alpha: the duality gap at most R times the objective
+    /// at that alpha (and KKT residuals at most sqrt(R) * l1_ratio * alpha), so
+    /// every alpha is solved to the same relative accuracy; `sklearn`:
+    /// scikit-learn's rule alone (--tol * ||Y||^2 / n at every alpha, which
+    /// at small alphas can keep the previous alpha's coefficients). See
+    /// docs/objective.md.
+    #[arg(long, value_name = "R|sklearn", default_value = "1e-8", value_parser = parse_path_tol)]
+    pub path_tol: mtreg::path::PathTol,
+}
+
+fn parse_path_tol(s: &str) -> Result<mtreg::path::PathTol, String> {
+    use mtreg::path::PathTol;
+    if s.eq_ignore_ascii_case("sklearn") {
+        return Ok(PathTol::Sklearn);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r < 1.0 => Ok(PathTol::Relative(r)),
+        _ => Err(format!(
+            "expected a number in (0, 1) or `sklearn`, got {s:?}"
+        )),
+    }
+}
+
 /// What the data flags name: samples in memory, or their sufficient statistics.
 pub enum Source {
     /// `--x/--y` or `--long`.

@@ -90,6 +90,8 @@ pub struct CvArgs {
     #[arg(long)]
     strict: bool,
     #[command(flatten)]
+    stop: super::common::PathTolFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -191,6 +193,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 ));
                 let model =
                     a.m.model(graph.as_ref(), None)
+                        .path_tol(a.stop.path_tol)
                         .graph_strength(if graph.is_some() { lambda } else { 0.0 });
                 let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
@@ -211,7 +214,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         }
         Strengths::Relations(lambdas) => {
             opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
-            let model = a.m.relations(1.0, None);
+            let model = a.m.relations(1.0, None).path_tol(a.stop.path_tol);
             let rcv = model.cross_validate_grid_data(all.data(), lambdas, &opts);
             bar.finish_and_clear();
             let rcv = rcv?;
@@ -298,6 +301,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         // marked; its numbers of non-zero features label the CV curve too.
         let model =
             a.m.model(graph.as_ref(), None)
+                .path_tol(a.stop.path_tol)
                 .graph_strength(if graph.is_some() { lambda } else { 0.0 });
         let alpha_grid = AlphaGrid::Explicit(cv.alphas.clone());
         let path = model.path_data(all.data(), &alpha_grid)?;
@@ -320,6 +324,16 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         errln!(
             "warning: the refit stopped on --max-iter: {}",
             cv.fit.certificate()
+        );
+    }
+    let unconverged = cv.unconverged();
+    if let Some(&(a, _)) = unconverged.first() {
+        let total = cv.alphas.len() * cv.folds.len();
+        errln!(
+            "warning: {} of {total} fold fits stopped on --max-iter (the largest alpha {:.6e}); \
+             their held-out errors are not exact (raise --max-iter)",
+            unconverged.len(),
+            cv.alphas[a]
         );
     }
     if let Some(rel) = relations

@@ -28,6 +28,8 @@ pub struct PathArgs {
     #[arg(long)]
     plot: Option<PathBuf>,
     #[command(flatten)]
+    stop: super::common::PathTolFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -86,7 +88,10 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let start = std::time::Instant::now();
     // from the samples, or from sufficient statistics (`mtreg stats`)
     let loaded = a.m.load(true)?;
-    let model = a.m.model(loaded.graph.as_ref(), None).progress(progress);
+    let model =
+        a.m.model(loaded.graph.as_ref(), None)
+            .path_tol(a.stop.path_tol)
+            .progress(progress);
     let path = model.path_data(loaded.data(), &grid);
     bar.finish_and_clear();
     let path = path?;

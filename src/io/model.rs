@@ -46,6 +46,10 @@ pub struct ModelFile {
     pub standardize: bool,
     /// Relative tolerance requested.
     pub tol: f64,
+    /// Relative accuracy at each alpha of a path or cross-validation (see
+    /// `PathTol`); absent for single fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_tol: Option<f64>,
     /// Epoch budget.
     pub max_iter: usize,
     /// Whether the certificate met the tolerance.
@@ -144,6 +148,7 @@ impl ModelFile {
             fit_intercept: d.fit_intercept,
             standardize: d.standardize,
             tol: d.tol,
+            path_tol: d.path_tol,
             max_iter: d.max_iter,
             converged: fit.converged(),
             certificate: fit.certificate(),
@@ -207,6 +212,7 @@ impl ModelFile {
         d.fit_intercept = self.fit_intercept;
         d.standardize = self.standardize;
         d.tol = self.tol;
+        d.path_tol = self.path_tol;
         d.max_iter = self.max_iter;
         d.n_samples = self.n_samples;
         d.n_samples_per_task = self.n_samples_per_task.clone();
