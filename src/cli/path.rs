@@ -173,8 +173,9 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let unconverged = path.fits.iter().filter(|f| !f.converged()).count();
     if unconverged > 0 {
         errln!(
-            "warning: {unconverged} of {} path points stopped on --max-iter",
-            path.fits.len()
+            "warning: {unconverged} of {} path points stopped on --max-iter{}",
+            path.fits.len(),
+            super::common::scale_hint(&loaded, a.m.standardize)
         );
     }
     if !a.m.quiet {

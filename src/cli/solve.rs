@@ -48,6 +48,8 @@ pub struct SolveArgs {
     #[arg(long, requires = "learn_relations")]
     plot: Option<PathBuf>,
     #[command(flatten)]
+    outer: super::common::MaxOuterFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -84,11 +86,6 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    if a.learn_relations && a.m.standardize {
-        return Err(
-            UsageError("--standardize is not supported with --learn-relations".into()).into(),
-        );
-    }
     let bar = super::progress::bar(a.m.max_iter, a.m.quiet);
     let monitor = Some(super::progress::monitor(bar.clone(), a.m.verbose));
     let data = loaded.data();
@@ -98,7 +95,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         let lambda2 = a
             .relation_strength
             .expect("clap requires --relation-strength");
-        let model = a.m.relations(lambda2, monitor);
+        let model = a.m.relations(lambda2, monitor).max_outer(a.outer.max_outer);
         let fitted = (|| {
             let mut problem = model.prepare(&data)?;
             let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
@@ -145,17 +142,20 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         .relations
         .as_ref()
         .map_or(fit.converged(), RelationFit::converged);
-    if !fit.converged() {
+    // the last W-step's own certificate (for learned relations `converged`
+    // also needs the alternation)
+    if !fit.certificate().is_satisfied() {
         errln!(
-            "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
+            "warning: not converged after {} epochs: {} (raise --max-iter or --tol){}",
             fit.n_iter(),
-            fit.certificate()
+            fit.certificate(),
+            super::common::scale_hint(&loaded, a.m.standardize)
         );
     }
     if let Some(rel) = outcome
         .relations
         .as_ref()
-        .filter(|r| !r.converged() && fit.converged())
+        .filter(|r| !r.alternation_converged() && fit.certificate().is_satisfied())
     {
         let o = rel.objectives();
         let last = o.len() - 1;
@@ -165,8 +165,8 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             f64::NAN
         };
         errln!(
-            "warning: learned relations: stopped after {} alternations with a relative \
-             objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
+            "warning: learned relations: stopped after {} alternations (--max-outer) with a \
+             relative objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
              covariance is close to singular, which slows the alternation down",
             o.len()
         );
@@ -259,7 +259,7 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
     )?;
     writeln!(
         out,
-        "  {}  {} after {} epochs, {:.3} s{}{}",
+        "  {}  {} after {} epochs{}, {:.3} s{}{}",
         if fit.converged() {
             "converged"
         } else {
@@ -267,6 +267,10 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
         },
         fit.certificate(),
         fit.n_iter(),
+        match &outcome.relations {
+            Some(rel) => format!(" in {} alternations", rel.n_outer()),
+            None => String::new(),
+        },
         fit.seconds(),
         if fit.used_gram() { " (Gram mode)" } else { "" },
         match fit.n_screened() {
@@ -274,7 +278,13 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
             k => format!(", {k} rows screened out"),
         }
     )?;
-    writeln!(out, "  objective  {:.10e}", fit.objective())?;
+    // learned relations: the MTRL objective after the last Sigma-step (the
+    // W-step's, at the previous Sigma, is larger)
+    let objective = match &outcome.relations {
+        Some(rel) => rel.objectives().last().copied().unwrap_or(f64::NAN),
+        None => fit.objective(),
+    };
+    writeln!(out, "  objective  {objective:.10e}")?;
     let r2 = match &loaded.source {
         Source::Samples(inputs) => match &inputs.data {
             Design::Shared { x, y } => Some(fit.score(x, y)?),
@@ -296,13 +306,12 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
     if let Some(rel) = &outcome.relations {
         writeln!(
             out,
-            "  relations  {} alternations, objective {:.10e}{}",
-            rel.objectives().len(),
-            rel.objectives().last().copied().unwrap_or(f64::NAN),
-            if rel.converged() {
+            "  relations  {} alternations{}",
+            rel.n_outer(),
+            if rel.alternation_converged() {
                 ""
             } else {
-                " (not converged)"
+                " (stopped at --max-outer)"
             }
         )?;
         if t <= 12 {

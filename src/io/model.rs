@@ -114,6 +114,14 @@ pub struct ModelFile {
     /// Cross-validation: `"min"` or `"1se"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv_select: Option<String>,
+    /// Cross-validation: epochs of each fold fit, `[alpha][fold]` (alphas as
+    /// in cv.csv, decreasing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv_n_iter: Option<Vec<Vec<usize>>>,
+    /// Cross-validation: whether each fold fit met its stopping rule,
+    /// `[alpha][fold]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv_converged: Option<Vec<Vec<bool>>>,
 }
 
 fn default_penalty() -> String {
@@ -173,16 +181,21 @@ impl ModelFile {
             alpha_1se: None,
             cv_folds: None,
             cv_select: None,
+            cv_n_iter: None,
+            cv_converged: None,
         }
     }
 
     /// The file of a cross-validation: its refit ([`from_fit`](Self::from_fit))
-    /// and the CV fields `alpha_min`, `alpha_1se`, `cv_folds`, `cv_select`.
+    /// and the CV fields `alpha_min`, `alpha_1se`, `cv_folds`, `cv_select`,
+    /// `cv_n_iter`, `cv_converged`.
     pub fn from_cv(cv: &CvResult, select: Select) -> Self {
         let mut file = Self::from_fit(&cv.fit);
         file.alpha_min = Some(cv.alpha_min);
         file.alpha_1se = Some(cv.alpha_1se);
         file.cv_folds = Some(cv.folds.len());
+        file.cv_n_iter = Some(cv.n_iter.clone());
+        file.cv_converged = Some(cv.converged.clone());
         file.cv_select = Some(
             match select {
                 Select::Min => "min",

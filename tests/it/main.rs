@@ -5,6 +5,7 @@ mod cli_defaults;
 mod common;
 mod extending;
 mod graph;
+mod honest;
 mod io_robust;
 mod models;
 mod parity;
