@@ -269,6 +269,11 @@ pub struct WarmStart {
     /// Which columns of `grad` are exact at `wt` (computed at the last check);
     /// empty when all are.
     pub fresh: Vec<bool>,
+    /// The Lipschitz constant of `∇f` the accelerated proximal gradient
+    /// reached ([`apg::ApgInfo::lipschitz`]): the next solve on the same
+    /// datafit starts from it instead of a power iteration. `None` from
+    /// block coordinate descent.
+    pub lipschitz: Option<f64>,
 }
 
 impl WarmStart {
@@ -278,6 +283,7 @@ impl WarmStart {
             grad,
             reference: None,
             fresh: Vec::new(),
+            lipschitz: None,
         }
     }
 }
@@ -525,6 +531,7 @@ pub fn solve_from<D: Datafit, P: Penalty>(
             grad,
             reference,
             fresh,
+            lipschitz: None,
         },
         wt,
         certificate,

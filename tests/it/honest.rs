@@ -93,11 +93,7 @@ fn cv_records_every_fold_fit_and_refits_along_the_path() {
         n_alphas: 20,
         eps: 1e-2,
     };
-    let opts = CvOptions {
-        grid: grid.clone(),
-        folds: 4,
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().grid(grid.clone()).folds(4);
     let model = MultiTaskLasso::new(1.0);
     let cv = model.cross_validate(&x, &y, &opts).unwrap();
     assert_eq!(cv.n_iter.len(), 20);

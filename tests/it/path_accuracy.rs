@@ -45,10 +45,7 @@ fn grid() -> AlphaGrid {
 /// The path and the cross-validation of `fam` on the problem, with the
 /// default settings and `rule`, or with the reference settings.
 fn run(fam: Family, x: &Mat<f64>, y: &Mat<f64>, reference: bool) -> (Path, CvResult) {
-    let opts = CvOptions {
-        grid: grid(),
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().grid(grid());
     let tune = |m: MultiTaskElasticNet| {
         if reference {
             m.path_tol(PathTol::Sklearn)
