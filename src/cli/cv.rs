@@ -3,7 +3,8 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
-use super::print::{errln, outln};
+use super::print::{errln, outln, plural};
+use super::report;
 use clap::Args;
 use mtreg::cv::{CvOptions, Select};
 use mtreg::io::CsvWriter;
@@ -61,8 +62,11 @@ pub struct CvArgs {
     /// With --graph or --chain: cross-validate over a grid of graph strengths
     /// too (comma-separated lambdas); the (lambda, alpha) pair with the smallest
     /// CV error is refitted and the whole grid written to cv_grid.csv.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', requires = "task_graph")]
     graph_strengths: Vec<f64>,
+    /// One coefficient vector shared by all tasks (the limit of a strong graph).
+    #[arg(long, conflicts_with_all = ["graph", "chain", "graph_strengths", "learn_relations"])]
+    pooled: bool,
     /// Learn the task covariance Sigma (MTRL); needs --relation-strength or
     /// --relation-strengths.
     #[arg(long, conflicts_with_all = ["graph", "chain", "graph_strengths"])]
@@ -145,6 +149,7 @@ enum Strengths {
 
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     a.m.refuse_auto_weights()?;
+    a.m.check_orphans()?;
     // Every output is checked before any work, and written as one unit
     // (the files of --task-weight-grid are inputs too).
     let grid_files = super::models::grid_files(&a.task_weight_grid);
@@ -185,10 +190,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     };
     let threads = bounded_threads(a.threads, a.folds * n_strengths.max(1));
     let all = a.m.load(false)?;
+    check_folds(&a, &all)?;
     let graph = &all.graph;
-    if !a.graph_strengths.is_empty() && graph.is_none() {
-        return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
-    }
     let strengths = if a.learn_relations {
         Strengths::Relations(match (&a.relation_strengths[..], a.relation_strength) {
             ([], Some(lambda2)) => vec![lambda2],
@@ -225,7 +228,8 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 let model =
                     a.m.model(graph.as_ref(), None)?
                         .path_tol(a.stop.path_tol)
-                        .graph_strength(if graph.is_some() { lambda } else { 0.0 });
+                        .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                        .pooled(a.pooled);
                 let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
                     bar.finish_and_clear();
@@ -370,6 +374,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 a.m.model(graph.as_ref(), None)?
                     .path_tol(a.stop.path_tol)
                     .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                    .pooled(a.pooled)
                     .path_data(all.data(), &alpha_grid)?
             }
         };
@@ -434,23 +439,51 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     let converged = relations
         .as_ref()
         .map_or(cv.fit.converged(), mtreg::RelationFit::converged);
-    if !a.m.quiet {
-        let i_min = cv
-            .alphas
-            .iter()
-            .position(|&x| x == cv.alpha_min)
-            .unwrap_or(0);
-        let i_1se = cv
-            .alphas
-            .iter()
-            .position(|&x| x == cv.alpha_1se)
-            .unwrap_or(0);
+    let position = |alpha: f64| cv.alphas.iter().position(|&x| x == alpha).unwrap_or(0);
+    let (i_min, i_1se, i_refit) = (
+        position(cv.alpha_min),
+        position(cv.alpha_1se),
+        position(cv.alpha),
+    );
+    let design = all.design().expect("cv reads samples");
+    let sel = report::selected(cv.fit.coef(), features);
+    let r2_train = report::r2_per_task(&cv.fit, design)?;
+    let r2_cv = report::r2_cv(&cv, i_refit, design);
+    if a.m.json {
+        let mut v = serde_json::json!({
+            "command": "cv",
+            "model": cv.fit.description().kind,
+            "n_features": features.len(),
+            "n_tasks": tasks.len(),
+            "folds": cv.folds.len(),
+            "n_alphas": cv.alphas.len(),
+            "alpha_max": cv.fit.alpha_max(),
+            "alpha_min": cv.alpha_min,
+            "mse_min": cv.mse_mean[i_min],
+            "alpha_1se": cv.alpha_1se,
+            "mse_1se": cv.mse_mean[i_1se],
+            "alpha": cv.alpha,
+            "graph_strength": matches!(strengths, Strengths::Graph(_)).then_some(lambda).filter(|_| graph.is_some()),
+            "relation_strength": matches!(strengths, Strengths::Relations(_)).then_some(lambda),
+            "selected": sel.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "r2_cv": report::per_task_json(tasks, &r2_cv),
+            "r2_train": report::per_task_json(tasks, &r2_train),
+            "seconds": seconds,
+            "threads": threads,
+            "outputs": [a.out_dir.display().to_string()],
+        });
+        if let (Some(obj), serde_json::Value::Object(cert)) =
+            (v.as_object_mut(), report::certificate_json(&cv.fit))
+        {
+            obj.extend(cert);
+        }
+        report::print_json(&v)?;
+    } else if !a.m.quiet {
         outln!(
-            "mtreg cv: {}-fold cross-validation over {} alphas in {seconds:.3} s ({} thread{})",
+            "mtreg cv: {}-fold cross-validation over {} in {seconds:.3} s ({})",
             cv.folds.len(),
-            cv.alphas.len(),
-            threads,
-            if threads == 1 { "" } else { "s" }
+            plural(cv.alphas.len(), "alpha"),
+            plural(threads, "thread")
         )?;
         outln!(
             "  alpha_min  {:.6e}  mse {:.6e} ± {:.2e}",
@@ -479,17 +512,17 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             )?,
             Strengths::Graph(_) => {}
         }
+        outln!("  refit at   {:.6e}: {}", cv.alpha, cv.fit.certificate())?;
         outln!(
-            "  refit at   {:.6e}: {} of {} features, {}",
-            cv.alpha,
-            cv.fit.n_nonzero_rows(),
-            features.len(),
-            cv.fit.certificate()
+            "  selected   {}",
+            report::selected_line(&sel, features.len())
         )?;
+        outln!("  R^2 cv     {}", report::per_task_line(tasks, &r2_cv))?;
+        outln!("  R^2 train  {}", report::per_task_line(tasks, &r2_train))?;
         if let Some(rel) = &relations {
             outln!(
-                "  relations  {} alternations at the refit{}",
-                rel.n_outer(),
+                "  relations  {} at the refit{}",
+                plural(rel.n_outer(), "alternation"),
                 if rel.alternation_converged() {
                     ""
                 } else {
@@ -512,6 +545,54 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Refuses more folds than samples, naming the file (and, for `--long`
+/// data, whose tasks are each split into K parts, the task).
+fn check_folds(a: &CvArgs, all: &super::common::Loaded) -> anyhow::Result<()> {
+    use super::data::Design;
+    let k = a.folds;
+    let file = [&a.m.long, &a.m.data, &a.m.x]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    match all.design() {
+        Some(Design::PerTask { ys, .. }) => {
+            let short: Vec<String> = all
+                .tasks()
+                .iter()
+                .zip(ys)
+                .filter(|(_, y)| y.len() < k)
+                .map(|(t, y)| format!("{t:?} ({})", plural(y.len(), "sample")))
+                .collect();
+            if k >= 2 && !short.is_empty() {
+                return Err(UsageError(format!(
+                    "{file}: --folds {k} splits each task's samples into {k} parts, but task{} \
+                     {} {} fewer than {k} samples; lower --folds or drop {}",
+                    if short.len() == 1 { "" } else { "s" },
+                    short.join(", "),
+                    if short.len() == 1 { "has" } else { "have" },
+                    if short.len() == 1 {
+                        "that task"
+                    } else {
+                        "those tasks"
+                    }
+                ))
+                .into());
+            }
+        }
+        Some(Design::Shared { x, .. }) if k >= 2 && x.nrows() < k => {
+            return Err(UsageError(format!(
+                "{file}: --folds {k} needs at least {k} samples, but the data have {}",
+                x.nrows()
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 impl CvArgs {

@@ -142,7 +142,7 @@ fn learned_relations_report_what_happened() {
         String::from_utf8(out.stderr).unwrap(),
     );
     assert!(
-        text.contains("STOPPED") && text.contains("in 1 alternations"),
+        text.contains("STOPPED") && text.contains("in 1 alternation,"),
         "{text}"
     );
     assert!(text.contains("(stopped at --max-outer)"), "{text}");

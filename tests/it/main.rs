@@ -15,6 +15,7 @@ mod parity;
 mod path_accuracy;
 mod pipeline;
 mod properties;
+mod seams;
 mod selection;
 mod stats;
 mod weights;
