@@ -138,6 +138,86 @@ pub struct ModelArgs {
     pub input: InputFlags,
 }
 
+/// `--path-tol` of `path` and `cv`: how each alpha is declared solved.
+#[derive(Debug, Clone, Args)]
+pub struct PathTolFlag {
+    /// Accuracy at each alpha: the duality gap at most R times the objective
+    /// at that alpha (and KKT residuals at most sqrt(R) * l1_ratio * alpha), so
+    /// every alpha is solved to the same relative accuracy; `sklearn`:
+    /// scikit-learn's rule alone (--tol * ||Y||^2 / n at every alpha, which
+    /// at small alphas can keep the previous alpha's coefficients). See
+    /// docs/objective.md.
+    #[arg(long, value_name = "R|sklearn", default_value = "1e-8", value_parser = parse_path_tol)]
+    pub path_tol: mtreg::path::PathTol,
+}
+
+/// `--max-outer` of `solve` and `cv` with `--learn-relations`.
+#[derive(Debug, Clone, Args)]
+pub struct MaxOuterFlag {
+    /// With --learn-relations: at most N alternations (W-step, then Sigma-step);
+    /// the fit is converged only when the objective decreased by less than
+    /// 1e-6 (relative) within them. See docs/models.md.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        requires = "learn_relations"
+    )]
+    pub max_outer: usize,
+}
+
+fn parse_path_tol(s: &str) -> Result<mtreg::path::PathTol, String> {
+    use mtreg::path::PathTol;
+    if s.eq_ignore_ascii_case("sklearn") {
+        return Ok(PathTol::Sklearn);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r < 1.0 => Ok(PathTol::Relative(r)),
+        _ => Err(format!(
+            "expected a number in (0, 1) or `sklearn`, got {s:?}"
+        )),
+    }
+}
+
+/// The hint a non-convergence warning ends with when the columns of X have
+/// very different scales (largest over smallest non-zero standard deviation
+/// above 1e3, per-task designs pooled) and `--standardize` is off; empty
+/// otherwise (and from sufficient statistics).
+pub fn scale_hint(loaded: &Loaded, standardized: bool) -> String {
+    let Some(design) = loaded.design().filter(|_| !standardized) else {
+        return String::new();
+    };
+    let blocks: Vec<faer::MatRef<'_, f64>> = match design {
+        super::data::Design::Shared { x, .. } => vec![x.as_ref()],
+        super::data::Design::PerTask { xs, .. } => xs.iter().map(|x| x.as_ref()).collect(),
+    };
+    match column_std_range(&blocks) {
+        Some((lo, hi)) if hi > 1e3 * lo => format!(
+            "; the columns of X have very different scales (standard deviations from \
+             {lo:.1e} to {hi:.1e}): try --standardize, which usually converges much faster"
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The smallest and largest non-zero standard deviation of the columns of
+/// the row blocks stacked (`None` if every column is constant).
+fn column_std_range(blocks: &[faer::MatRef<'_, f64>]) -> Option<(f64, f64)> {
+    let p = blocks.first()?.ncols();
+    let n: usize = blocks.iter().map(|b| b.nrows()).sum();
+    let mut range: Option<(f64, f64)> = None;
+    for j in 0..p {
+        let values = || blocks.iter().flat_map(move |b| b.col(j).iter().copied());
+        let mean = values().sum::<f64>() / n as f64;
+        let std = (values().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        if std > 0.0 && std.is_finite() {
+            let (lo, hi) = range.unwrap_or((std, std));
+            range = Some((lo.min(std), hi.max(std)));
+        }
+    }
+    range
+}
+
 /// `--group-norm`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum GroupNormArg {
@@ -510,6 +590,7 @@ impl ModelArgs {
             .penalty(self.family()?)
             .relation_strength(lambda2)
             .fit_intercept(!self.no_intercept)
+            .standardize(self.standardize)
             .tol(self.tol)
             .max_iter(self.max_iter)
             .monitor(monitor))

@@ -129,6 +129,10 @@ pub struct CvArgs {
     #[arg(long)]
     strict: bool,
     #[command(flatten)]
+    stop: super::common::PathTolFlag,
+    #[command(flatten)]
+    outer: super::common::MaxOuterFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -189,11 +193,6 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     check_folds(&a, &all)?;
     let graph = &all.graph;
     let strengths = if a.learn_relations {
-        if a.m.standardize {
-            return Err(
-                UsageError("--standardize is not supported with --learn-relations".into()).into(),
-            );
-        }
         Strengths::Relations(match (&a.relation_strengths[..], a.relation_strength) {
             ([], Some(lambda2)) => vec![lambda2],
             ([], None) => {
@@ -228,6 +227,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 ));
                 let model =
                     a.m.model(graph.as_ref(), None)?
+                        .path_tol(a.stop.path_tol)
                         .graph_strength(if graph.is_some() { lambda } else { 0.0 })
                         .pooled(a.pooled);
                 let cv = model.cross_validate_data(all.data(), &opts);
@@ -249,7 +249,10 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         }
         Strengths::Relations(lambdas) => {
             opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
-            let model = a.m.relations(1.0, None)?;
+            let model =
+                a.m.relations(1.0, None)?
+                    .path_tol(a.stop.path_tol)
+                    .max_outer(a.outer.max_outer);
             let rcv = model.cross_validate_grid_data(all.data(), lambdas, &opts);
             bar.finish_and_clear();
             let rcv = rcv?;
@@ -369,6 +372,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             }
             _ => {
                 a.m.model(graph.as_ref(), None)?
+                    .path_tol(a.stop.path_tol)
                     .graph_strength(if graph.is_some() { lambda } else { 0.0 })
                     .pooled(a.pooled)
                     .path_data(all.data(), &alpha_grid)?
@@ -389,21 +393,48 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         outs.write(path_svg, |w| w.write_all(svg.as_bytes()))?;
     }
     super::commit(outs)?;
-    if !cv.fit.converged() {
+    if !cv.fit.certificate().is_satisfied() {
         errln!(
-            "warning: the refit stopped on --max-iter: {}",
-            cv.fit.certificate()
+            "warning: the refit stopped on --max-iter: {}{}",
+            cv.fit.certificate(),
+            super::common::scale_hint(&all, a.m.standardize)
+        );
+    }
+    let unconverged = cv.unconverged();
+    if let Some(&(first, _)) = unconverged.first() {
+        let total = cv.alphas.len() * cv.folds.len();
+        errln!(
+            "warning: {} of {total} fold fits stopped on --max-iter (the largest alpha {:.6e}); \
+             their held-out errors are not exact (raise --max-iter){}",
+            unconverged.len(),
+            cv.alphas[first],
+            super::common::scale_hint(&all, a.m.standardize)
         );
     }
     if let Some(rel) = relations
         .as_ref()
-        .filter(|r| !r.converged() && cv.fit.converged())
+        .filter(|r| !r.alternation_converged() && cv.fit.certificate().is_satisfied())
     {
         errln!(
-            "warning: learned relations: the refit stopped after {} alternations before \
-             the objective settled (relative decrease > 1e-6)",
-            rel.objectives().len()
+            "warning: learned relations: the refit stopped after {} alternations \
+             (--max-outer) before the objective settled (relative decrease > 1e-6)",
+            rel.n_outer()
         );
+    }
+    // (a grid of model variants is keyed by index: its alphas only)
+    let (strength_name, grid_strengths) = match &strengths {
+        Strengths::Graph(_) => (
+            "--graph-strengths",
+            grid.iter().map(|(l, _, _)| *l).collect(),
+        ),
+        Strengths::Relations(_) => (
+            "--relation-strengths",
+            grid.iter().map(|(l, _, _)| *l).collect(),
+        ),
+        Strengths::Models(_) => ("", Vec::new()),
+    };
+    for warning in edge_warnings(&cv.alphas, cv.alpha, &grid_strengths, lambda, strength_name) {
+        errln!("warning: {warning}");
     }
     let converged = relations
         .as_ref()
@@ -490,11 +521,11 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         if let Some(rel) = &relations {
             outln!(
                 "  relations  {} at the refit{}",
-                plural(rel.objectives().len(), "alternation"),
-                if rel.converged() {
+                plural(rel.n_outer(), "alternation"),
+                if rel.alternation_converged() {
                     ""
                 } else {
-                    " (not converged)"
+                    " (stopped at --max-outer)"
                 }
             )?;
         }
@@ -605,4 +636,71 @@ fn bounded_threads(requested: usize, jobs: usize) -> usize {
         return bound;
     }
     requested
+}
+
+/// Warnings for a selection at the edge of its grid: the smallest alpha (a
+/// better one may lie below), the largest (no features), or the smallest or
+/// largest of several strengths.
+fn edge_warnings(
+    alphas: &[f64],
+    alpha: f64,
+    strengths: &[f64],
+    strength: f64,
+    strength_flag: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if alphas.len() > 1 {
+        let smallest = alphas.iter().copied().fold(f64::INFINITY, f64::min);
+        let largest = alphas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if alpha == smallest {
+            out.push(format!(
+                "the selected alpha {alpha:.6e} is the smallest of the grid: the CV error may \
+                 fall further below it (lower --eps, or give smaller --alphas)"
+            ));
+        } else if alpha == largest {
+            out.push(format!(
+                "the selected alpha {alpha:.6e} is the largest of the grid (the fewest \
+                 features): the CV error may fall further above it (give larger --alphas)"
+            ));
+        }
+    }
+    if strengths.len() > 1 {
+        let smallest = strengths.iter().copied().fold(f64::INFINITY, f64::min);
+        let largest = strengths.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let side = if strength == smallest {
+            Some("smallest")
+        } else if strength == largest {
+            Some("largest")
+        } else {
+            None
+        };
+        if let Some(side) = side {
+            out.push(format!(
+                "the selected strength {strength} is the {side} of {strength_flag}: the CV error \
+                 may fall further beyond it (extend the grid)"
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edge_warnings;
+
+    #[test]
+    fn selections_at_the_edge_of_a_grid_are_flagged() {
+        let alphas = [1.0, 0.1, 0.01];
+        assert!(edge_warnings(&alphas, 0.1, &[], 0.0, "--x").is_empty());
+        assert!(edge_warnings(&alphas, 0.01, &[], 0.0, "--x")[0].contains("smallest"));
+        assert!(edge_warnings(&alphas, 1.0, &[], 0.0, "--x")[0].contains("largest"));
+        // one alpha, one strength: no grid to be at the edge of
+        assert!(edge_warnings(&[0.5], 0.5, &[2.0], 2.0, "--x").is_empty());
+        let w = edge_warnings(&alphas, 0.1, &[0.1, 1.0, 10.0], 10.0, "--graph-strengths");
+        assert!(
+            w.len() == 1 && w[0].contains("largest of --graph-strengths"),
+            "{w:?}"
+        );
+        assert!(edge_warnings(&alphas, 0.1, &[0.1, 1.0, 10.0], 1.0, "--x").is_empty());
+    }
 }

@@ -32,6 +32,8 @@ pub struct PathArgs {
     #[arg(long)]
     plot: Option<PathBuf>,
     #[command(flatten)]
+    stop: super::common::PathTolFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -103,6 +105,7 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let loaded = a.m.load(true)?;
     let model =
         a.m.model(loaded.graph.as_ref(), None)?
+            .path_tol(a.stop.path_tol)
             .pooled(a.pooled)
             .progress(progress);
     let path = model.path_data(loaded.data(), &grid);
@@ -190,8 +193,9 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let unconverged = path.fits.iter().filter(|f| !f.converged()).count();
     if unconverged > 0 {
         errln!(
-            "warning: {unconverged} of {} stopped on --max-iter",
-            plural(path.fits.len(), "path point")
+            "warning: {unconverged} of {} stopped on --max-iter{}",
+            plural(path.fits.len(), "path point"),
+            super::common::scale_hint(&loaded, a.m.standardize)
         );
     }
     let last = path

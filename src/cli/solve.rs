@@ -80,6 +80,8 @@ pub struct SolveArgs {
     #[arg(long)]
     plot: Option<PathBuf>,
     #[command(flatten)]
+    outer: super::common::MaxOuterFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -141,11 +143,6 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
         }
         .into());
     }
-    if a.learn_relations && a.m.standardize {
-        return Err(
-            UsageError("--standardize is not supported with --learn-relations".into()).into(),
-        );
-    }
     let bar = super::progress::bar(a.m.max_iter, a.m.quiet);
     let monitor = Some(super::progress::monitor(bar.clone(), a.m.verbose));
     let data = loaded.data();
@@ -182,7 +179,9 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
         let lambda2 = a
             .relation_strength
             .expect("clap requires --relation-strength");
-        let model = a.m.relations(lambda2, monitor)?;
+        let model =
+            a.m.relations(lambda2, monitor)?
+                .max_outer(a.outer.max_outer);
         let fitted = (|| {
             let mut problem = model.prepare(&data)?;
             let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
@@ -247,17 +246,20 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
             w.alternations
         );
     }
-    if !fit.converged() {
+    // the last W-step's own certificate (for learned relations `converged`
+    // also needs the alternation)
+    if !fit.certificate().is_satisfied() {
         errln!(
-            "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
+            "warning: not converged after {} epochs: {} (raise --max-iter or --tol){}",
             fit.n_iter(),
-            fit.certificate()
+            fit.certificate(),
+            super::common::scale_hint(&loaded, a.m.standardize)
         );
     }
     if let Some(rel) = outcome
         .relations
         .as_ref()
-        .filter(|r| !r.converged() && fit.converged())
+        .filter(|r| !r.alternation_converged() && fit.certificate().is_satisfied())
     {
         let o = rel.objectives();
         let last = o.len() - 1;
@@ -267,8 +269,8 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
             f64::NAN
         };
         errln!(
-            "warning: learned relations: stopped after {} alternations with a relative \
-             objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
+            "warning: learned relations: stopped after {} alternations (--max-outer) with a \
+             relative objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
              covariance is close to singular, which slows the alternation down",
             o.len()
         );
@@ -404,7 +406,7 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
     writeln!(out, "  selected   {}", report::selected_line(&sel, p))?;
     writeln!(
         out,
-        "  {}  {} after {}, {:.3} s{}{}",
+        "  {}  {} after {}{}, {:.3} s{}{}",
         if fit.converged() {
             "converged"
         } else {
@@ -412,6 +414,10 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
         },
         fit.certificate(),
         plural(fit.n_iter(), "epoch"),
+        match &outcome.relations {
+            Some(rel) => format!(" in {}", plural(rel.n_outer(), "alternation")),
+            None => String::new(),
+        },
         fit.seconds(),
         if fit.used_gram() { " (Gram mode)" } else { "" },
         match fit.n_screened() {
@@ -419,7 +425,13 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
             k => format!(", {k} rows screened out"),
         }
     )?;
-    writeln!(out, "  objective  {:.10e}", fit.objective())?;
+    // learned relations: the MTRL objective after the last Sigma-step (the
+    // W-step's, at the previous Sigma, is larger)
+    let objective = match &outcome.relations {
+        Some(rel) => rel.objectives().last().copied().unwrap_or(f64::NAN),
+        None => fit.objective(),
+    };
+    writeln!(out, "  objective  {objective:.10e}")?;
     super::models::report(&mut out, fit, features, tasks)?;
     match &loaded.source {
         Source::Samples(inputs) => {
@@ -438,13 +450,12 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
     if let Some(rel) = &outcome.relations {
         writeln!(
             out,
-            "  relations  {}, objective {:.10e}{}",
-            plural(rel.objectives().len(), "alternation"),
-            rel.objectives().last().copied().unwrap_or(f64::NAN),
-            if rel.converged() {
+            "  relations  {}{}",
+            plural(rel.n_outer(), "alternation"),
+            if rel.alternation_converged() {
                 ""
             } else {
-                " (not converged)"
+                " (stopped at --max-outer)"
             }
         )?;
         if t <= 12 {
