@@ -505,8 +505,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 outln!("  relation strength {lambda} (of {} tried)", l.len())?
             }
             Strengths::Models(mg) => outln!(
-                "  selected   {} = {} (of {} tried)",
-                mg.header.join(","),
+                "  selected   {} (of {} tried)",
                 best_point.map_or(String::new(), |b| mg.label(b)),
                 mg.points.len()
             )?,

@@ -373,10 +373,7 @@ pub fn model_grid(m: &ModelArgs, a: &CvArgs, all: &Loaded) -> anyhow::Result<Mod
     let mut labels = Vec::new();
     for (label, family) in &families {
         for scheme in &schemes {
-            points.push(GridPoint {
-                penalty: Some(family.clone()),
-                weights: scheme.clone(),
-            });
+            points.push(GridPoint::penalty(family.clone()).with_weights(scheme.clone()));
             labels.push(
                 label
                     .iter()

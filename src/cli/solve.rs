@@ -93,6 +93,14 @@ struct Outcome {
 
 pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
     super::models::check_solve_flags(&mut a.m, a.alpha, a.alpha_specific, a.rank.is_some())?;
+    if a.alpha_ratio.is_some() && a.m.penalty_name() == "clustered" {
+        return Err(UsageError(
+            "the clustered penalty has no alpha_max (W = 0 is never optimal): give \
+             --cluster-strength RHO1 instead of --alpha-ratio"
+                .into(),
+        )
+        .into());
+    }
     if a.components.is_some() {
         super::models::check_components(&a.m, a.pooled || a.learn_relations || a.rank.is_some())?;
     }
@@ -159,10 +167,7 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
             let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
             drop(problem);
             // weights of mean 1: alpha keeps the scale of the unweighted fit
-            let opts = mtreg::models::NoiseWeightOptions {
-                normalize: true,
-                ..Default::default()
-            };
+            let opts = mtreg::models::NoiseWeightOptions::default().normalize(true);
             model.alpha(alpha).fit_noise_weighted(&data, &opts)
         })();
         bar.finish_and_clear();

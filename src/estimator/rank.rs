@@ -193,6 +193,7 @@ impl Estimator<Rank> {
 /// The outcome of a cross-validation over ranks
 /// ([`ReducedRankRegression::cross_validate_ranks`]).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RankCv {
     /// The ranks, increasing.
     pub ranks: Vec<usize>,

@@ -122,8 +122,18 @@ impl WeightScheme {
 }
 
 /// One point of a model grid: a penalty family (or the estimator's own) and
-/// a weight scheme.
+/// a weight scheme. Built by [`GridPoint::penalty`] or
+/// [`GridPoint::weights`], then [`with_weights`](GridPoint::with_weights) /
+/// [`with_penalty`](GridPoint::with_penalty):
+///
+/// ```
+/// use mtreg::estimator::{GridPoint, WeightScheme, penalties::LowRank};
+/// let p = GridPoint::penalty(LowRank).with_weights(WeightScheme::InverseVariance);
+/// assert_eq!(p.weights, WeightScheme::InverseVariance);
+/// assert_eq!(p.penalty.unwrap().name(), "trace");
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GridPoint {
     /// The penalty; `None`: the estimator's.
     pub penalty: Option<Family>,
@@ -147,10 +157,23 @@ impl GridPoint {
             weights: WeightScheme::Uniform,
         }
     }
+
+    /// This point with the weight scheme `weights`.
+    pub fn with_weights(mut self, weights: WeightScheme) -> Self {
+        self.weights = weights;
+        self
+    }
+
+    /// This point with the penalty `penalty`.
+    pub fn with_penalty(mut self, penalty: impl IntoFamily) -> Self {
+        self.penalty = Some(penalty.into_family());
+        self
+    }
 }
 
 /// The outcome of [`GraphMultiTask::cross_validate_grid`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct GridCv {
     /// The CV curve of each grid point (in the order given), on the common
     /// alpha grid `cv.alphas`.
@@ -281,6 +304,9 @@ impl GraphMultiTask {
     /// [`Likelihood::PerTask`](crate::models::Likelihood::PerTask)),
     /// alternating the weighted fit (warm-started) with
     /// `σ_t² = ‖y_t − X_t w_t − b_t‖² / n_t` (see [`crate::models::noise_weights()`]).
+    /// With sample weights (rescaled to sum to n_t within each task, as the
+    /// loss does) σ_t² is the weighted mean `Σ_i s_i r_i² / n_t` of the squared
+    /// residuals, so integer weights give the fit of repeated rows.
     ///
     /// With `opts.normalize` (what `mtreg solve --task-weights auto` uses)
     /// the W-step's weights are divided by their mean, so that alpha keeps
@@ -314,7 +340,7 @@ impl GraphMultiTask {
     /// # Errors
     /// As [`fit_data`](crate::Estimator::fit_data); `Incompatible` for
     /// sufficient statistics or data that already carry task weights;
-    /// `InvalidParameter` for bad alternation options.
+    /// `InvalidParameter` for bad alternation options or sample weights.
     pub fn fit_noise_weighted<'d>(
         &self,
         data: impl Into<Data<'d>>,
@@ -327,28 +353,29 @@ impl GraphMultiTask {
                 "learned task weights replace given ones: give the data without weights".into(),
             ));
         }
-        if data.sample_weight_values().is_some() {
-            // the noise variances would have to be weighted means of the
-            // squared residuals; not implemented
-            return Err(Error::Incompatible(
-                "learned task weights are not supported with sample weights".into(),
-            ));
-        }
         let views = data.task_views().ok_or_else(|| {
             Error::Incompatible("learned task weights need the samples, not statistics".into())
         })?;
         let n: Vec<usize> = views.ys.iter().map(Vec::len).collect();
+        // each task's sample weights, rescaled to sum to n_t (None: all 1)
+        let shared = matches!(data.source(), Source::Shared { .. });
+        let s = data
+            .sample_weight_values()
+            .map(|w| rescaled_per_task(views.sample_weight_slices(w, shared)?))
+            .transpose()?;
         let centre = self.settings.fit_intercept;
         let y_sq: Vec<f64> = views
             .ys
             .iter()
-            .map(|y| {
+            .enumerate()
+            .map(|(t, y)| {
+                let w = |i: usize| s.as_ref().map_or(1.0, |s| s[t][i]);
                 let m = if centre {
-                    y.iter().sum::<f64>() / y.len().max(1) as f64
+                    (0..y.len()).map(|i| w(i) * y[i]).sum::<f64>() / y.len().max(1) as f64
                 } else {
                     0.0
                 };
-                y.iter().map(|v| (v - m) * (v - m)).sum()
+                (0..y.len()).map(|i| w(i) * (y[i] - m) * (y[i] - m)).sum()
             })
             .collect();
         let mut last: Option<(Fit, Vec<f64>)> = None;
@@ -362,7 +389,7 @@ impl GraphMultiTask {
                     .warm_start(last.as_ref().map(|(f, _)| f.coef().to_owned()));
                 let fit = est.fit_data(reweighted(&data, Some(c)))?;
                 inner += fit.n_iter();
-                let rss = task_rss(&fit, &views.xs, &views.ys);
+                let rss = task_rss(&fit, &views.xs, &views.ys, s.as_deref());
                 let loss: f64 = (0..n.len())
                     .map(|t| c[t] * rss[t] / (2.0 * n[t] as f64))
                     .sum();
@@ -389,8 +416,14 @@ impl GraphMultiTask {
     }
 }
 
-/// `‖y_t − X_t w_t − b_t‖²` per task.
-fn task_rss(fit: &Fit, xs: &[MatRef<'_, f64>], ys: &[Vec<f64>]) -> Vec<f64> {
+/// `Σ_i s_i (y_ti − x_tiᵀ w_t − b_t)²` per task (`s_i = 1` without sample
+/// weights).
+fn task_rss(
+    fit: &Fit,
+    xs: &[MatRef<'_, f64>],
+    ys: &[Vec<f64>],
+    s: Option<&[Vec<f64>]>,
+) -> Vec<f64> {
     let (c, b) = (fit.coef(), fit.intercept());
     xs.iter()
         .zip(ys)
@@ -399,9 +432,29 @@ fn task_rss(fit: &Fit, xs: &[MatRef<'_, f64>], ys: &[Vec<f64>]) -> Vec<f64> {
             (0..y.len())
                 .map(|i| {
                     let pred = b[t] + (0..c.nrows()).map(|j| x[(i, j)] * c[(j, t)]).sum::<f64>();
-                    (y[i] - pred) * (y[i] - pred)
+                    let w = s.map_or(1.0, |s| s[t][i]);
+                    w * (y[i] - pred) * (y[i] - pred)
                 })
                 .sum()
+        })
+        .collect()
+}
+
+/// Each task's sample weights (`slices`, one per task) rescaled to sum to
+/// n_t, the loss's scaling.
+fn rescaled_per_task(slices: Vec<&[f64]>) -> Result<Vec<Vec<f64>>> {
+    slices
+        .into_iter()
+        .map(|part| {
+            let sum: f64 = part.iter().sum();
+            if !(part.iter().all(|v| v.is_finite() && *v >= 0.0) && sum > 0.0) {
+                return Err(Error::InvalidParameter {
+                    name: "sample_weights (sum over a task)",
+                    value: sum,
+                    expected: "finite, >= 0 and not all 0 within each task",
+                });
+            }
+            Ok(part.iter().map(|v| v * part.len() as f64 / sum).collect())
         })
         .collect()
 }

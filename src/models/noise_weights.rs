@@ -41,8 +41,17 @@ pub enum Likelihood {
     PerSample,
 }
 
-/// Options of [`noise_weights`].
+/// Options of [`noise_weights`]: start from `Default::default()` and set
+/// fields with the builder methods (one per field).
+///
+/// ```
+/// use mtreg::models::{Likelihood, NoiseWeightOptions};
+/// let opts = NoiseWeightOptions::default().max_iter(20).normalize(true)
+///     .likelihood(Likelihood::PerSample);
+/// assert_eq!((opts.max_iter, opts.normalize), (20, true));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct NoiseWeightOptions {
     /// Maximum alternations.
     pub max_iter: usize,
@@ -61,6 +70,34 @@ pub struct NoiseWeightOptions {
     pub normalize: bool,
 }
 
+impl NoiseWeightOptions {
+    /// Sets [`max_iter`](Self::max_iter).
+    pub fn max_iter(mut self, max_iter: usize) -> Self {
+        self.max_iter = max_iter;
+        self
+    }
+    /// Sets [`tol`](Self::tol).
+    pub fn tol(mut self, tol: f64) -> Self {
+        self.tol = tol;
+        self
+    }
+    /// Sets [`floor`](Self::floor).
+    pub fn floor(mut self, floor: f64) -> Self {
+        self.floor = floor;
+        self
+    }
+    /// Sets [`likelihood`](Self::likelihood).
+    pub fn likelihood(mut self, likelihood: Likelihood) -> Self {
+        self.likelihood = likelihood;
+        self
+    }
+    /// Sets [`normalize`](Self::normalize).
+    pub fn normalize(mut self, normalize: bool) -> Self {
+        self.normalize = normalize;
+        self
+    }
+}
+
 impl Default for NoiseWeightOptions {
     fn default() -> Self {
         Self {
@@ -73,8 +110,10 @@ impl Default for NoiseWeightOptions {
     }
 }
 
-/// One W-step's outcome, as [`noise_weights`] needs it.
+/// One W-step's outcome, as [`noise_weights`] needs it
+/// ([`WeightedFit::new`]).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct WeightedFit {
     /// `‖y_t − X_t w_t‖²` per task (intercepts included, if fitted).
     pub rss: Vec<f64>,
@@ -82,8 +121,17 @@ pub struct WeightedFit {
     pub penalty: f64,
 }
 
+impl WeightedFit {
+    /// The residual sums of squares `‖y_t − X_t w_t‖²` per task and the
+    /// penalty's value `g(W)` at the fit.
+    pub fn new(rss: Vec<f64>, penalty: f64) -> Self {
+        Self { rss, penalty }
+    }
+}
+
 /// The result of [`noise_weights`].
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct NoiseWeights {
     /// The task weights `c_t = κ_t / σ_t²` (divided by their mean with
     /// [`NoiseWeightOptions::normalize`]) of the last W-step's successor

@@ -627,13 +627,15 @@ fn grid_cross_validation_equals_each_points_own() {
         assert!((a - b).abs() <= 1e-9 * b, "sample weights: {a} vs {b}");
     }
     assert!(g.cv.fit.description().sample_weighted);
-    assert!(matches!(
-        est.fit_noise_weighted(
+    // learned task weights take sample weights too (the weighted noise
+    // variances are tested in learned_task_weights_with_sample_weights_…)
+    let auto = est
+        .fit_noise_weighted(
             Data::shared(&x, &y).sample_weights(&sw),
-            &NoiseWeightOptions::default()
-        ),
-        Err(Error::Incompatible(_))
-    ));
+            &NoiseWeightOptions::default(),
+        )
+        .unwrap();
+    assert!(auto.description().sample_weighted);
     // weights are refused on the data (the points carry them)
     let w = [1.0; 6];
     assert!(matches!(
@@ -744,10 +746,7 @@ fn learned_task_weights_recover_the_noise_levels() {
     }
     let est = GraphMultiTask::new(0.01).tol(1e-8);
     for normalize in [false, true] {
-        let opts = NoiseWeightOptions {
-            normalize,
-            ..NoiseWeightOptions::default()
-        };
+        let opts = NoiseWeightOptions::default().normalize(normalize);
         let fit = est
             .fit_noise_weighted(Data::tasks(&xs, &ys), &opts)
             .unwrap();
@@ -775,10 +774,7 @@ fn learned_task_weights_recover_the_noise_levels() {
         }
         assert_eq!(d.task_weight_scheme.as_deref(), Some("auto"));
         // not converged when the outer criterion cannot hold in one alternation
-        let one = NoiseWeightOptions {
-            max_iter: 1,
-            ..opts
-        };
+        let one = opts.max_iter(1);
         let fit = est.fit_noise_weighted(Data::tasks(&xs, &ys), &one).unwrap();
         let auto = fit.description().auto_weights.clone().unwrap();
         assert!(!auto.converged && auto.alternations == 1);
@@ -951,4 +947,134 @@ fn apg_warm_start_uses_the_carried_lipschitz_constant() {
         slow.n_iter,
         fresh.n_iter
     );
+}
+
+/// Repeats row i of `x` (and entry i of each `y`) `w[i]` times.
+fn repeat_rows(x: faer::MatRef<'_, f64>, w: &[f64]) -> Mat<f64> {
+    let rows: Vec<usize> = (0..x.nrows())
+        .flat_map(|i| std::iter::repeat_n(i, w[i] as usize))
+        .collect();
+    Mat::from_fn(rows.len(), x.ncols(), |r, j| x[(rows[r], j)])
+}
+
+/// `--task-weights auto` with sample weights: the noise variances are the
+/// weighted means of the squared residuals, so integer sample weights give
+/// exactly the learned weights (σ², alternations, W) of the rows repeated
+/// that many times — on per-task designs (weights concatenated by task) and
+/// on a shared design, with intercepts.
+#[test]
+fn learned_task_weights_with_sample_weights_equal_repeated_rows() {
+    let sd = [0.5, 1.0, 3.0];
+    for shared in [false, true] {
+        let g = mtreg::generate::StructuredTasks::new(vec![40; 3], 6)
+            .n_informative(3)
+            .task_noise(sd.to_vec())
+            .shared_design(shared)
+            .seed(11)
+            .generate()
+            .unwrap();
+        let n_rows = if shared { 40 } else { 120 };
+        let w: Vec<f64> = (0..n_rows).map(|i| (1 + (i * 7) % 3) as f64).collect();
+        let est = GraphMultiTask::new(0.02).tol(1e-12);
+        let opts = NoiseWeightOptions::default().tol(1e-10);
+        let (weighted, repeated) = if shared {
+            let x = g.xs[0].as_ref();
+            let y = Mat::from_fn(40, 3, |i, t| g.ys[t][i]);
+            let x2 = repeat_rows(x, &w);
+            let y2 = repeat_rows(y.as_ref(), &w);
+            (
+                est.fit_noise_weighted(Data::shared(&x, &y).sample_weights(&w), &opts),
+                est.fit_noise_weighted(Data::shared(&x2, &y2), &opts),
+            )
+        } else {
+            let xs: Vec<_> = g.xs.iter().map(|m| m.as_ref()).collect();
+            let ys: Vec<&[f64]> = g.ys.iter().map(Vec::as_slice).collect();
+            let x2: Vec<Mat<f64>> = (0..3)
+                .map(|t| repeat_rows(g.xs[t].as_ref(), &w[40 * t..40 * (t + 1)]))
+                .collect();
+            let y2: Vec<Vec<f64>> = (0..3)
+                .map(|t| {
+                    let col = Mat::from_fn(40, 1, |i, _| g.ys[t][i]);
+                    let r = repeat_rows(col.as_ref(), &w[40 * t..40 * (t + 1)]);
+                    (0..r.nrows()).map(|i| r[(i, 0)]).collect()
+                })
+                .collect();
+            let x2v: Vec<_> = x2.iter().map(|m| m.as_ref()).collect();
+            let y2v: Vec<&[f64]> = y2.iter().map(Vec::as_slice).collect();
+            (
+                est.fit_noise_weighted(Data::tasks(&xs, &ys).sample_weights(&w), &opts),
+                est.fit_noise_weighted(Data::tasks(&x2v, &y2v), &opts),
+            )
+        };
+        let (a, b) = (weighted.unwrap(), repeated.unwrap());
+        let (da, db) = (a.description(), b.description());
+        let (wa, wb) = (
+            da.auto_weights.as_ref().unwrap(),
+            db.auto_weights.as_ref().unwrap(),
+        );
+        assert!(wa.converged && wb.converged);
+        assert_eq!(wa.alternations, wb.alternations, "shared {shared}");
+        for (s, r) in wa.sigma2.iter().zip(&wb.sigma2) {
+            assert!((s / r - 1.0).abs() < 1e-6, "shared {shared}: {s} vs {r}");
+        }
+        let (ca, cb) = (
+            da.task_weights.as_ref().unwrap(),
+            db.task_weights.as_ref().unwrap(),
+        );
+        for (s, r) in ca.iter().zip(cb) {
+            assert!(
+                (s / r - 1.0).abs() < 1e-6,
+                "shared {shared}: {ca:?} vs {cb:?}"
+            );
+        }
+        let scale = b.coef().norm_max();
+        assert!(
+            (a.coef() - b.coef()).norm_max() < 1e-6 * scale,
+            "shared {shared}"
+        );
+    }
+}
+
+/// Reduced-rank regression with sample weights is the weighted closed form:
+/// integer weights give the fit (W, intercepts, objective) of the rows
+/// repeated that many times, at every rank, with and without ridge; and the
+/// weights matter (the unweighted fit differs).
+#[test]
+fn reduced_rank_with_sample_weights_equals_repeated_rows() {
+    let d = mtreg::generate::MakeRegression::new()
+        .n_samples(30)
+        .n_features(5)
+        .n_informative(4)
+        .n_targets(4)
+        .noise(3.0)
+        .bias(2.0)
+        .seed(4)
+        .generate()
+        .unwrap();
+    let w: Vec<f64> = (0..30).map(|i| (1 + (i * 5) % 4) as f64).collect();
+    let (x2, y2) = (repeat_rows(d.x.as_ref(), &w), repeat_rows(d.y.as_ref(), &w));
+    for ridge in [0.0, 0.3] {
+        for k in 1..=4 {
+            let est = ReducedRankRegression::new(k).ridge(ridge);
+            let a = est
+                .fit_data(Data::shared(&d.x, &d.y).sample_weights(&w))
+                .unwrap();
+            let b = est.fit(&x2, &y2).unwrap();
+            let plain = est.fit(&d.x, &d.y).unwrap();
+            let scale = b.coef().norm_max();
+            assert!(a.converged() && a.rank().unwrap() <= k);
+            assert!(
+                (a.coef() - b.coef()).norm_max() < 1e-9 * scale,
+                "rank {k}, ridge {ridge}"
+            );
+            for (p, q) in a.intercept().iter().zip(b.intercept()) {
+                assert!(
+                    (p - q).abs() < 1e-9 * (1.0 + q.abs()),
+                    "rank {k}: {p} vs {q}"
+                );
+            }
+            assert!((a.objective() / b.objective() - 1.0).abs() < 1e-9);
+            assert!((plain.coef() - b.coef()).norm_max() > 1e-3 * scale);
+        }
+    }
 }

@@ -344,6 +344,48 @@ fn learned_task_weights() {
         .map(|v| v.as_f64().unwrap())
         .collect();
     assert!((w.iter().sum::<f64>() / 6.0 - 1.0).abs() < 1e-5, "{w:?}");
+
+    // with sample weights: equal weights change nothing (only ratios
+    // matter), unequal ones are used (recorded, other weights learned)
+    let weights = |m: &Value| -> Vec<f64> {
+        m["task_weights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect()
+    };
+    let mut equal = String::from("weight\n");
+    let mut unequal = String::from("weight\n");
+    for i in 0..100 {
+        equal += "2\n";
+        unequal += &format!("{}\n", 1 + (i * 7) % 3);
+    }
+    fs::write(d.join("S2.csv"), equal).unwrap();
+    fs::write(d.join("S3.csv"), unequal).unwrap();
+    let base = &["--task-weights", "auto", "--alpha-ratio", "0.05"];
+    solve(
+        d,
+        false,
+        &[&base[..], &["--sample-weights", "S2.csv"]].concat(),
+    );
+    let m = json(&d.join("model.json"));
+    assert_eq!(m["sample_weighted"], true);
+    for (a, b) in weights(&m).iter().zip(&w) {
+        assert!((a / b - 1.0).abs() < 1e-6, "{a} vs {b}");
+    }
+    solve(
+        d,
+        false,
+        &[&base[..], &["--sample-weights", "S3.csv"]].concat(),
+    );
+    let m = json(&d.join("model.json"));
+    assert_eq!(m["task_weight_scheme"], "auto");
+    let w3 = weights(&m);
+    assert!(
+        w3.iter().zip(&w).any(|(a, b)| (a / b - 1.0).abs() > 1e-4),
+        "{w3:?}"
+    );
 }
 
 #[test]
@@ -351,7 +393,7 @@ fn cv_over_model_grids() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     data(d);
-    mtreg()
+    let out = mtreg()
         .current_dir(d)
         .args(["cv", "--x", "Xo.csv", "--y", "Yo.csv", "--penalty", "dirty"])
         .args([
@@ -365,6 +407,13 @@ fn cv_over_model_grids() {
         .args(["--folds", "3", "--threads", "2", "--out-dir", "dirty"])
         .assert()
         .success();
+    // the selected grid point, named once
+    let out = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let line = out.lines().find(|l| l.contains("selected")).unwrap();
+    assert!(
+        line.matches("alpha_specific_ratio").count() == 1 && line.ends_with("(of 2 tried)"),
+        "{line}"
+    );
     let grid = fs::read_to_string(d.join("dirty/cv_grid.csv")).unwrap();
     assert!(
         grid.starts_with("alpha_specific_ratio,alpha,mse_mean,mse_se\n"),
@@ -508,6 +557,17 @@ fn meaningless_combinations_exit_2_without_output() {
             "--clusters selects",
         ),
         (&["--cluster-strength", "1"], "--clusters"),
+        (
+            &[
+                "--clusters",
+                "2",
+                "--cluster-ridge",
+                "1",
+                "--alpha-ratio",
+                "0.1",
+            ],
+            "instead of --alpha-ratio",
+        ),
         (
             &["--penalty", "trace", "--alpha", "1", "--graph", "complete"],
             "no form for",
