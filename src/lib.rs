@@ -30,7 +30,8 @@
 //!   [`MultiTaskLasso`]) and the fitted model [`Fit`].
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
-//!   solver generic over both, with its [`certificate`].
+//!   solver generic over both, with its [`certificate`]; [`bcd`] holds the
+//!   block-step kernel they share.
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
 //! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
 //! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
@@ -51,6 +52,7 @@
 #![doc = include_str!("../README.md")]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod bcd;
 pub mod certificate;
 pub mod cv;
 pub mod datafit;

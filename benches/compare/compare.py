@@ -30,6 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import families  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 REL_GAP_TARGET = 1e-6
 MAX_TOL_STEPS = 6            # tol is divided by sqrt(10) at most this many times
@@ -327,6 +330,47 @@ def path_mtreg(X, Y, alphas, tol, ctx):
                  converged=all(q["converged"] for q in pts),
                  certificate=[q["certificate"]["value"] for q in pts])
     return [(float(k), Ws[k]) for k in keys], float(model["seconds"]), extra
+
+
+def run_warm_fit(ctx, args):
+    """benches/warm_fit.rs: one untimed fit, then one timed fit, in a process
+    that has read the CSVs (the peers' warm-process treatment). Returns
+    (seconds, coefficients as a flat array, report dict, wall)."""
+    with tempfile.TemporaryDirectory(prefix="mtreg-warm-") as tmp:
+        w_out, js = Path(tmp) / "w.f64", Path(tmp) / "out.json"
+        cmd = [ctx["warm_fit"], "--x", ctx["x_csv"], "--y", ctx["y_csv"],
+               "--max-iter", str(MAX_ITER), "--repeats", "1",
+               "--threads", str(ctx.get("mtreg_threads", 1)),
+               "--w-out", str(w_out), "--json", str(js), *args]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, env=ctx["env"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"warm_fit exit {proc.returncode}: "
+                               f"{proc.stderr.strip()[-200:]}")
+        out = json.loads(js.read_text())
+        w = np.fromfile(w_out, dtype="<f8")
+    return float(out["times"][0]), w, out["report"], wall
+
+
+def fit_mtreg_warm(X, Y, alpha, tol, ctx):
+    secs, w, report, wall = run_warm_fit(
+        ctx, ["--alpha", repr(float(alpha)), "--tol", repr(float(tol))])
+    W = w.reshape(X.shape[1], Y.shape[1])
+    extra = dict(wall_s=wall, rss_bytes=None, **report)
+    return W, secs, extra
+
+
+def path_mtreg_warm(X, Y, alphas, tol, ctx):
+    secs, w, report, wall = run_warm_fit(
+        ctx, ["--alphas", ",".join(repr(float(a)) for a in alphas),
+              "--tol", repr(float(tol))])
+    p, T = X.shape[1], Y.shape[1]
+    Ws = w.reshape(len(alphas), p, T)
+    used = report.pop("alphas")
+    extra = dict(wall_s=wall, rss_bytes=None, alphas=used, **report)
+    return [(float(a), Ws[k]) for k, a in enumerate(used)], secs, extra
 
 
 SOLVERS = {"sklearn": fit_sklearn, "celer": fit_celer, "skglm": fit_skglm,
@@ -638,7 +682,7 @@ def set_python_threads(k):
 # ------------------------------------------------------------------ table --
 
 def fmt_time(s):
-    return "-" if s is None else (f"{s:.4f}" if s < 1 else f"{s:.3f}")
+    return "-" if s is None else (f"{s:.3g}" if s < 1 else f"{s:.3f}")
 
 
 def markdown(rows):
@@ -706,6 +750,79 @@ def roofline_markdown(rows):
     return "\n".join(out) + "\n\nSingle-thread BLAS rates:\n" + "\n".join(lines)
 
 
+def fastest_peer(group):
+    """(peer name, ratio fastest peer / mtreg, mtreg row) of one problem."""
+    m = next((r for r in group if r["solver"] == "mtreg"), None)
+    peers = [r for r in group if r["solver"] != "mtreg" and r["status"] == "ok"]
+    if m is None or m["status"] != "ok" or not peers:
+        return None, None, m
+    best = min(peers, key=lambda r: r["seconds"])
+    return best["solver"], best["seconds"] / m["seconds"], m
+
+
+def draws_markdown(groups):
+    """One row per (draw, alpha), worst ratio first; then min / median per
+    family and alpha class (0.1 vs 0.01-0.02), worst first."""
+    items = []
+    for g in groups:
+        peer, ratio, m = fastest_peer(g)
+        items.append((ratio, peer, m, g[0]))
+    head = ["draw", "family", "n x p x T", "rho", "active", "snr",
+            "alpha/alpha_max", "mtreg (s)", "nnz rows", "fastest peer",
+            "fastest peer / mtreg"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for ratio, peer, m, r in sorted(items, key=lambda it: (
+            it[0] is not None, it[0] or 0.0)):
+        d = r["draw"]
+        cells = [r["data"], d["family"], r["shape"], f"{d['rho']:.2f}",
+                 str(d["n_active"]), f"{d['snr']:.2g}", r["ratio_label"],
+                 fmt_time(m.get("seconds")) if m else "-",
+                 str(m.get("nnz_rows", "-")) if m else "-", peer or "-",
+                 f"{ratio:.2f}×" if ratio else
+                 (m["status"] if m else "no mtreg")]
+        out.append("| " + " | ".join(cells) + " |")
+    fam = {}
+    for ratio, _, _, r in items:
+        cls = "0.1" if abs(r["ratio"] - 0.1) < 1e-12 else "0.01-0.02"
+        fam.setdefault((r["draw"]["family"], cls), []).append(ratio)
+    head = ["family", "alpha/alpha_max", "draws", "min", "median"]
+    summ = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    def key(kv):
+        vals = [v for v in kv[1] if v is not None]
+        return (len(vals) == len(kv[1]), min(vals) if vals else 0.0)
+    for (f, cls), vals in sorted(fam.items(), key=key):
+        ok = [v for v in vals if v is not None]
+        cells = [f, cls, str(len(vals)),
+                 f"{min(ok):.2f}×" if ok else "-",
+                 f"{statistics.median(ok):.2f}×" if ok else "-"]
+        if len(ok) < len(vals):
+            cells[3] += f" ({len(vals) - len(ok)} failed)"
+        summ.append("| " + " | ".join(cells) + " |")
+    allv = [v for v, *_ in items if v is not None]
+    tail = (f"\nAll draws: min {min(allv):.2f}×, median "
+            f"{statistics.median(allv):.2f}× over {len(allv)} problem-alphas"
+            if allv else "")
+    return "\n".join(out) + "\n\nPer family:\n\n" + "\n".join(summ) + tail
+
+
+def warm_fit_exe():
+    """Builds benches/warm_fit.rs (release) and returns its executable."""
+    cmd = ["cargo", "bench", "--bench", "warm_fit", "--no-run",
+           "--message-format=json"]
+    log("  " + " ".join(cmd))
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    for ln in proc.stdout.splitlines():
+        try:
+            msg = json.loads(ln)
+        except ValueError:
+            continue
+        if (msg.get("reason") == "compiler-artifact" and msg.get("executable")
+                and msg["target"]["name"] == "warm_fit"):
+            return msg["executable"]
+    raise RuntimeError("could not build the warm_fit bench:\n"
+                       + proc.stderr[-2000:])
+
+
 def rss_markdown(rows, infos):
     head = ["problem", "alpha/alpha_max", "X + Y as f64 (MB)",
             "peak RSS (MB)", "RSS / (X + Y)", "target (MB)", "within target"]
@@ -754,10 +871,30 @@ def main(argv=None):
     ap.add_argument("--regen", action="store_true",
                     help="rewrite the CSV files even if present")
     ap.add_argument("--json", type=Path, help="write raw results here")
+    ap.add_argument("--draws", type=int, default=0,
+                    help="also time N problems drawn at random from the "
+                    "families of families.py (round robin), at 0.1 and at a "
+                    "random ratio in [0.01, 0.02]")
+    ap.add_argument("--seed", type=int,
+                    help="seed of the draws (default: a fresh one, printed)")
+    ap.add_argument("--families", help="comma list of families to draw from "
+                    "(default all)")
+    ap.add_argument("--keep-draws", action="store_true",
+                    help="keep the CSVs of the draws (default: deleted after "
+                    "each draw; the seed regenerates them)")
+    ap.add_argument("--mtreg-timing", choices=("warm", "cli"), default="warm",
+                    help="warm: benches/warm_fit.rs times library fits in a "
+                    "warm process, as the peers are timed (default); cli: the "
+                    "`seconds` of a fresh `mtreg solve` process (and its peak "
+                    "RSS)")
+    ap.add_argument("--warm-fit", help="the warm_fit bench executable "
+                    "(default: built with cargo bench --no-run)")
     args = ap.parse_args(argv)
 
-    full = not args.quick and not args.problems
+    full = not args.quick and not args.problems and not args.draws
     problems = ["small", "meg_like"] if args.quick else list(PROBLEMS) + ["path"]
+    if args.draws and not args.problems:
+        problems = []
     if args.problems:
         problems = args.problems.split(",")
     ratios = [0.1] if args.quick else list(RATIOS)
@@ -782,7 +919,14 @@ def main(argv=None):
     # it may run on (wall column only).
     env = dict(os.environ, OMP_NUM_THREADS=k, OPENBLAS_NUM_THREADS=k,
                MKL_NUM_THREADS=k, RAYON_NUM_THREADS=k)
+    warm_exe = None
+    if "mtreg" in solvers and args.mtreg_timing == "warm":
+        warm_exe = args.warm_fit or warm_fit_exe()
+        SOLVERS["mtreg"] = fit_mtreg_warm
+        PATH_SOLVERS["mtreg"] = path_mtreg_warm
     mach, vers = machine(), versions(args.mtreg)
+    if warm_exe:
+        vers["mtreg"] = f"warm_fit bench {warm_exe}"
     limiter = set_python_threads(args.threads)
     for s in solvers:
         try:
@@ -797,7 +941,7 @@ def main(argv=None):
         info["alpha_max"] = alpha_max(X, Y)
         infos[name] = info
         ctx = dict(mtreg=args.mtreg, x_csv=info["x_csv"], y_csv=info["y_csv"],
-                   env=env)
+                   env=env, warm_fit=warm_exe)
         return X, Y, info, ctx
 
     def finish(group):
@@ -822,6 +966,47 @@ def main(argv=None):
                          shape=f"{info['n']} x {info['p']} x {info['T']}")
                 group.append(r)
             finish(group)
+
+    draw_rows, draw_seed = [], None
+    if args.draws:
+        draw_seed = (args.seed if args.seed is not None
+                     else int(np.random.SeedSequence().entropy % 2**32))
+        log(f"[draws] {args.draws} draws, seed {draw_seed} (replay: --draws "
+            f"{args.draws} --seed {draw_seed}"
+            + (f" --families {args.families}" if args.families else "") + ")")
+        fams = args.families.split(",") if args.families else None
+        for i, params in enumerate(families.draws(args.draws, draw_seed, fams)):
+            name = f"draw{i}"
+            d = args.data_dir / "draws" / str(draw_seed) / f"{i}-{params['family']}"
+            d.mkdir(parents=True, exist_ok=True)
+            log(f"[{name}] {families.label(params)}")
+            X, Y = families.draw_problem(params)
+            xp, yp = d / "X.csv", d / "Y.csv"
+            families.write_csv(xp, X)
+            families.write_csv(yp, Y)
+            amax = alpha_max(X, Y)
+            info = dict(name=name, recipe=families.label(params), params=params,
+                        n=X.shape[0], p=X.shape[1], T=Y.shape[1],
+                        x_csv=str(xp), y_csv=str(yp), alpha_max=amax)
+            infos[name] = info
+            ctx = dict(mtreg=args.mtreg, x_csv=str(xp), y_csv=str(yp),
+                       env=env, warm_fit=warm_exe)
+            for ratio in (0.1, params["small_ratio"]):
+                alpha = ratio * amax
+                log(f"[{name}] alpha = {ratio:.4g} * alpha_max = {alpha:.6g}")
+                group = []
+                for s_ in solvers:
+                    r = run_single(s_, X, Y, alpha, ctx, args.repeats)
+                    r.update(problem=f"{name} {params['family']}", data=name,
+                             ratio=ratio, ratio_label=f"{ratio:.3g}",
+                             alpha=alpha, draw=params,
+                             shape=f"{info['n']} x {info['p']} x {info['T']}")
+                    group.append(r)
+                finish(group)
+                draw_rows.append(group)
+            if not args.keep_draws:
+                for f in (xp, yp):
+                    f.unlink()
 
     path_info = None
     if do_path:
@@ -882,6 +1067,12 @@ def main(argv=None):
              "checked at every alpha, time = whole path" if do_path else "")
           + "\n")
     print(markdown(rows))
+    if draw_rows:
+        print(f"\nRandomised draws (seed {draw_seed}; replay with --draws "
+              f"{args.draws} --seed {draw_seed}"
+              + (f" --families {args.families}" if args.families else "")
+              + "), ratio = fastest peer time / mtreg time, worst first:\n")
+        print(draws_markdown(draw_rows))
     rss = rss_markdown(rows, infos)
     if rss:
         print(f"\nPeak RSS of the mtreg process (max over the timed runs; "
@@ -908,6 +1099,7 @@ def main(argv=None):
     if args.json:
         args.json.write_text(json.dumps(
             dict(machine=mach, versions=vers, threads=args.threads,
+                 draw_seed=draw_seed, mtreg_timing=args.mtreg_timing,
                  rel_gap_target=REL_GAP_TARGET, repeats=args.repeats,
                  problems=infos, path=path_info, results=rows,
                  roofline=roof), indent=1, default=str))

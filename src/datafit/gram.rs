@@ -151,7 +151,7 @@ impl Gram {
         wt: &mut Mat<f64>,
         rows: &[usize],
         elastic: Option<crate::penalty::ElasticForm>,
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         let b = &mut self.blocked;
         let mut worst = 0.0f64;
@@ -159,11 +159,7 @@ impl Gram {
         for &j in rows {
             let h = self.diag[j];
             let w = wt.col_as_slice_mut(j);
-            if h <= 0.0 {
-                // zero column: see `bcd_epoch`
-                if w.iter().any(|&v| v != 0.0) {
-                    w.fill(0.0);
-                }
+            if crate::bcd::skip_flat_block(h, w) {
                 continue;
             }
             // ∇_j f = −G[j, :] + Σ_m Q[j, k_m] δ_m over the rows k_m of the
@@ -194,7 +190,7 @@ impl Gram {
                     continue;
                 }
             }
-            let (violation, changed) = crate::solver::bcd::block_step(penalty, j, h, w, work);
+            let (violation, changed) = crate::bcd::block_step(penalty, j, h, w, work);
             worst = worst.max(violation);
             if changed {
                 b.rows[moved] = j;
@@ -290,12 +286,12 @@ impl Datafit for Gram {
         penalty: &P,
         wt: &mut Mat<f64>,
         ws: &[usize],
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         // Few tasks: a GEMM with T < 4 columns is slower than the row kernel's
         // axpys (measured at p = 200: T = 1 always, T = 3 about even).
         if self.c.ncols() < 4 {
-            return crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work);
+            return super::row_epoch(self, penalty, wt, ws, work);
         }
         let elastic = penalty.elastic_form();
         let mut worst = 0.0f64;
@@ -331,9 +327,10 @@ impl Datafit for Gram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bcd::Workspace;
+    use crate::datafit::row_epoch;
     use crate::datafit::testing::problem;
     use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity, TaskGraph};
-    use crate::solver::bcd::{Workspace, bcd_epoch};
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
     use rand_chacha::ChaCha8Rng;
@@ -357,7 +354,7 @@ mod tests {
         let mut b = a.clone();
         let mut work = Workspace::new(t);
         for _ in 0..4 {
-            let va = bcd_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
+            let va = row_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
             let vb = b.epoch(pen, &mut wt_b, ws, &mut work);
             assert!(close(va, vb), "violation {va} vs {vb}");
         }

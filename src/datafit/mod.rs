@@ -28,7 +28,9 @@ pub use gram::Gram;
 pub use per_task::PerTask;
 pub use quadratic::Quadratic;
 
-use faer::{MatMut, MatRef};
+use crate::bcd::{Workspace, block_step, skip_flat_block};
+use crate::penalty::Penalty;
+use faer::{Mat, MatMut, MatRef};
 
 /// Residual quantities the closed-form duality gap needs, weighted as in the
 /// loss: for `f(W) = Σ_t a_t/2 ‖y_t − X_t w_t‖²` (shared design: `a_t = 1/n`),
@@ -70,19 +72,20 @@ pub trait Datafit {
     /// as one matrix product.
     fn full_gradient(&self, out: MatMut<'_, f64>);
     /// One epoch of block steps over `ws` (in that order); returns the largest
-    /// pre-update violation. The default calls the generic kernel
-    /// [`crate::solver::bcd::bcd_epoch`]; a datafit may fuse passes over its state.
+    /// pre-update violation. The default is the plain row-by-row kernel
+    /// [`row_epoch`]; a datafit may fuse passes over its state, with the same
+    /// iterates up to rounding.
     fn epoch<P: crate::penalty::Penalty>(
         &mut self,
         penalty: &P,
         wt: &mut faer::Mat<f64>,
         ws: &[usize],
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut Workspace,
     ) -> f64
     where
         Self: Sized,
     {
-        crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work)
+        row_epoch(self, penalty, wt, ws, work)
     }
 
     /// Remember the current state as the reference of [`drift`](Datafit::drift).
@@ -118,6 +121,39 @@ pub trait Datafit {
         let _ = wt;
         None
     }
+}
+
+/// One epoch of exact block minimisation over the blocks `ws`, in that order,
+/// one row at a time: the reference kernel every fused epoch is tested against.
+///
+/// For each block j with curvature `h = h_j`: `g = ∇_j f(W)`,
+/// `w_j ← argmin h/2‖w‖² − (h w_j − g)ᵀw + g_j(w)` ([`block_step`]), then the
+/// datafit state is updated with the change. Returns the largest optimality
+/// violation `dist(−g, ∂g_j(w_j))` seen *before* each block's update: a free,
+/// slightly stale KKT estimate used to stop the inner loop (the outer loop
+/// certifies properly).
+pub fn row_epoch<D: Datafit, P: Penalty>(
+    datafit: &mut D,
+    penalty: &P,
+    wt: &mut Mat<f64>,
+    ws: &[usize],
+    work: &mut Workspace,
+) -> f64 {
+    let mut worst = 0.0f64;
+    for &j in ws {
+        let h = datafit.block_curvature(j);
+        let w = wt.col_as_slice_mut(j);
+        if skip_flat_block(h, w) {
+            continue;
+        }
+        datafit.gradient_block(j, work.grad_mut());
+        let (violation, changed) = block_step(penalty, j, h, w, work);
+        worst = worst.max(violation);
+        if changed {
+            datafit.update_block(j, work.delta());
+        }
+    }
+    worst
 }
 
 /// Test data shared by the datafits' kernel tests.

@@ -137,7 +137,7 @@ impl Quadratic {
         wt: &mut Mat<f64>,
         rows: &[usize],
         cached: Option<usize>,
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         let k = rows.len();
         let b = &mut self.blocked;
@@ -177,17 +177,13 @@ impl Quadratic {
             let h = self.curvature[j];
             let w = wt.col_as_slice_mut(j);
             b.d.col_as_slice_mut(c).fill(0.0);
-            if h <= 0.0 {
-                // zero column: see `bcd_epoch`
-                if w.iter().any(|&v| v != 0.0) {
-                    w.fill(0.0);
-                }
+            if crate::bcd::skip_flat_block(h, w) {
                 continue;
             }
             for (o, &gv) in work.grad.iter_mut().zip(b.g.col_as_slice(c)) {
                 *o = -gv;
             }
-            let (violation, changed) = crate::solver::bcd::block_step(penalty, j, h, w, work);
+            let (violation, changed) = crate::bcd::block_step(penalty, j, h, w, work);
             worst = worst.max(violation);
             if !changed {
                 continue;
@@ -322,11 +318,11 @@ impl Datafit for Quadratic {
         penalty: &P,
         wt: &mut Mat<f64>,
         ws: &[usize],
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         // Short columns or few tasks: R is small, the row kernel is as good.
         if self.x.nrows() < 32 || self.y.ncols() < 4 || ws.len() < EPOCH_BLOCK {
-            return crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work);
+            return super::row_epoch(self, penalty, wt, ws, work);
         }
         // The inner loop repeats epochs over one working set: copy its columns
         // of X once (within a memory budget) instead of gathering every epoch.
@@ -434,9 +430,10 @@ impl Datafit for Quadratic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bcd::Workspace;
+    use crate::datafit::row_epoch;
     use crate::datafit::testing::problem;
     use crate::penalty::{L1, L21};
-    use crate::solver::bcd::{Workspace, bcd_epoch};
 
     /// The blocked epoch must reproduce the row-at-a-time epoch (same rows in
     /// the same order), for gathered and consecutive rows, L21 and L1.
@@ -454,7 +451,7 @@ mod tests {
         b.init_state(wt_b.as_ref());
         let mut work = Workspace::new(t);
         for _ in 0..4 {
-            let va = bcd_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
+            let va = row_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
             let vb = b.epoch(pen, &mut wt_b, ws, &mut work);
             assert!((va - vb).abs() <= 1e-10 * (1.0 + va.abs()), "{va} vs {vb}");
         }

@@ -1,0 +1,375 @@
+//! The outer loop of the working-set solver as an explicit state.
+//!
+//! One outer iteration is a *check* followed by an *inner solve*:
+//!
+//! 1. **Check** ([`Outer::check`]): bring the datafit state and the gradient
+//!    cache up to date with W, compute the certificate, screen, and score every
+//!    block by its optimality violation (the largest score is the KKT
+//!    residual).
+//! 2. **Inner solve** ([`Outer::inner_solve`]): pick the working set from the
+//!    scores and run epochs over it until its (free, pre-update) violation
+//!    falls below `inner_ratio ×` the outer violation.
+//!
+//! The state between iterations is what the fields below hold: the iterate,
+//! the gradient cache ([`GradientCache`]), the screened rows, the working set
+//! and the inner loop's scratch. Nothing else survives an iteration.
+
+use super::gradient::GradientCache;
+use super::screening::{Screened, Sphere};
+use super::{
+    DualPoint, Progress, RESYNC_EVERY, Selection, Solution, SolverOptions, WarmStart, anderson,
+    certify, working_set,
+};
+use crate::bcd::Workspace;
+use crate::certificate::Certificate;
+use crate::datafit::Datafit;
+use crate::penalty::{ElasticForm, Penalty};
+use faer::Mat;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy)]
+struct Check {
+    certificate: Certificate,
+    /// The KKT residual (largest block violation).
+    kkt: f64,
+    /// Blocks forced into the working set (support and unpenalised blocks).
+    n_support: usize,
+}
+
+/// The working set and the block scores it is chosen from.
+#[derive(Debug)]
+struct WorkingSet {
+    /// Violation of each block at the last check (`+∞` for forced blocks,
+    /// 0 for screened ones).
+    scores: Vec<f64>,
+    /// The current working set, increasing.
+    rows: Vec<usize>,
+    /// `0..p` (the working set when working sets are off).
+    all: Vec<usize>,
+    /// Scratch: the visiting order of an epoch in random selection.
+    order: Vec<usize>,
+    rng: Option<rand_chacha::ChaCha8Rng>,
+}
+
+/// Scratch of the inner loop.
+#[derive(Debug)]
+struct Inner {
+    work: Workspace,
+    accel: Option<anderson::Anderson>,
+    saved: Vec<f64>,
+}
+
+/// The solver between two outer iterations.
+pub(super) struct Outer<'a, D: Datafit, P: Penalty> {
+    opts: &'a SolverOptions,
+    datafit: &'a mut D,
+    penalty: &'a P,
+    /// The penalty's elastic form when `l1 > 0` (duality gap, drift bound,
+    /// screening).
+    form: Option<ElasticForm>,
+    /// Whether gap-safe screening applies.
+    screen_on: bool,
+    wt: Mat<f64>,
+    gradient: GradientCache,
+    screened: Screened,
+    ws: WorkingSet,
+    inner: Inner,
+    /// Started from a previous solve's gradient state.
+    warm: bool,
+    /// Checks done.
+    checks: usize,
+    /// Epochs run.
+    n_iter: usize,
+    trace: Vec<(usize, f64)>,
+}
+
+impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
+    /// The state before the first check.
+    ///
+    /// # Panics
+    /// If `wt` or the warm gradient is not T × p.
+    #[track_caller]
+    pub(super) fn new(
+        opts: &'a SolverOptions,
+        datafit: &'a mut D,
+        penalty: &'a P,
+        wt: Mat<f64>,
+        warm: Option<WarmStart>,
+    ) -> Self {
+        let (t, p) = (datafit.n_tasks(), datafit.n_features());
+        assert_eq!((wt.nrows(), wt.ncols()), (t, p), "wt must be T × p");
+        let form = penalty.elastic_form().filter(|f| f.l1 > 0.0);
+        let screen_on = opts.screening && form.is_some() && datafit.supports_screening();
+        Self {
+            opts,
+            penalty,
+            form,
+            screen_on,
+            wt,
+            warm: warm.is_some(),
+            gradient: GradientCache::new(warm, t, p),
+            screened: Screened::new(if screen_on { p } else { 0 }),
+            ws: WorkingSet {
+                scores: vec![0.0; p],
+                rows: Vec::with_capacity(p),
+                all: (0..p).collect(),
+                order: Vec::with_capacity(p),
+                rng: match opts.selection {
+                    Selection::Random { seed } => {
+                        Some(rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+                    }
+                    Selection::Cyclic => None,
+                },
+            },
+            inner: Inner {
+                work: Workspace::new(t),
+                accel: opts.anderson.map(anderson::Anderson::new),
+                saved: Vec::new(),
+            },
+            datafit,
+            checks: 0,
+            n_iter: 0,
+            trace: Vec::new(),
+        }
+    }
+
+    /// Checks and inner solves until the certificate is met, the epoch budget
+    /// is spent or the monitor asks to stop.
+    pub(super) fn run(mut self) -> Solution {
+        loop {
+            let check = self.check();
+            let done = check.certificate.is_satisfied();
+            if let Some(m) = &self.opts.monitor {
+                let report = Progress {
+                    n_iter: self.n_iter,
+                    max_iter: self.opts.max_iter,
+                    certificate: check.certificate.value(),
+                    tol: check.certificate.tol(),
+                };
+                if !(m.0)(&report) && !done {
+                    return self.finish(check, false);
+                }
+            }
+            if done {
+                return self.finish(check, true);
+            }
+            if self.n_iter >= self.opts.max_iter {
+                return self.finish(check, false);
+            }
+            self.inner_solve(check);
+        }
+    }
+
+    /// One check: state and gradient up to date, certificate, screening,
+    /// block scores.
+    fn check(&mut self) -> Check {
+        // at a warm first check the state has not moved since the warm
+        // gradient was computed
+        let warm_first = self.warm && self.checks == 0;
+        if self.checks % RESYNC_EVERY == 0 && !warm_first {
+            self.datafit.init_state(self.wt.as_ref());
+        }
+        if warm_first && self.gradient.is_unadopted_exact() {
+            self.gradient.adopt(self.datafit, self.form.as_ref());
+        } else {
+            self.gradient.refresh(
+                self.datafit,
+                self.penalty,
+                self.form.as_ref(),
+                self.wt.as_ref(),
+                &self.screened,
+                warm_first,
+            );
+        }
+        self.checks += 1;
+        let (mut cert, mut dual) = self.certify();
+        if cert.is_satisfied() && self.gradient.has_pending() {
+            // the certificate must be the full gap: compute the screened
+            // blocks the drift bound does not certify
+            self.gradient.complete_pending(self.datafit);
+            (cert, dual) = self.certify();
+        }
+        if !cert.is_satisfied() {
+            self.screen(cert, dual);
+        }
+        if self.opts.trace {
+            self.trace.push((self.n_iter, cert.value()));
+        }
+        let (kkt, n_support) = self.score();
+        Check {
+            certificate: cert,
+            kkt,
+            n_support,
+        }
+    }
+
+    fn certify(&self) -> (Certificate, Option<DualPoint>) {
+        certify(
+            &*self.datafit,
+            self.penalty,
+            self.gradient.grad.as_ref(),
+            self.wt.as_ref(),
+            self.opts,
+        )
+    }
+
+    /// Gap-safe screening of the zero rows ([`super::screening`]).
+    fn screen(&mut self, cert: Certificate, dual: Option<DualPoint>) {
+        let (Some(f), Certificate::DualGap { value, .. }, Some(dp)) = (&self.form, cert, dual)
+        else {
+            return;
+        };
+        if !self.screen_on {
+            return;
+        }
+        let sphere = Sphere {
+            l1: f.l1,
+            l2: f.l2,
+            scale: dp.scale,
+            gap: value,
+            y_sq: dp.y_sq,
+        };
+        let drift = self.datafit.drift();
+        let (wt, penalty, datafit, gradient) =
+            (&self.wt, self.penalty, &*self.datafit, &self.gradient);
+        let candidates = (0..wt.ncols())
+            .filter(|&j| penalty.is_penalized(j) && wt.col(j).iter().all(|&v| v == 0.0));
+        self.screened.screen(&sphere, candidates, |j| {
+            let h = datafit.block_curvature(j);
+            Some((h, gradient.dual_norm_bound(f, j, h, drift)?))
+        });
+    }
+
+    /// Scores every block by its violation (the largest is the KKT
+    /// residual); the support and unpenalised blocks score `+∞`, screened
+    /// ones 0. Returns the KKT residual and the number of forced blocks.
+    fn score(&mut self) -> (f64, usize) {
+        let mut n_support = 0;
+        let mut worst = 0.0f64;
+        let grad = &self.gradient.grad;
+        for (j, score) in self.ws.scores.iter_mut().enumerate() {
+            let block = self.wt.col_as_slice(j);
+            let v = self
+                .penalty
+                .subdiff_distance(j, block, grad.col_as_slice(j));
+            worst = worst.max(v);
+            *score = if !self.penalty.is_penalized(j) || self.penalty.in_support(block) {
+                n_support += 1;
+                f64::INFINITY
+            } else if self.screened.contains(j) {
+                0.0
+            } else {
+                v
+            };
+        }
+        (worst, n_support)
+    }
+
+    /// Chooses the working set and runs epochs over it until its violation
+    /// is below `inner_ratio ×` the check's KKT residual.
+    fn inner_solve(&mut self, check: Check) {
+        if self.opts.working_set {
+            let size = working_set::size(self.opts.ws_start, check.n_support, self.ws.scores.len());
+            working_set::select(&self.ws.scores, size, &mut self.ws.rows);
+        }
+        let ws: &[usize] = if self.opts.working_set && !self.ws.rows.is_empty() {
+            &self.ws.rows
+        } else {
+            &self.ws.all
+        };
+        let inner_tol = self.opts.inner_ratio * check.kkt;
+        loop {
+            let order: &[usize] = match self.ws.rng.as_mut() {
+                Some(rng) => {
+                    self.ws.order.clear();
+                    self.ws.order.extend_from_slice(ws);
+                    self.ws.order.shuffle(rng);
+                    &self.ws.order
+                }
+                None => ws,
+            };
+            let violation =
+                self.datafit
+                    .epoch(self.penalty, &mut self.wt, order, &mut self.inner.work);
+            self.n_iter += 1;
+            if violation <= inner_tol || self.n_iter >= self.opts.max_iter {
+                break;
+            }
+            if let Some(acc) = self.inner.accel.as_mut() {
+                extrapolate(
+                    acc,
+                    self.datafit,
+                    self.penalty,
+                    &mut self.wt,
+                    ws,
+                    &mut self.inner.saved,
+                );
+            }
+        }
+        if let Some(acc) = self.inner.accel.as_mut() {
+            acc.reset();
+        }
+    }
+
+    /// The solution at the last check.
+    fn finish(self, check: Check, converged: bool) -> Solution {
+        let (datafit, penalty, wt) = (&*self.datafit, self.penalty, self.wt);
+        let objective = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+        let grad = self.gradient.grad.as_ref();
+        let gap = match check.certificate {
+            Certificate::DualGap { value, .. } => Some(value),
+            Certificate::Kkt { .. } => super::any_gap(datafit, penalty, grad, wt.as_ref()),
+        };
+        Solution {
+            gap,
+            warm: self.gradient.into_warm(),
+            wt,
+            certificate: check.certificate,
+            objective,
+            n_iter: self.n_iter,
+            converged,
+            trace: self.trace,
+            kkt: check.kkt,
+            screened: self.screened.rows(),
+        }
+    }
+}
+
+/// Records the working-set iterate; every `K` epochs tries the Anderson
+/// extrapolation and keeps it only if it lowers the objective (the datafit
+/// state is re-synchronised either way).
+fn extrapolate<D: Datafit, P: Penalty>(
+    acc: &mut anderson::Anderson,
+    datafit: &mut D,
+    penalty: &P,
+    wt: &mut Mat<f64>,
+    ws: &[usize],
+    saved: &mut Vec<f64>,
+) {
+    let snapshot: Vec<f64> = ws
+        .iter()
+        .flat_map(|&j| wt.col_as_slice(j).iter().copied())
+        .collect();
+    let Some(candidate) = acc.push(snapshot) else {
+        return;
+    };
+    let current = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    let t = wt.nrows();
+    saved.clear();
+    for (slot, &j) in ws.iter().enumerate() {
+        let col = wt.col_as_slice_mut(j);
+        saved.extend_from_slice(col);
+        col.copy_from_slice(&candidate[slot * t..(slot + 1) * t]);
+    }
+    datafit.init_state(wt.as_ref());
+    let tried = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    if tried.is_nan() || tried >= current {
+        for (slot, &j) in ws.iter().enumerate() {
+            wt.col_as_slice_mut(j)
+                .copy_from_slice(&saved[slot * t..(slot + 1) * t]);
+        }
+        datafit.init_state(wt.as_ref());
+    }
+}
