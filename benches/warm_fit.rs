@@ -2,7 +2,7 @@
 //!
 //! ```sh
 //! cargo bench --bench warm_fit -- --x X.csv --y Y.csv --tol 5e-7 \
-//!     (--alpha A | --alphas a1,a2,... | --cv-alphas K --folds F) \
+//!     (--alpha A | --alpha-ratio R | --alphas a1,a2,... | --cv-alphas K --folds F) \
 //!     [--repeats R] [--threads K] [--w-out W.f64] [--json OUT.json]
 //! ```
 //!
@@ -16,7 +16,8 @@
 //! called), `XᵀY`, the solve and the certificate — i.e. what
 //! `MultiTaskLasso::new(alpha).fit(&x, &y)` costs a library user.
 //!
-//! - `--alpha A`: one fit (the `MultiTaskLasso` objective, `l1_ratio = 1`).
+//! - `--alpha A`: one fit (the `MultiTaskLasso` objective, `l1_ratio = 1`);
+//!   `--alpha-ratio R`: at `R · alpha_max`.
 //! - `--alphas a1,...`: a warm-started path over these alphas
 //!   (`MultiTaskLasso::path` with an explicit grid).
 //! - `--cv-alphas K --folds F`: `cross_validate` over the auto grid of K alphas
@@ -39,6 +40,7 @@ struct Args {
     x: PathBuf,
     y: PathBuf,
     alpha: Option<f64>,
+    ratio: Option<f64>,
     alphas: Option<Vec<f64>>,
     cv_alphas: Option<usize>,
     folds: usize,
@@ -68,6 +70,7 @@ fn parse_args() -> Args {
             "--x" => a.x = PathBuf::from(value()),
             "--y" => a.y = PathBuf::from(value()),
             "--alpha" => a.alpha = Some(value().parse().expect("--alpha")),
+            "--alpha-ratio" => a.ratio = Some(value().parse().expect("--alpha-ratio")),
             "--alphas" => a.alphas = Some(nums(value())),
             "--cv-alphas" => a.cv_alphas = Some(value().parse().expect("--cv-alphas")),
             "--folds" => a.folds = value().parse().expect("--folds"),
@@ -84,9 +87,35 @@ fn parse_args() -> Args {
     a
 }
 
+/// CPU time of the calling thread, in seconds (Linux `CLOCK_THREAD_CPUTIME_ID`;
+/// elsewhere the wall clock is the only figure). Less disturbed than wall time
+/// by other processes on a shared machine (but not by their cache pressure).
+#[cfg(target_os = "linux")]
+fn thread_cpu_seconds() -> Option<f64> {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    // SAFETY: a valid clock id and a pointer to a live, writable timespec.
+    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then_some(ts.sec as f64 + ts.nsec as f64 * 1e-9)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_seconds() -> Option<f64> {
+    None
+}
+
 /// What one timed run reports.
 struct Run {
     seconds: f64,
+    cpu_seconds: Option<f64>,
     coefs: Vec<Mat<f64>>,
     report: serde_json::Value,
 }
@@ -96,12 +125,15 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
         .fit_intercept(false)
         .tol(a.tol)
         .max_iter(a.max_iter);
+    let c0 = thread_cpu_seconds();
     let t0 = Instant::now();
+    let cpu = || Some(thread_cpu_seconds()? - c0?);
     if let Some(alphas) = &a.alphas {
         let path = model
             .path(x, y, &AlphaGrid::Explicit(alphas.clone()))
             .expect("path");
         let seconds = t0.elapsed().as_secs_f64();
+        let cpu_seconds = cpu();
         let report = serde_json::json!({
             "alphas": path.alphas,
             "n_iter": path.fits.iter().map(|f| f.n_iter()).collect::<Vec<_>>(),
@@ -112,6 +144,7 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
         let coefs = path.fits.iter().map(|f| f.coef().to_owned()).collect();
         Run {
             seconds,
+            cpu_seconds,
             coefs,
             report,
         }
@@ -127,17 +160,20 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
         };
         let cv = model.cross_validate(x, y, &opts).expect("cv");
         let seconds = t0.elapsed().as_secs_f64();
+        let cpu_seconds = cpu();
         let report = serde_json::json!({
             "alpha_min": cv.alpha_min, "alpha_1se": cv.alpha_1se,
         });
         Run {
             seconds,
+            cpu_seconds,
             coefs: vec![cv.fit.coef().to_owned()],
             report,
         }
     } else {
         let fit = model.fit(x, y).expect("fit");
         let seconds = t0.elapsed().as_secs_f64();
+        let cpu_seconds = cpu();
         let report = serde_json::json!({
             "n_iter": fit.n_iter(), "converged": fit.converged(),
             "certificate": fit.certificate().value(), "gram": fit.used_gram(),
@@ -145,6 +181,7 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
         });
         Run {
             seconds,
+            cpu_seconds,
             coefs: vec![fit.coef().to_owned()],
             report,
         }
@@ -152,25 +189,30 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
 }
 
 fn main() {
-    let a = parse_args();
-    assert!(
-        a.alpha.is_some() || a.alphas.is_some() || a.cv_alphas.is_some(),
-        "--alpha, --alphas or --cv-alphas"
-    );
+    let mut a = parse_args();
     let opts = ReadOptions {
         header: HeaderMode::Absent,
         ..ReadOptions::default()
     };
     let x = read_matrix(&a.x, &opts).expect("X.csv").data;
     let y = read_matrix(&a.y, &opts).expect("Y.csv").data;
+    if let Some(r) = a.ratio {
+        a.alpha = Some(r * mtreg::alpha_max(&x, &y, 1.0, false).expect("alpha_max"));
+    }
+    assert!(
+        a.alpha.is_some() || a.alphas.is_some() || a.cv_alphas.is_some(),
+        "--alpha, --alpha-ratio, --alphas or --cv-alphas"
+    );
     mtreg::linalg::probe_cpu_features();
     // one untimed fit: the warm process the peers are timed in
     std::hint::black_box(run(&a, &x, &y).seconds);
     let mut times = Vec::with_capacity(a.repeats);
+    let mut cpu_times = Vec::with_capacity(a.repeats);
     let mut last = None;
     for _ in 0..a.repeats.max(1) {
         let r = run(&a, &x, &y);
         times.push(r.seconds);
+        cpu_times.push(r.cpu_seconds);
         last = Some(r);
     }
     let last = last.expect("at least one run");
@@ -187,7 +229,7 @@ fn main() {
             .and_then(|mut f| f.write_all(&buf))
             .expect("--w-out");
     }
-    let doc = serde_json::json!({ "times": times, "report": last.report });
+    let doc = serde_json::json!({ "times": times, "cpu_times": cpu_times, "report": last.report });
     match &a.json {
         Some(path) => std::fs::write(path, doc.to_string()).expect("--json"),
         None => println!("{doc}"),

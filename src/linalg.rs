@@ -8,6 +8,21 @@
 //! an AVX2+FMA variant chosen at run time (no `target-cpu=native` needed, the binary
 //! stays portable). None of them allocates.
 
+#[doc(hidden)]
+pub fn dbg_cpu() -> f64 {
+    #[repr(C)]
+    struct Timespec {
+        sec: i64,
+        nsec: i64,
+    }
+    unsafe extern "C" {
+        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
+    }
+    let mut ts = Timespec { sec: 0, nsec: 0 };
+    unsafe { clock_gettime(3, &mut ts) };
+    ts.sec as f64 + ts.nsec as f64 * 1e-9
+}
+
 /// Number of independent accumulators (two AVX2 registers of 4 lanes).
 const LANES: usize = 8;
 
@@ -137,6 +152,19 @@ pub fn norm(a: &[f64]) -> f64 {
     }
 }
 
+/// Column j of a matrix with contiguous columns (row stride 1), as a slice.
+///
+/// # Panics
+/// If the column is not contiguous (programmer error).
+#[inline]
+#[track_caller]
+pub fn col_slice(m: faer::MatRef<'_, f64>, j: usize) -> &[f64] {
+    m.col(j)
+        .try_as_col_major()
+        .expect("contiguous columns")
+        .as_slice()
+}
+
 /// Squared Frobenius norm of a faer matrix.
 pub fn sq_norm_mat(m: faer::MatRef<'_, f64>) -> f64 {
     let mut s = 0.0;
@@ -253,6 +281,75 @@ pub fn gemm(
     }
 }
 
+/// What one pass over a design X (n × p) and targets Y (n × T) gives: the
+/// negative gradient at zero, the column norms and the target norm.
+#[derive(Debug, Clone)]
+pub struct ColumnScan {
+    /// `YᵀX / n` (T × p): `(XᵀY/n)ᵀ`, the negative gradient of the loss at
+    /// W = 0 in the solver's layout.
+    pub xty: faer::Mat<f64>,
+    /// `‖x_j‖²` for every column j.
+    pub sq_norms: Vec<f64>,
+    /// `‖Y‖²_F`.
+    pub y_sq: f64,
+}
+
+impl ColumnScan {
+    /// Whether every figure is finite. A non-finite or overflowing entry of X
+    /// makes its column's norm non-finite, one of Y makes `y_sq` non-finite;
+    /// so this is a complete validity check of X and Y at no extra pass.
+    pub fn is_finite(&self) -> bool {
+        self.y_sq.is_finite() && self.sq_norms.iter().all(|v| v.is_finite())
+    }
+}
+
+/// Bytes of X per chunk of rows in [`column_scan`]: the chunk stays in the L2
+/// cache between the product and the norms.
+const SCAN_CHUNK_BYTES: usize = 256 * 1024;
+
+/// `XᵀY/n`, `‖x_j‖²` and `‖Y‖²` in **one** pass over X (chunks of rows: the
+/// product, then the norms of the chunk while it is in cache). X and Y need
+/// contiguous columns (see [`col_slice`]); X is read once, which is what the
+/// cost of a tall problem's preparation is made of.
+///
+/// ```
+/// use faer::mat;
+/// let x = mat![[1.0, 0.0], [1.0, 2.0]];
+/// let y = mat![[2.0], [4.0]];
+/// let s = mtreg::linalg::column_scan(x.as_ref(), y.as_ref());
+/// assert_eq!(s.xty, mat![[3.0, 4.0]]); // (XᵀY/n)ᵀ
+/// assert_eq!((s.sq_norms, s.y_sq), (vec![2.0, 4.0], 20.0));
+/// ```
+///
+/// # Panics
+/// If X and Y have different row counts or non-contiguous columns.
+#[track_caller]
+pub fn column_scan(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> ColumnScan {
+    let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    assert_eq!(n, y.nrows(), "X and Y must have the same rows");
+    let mut xty = faer::Mat::<f64>::zeros(t, p);
+    let mut sq_norms = vec![0.0; p];
+    let inv_n = if n > 0 { 1.0 / n as f64 } else { 0.0 };
+    let rows = (SCAN_CHUNK_BYTES / (8 * p.max(1))).max(128);
+    let mut i0 = 0;
+    while i0 < n {
+        let k = rows.min(n - i0);
+        let (xc, yc) = (x.subrows(i0, k), y.subrows(i0, k));
+        // YᵀX/n += Y_cᵀ X_c / n
+        gemm(xty.as_mut(), faer::Accum::Add, yc.transpose(), xc, inv_n);
+        for (j, s) in sq_norms.iter_mut().enumerate() {
+            *s += sq_norm(col_slice(xc, j));
+        }
+        i0 += k;
+    }
+    let y_sq = (0..t).map(|q| sq_norm(col_slice(y, q))).sum();
+    ColumnScan {
+        xty,
+        sq_norms,
+        y_sq,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +375,31 @@ mod tests {
         let v = [1e200, 1e200];
         assert!((norm(&v) / (2f64.sqrt() * 1e200) - 1.0).abs() < 1e-15);
         assert_eq!(norm(&[3.0, 4.0]), 5.0);
+    }
+
+    /// The one-pass scan equals the separate products, over several chunks.
+    #[test]
+    fn column_scan_matches_separate_passes() {
+        let f = |i: usize, j: usize| ((i * 13 + j * 7) as f64 * 0.173).sin();
+        for (n, p, t) in [(1000, 3, 2), (7, 5, 3), (300, 600, 4)] {
+            let x = faer::Mat::from_fn(n, p, f);
+            let y = faer::Mat::from_fn(n, t, |i, q| f(i + 3, q + 11));
+            let s = column_scan(x.as_ref(), y.as_ref());
+            for j in 0..p {
+                let norm: f64 = (0..n).map(|i| x[(i, j)] * x[(i, j)]).sum();
+                assert!((s.sq_norms[j] - norm).abs() <= 1e-12 * norm);
+                for q in 0..t {
+                    let d: f64 = (0..n).map(|i| x[(i, j)] * y[(i, q)]).sum::<f64>() / n as f64;
+                    assert!((s.xty[(q, j)] - d).abs() <= 1e-12 * (1.0 + d.abs()));
+                }
+            }
+            assert!((s.y_sq - sq_norm_mat(y.as_ref())).abs() <= 1e-12 * s.y_sq);
+            assert!(s.is_finite());
+        }
+        let mut x = faer::Mat::from_fn(200, 3, f);
+        x[(150, 1)] = 1e200;
+        let y = faer::Mat::from_fn(200, 1, f);
+        assert!(!column_scan(x.as_ref(), y.as_ref()).is_finite());
     }
 
     #[test]

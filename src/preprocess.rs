@@ -43,6 +43,13 @@ pub struct Scaling {
 
 /// Checks shapes and finiteness of a shared-design problem.
 pub fn validate_xy(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
+    validate_shapes(x, y)?;
+    check_finite("X", x)?;
+    check_finite("Y", y)
+}
+
+/// Checks the shapes of a shared-design problem (not its values).
+pub fn validate_shapes(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
     if x.nrows() == 0 {
         return Err(Error::EmptyInput("X has no rows (samples)"));
     }
@@ -59,8 +66,7 @@ pub fn validate_xy(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
             found: y.nrows(),
         });
     }
-    check_finite("X", x)?;
-    check_finite("Y", y)
+    Ok(())
 }
 
 /// Returns `NonFinite` with the first NaN/inf position (column-major scan).

@@ -1,6 +1,6 @@
 //! Gram mode: the shared-design quadratic loss through `XᵀX` and `XᵀY` only.
 
-use super::{Datafit, ResidualStats};
+use super::{Datafit, GramFacts, ResidualStats};
 use crate::linalg::{axpy, inner_mat, sq_norm_mat};
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -130,6 +130,38 @@ impl Gram {
             diag,
             y_sq,
             n,
+            blocked,
+        }
+    }
+
+    /// The working-set Gram subproblem (see [`Datafit::working_set_gram`])
+    /// from `q = Q_SS` (w × w), `a_s = X_SᵀR/n` (w × T) at the current
+    /// residuals R, the iterate `wt` (T × p), the working set `ws` and the
+    /// current loss value `‖R‖²/(2n)`. Its state is at `W_S`.
+    pub(crate) fn subproblem(
+        q: Mat<f64>,
+        a_s: Mat<f64>,
+        wt: MatRef<'_, f64>,
+        ws: &[usize],
+        value: f64,
+    ) -> Self {
+        let w_s = super::gather_columns(wt, ws);
+        // B_S = A_S + Q_SS W_S (the subproblem's XᵀY/n)
+        let mut b = a_s.clone();
+        crate::linalg::gemm(b.as_mut(), Accum::Add, q.as_ref(), w_s.transpose(), 1.0);
+        // its ‖Y‖²/n: f(W_S) = ½(y_sq − ⟨W_S, B_S⟩ − ⟨W_S, A_S⟩) must be `value`
+        let y_sq = 2.0 * value
+            + inner_mat(w_s.transpose(), a_s.as_ref())
+            + inner_mat(w_s.transpose(), b.as_ref());
+        let diag = (0..q.nrows()).map(|j| q[(j, j)]).collect();
+        let blocked = Blocked::new(q.nrows(), b.ncols());
+        Self {
+            q,
+            c: b,
+            g: a_s,
+            diag,
+            y_sq,
+            n: 1.0,
             blocked,
         }
     }
@@ -311,6 +343,61 @@ impl Datafit for Gram {
 
     fn supports_screening(&self) -> bool {
         true
+    }
+
+    fn gram_facts(&self, ws: &[usize]) -> Option<GramFacts> {
+        Some(GramFacts {
+            n_samples: self.n as usize,
+            full_gram: true,
+            cached: ws.len(),
+        })
+    }
+
+    fn working_set_gram(&mut self, ws: &[usize], wt: MatRef<'_, f64>) -> Option<Gram> {
+        let (w, t) = (ws.len(), self.c.ncols());
+        let q = Mat::from_fn(w, w, |u, v| self.q[(ws[u], ws[v])]);
+        let a_s = Mat::from_fn(w, t, |u, k| self.g[(ws[u], k)]);
+        Some(Gram::subproblem(q, a_s, wt, ws, self.value(wt)))
+    }
+
+    fn commit_working_set(&mut self, ws: &[usize], wt: &mut Mat<f64>, wt_s: MatRef<'_, f64>) {
+        let t = wt.nrows();
+        let b = &mut self.blocked;
+        let mut moved = 0;
+        let flush = |b: &mut Blocked, g: &mut Mat<f64>, q: &Mat<f64>, m: usize| {
+            // G −= Q[:, moved] Δᵀ
+            for (c, &k) in b.rows[..m].iter().enumerate() {
+                b.q.col_as_slice_mut(c).copy_from_slice(q.col_as_slice(k));
+            }
+            matmul(
+                g.as_mut(),
+                Accum::Add,
+                b.q.as_ref().subcols(0, m),
+                b.d.as_ref().subcols(0, m).transpose(),
+                -1.0,
+                Par::Seq,
+            );
+        };
+        for (c, &j) in ws.iter().enumerate() {
+            let mut changed = false;
+            for k in 0..t {
+                let delta = wt_s[(k, c)] - wt[(k, j)];
+                b.d[(k, moved)] = delta;
+                changed |= delta != 0.0;
+                wt[(k, j)] = wt_s[(k, c)];
+            }
+            if changed {
+                b.rows[moved] = j;
+                moved += 1;
+                if moved == GRAM_BLOCK {
+                    flush(b, &mut self.g, &self.q, moved);
+                    moved = 0;
+                }
+            }
+        }
+        if moved > 0 {
+            flush(b, &mut self.g, &self.q, moved);
+        }
     }
 
     fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {

@@ -26,18 +26,18 @@ pub enum GramMode {
 }
 
 impl GramMode {
-    /// The cost model behind `Auto`: building `XᵀX` costs `n p²` flops at GEMM
-    /// speed (about 8× the per-flop speed of a coordinate step), an epoch in
-    /// residual mode `n p T`; Gram mode pays off when n is well above p and the
-    /// Gram build costs less than about ten residual epochs (`p < 80 T`), with
-    /// `p ≤ 10 000` to bound its `p²` memory.
+    /// What `Auto` picks for a single fit of an n × p × T problem: the engine's
+    /// cost model ([`crate::solver::strategy::datafit_mode`]; along a path or
+    /// CV fold, where the Gram matrix is reused, it is taken more often).
     pub fn prefers_gram(n: usize, p: usize, t: usize) -> bool {
-        n >= 2 * p && p < 80 * t && p <= 10_000
+        Self::Auto.resolve(n, p, t, 1)
     }
 
-    pub(crate) fn resolve(self, n: usize, p: usize, t: usize) -> bool {
+    /// Whether a prepared problem serving `fits` fits uses the full Gram.
+    pub(crate) fn resolve(self, n: usize, p: usize, t: usize, fits: usize) -> bool {
+        use crate::solver::strategy::{DatafitMode, Shape, datafit_mode};
         match self {
-            GramMode::Auto => Self::prefers_gram(n, p, t),
+            GramMode::Auto => datafit_mode(Shape { n, p, t }, fits) == DatafitMode::FullGram,
             GramMode::Always => true,
             GramMode::Never => false,
         }

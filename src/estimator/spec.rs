@@ -11,7 +11,7 @@ use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity};
 use crate::preprocess::{Prepared, PreparedStats, check_finite, prepare, prepare_stats};
 use crate::solver::{self, Solution, SolverOptions};
 use crate::stats::SufficientStats;
-use faer::{Accum, Mat, MatRef};
+use faer::{Mat, MatRef};
 use std::time::Instant;
 
 /// What is penalised besides the loss: `α ρ Ω(W) + ½ Σ_j w_jᵀ (α(1−ρ) I + C) w_j`.
@@ -108,6 +108,16 @@ impl Grid<'_> {
         }
     }
 
+    /// How many fits the grid asks for (what a prepared problem is reused by).
+    fn len(&self) -> usize {
+        match self {
+            Grid::Single => 1,
+            Grid::Given(crate::path::AlphaGrid::Auto { n_alphas, .. }) => *n_alphas,
+            Grid::Given(crate::path::AlphaGrid::Explicit(a)) => a.len(),
+            Grid::Explicit(a) => a.len(),
+        }
+    }
+
     /// Whom to tell after each alpha: nobody for a single fit.
     fn progress<'b>(&self, base: &'b MultiTaskElasticNet) -> Option<&'b ProgressCallback> {
         match self {
@@ -140,11 +150,12 @@ impl Sweep<'_> {
         opts: &SolverOptions,
         d: &mut D,
         wt0: Mat<f64>,
+        warm0: Option<solver::WarmStart>,
         recover: &Recover<'_>,
     ) -> Result<Vec<Fit>> {
         let mut fits = Vec::with_capacity(self.alphas.len());
         let mut init = wt0;
-        let mut warm = None;
+        let mut warm = warm0;
         for &alpha in self.alphas {
             let step = Instant::now();
             let model = self.base.clone().alpha(alpha);
@@ -193,9 +204,16 @@ pub(crate) fn path_shared(
 ) -> Result<crate::path::Path> {
     base.validate()?;
     let start = Instant::now();
+    if !base.fit_intercept && !base.standardize {
+        if let Some(path) = path_shared_direct(base, spec, x, y, grid, start)? {
+            return Ok(path);
+        }
+    }
     if x.nrows() * x.ncols() >= STATS_ROUTE_MIN
         && y.ncols() > 0
-        && base.gram.resolve(x.nrows(), x.ncols(), y.ncols())
+        && base
+            .gram
+            .resolve(x.nrows(), x.ncols(), y.ncols(), grid.len())
     {
         // Gram mode needs only XᵀX, XᵀY and the means: accumulate them in
         // chunks of rows (no centred copy of X: peak memory stays X + O(p²)).
@@ -214,7 +232,7 @@ pub(crate) fn path_shared(
     let alphas = grid.alphas(base, amax)?;
     let wt0 = base.initial_wt(p, t, &prep.scaling.x_scale)?;
     let opts = sweep_options(base.solver_options(prep.y_sq / n as f64, amax), grid);
-    let use_gram = base.gram.resolve(n, p, t);
+    let use_gram = base.gram.resolve(n, p, t, alphas.len());
     let Prepared {
         x: px,
         y: py,
@@ -234,16 +252,98 @@ pub(crate) fn path_shared(
     let fits = if use_gram {
         let mut d = Gram::new(px.as_ref(), py.as_ref());
         drop((px, py));
-        sweep.run(&opts, &mut d, wt0, &recover)?
+        sweep.run(&opts, &mut d, wt0, None, &recover)?
     } else {
         let mut d = Quadratic::new(px, py);
-        sweep.run(&opts, &mut d, wt0, &recover)?
+        sweep.run(&opts, &mut d, wt0, None, &recover)?
     };
     Ok(crate::path::Path {
         alphas,
         alpha_max: amax,
         fits,
     })
+}
+
+/// [`path_shared`] on data used as given (no intercept, no standardisation),
+/// when X and Y have contiguous columns (else `None`: the copying route).
+///
+/// One pass over X ([`crate::linalg::column_scan`]) gives `XᵀY/n` (alpha_max,
+/// and the exact first gradient handed to the solver as its warm state), the
+/// column norms (the curvatures) and the validity check (a non-finite or
+/// overflowing value makes a norm non-finite; only then is X scanned again to
+/// name it). The residual datafit borrows X and Y; the full Gram, when the
+/// cost model ([`solver::strategy::datafit_mode`]) picks it, is built from X
+/// directly.
+fn path_shared_direct(
+    base: &MultiTaskElasticNet,
+    spec: &ModelSpec,
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    grid: &Grid<'_>,
+    start: Instant,
+) -> Result<Option<crate::path::Path>> {
+    let contiguous = |m: MatRef<'_, f64>| m.nrows() <= 1 || m.row_stride() == 1;
+    if !contiguous(x) || !contiguous(y) {
+        return Ok(None);
+    }
+    crate::preprocess::validate_shapes(x, y)?;
+    let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    let ts = crate::linalg::dbg_cpu();
+    let scan = crate::linalg::column_scan(x, y);
+    if std::env::var_os("MTREG_DEBUG").is_some() {
+        eprintln!("  scan {:.3} ms", (crate::linalg::dbg_cpu() - ts) * 1e3);
+    }
+    if !scan.is_finite() {
+        // name the first non-finite value, else it is an overflow
+        crate::preprocess::validate_xy(x, y)?;
+        let x_ok = scan.sq_norms.iter().all(|v| v.is_finite());
+        return Err(Error::Overflow {
+            what: if x_ok { "Y" } else { "X" },
+        });
+    }
+    check_coupling(spec, t)?;
+    let amax = spec.alpha_max(scan.xty.as_ref(), base.l1_ratio);
+    let alphas = grid.alphas(base, amax)?;
+    let ones = vec![1.0; p];
+    let wt0 = base.initial_wt(p, t, &ones)?;
+    let opts = sweep_options(base.solver_options(scan.y_sq / n as f64, amax), grid);
+    let use_gram = base.gram.resolve(n, p, t, alphas.len());
+    let scaling = crate::preprocess::Scaling {
+        x_mean: vec![0.0; p],
+        y_mean: vec![0.0; t],
+        x_scale: ones,
+    };
+    let recover = |sol: &Solution| scaling.recover(sol.wt.as_ref());
+    let at_zero = (0..p).all(|j| wt0.col_as_slice(j).iter().all(|&v| v == 0.0));
+    let mut grad0 = scan.xty;
+    let warm0 = at_zero.then(|| {
+        // ∇f(0) = −XᵀY/n
+        for j in 0..p {
+            grad0.col_as_slice_mut(j).iter_mut().for_each(|v| *v = -*v);
+        }
+        solver::WarmStart::exact(grad0)
+    });
+    let sweep = Sweep {
+        base,
+        spec,
+        alphas: &alphas,
+        alpha_max: amax,
+        gram: use_gram,
+        start,
+        progress: grid.progress(base),
+    };
+    let fits = if use_gram {
+        let mut d = Gram::new(x, y);
+        sweep.run(&opts, &mut d, wt0, warm0, &recover)?
+    } else {
+        let mut d = Quadratic::borrowed(x, y, scan.sq_norms);
+        sweep.run(&opts, &mut d, wt0, warm0, &recover)?
+    };
+    Ok(Some(crate::path::Path {
+        alphas,
+        alpha_max: amax,
+        fits,
+    }))
 }
 
 /// Designs with at least this many values build Gram mode from row chunks
@@ -309,7 +409,7 @@ fn path_stats_since(
         progress: grid.progress(base),
     };
     let mut d = Gram::from_stats(q, c, y_sq, n);
-    let fits = sweep.run(&opts, &mut d, wt0, &recover)?;
+    let fits = sweep.run(&opts, &mut d, wt0, None, &recover)?;
     Ok(crate::path::Path {
         alphas,
         alpha_max: amax,
@@ -319,10 +419,8 @@ fn path_stats_since(
 
 /// `XᵀY / n` as T × p (the negative gradient at W = 0).
 pub(crate) fn xty_over_n(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Mat<f64> {
-    let n = x.nrows() as f64;
-    let mut g = Mat::<f64>::zeros(y.ncols(), x.ncols());
-    crate::linalg::gemm(g.as_mut(), Accum::Replace, y.transpose(), x, 1.0 / n);
-    g
+    // the same chunked product as the fits' scan, so that both agree to the bit
+    crate::linalg::column_scan(x, y).xty
 }
 
 fn check_coupling(spec: &ModelSpec, t: usize) -> Result<()> {
@@ -424,7 +522,7 @@ pub(crate) fn path_per_task(
         start,
         progress: grid.progress(base),
     };
-    let fits = sweep.run(&opts, &mut d, wt0, &recover)?;
+    let fits = sweep.run(&opts, &mut d, wt0, None, &recover)?;
     Ok(crate::path::Path {
         alphas,
         alpha_max: amax,

@@ -30,6 +30,8 @@ pub mod gap;
 pub mod gradient;
 mod outer;
 pub mod screening;
+pub mod strategy;
+mod subproblem;
 pub mod working_set;
 
 pub use gradient::{Reference, WarmStart};
@@ -97,10 +99,11 @@ pub struct SolverOptions {
     pub max_iter: usize,
     /// Use working sets (otherwise every epoch visits every block).
     pub working_set: bool,
-    /// Initial working-set size.
+    /// Initial working-set size (0: the cost model's,
+    /// [`strategy::first_working_set`]).
     pub ws_start: usize,
     /// The inner loop stops when its violation is below this fraction of the
-    /// outer one.
+    /// outer one (0: the cost model's, [`strategy::inner_ratio`]).
     pub inner_ratio: f64,
     /// Block order.
     pub selection: Selection,
@@ -114,6 +117,10 @@ pub struct SolverOptions {
     /// penalty has a closed-form dual and the datafit
     /// [supports it](Datafit::supports_screening).
     pub screening: bool,
+    /// How inner solves run: `None` lets the cost model choose
+    /// ([`strategy::inner_mode`]); `Some` forces one mode wherever the datafit
+    /// supports it (tests, benchmarks).
+    pub inner_mode: Option<strategy::InnerMode>,
 }
 
 impl Default for SolverOptions {
@@ -123,13 +130,14 @@ impl Default for SolverOptions {
             kkt_tol: 1e-10,
             max_iter: 1000,
             working_set: true,
-            ws_start: 10,
-            inner_ratio: 0.3,
+            ws_start: 0,
+            inner_ratio: 0.0,
             selection: Selection::Cyclic,
             trace: false,
             anderson: Some(5),
             monitor: None,
             screening: true,
+            inner_mode: None,
         }
     }
 }

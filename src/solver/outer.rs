@@ -16,13 +16,15 @@
 
 use super::gradient::GradientCache;
 use super::screening::{Screened, Sphere};
+use super::strategy;
+use super::subproblem::Subset;
 use super::{
     DualPoint, Progress, RESYNC_EVERY, Selection, Solution, SolverOptions, WarmStart, anderson,
     certify, working_set,
 };
 use crate::bcd::Workspace;
 use crate::certificate::Certificate;
-use crate::datafit::Datafit;
+use crate::datafit::{Datafit, gather_columns};
 use crate::penalty::{ElasticForm, Penalty};
 use faer::Mat;
 use rand::SeedableRng;
@@ -46,8 +48,6 @@ struct WorkingSet {
     scores: Vec<f64>,
     /// The current working set, increasing.
     rows: Vec<usize>,
-    /// `0..p` (the working set when working sets are off).
-    all: Vec<usize>,
     /// Scratch: the visiting order of an epoch in random selection.
     order: Vec<usize>,
     rng: Option<rand_chacha::ChaCha8Rng>,
@@ -82,6 +82,8 @@ pub(super) struct Outer<'a, D: Datafit, P: Penalty> {
     checks: usize,
     /// Epochs run.
     n_iter: usize,
+    /// Epochs of the last inner solve (the cost model's forecast of the next).
+    last_epochs: f64,
     trace: Vec<(usize, f64)>,
 }
 
@@ -114,7 +116,6 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             ws: WorkingSet {
                 scores: vec![0.0; p],
                 rows: Vec::with_capacity(p),
-                all: (0..p).collect(),
                 order: Vec::with_capacity(p),
                 rng: match opts.selection {
                     Selection::Random { seed } => {
@@ -131,6 +132,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             datafit,
             checks: 0,
             n_iter: 0,
+            last_epochs: strategy::FIRST_EPOCHS,
             trace: Vec::new(),
         }
     }
@@ -165,6 +167,15 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
     /// One check: state and gradient up to date, certificate, screening,
     /// block scores.
     fn check(&mut self) -> Check {
+        let t0 = crate::linalg::dbg_cpu();
+        let c = self.check_inner();
+        if std::env::var_os("MTREG_DEBUG").is_some() {
+            eprintln!("  check {:.3} ms", (crate::linalg::dbg_cpu() - t0) * 1e3);
+        }
+        c
+    }
+
+    fn check_inner(&mut self) -> Check {
         // at a warm first check the state has not moved since the warm
         // gradient was computed
         let warm_first = self.warm && self.checks == 0;
@@ -268,49 +279,121 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
     }
 
     /// Chooses the working set and runs epochs over it until its violation
-    /// is below `inner_ratio ×` the check's KKT residual.
+    /// is below `inner_ratio ×` the check's KKT residual: the datafit's own
+    /// epochs, or epochs on the working set's Gram subproblem when the cost
+    /// model says so ([`strategy::inner_mode`]).
     fn inner_solve(&mut self, check: Check) {
+        let p = self.ws.scores.len();
         if self.opts.working_set {
-            let size = working_set::size(self.opts.ws_start, check.n_support, self.ws.scores.len());
+            let t = self.wt.nrows();
+            let first = match self.opts.ws_start {
+                0 => strategy::first_working_set(p, t),
+                w => w,
+            };
+            let size = strategy::working_set_size(first, check.n_support, p);
             working_set::select(&self.ws.scores, size, &mut self.ws.rows);
         }
-        let ws: &[usize] = if self.opts.working_set && !self.ws.rows.is_empty() {
-            &self.ws.rows
-        } else {
-            &self.ws.all
+        if !self.opts.working_set || self.ws.rows.is_empty() {
+            self.ws.rows.clear();
+            self.ws.rows.extend(0..p);
+        }
+        let ws = std::mem::take(&mut self.ws.rows);
+        let (mode, facts) = self.inner_mode(&ws);
+        let ratio = match (self.opts.inner_ratio, facts) {
+            (r, _) if r > 0.0 => r,
+            (_, Some(f)) => strategy::inner_ratio(mode, &f),
+            (_, None) => DEFAULT_INNER_RATIO,
         };
-        let inner_tol = self.opts.inner_ratio * check.kkt;
-        loop {
-            let order: &[usize] = match self.ws.rng.as_mut() {
-                Some(rng) => {
-                    self.ws.order.clear();
-                    self.ws.order.extend_from_slice(ws);
-                    self.ws.order.shuffle(rng);
-                    &self.ws.order
-                }
-                None => ws,
-            };
-            let violation =
+        let inner_tol = ratio * check.kkt;
+        let before = self.n_iter;
+        match mode {
+            strategy::InnerMode::Epochs => {
+                let mut ctl = Control {
+                    tol: inner_tol,
+                    max_iter: self.opts.max_iter,
+                    n_iter: &mut self.n_iter,
+                    rng: self.ws.rng.as_mut(),
+                    order: &mut self.ws.order,
+                    inner: &mut self.inner,
+                };
+                run_epochs(self.datafit, self.penalty, &mut self.wt, &ws, &mut ctl);
+            }
+            strategy::InnerMode::WorkingSetGram => {
+                let tb = crate::linalg::dbg_cpu();
+                let mut sub = self
+                    .datafit
+                    .working_set_gram(&ws, self.wt.as_ref())
+                    .expect("gram_facts promised a working-set Gram");
+                let mut wt_s = gather_columns(self.wt.as_ref(), &ws);
+                let penalty = Subset {
+                    inner: self.penalty,
+                    rows: &ws,
+                };
+                let local: Vec<usize> = (0..ws.len()).collect();
+                let mut ctl = Control {
+                    tol: inner_tol,
+                    max_iter: self.opts.max_iter,
+                    n_iter: &mut self.n_iter,
+                    rng: self.ws.rng.as_mut(),
+                    order: &mut self.ws.order,
+                    inner: &mut self.inner,
+                };
+                let te = crate::linalg::dbg_cpu();
+                run_epochs(&mut sub, &penalty, &mut wt_s, &local, &mut ctl);
+                let tc = crate::linalg::dbg_cpu();
                 self.datafit
-                    .epoch(self.penalty, &mut self.wt, order, &mut self.inner.work);
-            self.n_iter += 1;
-            if violation <= inner_tol || self.n_iter >= self.opts.max_iter {
-                break;
-            }
-            if let Some(acc) = self.inner.accel.as_mut() {
-                extrapolate(
-                    acc,
-                    self.datafit,
-                    self.penalty,
-                    &mut self.wt,
-                    ws,
-                    &mut self.inner.saved,
-                );
+                    .commit_working_set(&ws, &mut self.wt, wt_s.as_ref());
+                if std::env::var_os("MTREG_DEBUG").is_some() {
+                    eprintln!(
+                        "  wsgram build {:.3} ms epochs {:.3} ms commit {:.3} ms",
+                        (te - tb) * 1e3,
+                        (tc - te) * 1e3,
+                        (crate::linalg::dbg_cpu() - tc) * 1e3
+                    );
+                }
             }
         }
-        if let Some(acc) = self.inner.accel.as_mut() {
-            acc.reset();
+        self.last_epochs = (self.n_iter - before) as f64;
+        if std::env::var_os("MTREG_DEBUG").is_some() {
+            eprintln!(
+                "inner: w {} epochs {} kkt {:.3e} mode {:?} ratio {:.1e}",
+                ws.len(),
+                self.last_epochs,
+                check.kkt,
+                mode,
+                ratio
+            );
         }
+        self.ws.rows = ws;
+    }
+
+    /// The cost model's inner mode for the working set `ws`, and the facts it
+    /// was chosen from (`None`: the datafit has no working-set Gram).
+    fn inner_mode(&self, ws: &[usize]) -> (strategy::InnerMode, Option<strategy::InnerFacts>) {
+        let Some(facts) = self.datafit.gram_facts(ws) else {
+            return (strategy::InnerMode::Epochs, None);
+        };
+        let moving = ws
+            .iter()
+            .filter(|&&j| self.penalty.in_support(self.wt.col_as_slice(j)))
+            .count();
+        let facts = strategy::InnerFacts {
+            shape: strategy::Shape {
+                n: facts.n_samples,
+                p: self.ws.scores.len(),
+                t: self.wt.nrows(),
+            },
+            full_gram: facts.full_gram,
+            w: ws.len(),
+            cached: facts.cached,
+            moving,
+            epochs: self.last_epochs,
+        };
+        let mode = self
+            .opts
+            .inner_mode
+            .unwrap_or_else(|| strategy::inner_mode(&facts));
+        (mode, Some(facts))
     }
 
     /// The solution at the last check.
@@ -334,6 +417,55 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             kkt: check.kkt,
             screened: self.screened.rows(),
         }
+    }
+}
+
+/// The inner ratio of datafits without a cost model (per-task designs).
+const DEFAULT_INNER_RATIO: f64 = 0.3;
+
+/// What an inner loop runs under.
+struct Control<'s> {
+    /// Stop when an epoch's violation is at most this.
+    tol: f64,
+    max_iter: usize,
+    /// Epochs so far (of the whole solve).
+    n_iter: &'s mut usize,
+    rng: Option<&'s mut rand_chacha::ChaCha8Rng>,
+    order: &'s mut Vec<usize>,
+    inner: &'s mut Inner,
+}
+
+/// Epochs over `ws` (with Anderson extrapolation when on) until an epoch's
+/// violation is at most `ctl.tol` or the epoch budget is spent. Generic over
+/// the datafit so that the working-set Gram subproblem runs the same loop.
+fn run_epochs<D: Datafit, P: Penalty>(
+    datafit: &mut D,
+    penalty: &P,
+    wt: &mut Mat<f64>,
+    ws: &[usize],
+    ctl: &mut Control<'_>,
+) {
+    loop {
+        let order: &[usize] = match ctl.rng.as_mut() {
+            Some(rng) => {
+                ctl.order.clear();
+                ctl.order.extend_from_slice(ws);
+                ctl.order.shuffle(rng);
+                ctl.order
+            }
+            None => ws,
+        };
+        let violation = datafit.epoch(penalty, wt, order, &mut ctl.inner.work);
+        *ctl.n_iter += 1;
+        if violation <= ctl.tol || *ctl.n_iter >= ctl.max_iter {
+            break;
+        }
+        if let Some(acc) = ctl.inner.accel.as_mut() {
+            extrapolate(acc, datafit, penalty, wt, ws, &mut ctl.inner.saved);
+        }
+    }
+    if let Some(acc) = ctl.inner.accel.as_mut() {
+        acc.reset();
     }
 }
 

@@ -228,10 +228,20 @@ proptest! {
             c.model(alpha).anderson(false),
             c.model(alpha).screening(false),
         ];
+        // With a ridge part (l2 = α(1 − ρ) > 0) P is l2-strongly convex, so a
+        // gap g certifies ‖W − W*‖_F ≤ √(2g/l2): two fits within their gaps
+        // may differ by the sum of those radii, which for a tiny solution
+        // (α near alpha_max) can exceed 1e-6 of its size.
+        let l2 = alpha * (1.0 - c.rho);
+        let radius = |g: f64| if l2 > 0.0 { (2.0 * g.max(0.0) / l2).sqrt() } else { 0.0 };
         for (i, v) in variants.into_iter().enumerate() {
             let f = v.fit(&x, &y).unwrap();
             prop_assert!(f.converged(), "variant {i}: {} after {} epochs", f.certificate().value(), f.n_iter());
-            prop_assert!(rel_diff(f.coef(), base.coef()) <= 1e-6, "{}", rel_diff(f.coef(), base.coef()));
+            let certified = radius(f.certificate().value()) + radius(base.certificate().value());
+            let diff = rel_diff(f.coef(), base.coef());
+            let abs = (0..c.p).flat_map(|j| (0..c.t).map(move |k| (j, k)))
+                .map(|(j, k)| (f.coef()[(j, k)] - base.coef()[(j, k)]).powi(2)).sum::<f64>().sqrt();
+            prop_assert!(diff <= 1e-6 || abs <= certified, "variant {i}: {diff} (‖ΔW‖ {abs}, certified {certified})");
             prop_assert!((f.objective() - base.objective()).abs() <= 1e-9 * base.objective());
         }
     }
