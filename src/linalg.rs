@@ -81,12 +81,14 @@ mod x86 {
 /// not charged to its first fit.
 pub fn probe_cpu_features() {
     #[cfg(target_arch = "x86_64")]
-    let _ = has_avx2_fma();
+    let _ = (has_avx2_fma(), has_avx());
 }
 
+/// Whether the CPU has AVX2 and FMA (probed once; see
+/// [`probe_cpu_features`]): the run-time switch of the multiversioned kernels.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn has_avx2_fma() -> bool {
+pub(crate) fn has_avx2_fma() -> bool {
     use std::sync::atomic::{AtomicU8, Ordering};
     // 0 = unknown, 1 = no, 2 = yes: the feature probe runs once.
     static STATE: AtomicU8 = AtomicU8::new(0);
@@ -99,6 +101,59 @@ fn has_avx2_fma() -> bool {
             yes
         }
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn has_avx() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static STATE: AtomicU8 = AtomicU8::new(0);
+    match STATE.load(Ordering::Relaxed) {
+        2 => true,
+        1 => false,
+        _ => {
+            let yes = is_x86_feature_detected!("avx") && std::env::var_os("MTREG_NOVZU").is_none();
+            STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+/// Clears the upper halves of the vector registers (`vzeroupper`) when the CPU
+/// has AVX; nothing elsewhere.
+///
+/// faer's kernels run in AVX2/AVX-512 and can return with the upper register
+/// state dirty; code compiled for baseline x86-64 (SSE2, like most of this
+/// crate) then pays a state-transition penalty on every vector instruction
+/// until the state is cleared. Measured on this crate's machine (AMD EPYC,
+/// AVX-512): a pass of column norms over a 50 × 5000 gradient took 0.74–1.0 ms
+/// right after a faer product, 0.32–0.43 ms after `vzeroupper`. [`matmul`]
+/// calls this after every product.
+#[inline]
+pub fn clear_upper() {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx() {
+        // SAFETY: the CPU supports AVX (checked above); vzeroupper only
+        // zeroes the upper halves of the vector registers, which no live
+        // value of this (baseline-compiled) code occupies.
+        unsafe { std::arch::x86_64::_mm256_zeroupper() }
+    }
+}
+
+/// faer's `matmul` followed by [`clear_upper`]: every product of the solver's
+/// hot paths goes through here, so that the scalar and SSE code after it runs
+/// without the AVX state-transition penalty.
+#[inline]
+pub fn matmul(
+    dst: faer::MatMut<'_, f64>,
+    accum: faer::Accum,
+    a: faer::MatRef<'_, f64>,
+    b: faer::MatRef<'_, f64>,
+    alpha: f64,
+    par: faer::Par,
+) {
+    faer::linalg::matmul::matmul(dst, accum, a, b, alpha, par);
+    clear_upper();
 }
 
 /// `aᵀ b` for two slices of equal length.
@@ -239,7 +294,7 @@ pub fn gemm(
         "gemm: shapes do not agree"
     );
     if m * n * k > SMALL_GEMM {
-        faer::linalg::matmul::matmul(dst, accum, a, b, alpha, faer::Par::Seq);
+        matmul(dst, accum, a, b, alpha, faer::Par::Seq);
         return;
     }
     if matches!(accum, faer::Accum::Replace) {
@@ -303,14 +358,188 @@ impl ColumnScan {
     }
 }
 
-/// Bytes of X per chunk of rows in [`column_scan`]: the chunk stays in the L2
-/// cache between the product and the norms.
-const SCAN_CHUNK_BYTES: usize = 256 * 1024;
+/// Rows per chunk of [`column_scan`] with few tasks: the chunk of Y
+/// (`rows × T`, T ≤ [`FUSED_MAX_T`]) stays in the L1/L2 cache while every
+/// column of X streams past it.
+const SCAN_ROWS: usize = 8192;
 
-/// `XᵀY/n`, `‖x_j‖²` and `‖Y‖²` in **one** pass over X (chunks of rows: the
-/// product, then the norms of the chunk while it is in cache). X and Y need
-/// contiguous columns (see [`col_slice`]); X is read once, which is what the
-/// cost of a tall problem's preparation is made of.
+/// Largest T for which [`column_scan`] uses its fused kernel (above it, the
+/// product is compute-bound and goes to faer's GEMM).
+const FUSED_MAX_T: usize = 8;
+
+/// `Σ_i x_i y_t,i` for the T slices `y`, and `Σ_i x_i²`, in one sweep over x
+/// (four lanes per sum: vectorised, one x load for T + 1 products).
+#[inline(always)]
+fn dots_and_norm<const T: usize, const FMA: bool>(x: &[f64], y: &[&[f64]; T]) -> ([f64; T], f64) {
+    const L: usize = 4;
+    let n = x.len();
+    let y: [&[f64]; T] = std::array::from_fn(|t| &y[t][..n]);
+    let mut acc = [[0.0f64; L]; T];
+    let mut sq = [0.0f64; L];
+    let mut i = 0;
+    while i + L <= n {
+        let xv: &[f64; L] = x[i..i + L].try_into().expect("L values");
+        for l in 0..L {
+            sq[l] = madd::<FMA>(xv[l], xv[l], sq[l]);
+        }
+        for t in 0..T {
+            let yv: &[f64; L] = y[t][i..i + L].try_into().expect("L values");
+            for l in 0..L {
+                acc[t][l] = madd::<FMA>(xv[l], yv[l], acc[t][l]);
+            }
+        }
+        i += L;
+    }
+    let mut out = [0.0f64; T];
+    let mut s = (sq[0] + sq[2]) + (sq[1] + sq[3]);
+    for t in 0..T {
+        out[t] = (acc[t][0] + acc[t][2]) + (acc[t][1] + acc[t][3]);
+    }
+    while i < n {
+        s = madd::<FMA>(x[i], x[i], s);
+        for t in 0..T {
+            out[t] = madd::<FMA>(x[i], y[t][i], out[t]);
+        }
+        i += 1;
+    }
+    (out, s)
+}
+
+/// [`dots_and_norm`] with AVX2+FMA intrinsics: LLVM vectorises the portable
+/// loop two lanes wide only.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dots_and_norm_avx2<const T: usize>(
+    x: &[f64],
+    next: Option<&[f64]>,
+    y: &[&[f64]; T],
+) -> ([f64; T], f64) {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let next = next.map_or(std::ptr::null(), |v| v.as_ptr());
+    let y: [&[f64]; T] = std::array::from_fn(|t| &y[t][..n]);
+    let mut acc = [_mm256_setzero_pd(); T];
+    let mut sq = _mm256_setzero_pd();
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: i + 4 ≤ n = len of x and of every y[t] (sliced above)
+        unsafe {
+            if i % 8 == 0 && !next.is_null() {
+                // the next column streams in while this one is summed
+                // (two memory streams: about the bandwidth faer's GEMM gets)
+                _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(i) as *const i8);
+            }
+            let xv = _mm256_loadu_pd(x.as_ptr().add(i));
+            sq = _mm256_fmadd_pd(xv, xv, sq);
+            for t in 0..T {
+                let yv = _mm256_loadu_pd(y[t].as_ptr().add(i));
+                acc[t] = _mm256_fmadd_pd(xv, yv, acc[t]);
+            }
+        }
+        i += 4;
+    }
+    let sum = |v: __m256d| {
+        let mut a = [0.0f64; 4];
+        // SAFETY: a holds 4 f64
+        unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
+        (a[0] + a[2]) + (a[1] + a[3])
+    };
+    let mut out = [0.0f64; T];
+    for t in 0..T {
+        out[t] = sum(acc[t]);
+    }
+    let mut s = sum(sq);
+    while i < n {
+        s = x[i].mul_add(x[i], s);
+        for t in 0..T {
+            out[t] = x[i].mul_add(y[t][i], out[t]);
+        }
+        i += 1;
+    }
+    (out, s)
+}
+
+/// One chunk of [`column_scan`] with T = `T` tasks: for every column j of
+/// `x` (rows of the chunk), `xty[:, j] += x_jᵀ y / n` and `sq[j] += ‖x_j‖²`.
+#[inline(always)]
+fn scan_chunk<const T: usize, const FMA: bool>(
+    x: faer::MatRef<'_, f64>,
+    y: faer::MatRef<'_, f64>,
+    inv_n: f64,
+    xty: &mut faer::Mat<f64>,
+    sq: &mut [f64],
+) {
+    let ys: [&[f64]; T] = std::array::from_fn(|t| col_slice(y, t));
+    for (j, s) in sq.iter_mut().enumerate() {
+        #[cfg(target_arch = "x86_64")]
+        let (d, norm) = if FMA {
+            // SAFETY: FMA = true only from scan_chunk_dyn's avx2 path, taken
+            // when the CPU supports avx2 and fma
+            unsafe {
+                let next = (j + 1 < x.ncols()).then(|| col_slice(x, j + 1));
+                dots_and_norm_avx2::<T>(col_slice(x, j), next, &ys)
+            }
+        } else {
+            dots_and_norm::<T, FMA>(col_slice(x, j), &ys)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let (d, norm) = dots_and_norm::<T, FMA>(col_slice(x, j), &ys);
+        *s += norm;
+        for (t, v) in d.iter().enumerate() {
+            xty[(t, j)] += v * inv_n;
+        }
+    }
+}
+
+macro_rules! scan_dispatch {
+    ($($t:literal),*) => {
+        /// [`scan_chunk`] for a run-time T ≤ [`FUSED_MAX_T`], AVX2+FMA when the
+        /// CPU has them.
+        fn scan_chunk_dyn(
+            x: faer::MatRef<'_, f64>,
+            y: faer::MatRef<'_, f64>,
+            inv_n: f64,
+            xty: &mut faer::Mat<f64>,
+            sq: &mut [f64],
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2(
+                    x: faer::MatRef<'_, f64>,
+                    y: faer::MatRef<'_, f64>,
+                    inv_n: f64,
+                    xty: &mut faer::Mat<f64>,
+                    sq: &mut [f64],
+                ) {
+                    match y.ncols() {
+                        $($t => scan_chunk::<$t, true>(x, y, inv_n, xty, sq),)*
+                        _ => unreachable!("T ≤ FUSED_MAX_T"),
+                    }
+                }
+                // SAFETY: the CPU supports avx2 and fma (checked above).
+                return unsafe { avx2(x, y, inv_n, xty, sq) };
+            }
+            match y.ncols() {
+                $($t => scan_chunk::<$t, false>(x, y, inv_n, xty, sq),)*
+                _ => unreachable!("T ≤ FUSED_MAX_T"),
+            }
+        }
+    };
+}
+scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
+
+/// `XᵀY/n`, `‖x_j‖²` and `‖Y‖²` in **one** pass over X. X and Y need
+/// contiguous columns (see [`col_slice`]).
+///
+/// With few tasks (T ≤ 8) the product is memory-bound: a fused kernel
+/// streams each column of X once against a cache-resident chunk of rows of Y
+/// and accumulates its T dot products and its norm in the same sweep (that one
+/// pass is what preparing a tall problem costs). With more tasks, faer's GEMM
+/// (compute-bound) and a norm pass.
 ///
 /// ```
 /// use faer::mat;
@@ -330,17 +559,25 @@ pub fn column_scan(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> Column
     let mut xty = faer::Mat::<f64>::zeros(t, p);
     let mut sq_norms = vec![0.0; p];
     let inv_n = if n > 0 { 1.0 / n as f64 } else { 0.0 };
-    let rows = (SCAN_CHUNK_BYTES / (8 * p.max(1))).max(128);
-    let mut i0 = 0;
-    while i0 < n {
-        let k = rows.min(n - i0);
-        let (xc, yc) = (x.subrows(i0, k), y.subrows(i0, k));
-        // YᵀX/n += Y_cᵀ X_c / n
-        gemm(xty.as_mut(), faer::Accum::Add, yc.transpose(), xc, inv_n);
-        for (j, s) in sq_norms.iter_mut().enumerate() {
-            *s += sq_norm(col_slice(xc, j));
+    if (1..=FUSED_MAX_T).contains(&t) {
+        let mut i0 = 0;
+        while i0 < n {
+            let k = SCAN_ROWS.min(n - i0);
+            scan_chunk_dyn(
+                x.subrows(i0, k),
+                y.subrows(i0, k),
+                inv_n,
+                &mut xty,
+                &mut sq_norms,
+            );
+            i0 += k;
         }
-        i0 += k;
+    } else {
+        // YᵀX/n
+        gemm(xty.as_mut(), faer::Accum::Replace, y.transpose(), x, inv_n);
+        for (j, s) in sq_norms.iter_mut().enumerate() {
+            *s = sq_norm(col_slice(x, j));
+        }
     }
     let y_sq = (0..t).map(|q| sq_norm(col_slice(y, q))).sum();
     ColumnScan {
@@ -381,7 +618,14 @@ mod tests {
     #[test]
     fn column_scan_matches_separate_passes() {
         let f = |i: usize, j: usize| ((i * 13 + j * 7) as f64 * 0.173).sin();
-        for (n, p, t) in [(1000, 3, 2), (7, 5, 3), (300, 600, 4)] {
+        for (n, p, t) in [
+            (5000, 3, 2),
+            (7, 5, 3),
+            (300, 600, 4),
+            (3, 2, 8),
+            (50, 20, 9),
+            (70, 4, 1),
+        ] {
             let x = faer::Mat::from_fn(n, p, f);
             let y = faer::Mat::from_fn(n, t, |i, q| f(i + 3, q + 11));
             let s = column_scan(x.as_ref(), y.as_ref());

@@ -1,8 +1,8 @@
 //! Gram mode: the shared-design quadratic loss through `XᵀX` and `XᵀY` only.
 
 use super::{Datafit, GramFacts, ResidualStats};
+use crate::linalg::matmul;
 use crate::linalg::{axpy, inner_mat, sq_norm_mat};
-use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
@@ -100,6 +100,7 @@ impl Gram {
                 1.0 / n,
                 Par::Seq,
             );
+            crate::linalg::clear_upper();
             for j in 0..p {
                 for i in 0..j {
                     q[(i, j)] = q[(j, i)];

@@ -1,8 +1,8 @@
 //! Residual mode: the shared-design quadratic loss with `R = Y − X W` kept in place.
 
 use super::{Datafit, Gram, GramFacts, ResidualStats, Store};
+use crate::linalg::matmul;
 use crate::linalg::{axpy, dot, inner_mat, sq_norm, sq_norm_mat};
-use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// `f(W) = 1/(2n) ‖Y − X W‖²_F`, with residuals maintained in place.

@@ -97,6 +97,8 @@ pub(crate) struct GradientCache {
     pending: Vec<usize>,
     /// Scratch: the blocks a partial refresh computes.
     rows: Vec<usize>,
+    /// The reference was just taken and its norms are not computed yet.
+    norms_pending: bool,
 }
 
 impl GradientCache {
@@ -117,6 +119,7 @@ impl GradientCache {
             fresh,
             pending: Vec::new(),
             rows: Vec::new(),
+            norms_pending: false,
         }
     }
 
@@ -127,11 +130,32 @@ impl GradientCache {
     }
 
     /// Takes an exact gradient of the current state as the drift reference.
+    /// Its block dual norms are left to the check's fused pass
+    /// ([`GradientCache::set_reference_norms`]).
     pub(crate) fn adopt<D: Datafit>(&mut self, datafit: &mut D, form: Option<&ElasticForm>) {
-        if let Some(f) = form {
+        if form.is_some() {
             datafit.mark_reference();
+            self.reference = Some(Reference { norms: Vec::new() });
+            self.norms_pending = true;
+        }
+    }
+
+    /// The reference's block dual norms, `Ω*(g_j)` of the gradient as it is
+    /// now (the fused pass computes them anyway).
+    pub(crate) fn set_reference_norms(&mut self, norms: &[f64]) {
+        if let (true, Some(r)) = (self.norms_pending, self.reference.as_mut()) {
+            r.norms.clear();
+            r.norms.extend_from_slice(norms);
+        }
+        self.norms_pending = false;
+    }
+
+    /// Computes the reference's block dual norms if no fused pass did.
+    pub(crate) fn ensure_reference_norms(&mut self, form: Option<&ElasticForm>) {
+        if let (true, Some(f)) = (self.norms_pending, form) {
             self.reference = Some(Reference::new(f, &self.grad));
         }
+        self.norms_pending = false;
     }
 
     /// Brings the gradient up to date for an outer check: every block, or
@@ -210,17 +234,18 @@ impl GradientCache {
     }
 
     /// An upper bound on `Ω*(∇_j f)` for a zero block: its exact dual norm
-    /// when fresh, else the drift bound (`None` without one).
+    /// `gnorm` (as stored by the check's pass) when fresh, else the drift
+    /// bound (`None` without one).
     #[inline]
     pub(crate) fn dual_norm_bound(
         &self,
-        form: &ElasticForm,
         j: usize,
+        gnorm: f64,
         h: f64,
         drift: Option<f64>,
     ) -> Option<f64> {
         if self.fresh.is_empty() || self.fresh[j] {
-            Some(form.sparsity.block_dual_norm(self.grad.col_as_slice(j)))
+            Some(gnorm)
         } else {
             Some(self.reference.as_ref()?.bound(j, h, drift?))
         }

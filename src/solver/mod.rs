@@ -26,6 +26,7 @@
 //! `n_iter` counts epochs (as scikit-learn's `n_iter_`), whatever their size.
 
 pub mod anderson;
+mod check;
 pub mod gap;
 pub mod gradient;
 mod outer;

@@ -73,6 +73,8 @@ pub(super) struct Outer<'a, D: Datafit, P: Penalty> {
     screen_on: bool,
     wt: Mat<f64>,
     gradient: GradientCache,
+    /// `Ω*(g_j)` of every gradient block at the last check.
+    gnorms: Vec<f64>,
     screened: Screened,
     ws: WorkingSet,
     inner: Inner,
@@ -112,6 +114,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             wt,
             warm: warm.is_some(),
             gradient: GradientCache::new(warm, t, p),
+            gnorms: vec![0.0; p],
             screened: Screened::new(if screen_on { p } else { 0 }),
             ws: WorkingSet {
                 scores: vec![0.0; p],
@@ -167,6 +170,9 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
     /// One check: state and gradient up to date, certificate, screening,
     /// block scores.
     fn check(&mut self) -> Check {
+        if std::env::var_os("MTREG_VZU").is_some() {
+            unsafe { std::arch::x86_64::_mm256_zeroupper() };
+        }
         let t0 = crate::linalg::dbg_cpu();
         let c = self.check_inner();
         if std::env::var_os("MTREG_DEBUG").is_some() {
@@ -195,24 +201,76 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             );
         }
         self.checks += 1;
-        let (mut cert, mut dual) = self.certify();
-        if cert.is_satisfied() && self.gradient.has_pending() {
-            // the certificate must be the full gap: compute the screened
-            // blocks the drift bound does not certify
-            self.gradient.complete_pending(self.datafit);
-            (cert, dual) = self.certify();
-        }
+        let stats = self
+            .form
+            .and_then(|_| self.datafit.residual_stats(self.wt.as_ref()));
+        let (cert, dual, kkt, n_support) = match (self.form, stats) {
+            (Some(form), Some(stats)) => self.fused_certify(&form, &stats),
+            _ => {
+                self.gradient.ensure_reference_norms(self.form.as_ref());
+                let (mut cert, mut dual) = self.certify();
+                if cert.is_satisfied() && self.gradient.has_pending() {
+                    self.gradient.complete_pending(self.datafit);
+                    (cert, dual) = self.certify();
+                }
+                let grad = &self.gradient.grad;
+                for j in 0..self.gnorms.len() {
+                    self.gnorms[j] = self
+                        .form
+                        .map_or(0.0, |f| f.sparsity.block_dual_norm(grad.col_as_slice(j)));
+                }
+                let (kkt, n_support) = self.score();
+                (cert, dual, kkt, n_support)
+            }
+        };
         if !cert.is_satisfied() {
             self.screen(cert, dual);
         }
         if self.opts.trace {
             self.trace.push((self.n_iter, cert.value()));
         }
-        let (kkt, n_support) = self.score();
         Check {
             certificate: cert,
             kkt,
             n_support,
+        }
+    }
+
+    /// The certificate, dual point, KKT residual and forced-block count of an
+    /// elastic penalty from one fused pass ([`super::check`]).
+    fn fused_certify(
+        &mut self,
+        form: &ElasticForm,
+        stats: &crate::datafit::ResidualStats,
+    ) -> (Certificate, Option<DualPoint>, f64, usize) {
+        loop {
+            let sums = super::check::fused_pass(
+                form,
+                self.penalty,
+                self.gradient.grad.as_ref(),
+                self.wt.as_ref(),
+                &self.screened,
+                &mut self.ws.scores,
+                &mut self.gnorms,
+            );
+            self.gradient.set_reference_norms(&self.gnorms);
+            let (value, scale) =
+                super::gap::gap_from_sums(stats, form, sums.dual_max, sums.omega, sums.w_sq);
+            let cert = Certificate::DualGap {
+                value,
+                tol: self.opts.tol,
+            };
+            if cert.is_satisfied() && self.gradient.has_pending() {
+                // the certificate must be the full gap: compute the screened
+                // blocks the drift bound does not certify, then redo the pass
+                self.gradient.complete_pending(self.datafit);
+                continue;
+            }
+            let dual = DualPoint {
+                scale,
+                y_sq: stats.y_sq,
+            };
+            return (cert, Some(dual), sums.kkt, sums.n_support);
         }
     }
 
@@ -243,13 +301,18 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             y_sq: dp.y_sq,
         };
         let drift = self.datafit.drift();
-        let (wt, penalty, datafit, gradient) =
-            (&self.wt, self.penalty, &*self.datafit, &self.gradient);
+        let (wt, penalty, datafit, gradient, gnorms) = (
+            &self.wt,
+            self.penalty,
+            &*self.datafit,
+            &self.gradient,
+            &self.gnorms,
+        );
         let candidates = (0..wt.ncols())
             .filter(|&j| penalty.is_penalized(j) && wt.col(j).iter().all(|&v| v == 0.0));
         self.screened.screen(&sphere, candidates, |j| {
             let h = datafit.block_curvature(j);
-            Some((h, gradient.dual_norm_bound(f, j, h, drift)?))
+            Some((h, gradient.dual_norm_bound(j, gnorms[j], h, drift)?))
         });
     }
 
