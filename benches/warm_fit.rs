@@ -124,7 +124,8 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
     let model = MultiTaskLasso::new(a.alpha.unwrap_or(1.0))
         .fit_intercept(false)
         .tol(a.tol)
-        .max_iter(a.max_iter);
+        .max_iter(a.max_iter)
+        .threads(if a.cv_alphas.is_some() { 1 } else { a.threads });
     let c0 = thread_cpu_seconds();
     let t0 = Instant::now();
     let cpu = || Some(thread_cpu_seconds()? - c0?);

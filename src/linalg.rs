@@ -156,6 +156,37 @@ pub fn matmul(
     clear_upper();
 }
 
+/// [`matmul`] split by columns of `b` (and `dst`) over `threads` rayon tasks
+/// (in the current rayon pool), each a sequential faer product: the full
+/// gradient `RᵀX` of a large fit on two cores. `threads ≤ 1`: one call.
+pub fn matmul_cols(
+    dst: faer::MatMut<'_, f64>,
+    accum: faer::Accum,
+    a: faer::MatRef<'_, f64>,
+    b: faer::MatRef<'_, f64>,
+    alpha: f64,
+    threads: usize,
+) {
+    let p = b.ncols();
+    if threads <= 1 || p < 2 * threads {
+        matmul(dst, accum, a, b, alpha, faer::Par::Seq);
+        return;
+    }
+    let chunk = p.div_ceil(threads);
+    rayon::scope(|s| {
+        let mut rest = dst;
+        let mut j0 = 0;
+        while j0 < p {
+            let k = chunk.min(p - j0);
+            let (head, tail) = rest.split_at_col_mut(k);
+            rest = tail;
+            let bj = b.subcols(j0, k);
+            s.spawn(move |_| matmul(head, accum, a, bj, alpha, faer::Par::Seq));
+            j0 += k;
+        }
+    });
+}
+
 /// `aᵀ b` for two slices of equal length.
 ///
 /// ```
@@ -554,6 +585,52 @@ scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 /// If X and Y have different row counts or non-contiguous columns.
 #[track_caller]
 pub fn column_scan(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> ColumnScan {
+    column_scan_threads(x, y, 1)
+}
+
+/// [`column_scan`] with the columns of X split over `threads` rayon tasks.
+///
+/// # Panics
+/// As [`column_scan`].
+#[track_caller]
+pub fn column_scan_threads(
+    x: faer::MatRef<'_, f64>,
+    y: faer::MatRef<'_, f64>,
+    threads: usize,
+) -> ColumnScan {
+    let p = x.ncols();
+    if threads <= 1 || p < 2 * threads {
+        return column_scan_seq(x, y);
+    }
+    let chunk = p.div_ceil(threads);
+    let parts: Vec<ColumnScan> = {
+        use rayon::prelude::*;
+        (0..p)
+            .step_by(chunk)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|j0| column_scan_seq(x.subcols(j0, chunk.min(p - j0)), y))
+            .collect()
+    };
+    let t = y.ncols();
+    let mut xty = faer::Mat::<f64>::zeros(t, p);
+    let mut sq_norms = Vec::with_capacity(p);
+    let mut j0 = 0;
+    for part in &parts {
+        let k = part.sq_norms.len();
+        xty.as_mut().subcols_mut(j0, k).copy_from(part.xty.as_ref());
+        sq_norms.extend_from_slice(&part.sq_norms);
+        j0 += k;
+    }
+    ColumnScan {
+        xty,
+        sq_norms,
+        y_sq: parts[0].y_sq,
+    }
+}
+
+#[track_caller]
+fn column_scan_seq(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> ColumnScan {
     let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
     assert_eq!(n, y.nrows(), "X and Y must have the same rows");
     let mut xty = faer::Mat::<f64>::zeros(t, p);
@@ -644,6 +721,53 @@ mod tests {
         x[(150, 1)] = 1e200;
         let y = faer::Mat::from_fn(200, 1, f);
         assert!(!column_scan(x.as_ref(), y.as_ref()).is_finite());
+    }
+
+    /// The column-split products and scans equal the sequential ones.
+    #[test]
+    fn threaded_products_equal_sequential_ones() {
+        let f = |i: usize, j: usize| ((i * 5 + j * 11) as f64 * 0.217).cos();
+        let (n, p, t) = (120, 37, 6);
+        let x = faer::Mat::from_fn(n, p, f);
+        let r = faer::Mat::from_fn(n, t, |i, q| f(i + 2, q + 3));
+        let mut want = faer::Mat::<f64>::zeros(t, p);
+        matmul(
+            want.as_mut(),
+            faer::Accum::Replace,
+            r.transpose(),
+            x.as_ref(),
+            -0.5,
+            faer::Par::Seq,
+        );
+        let s1 = column_scan(x.as_ref(), r.as_ref());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for threads in [1, 2, 3, 16, 40] {
+            let mut got = faer::Mat::<f64>::zeros(t, p);
+            pool.install(|| {
+                matmul_cols(
+                    got.as_mut(),
+                    faer::Accum::Replace,
+                    r.transpose(),
+                    x.as_ref(),
+                    -0.5,
+                    threads,
+                )
+            });
+            for j in 0..p {
+                for q in 0..t {
+                    assert!(
+                        (got[(q, j)] - want[(q, j)]).abs() <= 1e-13,
+                        "{threads} {q} {j}"
+                    );
+                }
+            }
+            let s2 = pool.install(|| column_scan_threads(x.as_ref(), r.as_ref(), threads));
+            assert_eq!(s1.xty, s2.xty);
+            assert_eq!((&s1.sq_norms, s1.y_sq), (&s2.sq_norms, s2.y_sq));
+        }
     }
 
     #[test]

@@ -122,6 +122,12 @@ pub trait Datafit {
         None
     }
 
+    /// Runs the full-size products (full gradients) on `threads` rayon tasks
+    /// in the current pool; 1 (the default) keeps everything sequential.
+    fn set_threads(&mut self, threads: usize) {
+        let _ = threads;
+    }
+
     /// What the strategy cost model ([`crate::solver::strategy`]) needs to
     /// choose an inner mode for the working set `ws`, or `None` if this
     /// datafit has no working-set Gram subproblem.

@@ -27,6 +27,8 @@ pub struct Quadratic<'a> {
     inv_n: f64,
     /// `‖Y‖²/n`.
     y_sq: f64,
+    /// Tasks of the full-size products ([`Datafit::set_threads`]).
+    threads: usize,
     /// Buffers of the blocked epoch.
     blocked: Blocked,
     /// Copy of the working set's columns of X.
@@ -168,6 +170,7 @@ impl<'a> Quadratic<'a> {
             curvature,
             inv_n,
             y_sq,
+            threads: 1,
             blocked,
             ws_x: WsCopy {
                 rows: Vec::new(),
@@ -578,15 +581,19 @@ impl Datafit for Quadratic<'_> {
     }
 
     fn full_gradient(&self, out: MatMut<'_, f64>) {
-        // ∇f = −Rᵀ X / n  (T × p), one GEMM.
-        matmul(
+        // ∇f = −Rᵀ X / n  (T × p), one GEMM (split by columns on threads).
+        crate::linalg::matmul_cols(
             out,
             Accum::Replace,
             self.r.transpose(),
             self.x.as_ref(),
             -self.inv_n,
-            Par::Seq,
+            self.threads,
         );
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
     }
 
     fn supports_screening(&self) -> bool {

@@ -62,6 +62,7 @@ impl GramMode {
 /// | `gram` | auto | residual or Gram-matrix mode | |
 /// | `progress` | none | told `(done, total)` after each alpha of a path | |
 /// | `warm_start` | none | initial coefficients (p × T) | |
+/// | `threads` | 1 | threads of one fit's full-size products | `≥ 1` |
 ///
 /// # Errors
 /// `InvalidParameter` for out-of-range parameters, `ShapeMismatch`, `EmptyInput`,
@@ -96,6 +97,7 @@ pub struct MultiTaskElasticNet {
     pub(super) monitor: Option<Monitor>,
     pub(super) progress: Option<ProgressCallback>,
     pub(super) warm_start: Option<Mat<f64>>,
+    pub(super) threads: usize,
 }
 
 /// Multi-task Lasso: [`MultiTaskElasticNet`] with `l1_ratio = 1`.
@@ -138,6 +140,7 @@ impl MultiTaskElasticNet {
             monitor: None,
             progress: None,
             warm_start: None,
+            threads: 1,
         }
     }
 
@@ -190,6 +193,13 @@ impl MultiTaskElasticNet {
     /// on ill-conditioned problems, never a worse objective.
     pub fn anderson(mut self, yes: bool) -> Self {
         self.anderson = yes;
+        self
+    }
+    /// Threads for one fit's full-size products (the gradient checks and the
+    /// first pass over X; default 1). Epochs stay sequential. For many fits
+    /// (CV) parallel folds scale better: see [`crate::cv::CvOptions::threads`].
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
         self
     }
     /// Gap-safe screening (default true): zero rows proven inactive by the
@@ -247,6 +257,9 @@ impl MultiTaskElasticNet {
         }
         if self.max_iter == 0 {
             return bad("max_iter", 0.0, ">= 1");
+        }
+        if self.threads == 0 {
+            return bad("threads", 0.0, ">= 1");
         }
         Ok(())
     }
@@ -344,6 +357,7 @@ impl MultiTaskElasticNet {
             anderson: self.anderson.then_some(5),
             screening: self.screening,
             monitor: self.monitor.clone(),
+            threads: self.threads,
             ..SolverOptions::default()
         }
     }

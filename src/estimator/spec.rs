@@ -203,6 +203,14 @@ pub(crate) fn path_shared(
     grid: &Grid<'_>,
 ) -> Result<crate::path::Path> {
     base.validate()?;
+    if base.threads > 1 && rayon::current_num_threads() != base.threads {
+        // the fit's parallel products run in a pool of its own
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(base.threads)
+            .build()
+            .map_err(|e| Error::Linalg(format!("cannot start {} threads: {e}", base.threads)))?;
+        return pool.install(|| path_shared(base, spec, x, y, grid));
+    }
     let start = Instant::now();
     if !base.fit_intercept && !base.standardize {
         if let Some(path) = path_shared_direct(base, spec, x, y, grid, start)? {
@@ -289,7 +297,7 @@ fn path_shared_direct(
     crate::preprocess::validate_shapes(x, y)?;
     let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
     let ts = crate::linalg::dbg_cpu();
-    let scan = crate::linalg::column_scan(x, y);
+    let scan = crate::linalg::column_scan_threads(x, y, base.threads);
     if std::env::var_os("MTREG_DEBUG").is_some() {
         eprintln!("  scan {:.3} ms", (crate::linalg::dbg_cpu() - ts) * 1e3);
     }

@@ -122,6 +122,9 @@ pub struct SolverOptions {
     /// ([`strategy::inner_mode`]); `Some` forces one mode wherever the datafit
     /// supports it (tests, benchmarks).
     pub inner_mode: Option<strategy::InnerMode>,
+    /// Tasks for the full-size products (full gradients) of a single fit, run
+    /// in the current rayon pool ([`Datafit::set_threads`]); 1: sequential.
+    pub threads: usize,
 }
 
 impl Default for SolverOptions {
@@ -139,6 +142,7 @@ impl Default for SolverOptions {
             monitor: None,
             screening: true,
             inner_mode: None,
+            threads: 1,
         }
     }
 }

@@ -104,6 +104,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
     ) -> Self {
         let (t, p) = (datafit.n_tasks(), datafit.n_features());
         assert_eq!((wt.nrows(), wt.ncols()), (t, p), "wt must be T × p");
+        datafit.set_threads(opts.threads);
         let form = penalty.elastic_form().filter(|f| f.l1 > 0.0);
         let screen_on = opts.screening && form.is_some() && datafit.supports_screening();
         Self {
@@ -176,7 +177,12 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
         let t0 = crate::linalg::dbg_cpu();
         let c = self.check_inner();
         if std::env::var_os("MTREG_DEBUG").is_some() {
-            eprintln!("  check {:.3} ms", (crate::linalg::dbg_cpu() - t0) * 1e3);
+            eprintln!(
+                "  check {:.3} ms cert {:.3e} tol {:.3e}",
+                (crate::linalg::dbg_cpu() - t0) * 1e3,
+                c.certificate.value(),
+                c.certificate.tol()
+            );
         }
         c
     }
