@@ -112,7 +112,7 @@ fn has_avx() -> bool {
         2 => true,
         1 => false,
         _ => {
-            let yes = is_x86_feature_detected!("avx") && std::env::var_os("MTREG_NOVZU").is_none();
+            let yes = is_x86_feature_detected!("avx");
             STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
             yes
         }

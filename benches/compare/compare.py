@@ -47,6 +47,16 @@ MB = 1e6                     # RSS and matrix sizes are reported in 10^6 bytes
 RSS_SLACK = (1.2, 50 * MB)   # target: peak RSS <= 1.2 * (X + Y as f64) + 50 MB
 
 
+CLOCK = {"name": "wall"}   # set by --clock
+
+
+def fit_clock():
+    """The clock fits are timed with: wall (perf_counter) or, with --clock cpu,
+    this process's CPU time (process_time: the peers run on one thread, so it
+    is their thread's time, little disturbed by other processes' load)."""
+    return time.process_time() if CLOCK["name"] == "cpu" else time.perf_counter()
+
+
 def log(*a):
     print(*a, file=sys.stderr, flush=True)
 
@@ -176,9 +186,9 @@ def fit_sklearn(X, Y, alpha, tol, ctx):
 
     m = MultiTaskLasso(alpha=alpha, fit_intercept=False, tol=tol,
                        max_iter=MAX_ITER)
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     m.fit(X, Y)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return m.coef_.T, dt, dict(n_iter=int(m.n_iter_))
 
 
@@ -190,13 +200,13 @@ def path_sklearn(X, Y, alphas, tol, ctx):
     m = MultiTaskLasso(alpha=alphas[0], fit_intercept=False, tol=tol,
                        max_iter=MAX_ITER, warm_start=True)
     out, iters = [], []
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     for a in alphas:
         m.set_params(alpha=a)
         m.fit(X, Y)
         out.append((a, m.coef_.T.copy()))
         iters.append(int(m.n_iter_))
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return out, dt, dict(n_iter=iters)
 
 
@@ -205,20 +215,20 @@ def fit_celer(X, Y, alpha, tol, ctx):
     # what it calls. Returns (alphas, coefs of shape (T, p, n_alphas), gaps).
     from celer.homotopy import mtl_path
 
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     _, coefs, gaps = mtl_path(X, Y, alphas=[alpha], tol=tol, max_iter=1000,
                               max_epochs=50_000, p0=10, prune=True)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return coefs[:, :, 0].T, dt, dict(own_gap=float(gaps[0]))
 
 
 def path_celer(X, Y, alphas, tol, ctx):
     from celer.homotopy import mtl_path  # warm-starts along the grid itself
 
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     _, coefs, gaps = mtl_path(X, Y, alphas=alphas, tol=tol, max_iter=1000,
                               max_epochs=50_000, p0=10, prune=True)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return ([(a, coefs[:, :, k].T) for k, a in enumerate(alphas)], dt,
             dict(own_gap=[float(g) for g in gaps]))
 
@@ -228,9 +238,9 @@ def fit_skglm(X, Y, alpha, tol, ctx):
 
     m = MultiTaskLasso(alpha=alpha, fit_intercept=False, tol=tol,
                        max_iter=1000, max_epochs=50_000)
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     m.fit(X, Y)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return m.coef_.T, dt, dict(n_iter=int(m.n_iter_),
                                kkt=float(m.stopping_crit))
 
@@ -243,9 +253,9 @@ def path_skglm(X, Y, alphas, tol, ctx):
 
     m = MultiTaskLasso(alpha=alphas[0], fit_intercept=False, tol=tol,
                        max_iter=1000, max_epochs=50_000)
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     _, coefs, crits = m.path(X, Y, alphas)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return ([(a, coefs[:, :, k].T) for k, a in enumerate(alphas)], dt,
             dict(kkt=[float(c) for c in crits]))
 
@@ -351,7 +361,10 @@ def run_warm_fit(ctx, args):
                                f"{proc.stderr.strip()[-200:]}")
         out = json.loads(js.read_text())
         w = np.fromfile(w_out, dtype="<f8")
-    return float(out["times"][0]), w, out["report"], wall
+    times = out["cpu_times"] if CLOCK["name"] == "cpu" else out["times"]
+    report = dict(out["report"], wall_fit_s=out["times"][0],
+                  cpu_fit_s=out["cpu_times"][0])
+    return float(times[0]), w, report, wall
 
 
 def fit_mtreg_warm(X, Y, alpha, tol, ctx):
@@ -413,8 +426,16 @@ def warm_up(solver, path=False):
 
 # ----------------------------------------------------------------- runner --
 
-def run_one(solver, fit, check, tol0, repeats):
+SLOW_PEER = 3.0   # a peer this many times slower than the fastest so far is timed once
+
+
+def run_one(solver, fit, check, tol0, repeats, fastest=None):
     """Calibrate tol, then time `repeats` runs. Never raises.
+
+    `fastest`: the fastest peer's median time on this problem so far; a peer
+    whose calibrated run takes more than SLOW_PEER times that cannot be the
+    fastest, and that run is its only sample (noted), which bounds the run
+    time of the harness on problems where one peer takes minutes.
 
     fit(tol) -> (result, seconds, extra); check(result) -> (rel_gap, nnz
     rows, per-point gaps or None). For a path, rel_gap is the largest over
@@ -448,7 +469,10 @@ def run_one(solver, fit, check, tol0, repeats):
                        nnz_rows=nnz, extra=extra)
             return res
         samples = [(nnz, secs, g, extra)] if secs >= REUSE_CALIBRATION_S else []
-        while len(samples) < repeats:
+        if fastest is not None and solver != "mtreg" and secs > SLOW_PEER * fastest:
+            samples = [(nnz, secs, g, extra)]
+            res["single_sample"] = True
+        while len(samples) < repeats and not res.get("single_sample"):
             samples.append(call(tol))
             log(f"    {solver:7s} timed     {samples[-1][1]:9.4f}s  "
                 f"rel_gap={samples[-1][2]:.2e}")
@@ -472,12 +496,12 @@ def run_one(solver, fit, check, tol0, repeats):
     return res
 
 
-def run_single(solver, X, Y, alpha, ctx, repeats):
+def run_single(solver, X, Y, alpha, ctx, repeats, fastest=None):
     def check(W):
         return rel_gap(X, Y, W, alpha), nnz_rows(W), None
 
     r = run_one(solver, lambda tol: SOLVERS[solver](X, Y, alpha, tol, ctx),
-                check, start_tol(solver, alpha), repeats)
+                check, start_tol(solver, alpha), repeats, fastest)
     if "tol" in r:
         r["tol_over_alpha"] = r["tol"] / alpha
     return r
@@ -706,6 +730,8 @@ def markdown(rows):
             notes.append("COEF.csv != MODEL.json coef")
         if r.get("grid_note"):
             notes.append(r["grid_note"])
+        if r.get("single_sample"):
+            notes.append(f"one sample (> {SLOW_PEER:g}x the fastest peer)")
         cells = [r["problem"], r["shape"], r["ratio_label"], r["solver"],
                  f"{r['tol']:.3g}" if "tol" in r else "-",
                  fmt_time(r.get("seconds")) if ok or "seconds" in r else "-",
@@ -889,7 +915,15 @@ def main(argv=None):
                     "RSS)")
     ap.add_argument("--warm-fit", help="the warm_fit bench executable "
                     "(default: built with cargo bench --no-run)")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="time fits by wall clock (default) or by CPU time of "
+                    "the fitting thread/process (single thread only; robust "
+                    "to other load on a shared machine; mtreg: warm timing "
+                    "only)")
     args = ap.parse_args(argv)
+    CLOCK["name"] = args.clock
+    if args.clock == "cpu" and (args.threads != 1 or args.mtreg_timing != "warm"):
+        ap.error("--clock cpu needs --threads 1 and --mtreg-timing warm")
 
     full = not args.quick and not args.problems and not args.draws
     problems = ["small", "meg_like"] if args.quick else list(PROBLEMS) + ["path"]
@@ -960,7 +994,9 @@ def main(argv=None):
                 f"alpha = {ratio:g} * alpha_max = {alpha:.6g}")
             group = []
             for s in solvers:
-                r = run_single(s, X, Y, alpha, ctx, args.repeats)
+                ok = [g["seconds"] for g in group if g["status"] == "ok"]
+                r = run_single(s, X, Y, alpha, ctx, args.repeats,
+                               min(ok) if ok else None)
                 r.update(problem=name, data=name, ratio=ratio,
                          ratio_label=f"{ratio:g}", alpha=alpha,
                          shape=f"{info['n']} x {info['p']} x {info['T']}")
@@ -996,7 +1032,9 @@ def main(argv=None):
                 log(f"[{name}] alpha = {ratio:.4g} * alpha_max = {alpha:.6g}")
                 group = []
                 for s_ in solvers:
-                    r = run_single(s_, X, Y, alpha, ctx, args.repeats)
+                    ok = [g["seconds"] for g in group if g["status"] == "ok"]
+                    r = run_single(s_, X, Y, alpha, ctx, args.repeats,
+                                   min(ok) if ok else None)
                     r.update(problem=f"{name} {params['family']}", data=name,
                              ratio=ratio, ratio_label=f"{ratio:.3g}",
                              alpha=alpha, draw=params,
@@ -1061,7 +1099,9 @@ def main(argv=None):
               "`mtreg solve`/`mtreg path` have no thread option and fit on one "
               "thread (RAYON_NUM_THREADS is set for when they gain one).")
     print(f"Target: independent rel gap <= {REL_GAP_TARGET:g}; time = median "
-          f"of {args.repeats} fits at the calibrated tol"
+          f"of {args.repeats} fits at the calibrated tol ({args.clock} clock"
+          + (", mtreg timed warm in-process (benches/warm_fit.rs)"
+             if warm_exe else "") + ")"
           + (f"; path: alphas geometric from alpha_max to {PATH_EPS:g} "
              f"alpha_max, {PATH_N_ALPHAS} values, warm starts, rel gap "
              "checked at every alpha, time = whole path" if do_path else "")
@@ -1100,6 +1140,7 @@ def main(argv=None):
         args.json.write_text(json.dumps(
             dict(machine=mach, versions=vers, threads=args.threads,
                  draw_seed=draw_seed, mtreg_timing=args.mtreg_timing,
+                 clock=args.clock,
                  rel_gap_target=REL_GAP_TARGET, repeats=args.repeats,
                  problems=infos, path=path_info, results=rows,
                  roofline=roof), indent=1, default=str))

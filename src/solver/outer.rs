@@ -84,8 +84,9 @@ pub(super) struct Outer<'a, D: Datafit, P: Penalty> {
     checks: usize,
     /// Epochs run.
     n_iter: usize,
-    /// Epochs of the last inner solve (the cost model's forecast of the next).
-    last_epochs: f64,
+    /// Epochs per decade of KKT reduction of the last inner solve (the cost
+    /// model's forecast of the next).
+    epochs_per_decade: f64,
     trace: Vec<(usize, f64)>,
 }
 
@@ -136,7 +137,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             datafit,
             checks: 0,
             n_iter: 0,
-            last_epochs: strategy::FIRST_EPOCHS,
+            epochs_per_decade: strategy::EPOCHS_PER_DECADE,
             trace: Vec::new(),
         }
     }
@@ -171,9 +172,6 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
     /// One check: state and gradient up to date, certificate, screening,
     /// block scores.
     fn check(&mut self) -> Check {
-        if std::env::var_os("MTREG_VZU").is_some() {
-            unsafe { std::arch::x86_64::_mm256_zeroupper() };
-        }
         let t0 = crate::linalg::dbg_cpu();
         let c = self.check_inner();
         if std::env::var_os("MTREG_DEBUG").is_some() {
@@ -359,7 +357,8 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 0 => strategy::first_working_set(p, t),
                 w => w,
             };
-            let size = strategy::working_set_size(first, check.n_support, p);
+            let previous = self.ws.rows.len();
+            let size = strategy::working_set_size(first, check.n_support, previous, p);
             working_set::select(&self.ws.scores, size, &mut self.ws.rows);
         }
         if !self.opts.working_set || self.ws.rows.is_empty() {
@@ -422,12 +421,13 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 }
             }
         }
-        self.last_epochs = (self.n_iter - before) as f64;
+        let epochs = (self.n_iter - before) as f64;
+        self.epochs_per_decade = epochs / strategy::decades(ratio);
         if std::env::var_os("MTREG_DEBUG").is_some() {
             eprintln!(
                 "inner: w {} epochs {} kkt {:.3e} mode {:?} ratio {:.1e}",
                 ws.len(),
-                self.last_epochs,
+                epochs,
                 check.kkt,
                 mode,
                 ratio
@@ -456,7 +456,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             w: ws.len(),
             cached: facts.cached,
             moving,
-            epochs: self.last_epochs,
+            epochs_per_decade: self.epochs_per_decade,
         };
         let mode = self
             .opts
