@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo bench --bench warm_fit -- --x X.csv --y Y.csv --tol 5e-7 \
 //!     (--alpha A | --alpha-ratio R | --alphas a1,a2,... | --cv-alphas K --folds F) \
-//!     [--repeats R] [--threads K] [--w-out W.f64] [--json OUT.json]
+//!     [--repeats R] [--threads K] [--no-anderson] [--w-out W.f64] [--json OUT.json]
 //! ```
 //!
 //! The peers (scikit-learn, celer, skglm) are timed inside a Python process
@@ -50,6 +50,7 @@ struct Args {
     threads: usize,
     w_out: Option<PathBuf>,
     json: Option<PathBuf>,
+    no_anderson: bool,
 }
 
 fn parse_args() -> Args {
@@ -80,6 +81,7 @@ fn parse_args() -> Args {
             "--threads" => a.threads = value().parse().expect("--threads"),
             "--w-out" => a.w_out = Some(PathBuf::from(value())),
             "--json" => a.json = Some(PathBuf::from(value())),
+            "--no-anderson" => a.no_anderson = true,
             // `cargo bench` passes `--bench`
             _ => {}
         }
@@ -125,7 +127,8 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
         .fit_intercept(false)
         .tol(a.tol)
         .max_iter(a.max_iter)
-        .threads(if a.cv_alphas.is_some() { 1 } else { a.threads });
+        .threads(if a.cv_alphas.is_some() { 1 } else { a.threads })
+        .anderson(!a.no_anderson);
     let c0 = thread_cpu_seconds();
     let t0 = Instant::now();
     let cpu = || Some(thread_cpu_seconds()? - c0?);

@@ -563,6 +563,150 @@ macro_rules! scan_dispatch {
 }
 scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 
+/// `out[t] = xᵀ m_t` for the T columns of `m` (one sweep over x), AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; every column of `m` has `x.len()`
+/// values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dots_cols_avx2<const T: usize>(x: &[f64], m: &[&[f64]; T]) -> [f64; T] {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let mut acc = [_mm256_setzero_pd(); T];
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: i + 4 ≤ n, the length of x and of every column
+        unsafe {
+            let xv = _mm256_loadu_pd(x.as_ptr().add(i));
+            for t in 0..T {
+                acc[t] = _mm256_fmadd_pd(xv, _mm256_loadu_pd(m[t].as_ptr().add(i)), acc[t]);
+            }
+        }
+        i += 4;
+    }
+    let mut out = [0.0f64; T];
+    for t in 0..T {
+        let mut a = [0.0f64; 4];
+        // SAFETY: a holds 4 f64
+        unsafe { _mm256_storeu_pd(a.as_mut_ptr(), acc[t]) };
+        out[t] = (a[0] + a[2]) + (a[1] + a[3]);
+    }
+    while i < n {
+        for t in 0..T {
+            out[t] = x[i].mul_add(m[t][i], out[t]);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `m_t += alpha_t x` for the T columns of `m` (one sweep over x), AVX2.
+///
+/// # Safety
+/// As [`dots_cols_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn axpy_cols_avx2<const T: usize>(alpha: &[f64; T], x: &[f64], m: [&mut [f64]; T]) {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let a: [__m256d; T] = std::array::from_fn(|t| _mm256_set1_pd(alpha[t]));
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: i + 4 ≤ n, the length of x and of every column
+        unsafe {
+            let xv = _mm256_loadu_pd(x.as_ptr().add(i));
+            for t in 0..T {
+                let p = m[t].as_mut_ptr().add(i);
+                _mm256_storeu_pd(p, _mm256_fmadd_pd(a[t], xv, _mm256_loadu_pd(p)));
+            }
+        }
+        i += 4;
+    }
+    while i < n {
+        for t in 0..T {
+            m[t][i] = alpha[t].mul_add(x[i], m[t][i]);
+        }
+        i += 1;
+    }
+}
+
+/// Largest T handled by [`dots_cols`] and [`axpy_cols`] in one sweep.
+pub const FUSED_COLS: usize = 8;
+
+macro_rules! cols_dispatch {
+    ($($t:literal),*) => {
+        /// `out[t] = xᵀ m[:, t]` for every column t of `m` (n × T, contiguous
+        /// columns, `out.len() = T`): the T dot products of one block gradient
+        /// in a single sweep over x when T ≤ [`FUSED_COLS`] and the CPU has
+        /// AVX2+FMA, else T calls of [`dot`].
+        ///
+        /// ```
+        /// let m = faer::mat![[1.0, 2.0], [3.0, 4.0]];
+        /// let mut out = [0.0; 2];
+        /// mtreg::linalg::dots_cols(&[1.0, 1.0], m.as_ref(), &mut out);
+        /// assert_eq!(out, [4.0, 6.0]);
+        /// ```
+        pub fn dots_cols(x: &[f64], m: faer::MatRef<'_, f64>, out: &mut [f64]) {
+            debug_assert_eq!(out.len(), m.ncols());
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                match out.len() {
+                    $($t => {
+                        let cols: [&[f64]; $t] = std::array::from_fn(|t| &col_slice(m, t)[..x.len()]);
+                        // SAFETY: avx2 and fma checked; columns sliced to x.len()
+                        out.copy_from_slice(&unsafe { dots_cols_avx2::<$t>(x, &cols) });
+                        return;
+                    })*
+                    _ => {}
+                }
+            }
+            for (t, o) in out.iter_mut().enumerate() {
+                *o = dot(x, col_slice(m, t));
+            }
+        }
+
+        /// `m[:, t] += alpha[t] · x` for every column t of `m` (n × T,
+        /// contiguous columns): the rank-1 update of one block step in a single
+        /// sweep over x when T ≤ [`FUSED_COLS`] and the CPU has AVX2+FMA, else
+        /// T calls of [`axpy`] (skipping zero coefficients).
+        ///
+        /// ```
+        /// let mut m = faer::mat![[1.0, 2.0], [3.0, 4.0]];
+        /// mtreg::linalg::axpy_cols(&[1.0, -1.0], &[1.0, 2.0], m.as_mut());
+        /// assert_eq!(m, faer::mat![[2.0, 1.0], [5.0, 2.0]]);
+        /// ```
+        pub fn axpy_cols(alpha: &[f64], x: &[f64], mut m: faer::MatMut<'_, f64>) {
+            debug_assert_eq!(alpha.len(), m.ncols());
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                match alpha.len() {
+                    $($t => {
+                        let a: [f64; $t] = alpha.try_into().expect("T coefficients");
+                        let n = x.len();
+                        let mut rest = m.as_mut();
+                        let cols: [&mut [f64]; $t] = std::array::from_fn(|_| {
+                            let (head, tail) = std::mem::replace(&mut rest, faer::MatMut::from_column_major_slice_mut(&mut [], 0, 0)).split_at_col_mut(1);
+                            rest = tail;
+                            &mut head.col_mut(0).try_as_col_major_mut().expect("contiguous columns").as_slice_mut()[..n]
+                        });
+                        // SAFETY: avx2 and fma checked; columns sliced to x.len()
+                        unsafe { axpy_cols_avx2::<$t>(&a, x, cols) };
+                        return;
+                    })*
+                    _ => {}
+                }
+            }
+            for (t, &a) in alpha.iter().enumerate() {
+                if a != 0.0 {
+                    axpy(a, x, m.as_mut().col_mut(t).try_as_col_major_mut().expect("contiguous columns").as_slice_mut());
+                }
+            }
+        }
+    };
+}
+cols_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
+
 /// `XᵀY/n`, `‖x_j‖²` and `‖Y‖²` in **one** pass over X. X and Y need
 /// contiguous columns (see [`col_slice`]).
 ///
@@ -721,6 +865,36 @@ mod tests {
         x[(150, 1)] = 1e200;
         let y = faer::Mat::from_fn(200, 1, f);
         assert!(!column_scan(x.as_ref(), y.as_ref()).is_finite());
+    }
+
+    /// The fused multi-column dot products and updates equal T separate
+    /// ones, for every T (fused and fallback) and tail length.
+    #[test]
+    fn multi_column_kernels_match_separate_loops() {
+        let f = |i: usize, j: usize| ((i * 3 + j * 17) as f64 * 0.311).sin();
+        for t in 1..=10 {
+            for n in [0, 1, 3, 4, 7, 33] {
+                let x: Vec<f64> = (0..n).map(|i| f(i, 99)).collect();
+                let m = faer::Mat::from_fn(n, t, f);
+                let mut out = vec![0.0; t];
+                dots_cols(&x, m.as_ref(), &mut out);
+                for q in 0..t {
+                    let want: f64 = (0..n).map(|i| x[i] * m[(i, q)]).sum();
+                    assert!((out[q] - want).abs() <= 1e-13, "dot t {t} n {n}");
+                }
+                let alpha: Vec<f64> = (0..t)
+                    .map(|q| if q == 1 { 0.0 } else { q as f64 - 2.5 })
+                    .collect();
+                let mut m2 = m.clone();
+                axpy_cols(&alpha, &x, m2.as_mut());
+                for q in 0..t {
+                    for i in 0..n {
+                        let want = m[(i, q)] + alpha[q] * x[i];
+                        assert!((m2[(i, q)] - want).abs() <= 1e-14, "axpy t {t} n {n}");
+                    }
+                }
+            }
+        }
     }
 
     /// The column-split products and scans equal the sequential ones.

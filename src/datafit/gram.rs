@@ -305,7 +305,16 @@ impl Datafit for Gram {
 
     #[inline]
     fn update_block(&mut self, j: usize, delta: &[f64]) {
-        // G −= q_j δᵀ  (q_j = column j of Q, contiguous)
+        // G −= q_j δᵀ  (q_j = column j of Q, contiguous; one sweep over q_j)
+        let mut minus = [0.0f64; crate::linalg::FUSED_COLS];
+        if delta.len() <= minus.len() {
+            let minus = &mut minus[..delta.len()];
+            for (m, &d) in minus.iter_mut().zip(delta) {
+                *m = -d;
+            }
+            crate::linalg::axpy_cols(minus, self.q.col_as_slice(j), self.g.as_mut());
+            return;
+        }
         let qj = self.q.col_as_slice(j);
         for (t, &d) in delta.iter().enumerate() {
             if d != 0.0 {

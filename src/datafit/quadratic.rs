@@ -2,7 +2,7 @@
 
 use super::{Datafit, Gram, GramFacts, ResidualStats, Store};
 use crate::linalg::matmul;
-use crate::linalg::{axpy, dot, inner_mat, sq_norm, sq_norm_mat};
+use crate::linalg::{axpy, inner_mat, sq_norm, sq_norm_mat};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// `f(W) = 1/(2n) ‖Y − X W‖²_F`, with residuals maintained in place.
@@ -474,16 +474,25 @@ impl Datafit for Quadratic<'_> {
 
     #[inline]
     fn gradient_block(&self, j: usize, out: &mut [f64]) {
-        // ∇_j f = −x_jᵀ R / n
-        let xj = self.x.col(j);
-        for (t, o) in out.iter_mut().enumerate() {
-            *o = -dot(xj, self.r.col_as_slice(t)) * self.inv_n;
+        // ∇_j f = −x_jᵀ R / n  (T dots in one sweep over x_j)
+        crate::linalg::dots_cols(self.x.col(j), self.r.as_ref(), out);
+        for o in out.iter_mut() {
+            *o *= -self.inv_n;
         }
     }
 
     #[inline]
     fn update_block(&mut self, j: usize, delta: &[f64]) {
-        // R −= x_j δᵀ
+        // R −= x_j δᵀ  (one sweep over x_j)
+        let mut minus = [0.0f64; crate::linalg::FUSED_COLS];
+        if delta.len() <= minus.len() {
+            let minus = &mut minus[..delta.len()];
+            for (m, &d) in minus.iter_mut().zip(delta) {
+                *m = -d;
+            }
+            crate::linalg::axpy_cols(minus, self.x.col(j), self.r.as_mut());
+            return;
+        }
         let xj = self.x.col(j);
         for (t, &d) in delta.iter().enumerate() {
             if d != 0.0 {

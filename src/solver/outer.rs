@@ -58,7 +58,7 @@ struct WorkingSet {
 struct Inner {
     work: Workspace,
     accel: Option<anderson::Anderson>,
-    saved: Vec<f64>,
+    extrapolation: Extrapolation,
 }
 
 /// The solver between two outer iterations.
@@ -132,7 +132,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             inner: Inner {
                 work: Workspace::new(t),
                 accel: opts.anderson.map(anderson::Anderson::new),
-                saved: Vec::new(),
+                extrapolation: Extrapolation::default(),
             },
             datafit,
             checks: 0,
@@ -260,6 +260,12 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             self.gradient.set_reference_norms(&self.gnorms);
             let (value, scale) =
                 super::gap::gap_from_sums(stats, form, sums.dual_max, sums.omega, sums.w_sq);
+            if std::env::var_os("MTREG_DEBUG").is_some() {
+                eprintln!(
+                    "    primal {:.12e}",
+                    0.5 * stats.r_sq + form.l1 * sums.omega + 0.5 * form.l2 * sums.w_sq
+                );
+            }
             let cert = Certificate::DualGap {
                 value,
                 tol: self.opts.tol,
@@ -530,7 +536,7 @@ fn run_epochs<D: Datafit, P: Penalty>(
             break;
         }
         if let Some(acc) = ctl.inner.accel.as_mut() {
-            extrapolate(acc, datafit, penalty, wt, ws, &mut ctl.inner.saved);
+            extrapolate(acc, datafit, penalty, wt, ws, &mut ctl.inner.extrapolation);
         }
     }
     if let Some(acc) = ctl.inner.accel.as_mut() {
@@ -547,30 +553,80 @@ fn extrapolate<D: Datafit, P: Penalty>(
     penalty: &P,
     wt: &mut Mat<f64>,
     ws: &[usize],
-    saved: &mut Vec<f64>,
+    scratch: &mut Extrapolation,
 ) {
-    let snapshot: Vec<f64> = ws
-        .iter()
-        .flat_map(|&j| wt.col_as_slice(j).iter().copied())
-        .collect();
-    let Some(candidate) = acc.push(snapshot) else {
+    let Some(candidate) = acc.push_with(|buf| {
+        for &j in ws {
+            buf.extend_from_slice(wt.col_as_slice(j));
+        }
+    }) else {
         return;
     };
-    let current = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    // Only the working set moves: the objective changes by the datafit's
+    // value and the penalty of those rows (the others are a constant).
     let t = wt.nrows();
-    saved.clear();
+    let objective = |datafit: &D, wt: &Mat<f64>, pen: &mut Mat<f64>| {
+        for (c, &j) in ws.iter().enumerate() {
+            pen.col_as_slice_mut(c).copy_from_slice(wt.col_as_slice(j));
+        }
+        datafit.value(wt.as_ref()) + penalty.value(pen.as_ref())
+    };
+    if scratch.pen.nrows() != t || scratch.pen.ncols() != ws.len() {
+        scratch.pen = Mat::zeros(t, ws.len());
+    }
+    let current = objective(datafit, wt, &mut scratch.pen);
+    // W_S ← candidate, the datafit state following block by block
+    scratch.saved.clear();
+    scratch.delta.resize(t, 0.0);
     for (slot, &j) in ws.iter().enumerate() {
         let col = wt.col_as_slice_mut(j);
-        saved.extend_from_slice(col);
-        col.copy_from_slice(&candidate[slot * t..(slot + 1) * t]);
+        scratch.saved.extend_from_slice(col);
+        let new = &candidate[slot * t..(slot + 1) * t];
+        let mut moved = false;
+        for ((d, &nv), &ov) in scratch.delta.iter_mut().zip(new).zip(col.iter()) {
+            *d = nv - ov;
+            moved |= *d != 0.0;
+        }
+        if moved {
+            col.copy_from_slice(new);
+            datafit.update_block(j, &scratch.delta);
+        }
     }
-    datafit.init_state(wt.as_ref());
-    let tried = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+    let tried = objective(datafit, wt, &mut scratch.pen);
     if tried.is_nan() || tried >= current {
         for (slot, &j) in ws.iter().enumerate() {
-            wt.col_as_slice_mut(j)
-                .copy_from_slice(&saved[slot * t..(slot + 1) * t]);
+            let old = &scratch.saved[slot * t..(slot + 1) * t];
+            let col = wt.col_as_slice_mut(j);
+            let mut moved = false;
+            for ((d, &ov), &nv) in scratch.delta.iter_mut().zip(old).zip(col.iter()) {
+                *d = ov - nv;
+                moved |= *d != 0.0;
+            }
+            if moved {
+                col.copy_from_slice(old);
+                datafit.update_block(j, &scratch.delta);
+            }
         }
-        datafit.init_state(wt.as_ref());
+    }
+}
+
+/// Scratch of [`extrapolate`].
+#[derive(Debug)]
+struct Extrapolation {
+    /// The working-set rows before the trial.
+    saved: Vec<f64>,
+    /// One row's change.
+    delta: Vec<f64>,
+    /// The working-set rows gathered for the penalty's value (T × w).
+    pen: Mat<f64>,
+}
+
+impl Default for Extrapolation {
+    fn default() -> Self {
+        Self {
+            saved: Vec::new(),
+            delta: Vec::new(),
+            pen: Mat::new(),
+        }
     }
 }
