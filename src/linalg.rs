@@ -8,21 +8,6 @@
 //! an AVX2+FMA variant chosen at run time (no `target-cpu=native` needed, the binary
 //! stays portable). None of them allocates.
 
-#[doc(hidden)]
-pub fn dbg_cpu() -> f64 {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    unsafe { clock_gettime(3, &mut ts) };
-    ts.sec as f64 + ts.nsec as f64 * 1e-9
-}
-
 /// Number of independent accumulators (two AVX2 registers of 4 lanes).
 const LANES: usize = 8;
 

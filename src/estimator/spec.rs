@@ -296,11 +296,7 @@ fn path_shared_direct(
     }
     crate::preprocess::validate_shapes(x, y)?;
     let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
-    let ts = crate::linalg::dbg_cpu();
     let scan = crate::linalg::column_scan_threads(x, y, base.threads);
-    if std::env::var_os("MTREG_DEBUG").is_some() {
-        eprintln!("  scan {:.3} ms", (crate::linalg::dbg_cpu() - ts) * 1e3);
-    }
     if !scan.is_finite() {
         // name the first non-finite value, else it is an overflow
         crate::preprocess::validate_xy(x, y)?;

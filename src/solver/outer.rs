@@ -172,20 +172,6 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
     /// One check: state and gradient up to date, certificate, screening,
     /// block scores.
     fn check(&mut self) -> Check {
-        let t0 = crate::linalg::dbg_cpu();
-        let c = self.check_inner();
-        if std::env::var_os("MTREG_DEBUG").is_some() {
-            eprintln!(
-                "  check {:.3} ms cert {:.3e} tol {:.3e}",
-                (crate::linalg::dbg_cpu() - t0) * 1e3,
-                c.certificate.value(),
-                c.certificate.tol()
-            );
-        }
-        c
-    }
-
-    fn check_inner(&mut self) -> Check {
         // at a warm first check the state has not moved since the warm
         // gradient was computed
         let warm_first = self.warm && self.checks == 0;
@@ -260,12 +246,6 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             self.gradient.set_reference_norms(&self.gnorms);
             let (value, scale) =
                 super::gap::gap_from_sums(stats, form, sums.dual_max, sums.omega, sums.w_sq);
-            if std::env::var_os("MTREG_DEBUG").is_some() {
-                eprintln!(
-                    "    primal {:.12e}",
-                    0.5 * stats.r_sq + form.l1 * sums.omega + 0.5 * form.l2 * sums.w_sq
-                );
-            }
             let cert = Certificate::DualGap {
                 value,
                 tol: self.opts.tol,
@@ -393,7 +373,6 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 run_epochs(self.datafit, self.penalty, &mut self.wt, &ws, &mut ctl);
             }
             strategy::InnerMode::WorkingSetGram => {
-                let tb = crate::linalg::dbg_cpu();
                 let mut sub = self
                     .datafit
                     .working_set_gram(&ws, self.wt.as_ref())
@@ -412,33 +391,13 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                     order: &mut self.ws.order,
                     inner: &mut self.inner,
                 };
-                let te = crate::linalg::dbg_cpu();
                 run_epochs(&mut sub, &penalty, &mut wt_s, &local, &mut ctl);
-                let tc = crate::linalg::dbg_cpu();
                 self.datafit
                     .commit_working_set(&ws, &mut self.wt, wt_s.as_ref());
-                if std::env::var_os("MTREG_DEBUG").is_some() {
-                    eprintln!(
-                        "  wsgram build {:.3} ms epochs {:.3} ms commit {:.3} ms",
-                        (te - tb) * 1e3,
-                        (tc - te) * 1e3,
-                        (crate::linalg::dbg_cpu() - tc) * 1e3
-                    );
-                }
             }
         }
         let epochs = (self.n_iter - before) as f64;
         self.epochs_per_decade = epochs / strategy::decades(ratio);
-        if std::env::var_os("MTREG_DEBUG").is_some() {
-            eprintln!(
-                "inner: w {} epochs {} kkt {:.3e} mode {:?} ratio {:.1e}",
-                ws.len(),
-                epochs,
-                check.kkt,
-                mode,
-                ratio
-            );
-        }
         self.ws.rows = ws;
     }
 
