@@ -22,8 +22,9 @@
 //!   ties); `alpha_min`, `alpha_1se` and the refit come from its curve.
 
 use crate::error::{Error, Result};
-use crate::estimator::Fit;
+use crate::fitted::Fit;
 use crate::path::{ProgressCallback, SharedCounter};
+use crate::problem::{Data, Source};
 use faer::{Mat, MatRef};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -130,6 +131,13 @@ impl CvCurve {
     }
 }
 
+impl CvResult {
+    /// The smallest mean held-out MSE over the grid.
+    pub fn min_mse(&self) -> f64 {
+        self.mse_mean.iter().copied().fold(f64::INFINITY, f64::min)
+    }
+}
+
 /// Test indices of K folds over `n` samples: contiguous, or after a seeded
 /// shuffle. The first `n mod K` folds have one sample more.
 ///
@@ -216,14 +224,10 @@ fn rows(m: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
     Mat::from_fn(idx.len(), m.ncols(), |i, j| m[(idx[i], j)])
 }
 
-/// Fits, on one fold's training data (shared design), grid point `point` at the
-/// given alphas (decreasing): one fit per alpha, each reported to the callback.
-pub(crate) type SharedPathFn<'a> =
-    dyn Fn(usize, MatRef<'_, f64>, MatRef<'_, f64>, &[f64], Tick) -> Result<Vec<Fit>> + Sync + 'a;
-
-/// As [`SharedPathFn`] for per-task designs.
-pub(crate) type TaskPathFn<'a> =
-    dyn Fn(usize, &[MatRef<'_, f64>], &[&[f64]], &[f64], Tick) -> Result<Vec<Fit>> + Sync + 'a;
+/// Fits, on one fold's training data, grid point `point` at the given alphas
+/// (decreasing): one fit per alpha, each reported to the callback.
+pub(crate) type FoldPathFn<'a> =
+    dyn Fn(usize, &Data<'_>, &[f64], Tick) -> Result<Vec<Fit>> + Sync + 'a;
 
 /// The callback a fold's fits report to (when progress is reported).
 type Tick = Option<ProgressCallback>;
@@ -231,17 +235,47 @@ type Tick = Option<ProgressCallback>;
 /// Held-out MSE of one (fold, grid point) per alpha, and per alpha and task.
 type FoldScores = (Vec<f64>, Mat<f64>);
 
-/// The fold splits and the CV curve of each of `points` grid points (shared
-/// design). Every (fold, grid point) pair is one job on the pool.
-pub(crate) fn curves_shared(
+/// The fold splits and the CV curve of each of `points` grid points: every
+/// (fold, grid point) pair is one job on the pool. A shared design is split by
+/// samples; per-task designs (and a shared design with task weights) task by
+/// task.
+pub(crate) fn curves(
+    data: &Data<'_>,
+    opts: &CvOptions,
+    alphas: &[f64],
+    points: usize,
+    path: &FoldPathFn<'_>,
+) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
+    match (data.source(), data.weights()) {
+        (Source::Shared { x, y }, None) => curves_shared(x, y, opts, alphas, points, path),
+        (Source::Stats(_), _) => Err(Error::Incompatible(
+            "cross-validation needs the samples, not sufficient statistics".into(),
+        )),
+        (_, weights) => {
+            let views = data.task_views().expect("samples");
+            curves_tasks(
+                &views.xs,
+                &views.y_slices(),
+                weights,
+                opts,
+                alphas,
+                points,
+                path,
+            )
+        }
+    }
+}
+
+/// [`curves`] of a shared design.
+fn curves_shared(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     opts: &CvOptions,
     alphas: &[f64],
     points: usize,
-    path: &SharedPathFn<'_>,
+    path: &FoldPathFn<'_>,
 ) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
-    crate::preprocess::validate_xy(x, y)?;
+    crate::validate::validate_xy(x, y)?;
     let n = x.nrows();
     let folds = match &opts.test_folds {
         Some(f) => {
@@ -262,8 +296,7 @@ pub(crate) fn curves_shared(
         let (xte, yte) = (rows(x, test), rows(y, test));
         let fits = path(
             point,
-            xtr.as_ref(),
-            ytr.as_ref(),
+            &Data::shared(&xtr, &ytr),
             alphas,
             counter.as_ref().map(SharedCounter::as_callback),
         )?;
@@ -282,20 +315,21 @@ pub(crate) fn curves_shared(
     let results = in_pool(opts.threads, || {
         (0..k * points).into_par_iter().map(run).collect::<Vec<_>>()
     })?;
-    let curves = curves(alphas, results, k, points, t)?;
+    let curves = point_curves(alphas, results, k, points, t)?;
     Ok((folds, curves))
 }
 
 /// Per-task designs: each task's samples are split into K parts and fold k
 /// holds part k of every task. Returns the folds (per task, listed task after
 /// task) and one curve per grid point.
-pub(crate) fn curves_tasks(
+fn curves_tasks(
     xs: &[MatRef<'_, f64>],
     ys: &[&[f64]],
+    weights: Option<&[f64]>,
     opts: &CvOptions,
     alphas: &[f64],
     points: usize,
-    path: &TaskPathFn<'_>,
+    path: &FoldPathFn<'_>,
 ) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
     if opts.test_folds.is_some() {
         return Err(Error::InvalidParameter {
@@ -340,8 +374,7 @@ pub(crate) fn curves_tasks(
         let yr: Vec<&[f64]> = ytr.iter().map(Vec::as_slice).collect();
         let fits = path(
             point,
-            &xr,
-            &yr,
+            &Data::tasks(&xr, &yr).maybe_task_weights(weights),
             alphas,
             counter.as_ref().map(SharedCounter::as_callback),
         )?;
@@ -379,49 +412,40 @@ pub(crate) fn curves_tasks(
                 .collect()
         })
         .collect();
-    let curves = curves(alphas, results, k, points, t)?;
+    let curves = point_curves(alphas, results, k, points, t)?;
     Ok((folds, curves))
 }
 
-/// Shared-design cross-validation of one model over `alphas` (computed by the
-/// caller on the full data), then `refit` at the selected alpha.
-pub(crate) fn cross_validate_shared(
-    x: MatRef<'_, f64>,
-    y: MatRef<'_, f64>,
+/// Cross-validation of one model over `alphas` (computed by the caller on
+/// the full data), then `refit` at the selected alpha.
+pub(crate) fn cross_validate(
+    data: &Data<'_>,
     opts: &CvOptions,
     alphas: Vec<f64>,
-    path: &SharedPathFn<'_>,
+    path: &FoldPathFn<'_>,
     refit: impl FnOnce(f64) -> Result<Fit>,
 ) -> Result<CvResult> {
-    let (folds, mut curves) = curves_shared(x, y, opts, &alphas, 1, path)?;
+    let (folds, mut curves) = curves(data, opts, &alphas, 1, path)?;
     let curve = curves.pop().expect("one grid point");
     finish(alphas, folds, curve, opts.select, refit)
 }
 
-/// Per-task cross-validation of one model (see [`curves_tasks`]).
-pub(crate) fn cross_validate_tasks(
-    xs: &[MatRef<'_, f64>],
-    ys: &[&[f64]],
-    opts: &CvOptions,
-    alphas: Vec<f64>,
-    path: &TaskPathFn<'_>,
-    refit: impl FnOnce(f64) -> Result<Fit>,
-) -> Result<CvResult> {
-    let (folds, mut curves) = curves_tasks(xs, ys, opts, &alphas, 1, path)?;
-    let curve = curves.pop().expect("one grid point");
-    finish(alphas, folds, curve, opts.select, refit)
-}
-
-/// The grid point whose curve reaches the smallest mean held-out MSE (the
-/// first one among ties, as the alphas within a curve).
-pub(crate) fn best_point(curves: &[CvCurve]) -> usize {
-    (0..curves.len()).fold(0, |best, i| {
-        if curves[i].min_mse() < curves[best].min_mse() {
-            i
-        } else {
-            best
+/// The grid point whose curve reaches the smallest mean held-out MSE, given
+/// each point's smallest mean MSE ([`CvCurve::min_mse`],
+/// [`CvResult::min_mse`]): the first one among ties, as the alphas within a
+/// curve. 0 for no points.
+///
+/// ```
+/// assert_eq!(mtreg::cv::best_point([0.3, 0.1, 0.2, 0.1]), 1);
+/// ```
+pub fn best_point(min_mse: impl IntoIterator<Item = f64>) -> usize {
+    let mut best = (0, f64::INFINITY);
+    for (i, m) in min_mse.into_iter().enumerate() {
+        if i == 0 || m < best.1 {
+            best = (i, m);
         }
-    })
+    }
+    best.0
 }
 
 /// The full result at one grid point: the selected alpha of `curve` and the
@@ -473,7 +497,7 @@ fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> Result<R> {
 }
 
 /// One curve per grid point from the jobs' scores (job = fold · points + point).
-fn curves(
+fn point_curves(
     alphas: &[f64],
     results: Vec<Result<FoldScores>>,
     k: usize,

@@ -27,20 +27,34 @@
 //!
 //! ## Module map
 //! - [`estimator`]: builder estimators ([`MultiTaskElasticNet`],
-//!   [`MultiTaskLasso`]) and the fitted model [`Fit`].
+//!   [`MultiTaskLasso`], [`GraphMultiTask`], [`RelationLearning`]: each an
+//!   [`Estimator`]), and the penalty families by name
+//!   ([`estimator::penalties`]).
+//! - [`problem`]: the fitting pipeline — a [`Data`] input (shared design,
+//!   per-task designs with task weights, or sufficient statistics) prepared
+//!   once into a [`Problem`](problem::Problem); the
+//!   [`PenaltyFamily`](problem::PenaltyFamily) and [`Solve`](problem::Solve)
+//!   traits a new penalty implements (`docs/extending.md`).
+//! - [`fitted`]: the fitted model [`Fit`] (predict, score, save, load) and its
+//!   [`Description`](fitted::Description).
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
 //!   solver generic over both, with its [`certificate`]; [`bcd`] holds the
 //!   block-step kernel they share.
+//! - [`models`]: closed forms and alternations of the shared-representation
+//!   models (reduced-rank regression, task weights from the noise); their
+//!   penalties live in [`penalty`] and are solved by [`solver::apg`].
 //! - [`generate`]: scikit-learn-compatible `make_regression` and friends.
 //! - [`path`], [`cv`]: regularisation paths and K-fold cross-validation.
-//! - [`plot`]: SVG figures (coefficient path, CV curve, task-correlation heatmap).
+//! - `plot` (cargo feature `plot`, on with `cli`): SVG figures (coefficient
+//!   path, CV curves, task-correlation heatmap).
 //! - [`stats`]: sufficient statistics (n, means, centred cross-products) for
 //!   data too large for memory: accumulate in chunks, merge shards, fit with
 //!   [`MultiTaskElasticNet::fit_stats`].
 //! - [`io`]: CSV matrices, the statistics directory format and atomic output
 //!   files (used by the `mtreg` CLI).
-//! - [`interop`]: faer and nalgebra inputs.
+//! - [`interop`]: faer and nalgebra inputs; [`validate`]: the shape and
+//!   finiteness checks every input goes through.
 //!
 //! Conventions: W is p × T everywhere in the API (scikit-learn's `coef_` is its
 //! transpose). All arithmetic is `f64`.
@@ -58,23 +72,30 @@ pub mod cv;
 pub mod datafit;
 pub mod error;
 pub mod estimator;
+pub mod fitted;
 pub mod generate;
 pub mod interop;
 pub mod io;
 pub mod linalg;
+pub mod models;
 pub mod path;
 pub mod penalty;
+#[cfg(feature = "plot")]
 pub mod plot;
 pub mod preprocess;
+pub mod problem;
 pub mod solver;
 pub mod stats;
+pub mod validate;
 
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    Fit, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv, RelationFit,
-    RelationLearning, alpha_max,
+    Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv,
+    RelationFit, RelationLearning, alpha_max,
 };
+pub use fitted::Fit;
 pub use interop::MatrixInput;
+pub use problem::Data;
 pub use solver::Selection;
 pub use stats::SufficientStats;

@@ -15,6 +15,7 @@
 use crate::error::{Error, Result};
 use crate::linalg::sq_norm_mat;
 use crate::stats::SufficientStats;
+use crate::validate::{validate_tasks, validate_xy};
 use faer::{Mat, MatRef};
 
 /// Data ready for a shared-design solver, plus what is needed to undo it.
@@ -39,50 +40,6 @@ pub struct Scaling {
     pub y_mean: Vec<f64>,
     /// Column scales of X (ones without standardisation).
     pub x_scale: Vec<f64>,
-}
-
-/// Checks shapes and finiteness of a shared-design problem.
-pub fn validate_xy(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
-    validate_shapes(x, y)?;
-    check_finite("X", x)?;
-    check_finite("Y", y)
-}
-
-/// Checks the shapes of a shared-design problem (not its values).
-pub fn validate_shapes(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
-    if x.nrows() == 0 {
-        return Err(Error::EmptyInput("X has no rows (samples)"));
-    }
-    if x.ncols() == 0 {
-        return Err(Error::EmptyInput("X has no columns (features)"));
-    }
-    if y.ncols() == 0 {
-        return Err(Error::EmptyInput("Y has no columns (tasks)"));
-    }
-    if y.nrows() != x.nrows() {
-        return Err(Error::ShapeMismatch {
-            what: "rows of Y (samples) vs rows of X",
-            expected: x.nrows(),
-            found: y.nrows(),
-        });
-    }
-    Ok(())
-}
-
-/// Returns `NonFinite` with the first NaN/inf position (column-major scan).
-pub fn check_finite(what: &'static str, m: MatRef<'_, f64>) -> Result<()> {
-    for j in 0..m.ncols() {
-        for i in 0..m.nrows() {
-            if !m[(i, j)].is_finite() {
-                return Err(Error::NonFinite {
-                    what,
-                    row: i,
-                    col: j,
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 fn column_means(m: MatRef<'_, f64>) -> Vec<f64> {
@@ -262,6 +219,96 @@ pub fn prepare_stats(
     })
 }
 
+/// Per-task designs ready for a solver: each task centred by its own means,
+/// the columns scaled by one pooled factor, plus what is needed to undo it.
+#[derive(Debug, Clone)]
+pub struct PreparedTasks {
+    /// Centred (and possibly scaled) designs, n_t × p each.
+    pub x: Vec<Mat<f64>>,
+    /// Centred targets, n_t each.
+    pub y: Vec<Vec<f64>>,
+    /// Task weights c_t (all 1 when none were given).
+    pub weights: Vec<f64>,
+    /// Column means of each X_t, T × p (zeros without intercept).
+    pub x_mean: Mat<f64>,
+    /// Mean of each y_t (zeros without intercept).
+    pub y_mean: Vec<f64>,
+    /// Column scales of X, pooled over tasks (ones without standardisation).
+    pub x_scale: Vec<f64>,
+}
+
+/// What [`prepare`] does, for per-task designs `xs[t]` (n_t × p) and targets
+/// `ys[t]`: with `fit_intercept`, each task is centred by its own means; with
+/// `standardize`, column j of every task is divided by
+/// `σ_j = √(Σ_t ‖x_tj‖² / Σ_t n_t)` (the root mean square over all task-centred
+/// samples). A column constant within a task centres to rounding noise, which
+/// is set to 0 before standardising (the same guard as [`prepare`]); a column
+/// that is then zero in every task keeps scale 1. Validates shapes, values
+/// and the task weights (default 1) first.
+///
+/// # Errors
+/// As [`crate::validate::validate_tasks`].
+pub fn prepare_tasks(
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+    fit_intercept: bool,
+    standardize: bool,
+) -> Result<PreparedTasks> {
+    let weights = validate_tasks(xs, ys, weights)?;
+    let (t, p) = (xs.len(), xs[0].ncols());
+    let mut x_mean = Mat::<f64>::zeros(t, p);
+    let mut y_mean = vec![0.0; t];
+    let mut xc: Vec<Mat<f64>> = Vec::with_capacity(t);
+    let mut yc: Vec<Vec<f64>> = Vec::with_capacity(t);
+    for (k, (x, y)) in xs.iter().zip(ys).enumerate() {
+        let n = y.len() as f64;
+        if fit_intercept {
+            y_mean[k] = y.iter().sum::<f64>() / n;
+            for j in 0..p {
+                x_mean[(k, j)] = x.col(j).iter().sum::<f64>() / n;
+            }
+        }
+        xc.push(Mat::from_fn(x.nrows(), p, |i, j| {
+            x[(i, j)] - x_mean[(k, j)]
+        }));
+        yc.push(y.iter().map(|v| v - y_mean[k]).collect());
+    }
+    let mut x_scale = vec![1.0; p];
+    if standardize {
+        let total: f64 = ys.iter().map(|y| y.len() as f64).sum();
+        for (j, s) in x_scale.iter_mut().enumerate() {
+            let mut ss = 0.0;
+            for (k, x) in xc.iter_mut().enumerate() {
+                let col = x.col_as_slice_mut(j);
+                let sq = crate::linalg::sq_norm(col);
+                let n = col.len();
+                if fit_intercept && is_constant(sq / n as f64, x_mean[(k, j)], n) {
+                    // constant within this task: centring left rounding noise
+                    col.fill(0.0);
+                    continue;
+                }
+                ss += sq;
+            }
+            let rms = (ss / total).sqrt();
+            if rms.is_finite() && rms > 0.0 {
+                *s = rms;
+                for x in xc.iter_mut() {
+                    x.col_as_slice_mut(j).iter_mut().for_each(|v| *v /= rms);
+                }
+            }
+        }
+    }
+    Ok(PreparedTasks {
+        x: xc,
+        y: yc,
+        weights,
+        x_mean,
+        y_mean,
+        x_scale,
+    })
+}
+
 impl Scaling {
     /// Maps solver coefficients `wt` (T × p, on the prepared scale) back to
     /// original-scale `coef` (p × T) and the intercept (T).
@@ -358,24 +405,29 @@ mod tests {
         assert!((intercept[0] - (2.0 - 3.0 * 0.5)).abs() < 1e-15);
     }
 
+    /// Per-task designs get the same constant-column guard: a column constant
+    /// within every task is zeroed, not standardised.
     #[test]
-    fn rejects_bad_shapes_and_values() {
-        let x = faer::mat![[1.0, f64::NAN]];
-        let y = faer::mat![[1.0]];
-        assert!(matches!(
-            validate_xy(x.as_ref(), y.as_ref()),
-            Err(Error::NonFinite {
-                what: "X",
-                row: 0,
-                col: 1
-            })
-        ));
+    fn per_task_constant_column_is_not_standardised() {
+        let x0 = Mat::from_fn(7, 2, |i, j| if j == 0 { 0.1 } else { i as f64 });
+        let x1 = Mat::from_fn(6, 2, |i, j| if j == 0 { 0.7 } else { (i * i) as f64 });
+        let y0 = [1.0, 0.0, 2.0, 1.0, 3.0, 0.5, 1.0];
+        let y1 = [0.5, 1.5, 0.0, 2.0, 1.0, 0.0];
+        let prep =
+            prepare_tasks(&[x0.as_ref(), x1.as_ref()], &[&y0, &y1], None, true, true).unwrap();
+        assert_eq!(prep.x_scale[0], 1.0);
+        assert!(
+            prep.x
+                .iter()
+                .all(|x| x.col_as_slice(0).iter().all(|&v| v == 0.0))
+        );
+        assert!(prep.x_scale[1] > 1.0);
+        assert_eq!(prep.weights, vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn rejects_overflowing_values() {
         let y2 = faer::mat![[1.0], [2.0]];
-        let x2 = faer::mat![[1.0]];
-        assert!(matches!(
-            validate_xy(x2.as_ref(), y2.as_ref()),
-            Err(Error::ShapeMismatch { .. })
-        ));
         let big = faer::mat![[1e200], [-1e200]];
         assert!(matches!(
             prepare(big.as_ref(), y2.as_ref(), true, false),

@@ -46,7 +46,7 @@
 //! ([`RawSums::x_shift`]) avoids it.
 
 use crate::error::{Error, Result};
-use crate::estimator::Fit;
+use crate::fitted::Fit;
 use crate::interop::MatrixInput;
 use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -397,9 +397,9 @@ impl SufficientStats {
         finite("y_sum", &raw.y_sum)?;
         finite("x_shift", &raw.x_shift)?;
         finite("y_shift", &raw.y_shift)?;
-        crate::preprocess::check_finite("XᵀX", raw.xtx.as_ref())?;
-        crate::preprocess::check_finite("XᵀY", raw.xty.as_ref())?;
-        crate::preprocess::check_finite("YᵀY", raw.yty.as_ref())?;
+        crate::validate::check_finite("XᵀX", raw.xtx.as_ref())?;
+        crate::validate::check_finite("XᵀY", raw.xty.as_ref())?;
+        crate::validate::check_finite("YᵀY", raw.yty.as_ref())?;
         let n = raw.n_samples as f64;
         let mx: Vec<f64> = raw.x_sum.iter().map(|s| s / n).collect();
         let my: Vec<f64> = raw.y_sum.iter().map(|s| s / n).collect();

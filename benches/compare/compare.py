@@ -41,7 +41,7 @@ RATIOS = (0.1, 0.01)
 ALL_SOLVERS = ("sklearn", "celer", "skglm", "mtreg")
 MAX_ITER = 100_000           # sklearn / mtreg iteration cap (only tol should stop them)
 PATH_PROBLEM = "meg_like"    # the path benchmark's data
-PATH_N_ALPHAS = 20           # DESIGN.md grid: geometric alpha_max -> eps * alpha_max
+PATH_N_ALPHAS = 20           # the alpha grid of docs/objective.md: geometric alpha_max -> eps * alpha_max
 PATH_EPS = 1e-2
 MB = 1e6                     # RSS and matrix sizes are reported in 10^6 bytes
 RSS_SLACK = (1.2, 50 * MB)   # target: peak RSS <= 1.2 * (X + Y as f64) + 50 MB
@@ -173,7 +173,7 @@ def nnz_rows(W):
 
 
 def path_grid(amax):
-    """DESIGN.md / scikit-learn `_alpha_grid`: geometric, alpha_max first."""
+    """docs/objective.md / scikit-learn `_alpha_grid`: geometric, alpha_max first."""
     return np.geomspace(amax, amax * PATH_EPS, PATH_N_ALPHAS)
 
 
@@ -314,7 +314,7 @@ def fit_mtreg(X, Y, alpha, tol, ctx):
 
 
 def path_mtreg(X, Y, alphas, tol, ctx):
-    # `mtreg path` has no --alphas: it builds the same DESIGN.md grid from its
+    # `mtreg path` has no --alphas: it builds the same grid (docs/objective.md) from its
     # own alpha_max (--n-alphas/--eps). Each point is verified at the alpha
     # mtreg actually used (alphas.csv); main() checks that the grids agree.
     p, T = X.shape[1], Y.shape[1]

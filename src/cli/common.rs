@@ -1,38 +1,26 @@
 //! Flags shared by `solve`, `path` and `cv`: the data, the model family and the
 //! solver settings, and the loading/validation they imply.
 
-use super::data::{self, Inputs};
+use super::data::{self, Design, Inputs};
 use super::{InputFlags, UsageError};
 use clap::Args;
-use mtreg::GraphMultiTask;
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use mtreg::estimator::{Family, penalties};
 use mtreg::io::long::LongOptions;
-use mtreg::penalty::{Sparsity, TaskGraph};
+use mtreg::penalty::TaskGraph;
 use mtreg::solver::Monitor;
-use std::path::{Path, PathBuf};
+use mtreg::{Data, GraphMultiTask, RelationLearning, SufficientStats};
+use std::path::PathBuf;
 
-/// `--penalty`: which sparsity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum PenaltyArg {
-    /// Row-group L21: tasks share their support.
-    L21,
-    /// Entrywise L1: each task has its own support.
-    L1,
-}
-
-impl PenaltyArg {
-    pub fn sparsity(self) -> Sparsity {
-        match self {
-            PenaltyArg::L21 => Sparsity::Group,
-            PenaltyArg::L1 => Sparsity::Entrywise,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            PenaltyArg::L21 => "l21",
-            PenaltyArg::L1 => "l1",
-        }
-    }
+/// `--penalty`: the registered penalties, by name.
+fn penalty_names() -> PossibleValuesParser {
+    // clap keeps `&'static str`s; the few names live as long as the process
+    let keep = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+    PossibleValuesParser::new(
+        penalties::registered()
+            .iter()
+            .map(|f| PossibleValue::new(keep(f.name())).help(keep(f.about()))),
+    )
 }
 
 #[derive(Debug, Args)]
@@ -63,8 +51,8 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub l1_ratio: f64,
     /// Sparsity: l21 (tasks share their support) or l1 (per-task supports).
-    #[arg(long, value_enum, default_value = "l21")]
-    pub penalty: PenaltyArg,
+    #[arg(long, value_parser = penalty_names(), default_value = "l21")]
+    pub penalty: String,
     /// Task graph: CSV with header source,target,weight (task names or 0-based
     /// indices); adds lambda/2 * sum of weight * ||w_s - w_t||^2.
     #[arg(long, conflicts_with = "chain")]
@@ -105,42 +93,61 @@ pub struct ModelArgs {
     pub input: InputFlags,
 }
 
+/// What the data flags name: samples in memory, or their sufficient statistics.
+pub enum Source {
+    /// `--x/--y` or `--long`.
+    Samples(Inputs),
+    /// `--stats`.
+    Stats(SufficientStats),
+}
+
 /// Everything loaded and validated from the shared flags.
 pub struct Loaded {
-    pub inputs: Inputs,
+    pub source: Source,
     pub weights: Option<Vec<f64>>,
     pub graph: Option<TaskGraph>,
 }
 
 impl Loaded {
-    /// Calls `shared` for a shared design without task weights, else `tasks`
-    /// with per-task views (a shared X repeated, Y split by column).
-    pub fn dispatch<R>(
-        &self,
-        shared: impl FnOnce(&faer::Mat<f64>, &faer::Mat<f64>) -> R,
-        tasks: impl FnOnce(&[faer::MatRef<'_, f64>], &[&[f64]], Option<&[f64]>) -> R,
-    ) -> R {
-        match (&self.inputs.data, &self.weights) {
-            (data::Data::Shared { x, y }, None) => shared(x, y),
-            _ => {
-                let (views, cols) = self.inputs.data.task_views();
-                let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-                tasks(&views, &ys, self.weights.as_deref())
-            }
+    /// The library's view of the data: samples or statistics, with the task
+    /// weights and the names.
+    pub fn data(&self) -> Data<'_> {
+        match &self.source {
+            Source::Samples(inputs) => inputs
+                .data
+                .data()
+                .maybe_task_weights(self.weights.as_deref())
+                .names(inputs.features.clone(), inputs.tasks.clone()),
+            Source::Stats(stats) => Data::stats(stats),
+        }
+    }
+
+    /// Feature names.
+    pub fn features(&self) -> &[String] {
+        match &self.source {
+            Source::Samples(inputs) => &inputs.features,
+            Source::Stats(s) => s.feature_names(),
+        }
+    }
+
+    /// Task names.
+    pub fn tasks(&self) -> &[String] {
+        match &self.source {
+            Source::Samples(inputs) => &inputs.tasks,
+            Source::Stats(s) => s.task_names(),
+        }
+    }
+
+    /// The in-memory samples (none for `--stats`).
+    pub fn design(&self) -> Option<&Design> {
+        match &self.source {
+            Source::Samples(inputs) => Some(&inputs.data),
+            Source::Stats(_) => None,
         }
     }
 }
 
 impl ModelArgs {
-    /// For commands writing `files` into `out_dir`: refuses outputs that are
-    /// inputs, loads everything, then creates the directory.
-    pub fn load_for(&self, out_dir: &Path, files: &[PathBuf]) -> anyhow::Result<Loaded> {
-        self.check_outputs(files)?;
-        let loaded = self.load()?;
-        super::create_out_dir(out_dir)?;
-        Ok(loaded)
-    }
-
     /// The input files (never to be written over), the files of a `--stats`
     /// directory included.
     pub fn input_files(&self) -> Vec<PathBuf> {
@@ -162,54 +169,78 @@ impl ModelArgs {
         v
     }
 
-    /// Refuses any of `outputs` that is one of the inputs.
-    pub fn check_outputs(&self, outputs: &[impl AsRef<Path>]) -> anyhow::Result<()> {
-        let inputs = self.input_files();
-        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
-        for f in outputs {
-            mtreg::io::atomic::check_not_input(f.as_ref(), &inputs)?;
-        }
-        Ok(())
+    /// An output group for these flags: never writes over the inputs,
+    /// replaces existing outputs only with `--force`.
+    pub fn outputs(&self) -> mtreg::io::Outputs {
+        mtreg::io::Outputs::new(self.force, &self.input_files())
     }
 
-    /// Reads the `--stats` directory `dir` and the task graph named for its
-    /// tasks.
-    pub fn load_stats(
-        &self,
-        dir: &Path,
-    ) -> anyhow::Result<(mtreg::SufficientStats, Option<TaskGraph>)> {
-        let stats = mtreg::io::stats::read_stats(dir)?;
-        let (_, graph) = self.load_task_files(stats.task_names())?;
-        Ok((stats, graph))
-    }
-
-    /// Reads the data, the task weights and the graph.
-    pub fn load(&self) -> anyhow::Result<Loaded> {
+    /// Reads the data (`--x/--y`, `--long`, or `--stats` where `stats_ok`),
+    /// the task weights and the graph: the one place the data source is
+    /// chosen.
+    pub fn load(&self, stats_ok: bool) -> anyhow::Result<Loaded> {
         let opts = self.input.read_options();
-        let inputs = match (&self.x, &self.y, &self.long) {
-            (Some(x), Some(y), None) => data::load_shared(x, y, &opts)?,
-            (None, None, Some(long)) => {
+        let source = match (&self.x, &self.y, &self.long, &self.stats) {
+            (Some(x), Some(y), None, _) => Source::Samples(data::load_shared(x, y, &opts)?),
+            (None, None, Some(long), _) => {
                 let lo = LongOptions {
                     task_column: self.task_column.clone(),
                     target_column: self.target_column.clone(),
                     delimiter: self.input.delimiter,
                 };
-                data::load_long(long, &lo)?
+                Source::Samples(data::load_long(long, &lo)?)
             }
-            _ if self.stats.is_some() => {
+            (_, _, _, Some(dir)) if stats_ok => Source::Stats(mtreg::io::stats::read_stats(dir)?),
+            (_, _, _, Some(_)) => {
                 return Err(UsageError(
                     "--stats is supported by `mtreg solve` and `mtreg path` only (cross-validation needs the samples); use --x/--y or --long".into(),
                 )
                 .into());
             }
-            _ => unreachable!("clap requires --x and --y, or --long"),
+            _ => unreachable!("clap requires --x and --y, --long or --stats"),
         };
-        let (weights, graph) = self.load_task_files(&inputs.tasks)?;
+        if let Source::Samples(inputs) = &source {
+            self.check_magnitudes(inputs)?;
+        }
+        let tasks = match &source {
+            Source::Samples(inputs) => &inputs.tasks[..],
+            Source::Stats(s) => s.task_names(),
+        };
+        let (weights, graph) = self.load_task_files(tasks)?;
         Ok(Loaded {
-            inputs,
+            source,
             weights,
             graph,
         })
+    }
+
+    /// Refuses data whose squares overflow (the fit would), naming the file
+    /// and the range of its values (`mtreg::io::summary`).
+    fn check_magnitudes(&self, inputs: &Inputs) -> anyhow::Result<()> {
+        use mtreg::io::summary::check_magnitude;
+        let centre = !self.no_intercept;
+        let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        match (
+            &inputs.data,
+            shown(&self.x),
+            shown(&self.y),
+            shown(&self.long),
+        ) {
+            (Design::Shared { x, y }, Some(xs), Some(ys), _) => {
+                check_magnitude(x.as_ref(), Some(&inputs.features), &xs, centre)?;
+                check_magnitude(y.as_ref(), Some(&inputs.tasks), &ys, centre)?;
+            }
+            (Design::PerTask { xs, ys }, _, _, Some(long)) => {
+                let target = [self.target_column.clone()];
+                for (x, y) in xs.iter().zip(ys) {
+                    check_magnitude(x.as_ref(), Some(&inputs.features), &long, centre)?;
+                    let y = faer::ColRef::from_slice(y);
+                    check_magnitude(y.as_mat(), Some(&target), &long, centre)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Reads the task weights and the task graph, for tasks named `tasks`.
@@ -233,11 +264,16 @@ impl ModelArgs {
         Ok((weights, graph))
     }
 
+    /// The `--penalty` family.
+    pub fn family(&self) -> Family {
+        penalties::by_name(&self.penalty).expect("clap accepts registered penalties only")
+    }
+
     /// The model these flags describe (alpha to be set by the caller).
     pub fn model(&self, graph: Option<&TaskGraph>, monitor: Option<Monitor>) -> GraphMultiTask {
         let mut model = GraphMultiTask::new(1.0)
             .l1_ratio(self.l1_ratio)
-            .penalty(self.penalty.sparsity())
+            .penalty(self.family())
             .graph_strength(if graph.is_some() {
                 self.graph_strength
             } else {
@@ -253,26 +289,39 @@ impl ModelArgs {
         }
         model
     }
+
+    /// The learned-relations model these flags describe (alpha to be set by
+    /// the caller).
+    pub fn relations(&self, lambda2: f64, monitor: Option<Monitor>) -> RelationLearning {
+        RelationLearning::new(1.0)
+            .l1_ratio(self.l1_ratio)
+            .penalty(self.family())
+            .relation_strength(lambda2)
+            .fit_intercept(!self.no_intercept)
+            .tol(self.tol)
+            .max_iter(self.max_iter)
+            .monitor(monitor)
+    }
 }
 
 /// Writes Σ and the task correlations of learned relations as CSV
 /// (`task_a,task_b,sigma,correlation`, one row per ordered pair).
 pub fn write_relations(
-    path: &Path,
+    w: &mut dyn std::io::Write,
     tasks: &[String],
     rel: &mtreg::RelationFit,
-    force: bool,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
+) -> std::io::Result<()> {
     let (sigma, corr) = (rel.sigma(), rel.correlation());
-    mtreg::io::atomic::write_atomic(path, force, |w| {
-        writeln!(w, "task_a,task_b,sigma,correlation")?;
-        for (i, a) in tasks.iter().enumerate() {
-            for (j, b) in tasks.iter().enumerate() {
-                writeln!(w, "{a},{b},{},{}", sigma[(i, j)], corr[(i, j)])?;
-            }
+    let mut csv = mtreg::io::CsvWriter::new(w);
+    csv.record(["task_a", "task_b", "sigma", "correlation"])?;
+    for (i, a) in tasks.iter().enumerate() {
+        for (j, b) in tasks.iter().enumerate() {
+            csv.text(a)
+                .text(b)
+                .number(sigma[(i, j)])
+                .number(corr[(i, j)]);
+            csv.end_record()?;
         }
-        Ok(())
-    })
-    .with_context(|| format!("writing {}", path.display()))
+    }
+    csv.finish()
 }

@@ -3,12 +3,12 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
+use super::print::{errln, outln};
 use clap::Args;
-use mtreg::RelationLearning;
 use mtreg::cv::{CvOptions, Select};
-use mtreg::io::atomic::write_atomic;
+use mtreg::io::CsvWriter;
 use mtreg::io::csv::write_matrix;
-use mtreg::io::model::{FitSettings, ModelFile, rows};
+use mtreg::io::model::ModelFile;
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,21 +102,38 @@ enum Strengths {
 }
 
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
-    let mut files: Vec<PathBuf> = ["cv.csv", "coef.csv", "model.json", "cv_grid.csv"]
-        .iter()
-        .map(|f| a.out_dir.join(f))
-        .collect();
-    if let Some(r) = &a.relations {
-        if files.contains(r) {
-            return Err(UsageError(format!("{} is named as two outputs", r.display())).into());
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = a.m.outputs();
+    let file = |f: &str| a.out_dir.join(f);
+    let cv_out = outs.file(file("cv.csv"))?;
+    let coef_out = outs.file(file("coef.csv"))?;
+    let model_out = outs.file(file("model.json"))?;
+    let n_strengths = if a.learn_relations {
+        a.relation_strengths.len()
+    } else {
+        a.graph_strengths.len()
+    };
+    let grid_out = (n_strengths > 1)
+        .then(|| outs.file(file("cv_grid.csv")))
+        .transpose()?;
+    let relations_out = a.relations.as_ref().map(|p| outs.file(p)).transpose()?;
+    let plot_outs = match &a.plot {
+        Some(dir) => {
+            let second = if a.learn_relations {
+                super::plots::CORRELATION_SVG
+            } else {
+                super::plots::PATH_SVG
+            };
+            Some((
+                outs.file(dir.join(super::plots::CV_SVG))?,
+                outs.file(dir.join(second))?,
+            ))
         }
-        files.push(r.clone());
-    }
-    let all = a.m.load_for(&a.out_dir, &files)?;
-    if let Some(r) = &a.relations {
-        super::ensure_parent(r)?;
-    }
-    let (loaded, graph, weights) = (&all.inputs, &all.graph, &all.weights);
+        None => None,
+    };
+    let threads = bounded_threads(a.threads, a.folds * n_strengths.max(1));
+    let all = a.m.load(false)?;
+    let graph = &all.graph;
     if !a.graph_strengths.is_empty() && graph.is_none() {
         return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
     }
@@ -152,7 +169,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 eps: a.eps,
             },
         },
-        threads: a.threads,
+        threads,
         select: match a.select {
             SelectArg::Min => Select::Min,
             SelectArg::OneSe => Select::OneSe,
@@ -175,10 +192,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 let model =
                     a.m.model(graph.as_ref(), None)
                         .graph_strength(if graph.is_some() { lambda } else { 0.0 });
-                let cv = all.dispatch(
-                    |x, y| model.cross_validate(x, y, &opts),
-                    |xs, ys, w| model.cross_validate_tasks(xs, ys, w, &opts),
-                );
+                let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
                     bar.finish_and_clear();
                 }
@@ -191,31 +205,14 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             // The graph strength whose best alpha has the smallest mean CV error
             // (the first among ties), as RelationLearning::cross_validate_grid.
-            let min_mse = |cv: &mtreg::cv::CvResult| {
-                cv.mse_mean.iter().copied().fold(f64::INFINITY, f64::min)
-            };
-            let best = (0..results.len()).fold(0, |best, i| {
-                if min_mse(&results[i].1) < min_mse(&results[best].1) {
-                    i
-                } else {
-                    best
-                }
-            });
+            let best = mtreg::cv::best_point(results.iter().map(|(_, cv)| cv.min_mse()));
             let (lambda, cv) = results.swap_remove(best);
             (lambda, cv, None, grid)
         }
         Strengths::Relations(lambdas) => {
             opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
-            let model = RelationLearning::new(1.0)
-                .l1_ratio(a.m.l1_ratio)
-                .penalty(a.m.penalty.sparsity())
-                .fit_intercept(!a.m.no_intercept)
-                .tol(a.m.tol)
-                .max_iter(a.m.max_iter);
-            let rcv = all.dispatch(
-                |x, y| model.cross_validate_grid(x, y, lambdas, &opts),
-                |xs, ys, w| model.cross_validate_grid_tasks(xs, ys, w, lambdas, &opts),
-            );
+            let model = a.m.relations(1.0, None);
+            let rcv = model.cross_validate_grid_data(all.data(), lambdas, &opts);
             bar.finish_and_clear();
             let rcv = rcv?;
             let grid: Vec<_> = rcv
@@ -227,95 +224,100 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             (rcv.relation_strength, rcv.cv, Some(rcv.relations), grid)
         }
     };
-    if grid.len() > 1 {
+    if let Some(id) = grid_out {
         let name = match strengths {
             Strengths::Graph(_) => "graph_strength",
             Strengths::Relations(_) => "relation_strength",
         };
-        write_atomic(&files[3], a.m.force, |w| {
-            writeln!(w, "{name},alpha,mse_mean,mse_se")?;
+        outs.write(id, |w| {
+            let mut csv = CsvWriter::new(w);
+            csv.record([name, "alpha", "mse_mean", "mse_se"])?;
             for (lambda, mean, se) in &grid {
-                for (i, alpha) in cv.alphas.iter().enumerate() {
-                    writeln!(w, "{lambda},{alpha},{},{}", mean[i], se[i])?;
+                for (i, &alpha) in cv.alphas.iter().enumerate() {
+                    csv.number(*lambda)
+                        .number(alpha)
+                        .number(mean[i])
+                        .number(se[i]);
+                    csv.end_record()?;
                 }
             }
-            Ok(())
+            csv.finish()
         })?;
     }
     let seconds = start.elapsed().as_secs_f64();
-    let (features, tasks) = (&loaded.features, &loaded.tasks);
+    let (features, tasks) = (all.features(), all.tasks());
 
-    write_atomic(&files[0], a.m.force, |w| {
-        write!(w, "alpha,mse_mean,mse_se")?;
+    outs.write(cv_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.text("alpha").text("mse_mean").text("mse_se");
         for task in tasks {
-            write!(w, ",mse_{task}")?;
+            csv.text(&format!("mse_{task}"));
         }
-        writeln!(w)?;
-        for (i, alpha) in cv.alphas.iter().enumerate() {
-            write!(w, "{alpha},{},{}", cv.mse_mean[i], cv.mse_se[i])?;
+        csv.end_record()?;
+        for (i, &alpha) in cv.alphas.iter().enumerate() {
+            csv.number(alpha)
+                .number(cv.mse_mean[i])
+                .number(cv.mse_se[i]);
             for k in 0..tasks.len() {
-                write!(w, ",{}", cv.mse_per_task[(i, k)])?;
+                csv.number(cv.mse_per_task[(i, k)]);
             }
-            writeln!(w)?;
+            csv.end_record()?;
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&files[1], a.m.force, |w| {
+    outs.write(coef_out, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), cv.fit.coef())
     })?;
-    let settings = FitSettings {
-        fit_intercept: !a.m.no_intercept,
-        standardize: a.m.standardize,
-        tol: a.m.tol,
-        max_iter: a.m.max_iter,
-        n_samples: loaded.data.n_samples(),
-    };
-    let mut mf = ModelFile::from_fit(&cv.fit, features.clone(), tasks.clone(), settings);
-    mf.model = "cross_validation".to_string();
-    mf.penalty = a.m.penalty.name().to_string();
-    mf.alpha_min = Some(cv.alpha_min);
-    mf.alpha_1se = Some(cv.alpha_1se);
-    mf.cv_folds = Some(cv.folds.len());
-    mf.cv_select = Some(match a.select {
-        SelectArg::Min => "min".into(),
-        SelectArg::OneSe => "1se".into(),
-    });
-    mf.task_weights = weights.clone();
-    if let Some(g) = &graph {
-        mf.graph_strength = Some(lambda);
-        mf.edges = Some(g.edges().to_vec());
-    }
-    if let Some(rel) = &relations {
-        mf.relation_strength = Some(lambda);
-        mf.sigma = Some(rows(rel.sigma()));
-        mf.task_correlation = Some(rows(rel.correlation().as_ref()));
-        mf.relation_objectives = Some(rel.objectives().to_vec());
-    }
+    // the refit's MODEL.json (its model, graph or Σ) and the CV fields
+    let mut mf = ModelFile::from_cv(&cv, opts.select);
     mf.seconds = seconds;
     let json = mf.to_json();
-    write_atomic(&files[2], a.m.force, |w| w.write_all(json.as_bytes()))?;
-    if let (Some(path), Some(rel)) = (&a.relations, &relations) {
-        super::common::write_relations(path, tasks, rel, a.m.force)?;
+    outs.write(model_out, |w| w.write_all(json.as_bytes()))?;
+    if let (Some(id), Some(rel)) = (relations_out, &relations) {
+        outs.write(id, |w| super::common::write_relations(w, tasks, rel))?;
     }
-    if let (Some(dir), Some(rel)) = (&a.plot, &relations) {
-        super::plots::cv_curve(dir, &cv, a.m.force)?;
-        super::plots::correlations(dir, &rel.correlation(), tasks, a.m.force)?;
-    } else if let Some(dir) = &a.plot {
-        super::plots::cv_curve(dir, &cv, a.m.force)?;
-        // The coefficient path on all data over the same grid, both alphas marked.
+    // Every strength's curve, named by its strength.
+    let strength_label = match strengths {
+        Strengths::Graph(_) => "\u{3bb} =",
+        Strengths::Relations(_) => "\u{3bb}2 =",
+    };
+    let curves: Vec<(String, &[f64], &[f64])> = if grid.len() > 1 {
+        grid.iter()
+            .map(|(l, m, s)| (format!("{strength_label} {l}"), &m[..], &s[..]))
+            .collect()
+    } else {
+        vec![(String::new(), &cv.mse_mean[..], &cv.mse_se[..])]
+    };
+    if let (Some((cv_svg, corr_svg)), Some(rel)) = (plot_outs, &relations) {
+        let svg = super::plots::cv_curves(&cv, &curves, None)?;
+        outs.write(cv_svg, |w| w.write_all(svg.as_bytes()))?;
+        let svg = super::plots::correlations(&rel.correlation(), tasks)?;
+        outs.write(corr_svg, |w| w.write_all(svg.as_bytes()))?;
+    } else if let Some((cv_svg, path_svg)) = plot_outs {
+        // The coefficient path on all data over the same grid, both alphas
+        // marked; its numbers of non-zero features label the CV curve too.
         let model =
             a.m.model(graph.as_ref(), None)
                 .graph_strength(if graph.is_some() { lambda } else { 0.0 });
-        let grid = AlphaGrid::Explicit(cv.alphas.clone());
-        let path = all.dispatch(
-            |x, y| model.path(x, y, &grid),
-            |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
-        )?;
+        let alpha_grid = AlphaGrid::Explicit(cv.alphas.clone());
+        let path = model.path_data(all.data(), &alpha_grid)?;
+        let nnz: Option<Vec<usize>> = cv
+            .alphas
+            .iter()
+            .map(|a| {
+                let i = path.alphas.iter().position(|b| b == a)?;
+                Some(path.fits[i].n_nonzero_rows())
+            })
+            .collect();
+        let svg = super::plots::cv_curves(&cv, &curves, nnz.as_deref())?;
+        outs.write(cv_svg, |w| w.write_all(svg.as_bytes()))?;
         let marks = [(cv.alpha_min, "alpha_min"), (cv.alpha_1se, "alpha_1se")];
-        super::plots::coefficient_path(dir, &path, features, &marks, a.m.force)?;
+        let svg = super::plots::coefficient_path(&path, features, &marks)?;
+        outs.write(path_svg, |w| w.write_all(svg.as_bytes()))?;
     }
+    super::commit(outs)?;
     if !cv.fit.converged() {
-        eprintln!(
+        errln!(
             "warning: the refit stopped on --max-iter: {}",
             cv.fit.certificate()
         );
@@ -324,7 +326,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .filter(|r| !r.converged() && cv.fit.converged())
     {
-        eprintln!(
+        errln!(
             "warning: learned relations: the refit stopped after {} alternations before \
              the objective settled (relative decrease > 1e-6)",
             rel.objectives().len()
@@ -344,39 +346,43 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             .iter()
             .position(|&x| x == cv.alpha_1se)
             .unwrap_or(0);
-        println!(
+        outln!(
             "mtreg cv: {}-fold cross-validation over {} alphas in {seconds:.3} s ({} thread{})",
             cv.folds.len(),
             cv.alphas.len(),
-            a.threads,
-            if a.threads == 1 { "" } else { "s" }
-        );
-        println!(
+            threads,
+            if threads == 1 { "" } else { "s" }
+        )?;
+        outln!(
             "  alpha_min  {:.6e}  mse {:.6e} ± {:.2e}",
-            cv.alpha_min, cv.mse_mean[i_min], cv.mse_se[i_min]
-        );
-        println!(
+            cv.alpha_min,
+            cv.mse_mean[i_min],
+            cv.mse_se[i_min]
+        )?;
+        outln!(
             "  alpha_1se  {:.6e}  mse {:.6e} ± {:.2e}",
-            cv.alpha_1se, cv.mse_mean[i_1se], cv.mse_se[i_1se]
-        );
+            cv.alpha_1se,
+            cv.mse_mean[i_1se],
+            cv.mse_se[i_1se]
+        )?;
         match &strengths {
             Strengths::Graph(l) if graph.is_some() => {
-                println!("  graph strength {lambda} (of {} tried)", l.len())
+                outln!("  graph strength {lambda} (of {} tried)", l.len())?
             }
             Strengths::Relations(l) => {
-                println!("  relation strength {lambda} (of {} tried)", l.len())
+                outln!("  relation strength {lambda} (of {} tried)", l.len())?
             }
             Strengths::Graph(_) => {}
         }
-        println!(
+        outln!(
             "  refit at   {:.6e}: {} of {} features, {}",
             cv.alpha,
             cv.fit.n_nonzero_rows(),
             features.len(),
             cv.fit.certificate()
-        );
+        )?;
         if let Some(rel) = &relations {
-            println!(
+            outln!(
                 "  relations  {} alternations at the refit{}",
                 rel.objectives().len(),
                 if rel.converged() {
@@ -384,21 +390,38 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     " (not converged)"
                 }
-            );
+            )?;
         }
-        print!(
-            "  wrote      {}/{{cv.csv, coef.csv, model.json{}}}",
+        outln!(
+            "  wrote      {}/{{cv.csv, coef.csv, model.json{}}}{}",
             a.out_dir.display(),
-            if grid.len() > 1 { ", cv_grid.csv" } else { "" }
-        );
-        match &a.relations {
-            Some(r) => println!(", {}", r.display()),
-            None => println!(),
-        }
+            if grid.len() > 1 { ", cv_grid.csv" } else { "" },
+            match &a.relations {
+                Some(r) => format!(", {}", r.display()),
+                None => String::new(),
+            }
+        )?;
     }
     Ok(if a.strict && !converged {
         ExitCode::from(3)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `--threads`, bounded by the work (`jobs` fold fits can run at once) and
+/// the cores; says so when it lowers the request.
+fn bounded_threads(requested: usize, jobs: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let bound = cores.min(jobs).max(1);
+    if requested > bound {
+        errln!(
+            "note: --threads {requested} lowered to {bound} ({cores} core{}, {jobs} fold fit{} \
+             at a time)",
+            if cores == 1 { "" } else { "s" },
+            if jobs == 1 { "" } else { "s" }
+        );
+        return bound;
+    }
+    requested
 }

@@ -10,8 +10,8 @@ use mtreg::io::long::{LongOptions, read_long};
 use std::collections::HashMap;
 use std::path::Path;
 
-/// The data of a fit.
-pub enum Data {
+/// The samples of a fit.
+pub enum Design {
     /// One X (n × p) for every task, Y (n × T).
     Shared { x: Mat<f64>, y: Mat<f64> },
     /// Task t has its own X_t (n_t × p) and y_t.
@@ -21,25 +21,17 @@ pub enum Data {
     },
 }
 
-impl Data {
-    /// Total number of samples.
-    pub fn n_samples(&self) -> usize {
+impl Design {
+    /// The library's view of these samples.
+    pub fn data(&self) -> mtreg::Data<'_> {
         match self {
-            Data::Shared { x, .. } => x.nrows(),
-            Data::PerTask { ys, .. } => ys.iter().map(Vec::len).sum(),
-        }
-    }
-
-    /// Views for the per-task API (a shared X is repeated, Y split by column).
-    pub fn task_views(&self) -> (Vec<MatRef<'_, f64>>, Vec<Vec<f64>>) {
-        match self {
-            Data::Shared { x, y } => (
-                vec![x.as_ref(); y.ncols()],
-                (0..y.ncols())
-                    .map(|k| y.col(k).iter().copied().collect())
-                    .collect(),
+            Design::Shared { x, y } => mtreg::Data::shared(x, y),
+            Design::PerTask { xs, ys } => mtreg::Data::tasks(
+                xs.iter()
+                    .map(|x| x.as_ref())
+                    .collect::<Vec<MatRef<'_, f64>>>(),
+                ys.iter().map(Vec::as_slice).collect::<Vec<&[f64]>>(),
             ),
-            Data::PerTask { xs, ys } => (xs.iter().map(|x| x.as_ref()).collect(), ys.clone()),
         }
     }
 }
@@ -48,7 +40,7 @@ impl Data {
 pub struct Inputs {
     pub features: Vec<String>,
     pub tasks: Vec<String>,
-    pub data: Data,
+    pub data: Design,
 }
 
 fn default_names(prefix: &str, n: usize) -> Vec<String> {
@@ -76,7 +68,7 @@ pub fn load_shared(x: &Path, y: &Path, opts: &ReadOptions) -> anyhow::Result<Inp
         tasks: yt
             .names
             .unwrap_or_else(|| default_names("y", yt.data.ncols())),
-        data: Data::Shared {
+        data: Design::Shared {
             x: xt.data,
             y: yt.data,
         },
@@ -90,7 +82,7 @@ pub fn load_long(path: &Path, opts: &LongOptions) -> anyhow::Result<Inputs> {
     Ok(Inputs {
         features: d.feature_names,
         tasks: d.task_names,
-        data: Data::PerTask { xs, ys },
+        data: Design::PerTask { xs, ys },
     })
 }
 

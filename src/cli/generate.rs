@@ -1,10 +1,10 @@
 //! `mtreg generate`: make_regression (or a structured multi-task problem) to CSV files.
 
-use anyhow::Context;
+use super::print::errln;
 use clap::Args;
 use mtreg::generate::{MakeRegression, StructuredTasks, TaskStructure};
-use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
+use mtreg::io::{CsvWriter, Outputs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -41,9 +41,12 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Structured multi-task problem instead of make_regression: `chain`
-    /// (coefficients smooth along tasks t -- t+1) or `clusters` (groups of
-    /// similar tasks). Writes DIR/long.csv (per-task designs), DIR/edges.csv (the
-    /// true task graph) and DIR/coef.csv; with --shared-design also X.csv, Y.csv.
+    /// (coefficients smooth along tasks t -- t+1), `clusters` (groups of
+    /// similar tasks), `low-rank` (the support rows of W have rank --rank) or
+    /// `outlier-tasks` (shared support plus --n-outliers tasks with dense extra
+    /// coefficients). Writes DIR/long.csv (per-task designs), DIR/edges.csv (the
+    /// true task graph) and DIR/coef.csv; with --shared-design also X.csv, Y.csv;
+    /// with outlier tasks or --task-noise also DIR/tasks.csv (task,noise,outlier).
     #[arg(long, value_enum)]
     structure: Option<StructureArg>,
     /// Samples per task for --structure, comma-separated (e.g. 50,80,120); the
@@ -60,6 +63,20 @@ pub struct GenerateArgs {
     /// --structure clusters: spread within a group, relative to the centres.
     #[arg(long, default_value_t = 0.1)]
     within: f64,
+    /// --structure low-rank: rank of W.
+    #[arg(long, default_value_t = 2)]
+    rank: usize,
+    /// --structure outlier-tasks: number of outlier tasks.
+    #[arg(long, default_value_t = 1)]
+    n_outliers: usize,
+    /// --structure outlier-tasks: size of the outlier coefficients relative to
+    /// the shared ones.
+    #[arg(long, default_value_t = 1.0)]
+    outlier_scale: f64,
+    /// --structure: noise standard deviation of each task, comma-separated
+    /// (tasks of unequal noise; overrides --noise).
+    #[arg(long, value_delimiter = ',')]
+    task_noise: Vec<f64>,
     /// --structure: one design shared by all tasks (equal samples per task).
     #[arg(long)]
     shared_design: bool,
@@ -78,12 +95,21 @@ enum StructureArg {
     Chain,
     /// Tasks form groups with similar coefficients.
     Clusters,
+    /// The tasks share a low-dimensional subspace (W of rank --rank).
+    LowRank,
+    /// A shared support plus a few outlier tasks.
+    OutlierTasks,
 }
 
 pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
     if let Some(structure) = a.structure {
         return structured(&a, structure);
     }
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = Outputs::new(a.force, &[] as &[&std::path::Path]);
+    let ids = ["X.csv", "Y.csv", "coef.csv"].map(|f| outs.file(a.out.join(f)));
+    let [x_out, y_out, coef_out] = ids;
+    let ids = [x_out?, y_out?, coef_out?];
     let data = MakeRegression::new()
         .n_samples(a.n_samples)
         .n_features(a.n_features)
@@ -96,27 +122,18 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         .shuffle(!a.no_shuffle)
         .seed(a.seed)
         .generate()?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("creating directory {}", a.out.display()))?;
     let features: Vec<String> = (0..a.n_features).map(|j| format!("x{j}")).collect();
     let tasks: Vec<String> = (0..a.n_targets).map(|t| format!("y{t}")).collect();
     let files = [
-        ("X.csv", &data.x, &features, None),
-        ("Y.csv", &data.y, &tasks, None),
-        (
-            "coef.csv",
-            &data.coef,
-            &tasks,
-            Some(("feature", features.as_slice())),
-        ),
+        (&data.x, &features, None),
+        (&data.y, &tasks, None),
+        (&data.coef, &tasks, Some(("feature", features.as_slice()))),
     ];
-    for (name, m, header, rows) in files {
-        let path = a.out.join(name);
-        write_atomic(&path, a.force, |w| {
-            write_matrix(w, Some(header), rows, m.as_ref())
-        })?;
+    for (id, (m, header, rows)) in ids.into_iter().zip(files) {
+        outs.write(id, |w| write_matrix(w, Some(header), rows, m.as_ref()))?;
     }
-    eprintln!(
+    super::commit(outs)?;
+    errln!(
         "wrote {}/{{X,Y,coef}}.csv: {} samples x {} features, {} targets",
         a.out.display(),
         a.n_samples,
@@ -127,6 +144,22 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitCode> {
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = Outputs::new(a.force, &[] as &[&std::path::Path]);
+    let long_out = outs.file(a.out.join("long.csv"))?;
+    let edges_out = outs.file(a.out.join("edges.csv"))?;
+    let coef_out = outs.file(a.out.join("coef.csv"))?;
+    let tasks_out = (structure == StructureArg::OutlierTasks || !a.task_noise.is_empty())
+        .then(|| outs.file(a.out.join("tasks.csv")))
+        .transpose()?;
+    let shared_outs = if a.shared_design {
+        Some((
+            outs.file(a.out.join("X.csv"))?,
+            outs.file(a.out.join("Y.csv"))?,
+        ))
+    } else {
+        None
+    };
     let sizes = if a.samples_per_task.is_empty() {
         vec![a.n_samples; a.n_targets]
     } else {
@@ -142,40 +175,48 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
                 n_clusters: a.n_clusters,
                 within: a.within,
             },
+            StructureArg::LowRank => TaskStructure::LowRank { rank: a.rank },
+            StructureArg::OutlierTasks => TaskStructure::OutlierTasks {
+                n_outliers: a.n_outliers,
+                scale: a.outlier_scale,
+            },
         })
         .noise(a.noise)
         .shared_design(a.shared_design)
-        .seed(a.seed)
-        .generate()?;
-    std::fs::create_dir_all(&a.out)
-        .with_context(|| format!("creating directory {}", a.out.display()))?;
+        .seed(a.seed);
+    let d = if a.task_noise.is_empty() {
+        d
+    } else {
+        d.task_noise(a.task_noise.clone())
+    }
+    .generate()?;
     let features: Vec<String> = (0..a.n_features).map(|j| format!("x{j}")).collect();
     let tasks: Vec<String> = (0..sizes.len()).map(|t| format!("t{t}")).collect();
-    write_atomic(&a.out.join("long.csv"), a.force, |w| {
-        write!(w, "task,y")?;
-        for f in &features {
-            write!(w, ",{f}")?;
-        }
-        writeln!(w)?;
+    outs.write(long_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.text("task").text("y");
+        csv.record(&features)?;
         for (t, (x, y)) in d.xs.iter().zip(&d.ys).enumerate() {
-            for (i, yi) in y.iter().enumerate() {
-                write!(w, "{},{yi}", tasks[t])?;
+            for (i, &yi) in y.iter().enumerate() {
+                csv.text(&tasks[t]).number(yi);
                 for j in 0..x.ncols() {
-                    write!(w, ",{}", x[(i, j)])?;
+                    csv.number(x[(i, j)]);
                 }
-                writeln!(w)?;
+                csv.end_record()?;
             }
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&a.out.join("edges.csv"), a.force, |w| {
-        writeln!(w, "source,target,weight")?;
+    outs.write(edges_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.record(["source", "target", "weight"])?;
         for &(s, t, wt) in d.graph.edges() {
-            writeln!(w, "{},{},{wt}", tasks[s], tasks[t])?;
+            csv.text(&tasks[s]).text(&tasks[t]).number(wt);
+            csv.end_record()?;
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&a.out.join("coef.csv"), a.force, |w| {
+    outs.write(coef_out, |w| {
         write_matrix(
             w,
             Some(&tasks),
@@ -183,16 +224,31 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
             d.coef.as_ref(),
         )
     })?;
-    if a.shared_design {
-        let y = faer::Mat::from_fn(sizes[0], sizes.len(), |i, t| d.ys[t][i]);
-        write_atomic(&a.out.join("X.csv"), a.force, |w| {
-            write_matrix(w, Some(&features), None, d.xs[0].as_ref())
-        })?;
-        write_atomic(&a.out.join("Y.csv"), a.force, |w| {
-            write_matrix(w, Some(&tasks), None, y.as_ref())
+    if let Some(id) = tasks_out {
+        outs.write(id, |w| {
+            let mut csv = CsvWriter::new(w);
+            csv.record(["task", "noise", "outlier"])?;
+            for (t, name) in tasks.iter().enumerate() {
+                let outlier = if d.outliers.contains(&t) {
+                    "true"
+                } else {
+                    "false"
+                };
+                csv.text(name).number(d.noise[t]).text(outlier);
+                csv.end_record()?;
+            }
+            csv.finish()
         })?;
     }
-    eprintln!(
+    if let Some((x_out, y_out)) = shared_outs {
+        let y = faer::Mat::from_fn(sizes[0], sizes.len(), |i, t| d.ys[t][i]);
+        outs.write(x_out, |w| {
+            write_matrix(w, Some(&features), None, d.xs[0].as_ref())
+        })?;
+        outs.write(y_out, |w| write_matrix(w, Some(&tasks), None, y.as_ref()))?;
+    }
+    super::commit(outs)?;
+    errln!(
         "wrote {}/{{long,edges,coef}}.csv{}: {} tasks ({} samples), {} features",
         a.out.display(),
         if a.shared_design {

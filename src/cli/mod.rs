@@ -8,6 +8,7 @@ mod inspect;
 mod path;
 mod plots;
 mod predict;
+pub mod print;
 mod progress;
 mod solve;
 mod stats;
@@ -110,18 +111,23 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
     1
 }
 
-/// Creates the directory an output file goes into, if missing.
-pub fn ensure_parent(path: &std::path::Path) -> anyhow::Result<()> {
-    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) => create_out_dir(dir),
-        None => Ok(()),
+/// Commits a command's output group (all of its outputs at once).
+///
+/// Debug builds only (the tests): with `MTREG_DEBUG_PAUSE_BEFORE_COMMIT=FILE`
+/// the command creates FILE once every output is staged and waits (up to 30
+/// s) until FILE is removed, so that a test can interrupt it at that point.
+pub fn commit(outs: mtreg::io::Outputs) -> anyhow::Result<()> {
+    #[cfg(debug_assertions)]
+    if let Some(flag) = std::env::var_os("MTREG_DEBUG_PAUSE_BEFORE_COMMIT") {
+        let flag = std::path::PathBuf::from(flag);
+        if std::fs::write(&flag, b"staged").is_ok() {
+            let start = std::time::Instant::now();
+            while flag.exists() && start.elapsed().as_secs() < 30 {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
     }
-}
-
-/// Creates an output directory and its parents.
-pub fn create_out_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| anyhow::anyhow!("creating directory {}: {e}", dir.display()))
+    Ok(outs.commit()?)
 }
 
 /// A problem with the command line that clap cannot see (exit code 2).

@@ -2,9 +2,9 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
-use super::create_out_dir;
+use super::print::{errln, outln};
 use clap::Args;
-use mtreg::io::atomic::write_atomic;
+use mtreg::io::CsvWriter;
 use mtreg::path::AlphaGrid;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -63,7 +63,17 @@ struct PathPoint {
 }
 
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
-    let files = ["alphas.csv", "coefs.csv", "model.json"].map(|f| a.out_dir.join(f));
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = a.m.outputs();
+    let file = |f: &str| a.out_dir.join(f);
+    let alphas_out = outs.file(file("alphas.csv"))?;
+    let coefs_out = outs.file(file("coefs.csv"))?;
+    let model_out = outs.file(file("model.json"))?;
+    let plot_out = a
+        .plot
+        .as_ref()
+        .map(|d| outs.file(d.join(super::plots::PATH_SVG)))
+        .transpose()?;
     let grid = match &a.alphas {
         Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
         None => AlphaGrid::Auto {
@@ -74,73 +84,58 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let bar = super::progress::fits_bar(a.m.quiet);
     let progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
     let start = std::time::Instant::now();
-    let (path, features, tasks, graph) = match &a.m.stats {
-        // from sufficient statistics (`mtreg stats`): shared-design models
-        Some(dir) => {
-            a.m.check_outputs(&files)?;
-            let (stats, graph) = a.m.load_stats(dir)?;
-            create_out_dir(&a.out_dir)?;
-            let model = a.m.model(graph.as_ref(), None).progress(progress);
-            let path = model.path_stats(&stats, &grid);
-            bar.finish_and_clear();
-            let names = (stats.feature_names().to_vec(), stats.task_names().to_vec());
-            (path?, names.0, names.1, graph)
-        }
-        None => {
-            let all = a.m.load_for(&a.out_dir, &files)?;
-            let model = a.m.model(all.graph.as_ref(), None).progress(progress);
-            let path = all.dispatch(
-                |x, y| model.path(x, y, &grid),
-                |xs, ys, w| model.path_tasks(xs, ys, w, &grid),
-            );
-            bar.finish_and_clear();
-            let (features, tasks) = (all.inputs.features.clone(), all.inputs.tasks.clone());
-            (path?, features, tasks, all.graph)
-        }
-    };
+    // from the samples, or from sufficient statistics (`mtreg stats`)
+    let loaded = a.m.load(true)?;
+    let model = a.m.model(loaded.graph.as_ref(), None).progress(progress);
+    let path = model.path_data(loaded.data(), &grid);
+    bar.finish_and_clear();
+    let path = path?;
+    let (features, tasks) = (loaded.features(), loaded.tasks());
     let seconds = start.elapsed().as_secs_f64();
-    let (features, tasks) = (&features, &tasks);
 
-    write_atomic(&files[0], a.m.force, |w| {
-        writeln!(w, "alpha,n_iter,certificate,nnz_rows")?;
-        for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
-            writeln!(
-                w,
-                "{alpha},{},{},{}",
-                fit.n_iter(),
-                fit.certificate().value(),
-                fit.n_nonzero_rows()
-            )?;
+    outs.write(alphas_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.record(["alpha", "n_iter", "certificate", "nnz_rows"])?;
+        for (&alpha, fit) in path.alphas.iter().zip(&path.fits) {
+            csv.number(alpha)
+                .int(fit.n_iter() as u64)
+                .number(fit.certificate().value())
+                .int(fit.n_nonzero_rows() as u64);
+            csv.end_record()?;
         }
-        Ok(())
+        csv.finish()
     })?;
-    write_atomic(&files[1], a.m.force, |w| {
-        writeln!(w, "alpha,feature,task,value")?;
-        for (alpha, fit) in path.alphas.iter().zip(&path.fits) {
+    outs.write(coefs_out, |w| {
+        let mut csv = CsvWriter::new(w);
+        csv.record(["alpha", "feature", "task", "value"])?;
+        for (&alpha, fit) in path.alphas.iter().zip(&path.fits) {
             let c = fit.coef();
             for j in 0..c.nrows() {
                 for (k, task) in tasks.iter().enumerate() {
                     let v = c[(j, k)];
                     if v != 0.0 {
-                        writeln!(w, "{alpha},{},{task},{v}", features[j])?;
+                        csv.number(alpha).text(&features[j]).text(task).number(v);
+                        csv.end_record()?;
                     }
                 }
             }
         }
-        Ok(())
+        csv.finish()
     })?;
+    // what was fitted, as every fit of the path records it
+    let described = path.fits[0].description();
     let summary = PathModel {
         version: mtreg::io::model::VERSION,
         model: "path",
-        penalty: a.m.penalty.name(),
+        penalty: &described.penalty,
         feature_names: features,
         task_names: tasks,
         alpha_max: path.alpha_max,
-        l1_ratio: a.m.l1_ratio,
-        graph_strength: graph.as_ref().map(|_| a.m.graph_strength),
-        fit_intercept: !a.m.no_intercept,
-        standardize: a.m.standardize,
-        tol: a.m.tol,
+        l1_ratio: path.fits[0].l1_ratio(),
+        graph_strength: described.graph.as_ref().map(|g| g.strength),
+        fit_intercept: described.fit_intercept,
+        standardize: described.standardize,
+        tol: described.tol,
         n_alphas: path.alphas.len(),
         // the grid's smallest alpha relative to alpha_max (explicit grids too)
         eps: match &a.alphas {
@@ -164,13 +159,15 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
             .collect(),
     };
     let json = serde_json::to_string_pretty(&summary)?;
-    write_atomic(&files[2], a.m.force, |w| w.write_all(json.as_bytes()))?;
-    if let Some(dir) = &a.plot {
-        super::plots::coefficient_path(dir, &path, features, &[], a.m.force)?;
+    outs.write(model_out, |w| w.write_all(json.as_bytes()))?;
+    if let Some(id) = plot_out {
+        let svg = super::plots::coefficient_path(&path, features, &[])?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
     }
+    super::commit(outs)?;
     let unconverged = path.fits.iter().filter(|f| !f.converged()).count();
     if unconverged > 0 {
-        eprintln!(
+        errln!(
             "warning: {unconverged} of {} path points stopped on --max-iter",
             path.fits.len()
         );
@@ -180,18 +177,18 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
             .fits
             .last()
             .ok_or_else(|| UsageError("empty path".into()))?;
-        println!(
+        outln!(
             "mtreg path: {} alphas from {:.6e} to {:.6e} in {seconds:.3} s; {} of {} features at the smallest alpha",
             path.alphas.len(),
             path.alphas[0],
             path.alphas[path.alphas.len() - 1],
             last.n_nonzero_rows(),
             features.len()
-        );
-        println!(
+        )?;
+        outln!(
             "  wrote      {}/{{alphas.csv, coefs.csv, model.json}}",
             a.out_dir.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

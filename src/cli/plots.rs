@@ -1,35 +1,25 @@
-//! `--plot DIR`: SVG figures for `path`, `cv` and learned relations.
+//! `--plot DIR`: SVG figures for `path`, `cv` and learned relations. The
+//! figures are rendered here and written by the command's output group, with
+//! its other outputs.
 
-use anyhow::Context;
 use faer::Mat;
 use mtreg::cv::CvResult;
 use mtreg::path::Path as FitPath;
-use std::path::{Path, PathBuf};
+use mtreg::plot::CvCurve;
 
-/// The target file in `dir`, refusing to overwrite without `--force`.
-fn target(dir: &Path, name: &str, force: bool) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating directory {}", dir.display()))?;
-    let path = dir.join(name);
-    if path.exists() && !force {
-        return Err(super::UsageError(format!(
-            "refusing to overwrite existing {}; use --force",
-            path.display()
-        ))
-        .into());
-    }
-    Ok(path)
-}
+/// File name of the coefficient path in the plot directory.
+pub const PATH_SVG: &str = "coefficient_path.svg";
+/// File name of the cross-validation curve.
+pub const CV_SVG: &str = "cv_curve.svg";
+/// File name of the task-correlation heatmap.
+pub const CORRELATION_SVG: &str = "task_correlation.svg";
 
-/// `DIR/coefficient_path.svg`: row norms of W against log10(alpha).
+/// The coefficient path: row norms of W against log10(alpha).
 pub fn coefficient_path(
-    dir: &Path,
     path: &FitPath,
     features: &[String],
     marks: &[(f64, &str)],
-    force: bool,
-) -> anyhow::Result<()> {
-    let file = target(dir, "coefficient_path.svg", force)?;
+) -> anyhow::Result<String> {
     let p = features.len();
     let norms = Mat::from_fn(path.fits.len(), p, |a, j| {
         let c = path.fits[a].coef();
@@ -38,26 +28,37 @@ pub fn coefficient_path(
             .sum::<f64>()
             .sqrt()
     });
-    mtreg::plot::coefficient_path_svg(&file, &path.alphas, norms.as_ref(), features, marks)?;
-    Ok(())
+    Ok(mtreg::plot::coefficient_path_svg(
+        &path.alphas,
+        norms.as_ref(),
+        features,
+        marks,
+    )?)
 }
 
-/// `DIR/cv_curve.svg`: mean held-out MSE ± s.e. with alpha_min and alpha_1se.
-pub fn cv_curve(dir: &Path, cv: &CvResult, force: bool) -> anyhow::Result<()> {
-    let file = target(dir, "cv_curve.svg", force)?;
+/// The cross-validation curves (`(label, mean, s.e.)` per strength; one
+/// unlabelled curve without a strength grid) with alpha_min and alpha_1se,
+/// and the number of non-zero features along the top axis when known.
+pub fn cv_curves(
+    cv: &CvResult,
+    curves: &[(String, &[f64], &[f64])],
+    nnz: Option<&[usize]>,
+) -> anyhow::Result<String> {
     let marks = [(cv.alpha_min, "alpha_min"), (cv.alpha_1se, "alpha_1se")];
-    mtreg::plot::cv_curve_svg(&file, &cv.alphas, &cv.mse_mean, &cv.mse_se, &marks)?;
-    Ok(())
+    let curves: Vec<CvCurve<'_>> = curves
+        .iter()
+        .map(|(label, mse_mean, mse_se)| CvCurve {
+            label,
+            mse_mean,
+            mse_se,
+        })
+        .collect();
+    Ok(mtreg::plot::cv_curves_svg(
+        &cv.alphas, &curves, &marks, nnz,
+    )?)
 }
 
-/// `DIR/task_correlation.svg`: the learned task correlations.
-pub fn correlations(
-    dir: &Path,
-    corr: &Mat<f64>,
-    tasks: &[String],
-    force: bool,
-) -> anyhow::Result<()> {
-    let file = target(dir, "task_correlation.svg", force)?;
-    mtreg::plot::correlation_heatmap_svg(&file, corr.as_ref(), tasks)?;
-    Ok(())
+/// The learned task correlations.
+pub fn correlations(corr: &Mat<f64>, tasks: &[String]) -> anyhow::Result<String> {
+    Ok(mtreg::plot::correlation_heatmap_svg(corr.as_ref(), tasks)?)
 }

@@ -1,12 +1,12 @@
-//! `mtreg predict`: apply a MODEL.json to a new X.
+//! `mtreg predict`: apply a MODEL.json to a new X (`Fit::load`, then
+//! `Fit::predict`).
 
 use super::{InputFlags, UsageError};
-use anyhow::Context;
 use clap::Args;
 use faer::Mat;
-use mtreg::io::atomic::{check_not_input, write_atomic};
+use mtreg::Fit;
+use mtreg::io::Outputs;
 use mtreg::io::csv::{read_matrix, write_matrix};
-use mtreg::io::model::ModelFile;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -30,13 +30,22 @@ pub struct PredictArgs {
 
 pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
     let inputs: [&Path; 2] = [&a.model, &a.x];
-    check_not_input(&a.out, &inputs)?;
-    let model = ModelFile::read(&a.model)?;
+    let mut outs = Outputs::new(a.force, &inputs);
+    let out = outs.file(&a.out)?;
+    let fit = Fit::load(&a.model)?;
+    let described = fit.description();
     let xt = read_matrix(&a.x, &a.input.read_options())?;
-    let p = model.feature_names.len();
+    let p = described.feature_names.len();
     // Column k of the file feeds feature order[k] of the model.
-    let order: Vec<usize> = match &xt.names {
-        Some(names) => match_columns(names, &model.feature_names, &a.x, &a.model)?,
+    let x = match &xt.names {
+        Some(names) => {
+            let order = match_columns(names, &described.feature_names, &a.x, &a.model)?;
+            let mut x = Mat::zeros(xt.data.nrows(), p);
+            for (k, &j) in order.iter().enumerate() {
+                x.col_mut(j).copy_from(xt.data.col(k));
+            }
+            x
+        }
         None => {
             if xt.data.ncols() != p {
                 return Err(UsageError(format!(
@@ -47,27 +56,14 @@ pub fn run(a: PredictArgs) -> anyhow::Result<ExitCode> {
                 ))
                 .into());
             }
-            (0..p).collect()
+            xt.data
         }
     };
-    let t = model.task_names.len();
-    let n = xt.data.nrows();
-    let mut yhat = Mat::from_fn(n, t, |_, k| model.intercept[k]);
-    for (k, &j) in order.iter().enumerate() {
-        let xcol = xt.data.col(k);
-        for (task, &w) in model.coef[j].iter().enumerate() {
-            if w != 0.0 {
-                for i in 0..n {
-                    yhat[(i, task)] += w * xcol[i];
-                }
-            }
-        }
-    }
-    super::ensure_parent(&a.out)?;
-    write_atomic(&a.out, a.force, |w| {
-        write_matrix(w, Some(&model.task_names), None, yhat.as_ref())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
+    let yhat = fit.predict(&x)?;
+    outs.write(out, |w| {
+        write_matrix(w, Some(&described.task_names), None, yhat.as_ref())
+    })?;
+    super::commit(outs)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -1,6 +1,7 @@
 //! Progress reporting for long fits: indicatif bars on stderr (only when stderr
 //! is a terminal), and `--verbose` lines with the certificate at every check.
 
+use super::print::errln;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mtreg::path::ProgressCallback;
 use mtreg::solver::{Monitor, Progress};
@@ -60,9 +61,11 @@ pub fn monitor(bar: ProgressBar, verbose: bool) -> Monitor {
         ));
         if verbose {
             bar.suspend(|| {
-                eprintln!(
+                errln!(
                     "check after {:>6} epochs: certificate {:.6e} (tol {:.3e})",
-                    p.n_iter, p.certificate, p.tol
+                    p.n_iter,
+                    p.certificate,
+                    p.tol
                 )
             });
         }

@@ -2,15 +2,13 @@
 //! optional task graph, task weights, pooled or learned task relations).
 
 use super::UsageError;
-use super::common::{Loaded, ModelArgs, PenaltyArg};
-use super::data::{self, Data};
-use anyhow::Context;
+use super::common::{Loaded, ModelArgs, Source, write_relations};
+use super::data::Design;
+use super::print::errln;
 use clap::Args;
-use mtreg::io::atomic::write_atomic;
 use mtreg::io::csv::write_matrix;
-use mtreg::io::model::{FitSettings, ModelFile, rows};
-use mtreg::penalty::Sparsity;
-use mtreg::{Fit, GraphMultiTask, RelationFit, RelationLearning, SufficientStats};
+use mtreg::io::model::ModelFile;
+use mtreg::{Fit, RelationFit};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,251 +51,102 @@ pub struct SolveArgs {
     m: ModelArgs,
 }
 
-/// The fitted result and what MODEL.json records about the model.
+/// The fit, and Σ for learned relations.
 struct Outcome {
     fit: Fit,
-    kind: &'static str,
     relations: Option<RelationFit>,
 }
 
-/// What is fitted: the data in memory, or its sufficient statistics.
-enum Source {
-    Data {
-        inputs: data::Inputs,
-        weights: Option<Vec<f64>>,
-    },
-    Stats(SufficientStats),
-}
-
-impl Source {
-    fn features(&self) -> &[String] {
-        match self {
-            Source::Data { inputs, .. } => &inputs.features,
-            Source::Stats(s) => s.feature_names(),
-        }
-    }
-
-    fn tasks(&self) -> &[String] {
-        match self {
-            Source::Data { inputs, .. } => &inputs.tasks,
-            Source::Stats(s) => s.task_names(),
-        }
-    }
-
-    fn n_samples(&self) -> usize {
-        match self {
-            Source::Data { inputs, .. } => inputs.data.n_samples(),
-            Source::Stats(s) => s.n_samples(),
-        }
-    }
-
-    fn weights(&self) -> Option<&[f64]> {
-        match self {
-            Source::Data { weights, .. } => weights.as_deref(),
-            Source::Stats(_) => None,
-        }
-    }
-}
-
 pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
-    let outputs: Vec<&PathBuf> = std::iter::once(&a.out)
-        .chain(&a.model)
-        .chain(&a.relations)
-        .collect();
-    a.m.check_outputs(&outputs)?;
-    for (i, out) in outputs.iter().enumerate() {
-        if outputs[..i].contains(out) {
-            return Err(UsageError(format!("{} is named as two outputs", out.display())).into());
-        }
+    // Every output is checked before any work, and written as one unit.
+    let mut outs = a.m.outputs();
+    let coef_out = outs.file(&a.out)?;
+    let model_out = a.model.as_ref().map(|p| outs.file(p)).transpose()?;
+    let relations_out = a.relations.as_ref().map(|p| outs.file(p)).transpose()?;
+    let plot_out = a
+        .plot
+        .as_ref()
+        .map(|d| outs.file(d.join(super::plots::CORRELATION_SVG)))
+        .transpose()?;
+    if a.m.stats.is_some() && (a.pooled || a.learn_relations) {
+        return Err(UsageError(
+            "--pooled and --learn-relations need the data: they are not available with --stats"
+                .into(),
+        )
+        .into());
     }
-    let (source, graph) = match &a.m.stats {
-        Some(dir) => {
-            if a.pooled || a.learn_relations {
-                return Err(UsageError(
-                    "--pooled and --learn-relations need the data: they are not available \
-                     with --stats"
-                        .into(),
-                )
-                .into());
-            }
-            let (stats, graph) = a.m.load_stats(dir)?;
-            (Source::Stats(stats), graph)
+    let loaded = a.m.load(true)?;
+    if let Some(r) = a.alpha_ratio.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(mtreg::Error::InvalidParameter {
+            name: "alpha_ratio",
+            value: r,
+            expected: "finite and > 0",
         }
-        None => {
-            let Loaded {
-                inputs,
-                weights,
-                graph,
-            } = a.m.load()?;
-            (Source::Data { inputs, weights }, graph)
-        }
-    };
-    let t = source.tasks().len();
-    for out in &outputs {
-        super::ensure_parent(out)?;
+        .into());
     }
-    let sparsity = a.m.penalty.sparsity();
+    if a.learn_relations && a.m.standardize {
+        return Err(
+            UsageError("--standardize is not supported with --learn-relations".into()).into(),
+        );
+    }
     let bar = super::progress::bar(a.m.max_iter, a.m.quiet);
     let monitor = Some(super::progress::monitor(bar.clone(), a.m.verbose));
-    let model = a.m.model(graph.as_ref(), monitor.clone()).pooled(a.pooled);
-    let (views, cols) = match &source {
-        Source::Data { inputs, .. } => inputs.data.task_views(),
-        Source::Stats(_) => (Vec::new(), Vec::new()),
-    };
-    let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-    let weights = source.weights();
-    let fit_with = |m: &GraphMultiTask| -> mtreg::Result<Fit> {
-        match &source {
-            Source::Stats(stats) => m.fit_stats(stats),
-            Source::Data { inputs, weights } => match (&inputs.data, weights) {
-                (Data::Shared { x, y }, None) => m.fit(x, y),
-                _ => m.fit_tasks(&views, &ys, weights.as_deref()),
-            },
-        }
-    };
-    let alpha = match (a.alpha, a.alpha_ratio) {
-        (Some(alpha), _) => alpha,
-        (None, Some(r)) => {
-            if !(r.is_finite() && r > 0.0) {
-                return Err(mtreg::Error::InvalidParameter {
-                    name: "alpha_ratio",
-                    value: r,
-                    expected: "finite and > 0",
-                }
-                .into());
-            }
-            // alpha_max of exactly this model and data: a fit at a huge alpha
-            // stops at once with W = 0 and reports it.
-            r * fit_with(&model.clone().alpha(f64::MAX / 4.0))?.alpha_max()
-        }
-        (None, None) => unreachable!("clap requires --alpha or --alpha-ratio"),
-    };
+    let data = loaded.data();
+    // alpha, or alpha_ratio times the alpha_max of exactly this model and
+    // data (from the prepared problem, which the fit then reuses)
     let outcome = if a.learn_relations {
-        let Source::Data { inputs, .. } = &source else {
-            unreachable!("refused above with --stats")
-        };
         let lambda2 = a
             .relation_strength
             .expect("clap requires --relation-strength");
-        let rel = RelationLearning::new(alpha)
-            .l1_ratio(a.m.l1_ratio)
-            .penalty(sparsity)
-            .relation_strength(lambda2)
-            .fit_intercept(!a.m.no_intercept)
-            .tol(a.m.tol)
-            .max_iter(a.m.max_iter)
-            .monitor(monitor);
-        if a.m.standardize {
-            return Err(
-                UsageError("--standardize is not supported with --learn-relations".into()).into(),
-            );
-        }
-        let rel = match (&inputs.data, weights) {
-            (Data::Shared { x, y }, None) => rel.fit(x, y),
-            _ => rel.fit_tasks(&views, &ys, weights),
-        };
+        let model = a.m.relations(lambda2, monitor);
+        let fitted = (|| {
+            let mut problem = model.prepare(&data)?;
+            let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
+            model.alpha(alpha).fit_prepared(&mut problem)
+        })();
         bar.finish_and_clear();
-        let rel = rel?;
+        let rel = fitted?;
         Outcome {
             fit: rel.fit().clone(),
-            kind: "relation_learning",
             relations: Some(rel),
         }
     } else {
-        let fit = fit_with(&model.clone().alpha(alpha));
+        let model = a.m.model(loaded.graph.as_ref(), monitor).pooled(a.pooled);
+        let fitted = (|| {
+            let mut problem = model.prepare(&data)?;
+            let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
+            model.alpha(alpha).fit_prepared(&mut problem)
+        })();
         bar.finish_and_clear();
         Outcome {
-            fit: fit?,
-            kind: if a.pooled {
-                "pooled"
-            } else if graph.is_some()
-                || sparsity == Sparsity::Entrywise
-                || weights.is_some()
-                || a.m.long.is_some()
-            {
-                "graph_multi_task"
-            } else {
-                "multi_task_elastic_net"
-            },
+            fit: fitted?,
             relations: None,
         }
     };
     let fit = &outcome.fit;
-    let features = source.features();
-    let tasks = source.tasks();
+    let (features, tasks) = (loaded.features(), loaded.tasks());
 
-    write_atomic(&a.out, a.m.force, |w| {
+    outs.write(coef_out, |w| {
         write_matrix(w, Some(tasks), Some(("feature", features)), fit.coef())
-    })
-    .with_context(|| format!("writing {}", a.out.display()))?;
-    if let (Some(path), Some(rel)) = (&a.relations, &outcome.relations) {
-        let corr = rel.correlation();
-        let sigma = rel.sigma();
-        write_atomic(path, a.m.force, |w| {
-            writeln!(w, "task_a,task_b,sigma,correlation")?;
-            for i in 0..t {
-                for j in 0..t {
-                    writeln!(
-                        w,
-                        "{},{},{},{}",
-                        tasks[i],
-                        tasks[j],
-                        sigma[(i, j)],
-                        corr[(i, j)]
-                    )?;
-                }
-            }
-            Ok(())
-        })
-        .with_context(|| format!("writing {}", path.display()))?;
+    })?;
+    if let (Some(id), Some(rel)) = (relations_out, &outcome.relations) {
+        outs.write(id, |w| write_relations(w, tasks, rel))?;
     }
-    if let (Some(dir), Some(rel)) = (&a.plot, &outcome.relations) {
-        super::plots::correlations(dir, &rel.correlation(), tasks, a.m.force)?;
+    if let (Some(id), Some(rel)) = (plot_out, &outcome.relations) {
+        let svg = super::plots::correlations(&rel.correlation(), tasks)?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
     }
-    if let Some(path) = &a.model {
-        let settings = FitSettings {
-            fit_intercept: !a.m.no_intercept,
-            standardize: a.m.standardize,
-            tol: a.m.tol,
-            max_iter: a.m.max_iter,
-            n_samples: source.n_samples(),
-        };
-        let mut mf = ModelFile::from_fit(fit, features.to_vec(), tasks.to_vec(), settings);
-        mf.model = outcome.kind.to_string();
-        mf.penalty = a.m.penalty.name().to_string();
-        if let Source::Data {
-            inputs:
-                data::Inputs {
-                    data: Data::PerTask { ys, .. },
-                    ..
-                },
-            ..
-        } = &source
-        {
-            mf.n_samples_per_task = Some(ys.iter().map(Vec::len).collect());
-        }
-        mf.task_weights = weights.map(<[f64]>::to_vec);
-        if let Some(g) = &graph {
-            mf.graph_strength = Some(a.m.graph_strength);
-            mf.edges = Some(g.edges().to_vec());
-        }
-        mf.pooled = a.pooled.then_some(true);
-        if let Some(rel) = &outcome.relations {
-            mf.relation_strength = a.relation_strength;
-            mf.sigma = Some(rows(rel.sigma()));
-            mf.task_correlation = Some(rows(rel.correlation().as_ref()));
-            mf.relation_objectives = Some(rel.objectives().to_vec());
-        }
-        let json = mf.to_json();
-        write_atomic(path, a.m.force, |w| w.write_all(json.as_bytes()))
-            .with_context(|| format!("writing {}", path.display()))?;
+    if let Some(id) = model_out {
+        let json = ModelFile::from_fit(fit).to_json();
+        outs.write(id, |w| w.write_all(json.as_bytes()))?;
     }
+    super::commit(outs)?;
     let converged = outcome
         .relations
         .as_ref()
         .map_or(fit.converged(), RelationFit::converged);
     if !fit.converged() {
-        eprintln!(
+        errln!(
             "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
             fit.n_iter(),
             fit.certificate()
@@ -315,7 +164,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         } else {
             f64::NAN
         };
-        eprintln!(
+        errln!(
             "warning: learned relations: stopped after {} alternations with a relative \
              objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
              covariance is close to singular, which slows the alternation down",
@@ -323,7 +172,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !a.m.quiet {
-        summary(&a, &outcome, &source)?;
+        summary(&a, &outcome, &loaded)?;
     }
     Ok(if a.strict && !converged {
         ExitCode::from(3)
@@ -332,19 +181,30 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn summary(a: &SolveArgs, outcome: &Outcome, source: &Source) -> anyhow::Result<()> {
+impl SolveArgs {
+    /// `--alpha`, or `--alpha-ratio` times `alpha_max`.
+    fn alpha_for(&self, alpha_max: f64) -> f64 {
+        match (self.alpha, self.alpha_ratio) {
+            (Some(alpha), _) => alpha,
+            (None, Some(r)) => r * alpha_max,
+            (None, None) => unreachable!("clap requires --alpha or --alpha-ratio"),
+        }
+    }
+}
+
+fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<()> {
     let fit = &outcome.fit;
-    let (features, tasks) = (source.features(), source.tasks());
+    let (features, tasks) = (loaded.features(), loaded.tasks());
     let mut out = std::io::stdout().lock();
-    let (n, p, t) = (source.n_samples(), features.len(), tasks.len());
-    let sparsity = match a.m.penalty {
-        PenaltyArg::L21 => "L21",
-        PenaltyArg::L1 => "L1",
-    };
-    let mut model = match (fit.l1_ratio() == 1.0, a.m.penalty) {
-        (true, PenaltyArg::L21) => "multi-task Lasso".to_string(),
-        (true, PenaltyArg::L1) => "Lasso per task (L1)".to_string(),
-        (false, _) => format!("{sparsity} elastic net, l1_ratio {}", fit.l1_ratio()),
+    let (n, p, t) = (fit.description().n_samples, features.len(), tasks.len());
+    let penalty = a.m.penalty.as_str();
+    let mut model = match (fit.l1_ratio() == 1.0, penalty) {
+        (true, "l21") => "multi-task Lasso".to_string(),
+        (true, "l1") => "Lasso per task (L1)".to_string(),
+        (true, name) => format!("{name} penalty"),
+        (false, "l21") => format!("L21 elastic net, l1_ratio {}", fit.l1_ratio()),
+        (false, "l1") => format!("L1 elastic net, l1_ratio {}", fit.l1_ratio()),
+        (false, name) => format!("{name} penalty, l1_ratio {}", fit.l1_ratio()),
     };
     if a.pooled {
         model += ", pooled (one coefficient vector)";
@@ -356,12 +216,10 @@ fn summary(a: &SolveArgs, outcome: &Outcome, source: &Source) -> anyhow::Result<
         model += &format!(", learned task relations, strength {l2}");
     }
     writeln!(out, "mtreg solve: {model}")?;
-    let design = match source {
-        Source::Data { inputs, .. } => match &inputs.data {
-            Data::Shared { .. } => "",
-            Data::PerTask { .. } => " (per-task designs)",
-        },
-        Source::Stats(_) => " (sufficient statistics)",
+    let design = match loaded.design() {
+        Some(Design::Shared { .. }) => "",
+        Some(Design::PerTask { .. }) => " (per-task designs)",
+        None => " (sufficient statistics)",
     };
     writeln!(
         out,
@@ -417,10 +275,10 @@ fn summary(a: &SolveArgs, outcome: &Outcome, source: &Source) -> anyhow::Result<
         }
     )?;
     writeln!(out, "  objective  {:.10e}", fit.objective())?;
-    let r2 = match source {
-        Source::Data { inputs, .. } => match &inputs.data {
-            Data::Shared { x, y } => Some(fit.score(x, y)?),
-            Data::PerTask { .. } => None,
+    let r2 = match &loaded.source {
+        Source::Samples(inputs) => match &inputs.data {
+            Design::Shared { x, y } => Some(fit.score(x, y)?),
+            Design::PerTask { .. } => None,
         },
         Source::Stats(stats) => Some(stats.score(fit)?),
     };

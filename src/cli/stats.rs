@@ -1,13 +1,13 @@
 //! `mtreg stats`: reduce CSV files (larger than memory, in shards) to
 //! sufficient statistics; `mtreg stats merge`: add up statistics directories.
 
+use super::print::outln;
 use super::{InputFlags, UsageError};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use mtreg::SufficientStats;
-use mtreg::io::atomic::check_not_input;
-use mtreg::io::stats::{ReduceOptions, Shard, read_stats, reduce_csv, stats_files, write_stats};
-use std::io::Write;
+use mtreg::io::Outputs;
+use mtreg::io::stats::{ReduceOptions, Shard, read_stats, reduce_csv, stage_stats};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -115,7 +115,10 @@ pub fn run(a: StatsArgs) -> anyhow::Result<ExitCode> {
             .chain(&a.data)
             .map(PathBuf::as_path)
             .collect();
-    check_output_dir(out, &inputs)?;
+    // The output directory is replaced as a whole: it must neither be nor
+    // hold an input (checked before any work).
+    let mut outs = Outputs::new(a.force, &inputs);
+    let out_id = outs.dir(out)?;
     let bytes: u64 = inputs
         .iter()
         .filter_map(|p| std::fs::metadata(p).ok())
@@ -128,12 +131,10 @@ pub fn run(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let stats = reduce_csv(&shards, &opts)?;
     let secs = start.elapsed().as_secs_f64();
-    super::ensure_parent(out)?;
-    write_stats(out, &stats, a.force).with_context(|| format!("writing {}", out.display()))?;
+    stage_stats(&mut outs, out_id, &stats)?;
+    super::commit(outs)?;
     if !a.quiet {
-        let mut o = std::io::stdout().lock();
-        writeln!(
-            o,
+        outln!(
             "mtreg stats: {} rows x {} features, {} tasks from {} shard{} ({:.1} MB in {:.2} s, {:.1} MB/s)",
             stats.n_samples(),
             stats.n_features(),
@@ -144,36 +145,16 @@ pub fn run(a: StatsArgs) -> anyhow::Result<ExitCode> {
             secs,
             bytes as f64 / 1e6 / secs.max(1e-9)
         )?;
-        writeln!(o, "  wrote      {}", out.display())?;
+        outln!("  wrote      {}", out.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Refuses an output directory that is, or would overwrite, an input.
-fn check_output_dir(out: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
-    check_not_input(out, inputs)?;
-    for f in stats_files(out) {
-        check_not_input(&f, inputs)?;
-    }
-    Ok(())
-}
-
 fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
-    let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if let Some(d) = m.dirs.iter().find(|d| same(d, &m.out)) {
-        return Err(UsageError(format!(
-            "--out {} is one of the inputs ({}); choose another output directory",
-            m.out.display(),
-            d.display()
-        ))
-        .into());
-    }
-    let files: Vec<PathBuf> = m.dirs.iter().flat_map(|d| stats_files(d)).collect();
-    let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    check_output_dir(&m.out, &inputs)?;
+    // The output directory is replaced as a whole: it must neither be nor
+    // hold an input directory (checked before any work).
+    let mut outs = Outputs::new(m.force, &m.dirs);
+    let out_id = outs.dir(&m.out)?;
     let mut total: Option<SufficientStats> = None;
     for dir in &m.dirs {
         let s = read_stats(dir)?;
@@ -185,10 +166,10 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let total = total.expect("clap requires at least one directory");
-    super::ensure_parent(&m.out)?;
-    write_stats(&m.out, &total, m.force).with_context(|| format!("writing {}", m.out.display()))?;
+    stage_stats(&mut outs, out_id, &total)?;
+    super::commit(outs)?;
     if !m.quiet {
-        println!(
+        outln!(
             "mtreg stats merge: {} rows x {} features, {} tasks from {} director{}\n  wrote      {}",
             total.n_samples(),
             total.n_features(),
@@ -196,7 +177,7 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
             m.dirs.len(),
             if m.dirs.len() == 1 { "y" } else { "ies" },
             m.out.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -139,6 +139,17 @@ impl Quadratic<'static> {
         let curvature = (0..x.ncols()).map(|j| sq_norm(x.col(j))).collect();
         Self::build(x, Store::Owned(y), curvature)
     }
+
+    /// [`new`](Self::new) given the squared column norms `‖x_j‖²` (as
+    /// [`crate::linalg::column_scan`] computes them with `XᵀY`).
+    ///
+    /// # Panics
+    /// As [`new`](Self::new), or if there is not one norm per column.
+    #[track_caller]
+    pub fn with_norms(x: Mat<f64>, y: Mat<f64>, sq_norms: Vec<f64>) -> Self {
+        assert_eq!(sq_norms.len(), x.ncols(), "one norm per column of X");
+        Self::build(Store::Owned(x), Store::Owned(y), sq_norms)
+    }
 }
 
 impl<'a> Quadratic<'a> {

@@ -1,17 +1,26 @@
-//! `GraphMultiTask`: multi-task regression with a given task graph.
+//! `GraphMultiTask`: multi-task regression with a given task graph, any
+//! registered penalty, or the pooled model.
 
-use super::spec::{
-    Grid, ModelSpec, cv_shared, cv_tasks, fit_per_task, fit_shared, path_per_task, path_shared,
-    path_stats,
-};
-use super::{Fit, MultiTaskElasticNet};
+use super::single::{self, SinglePenalty};
+use super::{Estimator, Family, IntoFamily, Model, sealed};
+use crate::cv::{CvOptions, CvResult};
 use crate::error::{Error, Result};
-use crate::interop::MatrixInput;
-use crate::path::ProgressCallback;
+use crate::fitted::{Description, Fit, GraphTerm};
+use crate::path::{AlphaGrid, Path, Settings};
 use crate::penalty::{Sparsity, TaskGraph};
-use crate::solver::{Monitor, Selection};
-use crate::stats::SufficientStats;
-use faer::{Mat, MatRef};
+use crate::problem::{Data, Problem};
+use faer::Mat;
+use std::sync::Arc;
+
+/// The model of [`GraphMultiTask`]: a penalty family, an optional task graph
+/// and its strength, or the pooled model.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    family: Family,
+    graph: Option<TaskGraph>,
+    strength: f64,
+    pooled: bool,
+}
 
 /// Multi-task regression whose tasks are pulled together along a task graph:
 ///
@@ -23,18 +32,22 @@ use faer::{Mat, MatRef};
 /// with Ω = Σ_j ‖W_j‖₂ (`Sparsity::Group`, shared support, the default) or
 /// Σ_{j,t} |W_jt| (`Sparsity::Entrywise`, per-task supports; MALSAR's
 /// Least_SRMTL). With one shared X the loss is `1/(2n)‖Y − XW‖²` and λ = 0 gives
-/// exactly [`MultiTaskElasticNet`]. `pooled(true)` fits the λ → ∞ limit on a
-/// connected graph directly: one coefficient vector shared by all tasks.
+/// exactly [`MultiTaskElasticNet`](crate::MultiTaskElasticNet). `pooled(true)`
+/// fits the λ → ∞ limit on a connected graph directly: one coefficient vector
+/// shared by all tasks. Any registered penalty family
+/// ([`penalty`](Estimator::penalty), [`crate::estimator::penalties`]) can
+/// replace `α ρ Ω(W) + α (1 − ρ)/2 ‖W‖²_F` (without a graph or pooling unless
+/// it is of that form).
 ///
 /// | Name | Default | Meaning |
 /// |---|---|---|
 /// | `alpha` | (required) | sparsity + ridge strength, > 0 |
 /// | `l1_ratio` | 1 | sparsity share ρ ∈ (0, 1] |
-/// | `penalty` | `Group` | Ω: `Group` (L21) or `Entrywise` (L1) |
+/// | `penalty` | `Group` | Ω: `Group` (L21) or `Entrywise` (L1), or another family |
 /// | `graph` | none | task graph (edges and weights) |
 /// | `graph_strength` | 0 | λ ≥ 0 |
 /// | `pooled` | false | one shared coefficient vector |
-/// | `fit_intercept`, `standardize`, `tol`, `max_iter` | as [`MultiTaskElasticNet`] | |
+/// | `fit_intercept`, `standardize`, `tol`, `max_iter` | as [`MultiTaskElasticNet`](crate::MultiTaskElasticNet) | |
 ///
 /// The certificate is the duality gap when the coupling reduces to the elastic
 /// net (λ = 0, or pooled), otherwise the KKT residual, stopping at
@@ -51,98 +64,62 @@ use faer::{Mat, MatRef};
 ///     .tol(1e-8)
 ///     .fit(&x, &y)?;
 /// assert!(fit.converged() && fit.certificate().kind() == "kkt");
+/// assert_eq!(fit.description().kind, "graph_multi_task");
 /// Ok::<(), mtreg::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct GraphMultiTask {
-    base: MultiTaskElasticNet,
-    sparsity: Sparsity,
-    graph: Option<TaskGraph>,
-    graph_strength: f64,
-    pooled: bool,
-}
+pub type GraphMultiTask = Estimator<Graph>;
 
-macro_rules! delegate {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.base = self.base.$name(value);
-                self
-            }
-        )*
-    };
-}
-
-impl GraphMultiTask {
+impl Estimator<Graph> {
     /// A builder with the given `alpha`, `l1_ratio = 1`, L21 sparsity and no graph.
     pub fn new(alpha: f64) -> Self {
         Self {
-            base: MultiTaskElasticNet::new(alpha).l1_ratio(1.0),
-            sparsity: Sparsity::Group,
-            graph: None,
-            graph_strength: 0.0,
-            pooled: false,
+            settings: Settings::new(alpha, 1.0),
+            model: Graph {
+                family: Family::from(Sparsity::Group),
+                graph: None,
+                strength: 0.0,
+                pooled: false,
+            },
         }
     }
 
-    delegate! {
-        /// Sets `alpha`.
-        alpha: f64,
-        /// Sparsity share ρ of `alpha` (the rest is ridge).
-        l1_ratio: f64,
-        /// Fit one intercept per task.
-        fit_intercept: bool,
-        /// Standardise the columns of X (pooled over tasks for per-task designs).
-        standardize: bool,
-        /// Relative tolerance (see the type docs for the certificate used).
-        tol: f64,
-        /// Maximum number of epochs.
-        max_iter: usize,
-        /// Block visiting order.
-        selection: Selection,
-        /// Solver progress callback (every outer check).
-        monitor: Option<Monitor>,
-        /// Path progress callback (after each alpha of a path).
-        progress: Option<ProgressCallback>,
-        /// Initial coefficients (p × T).
-        warm_start: Option<Mat<f64>>,
-    }
-
-    /// Ω: `Sparsity::Group` (L21, shared support) or `Sparsity::Entrywise` (L1).
-    pub fn penalty(mut self, sparsity: Sparsity) -> Self {
-        self.sparsity = sparsity;
+    /// The penalty: `Sparsity::Group` (L21, shared support),
+    /// `Sparsity::Entrywise` (L1), or any [`PenaltyFamily`](crate::problem::PenaltyFamily).
+    pub fn penalty(mut self, penalty: impl IntoFamily) -> Self {
+        self.model.family = penalty.into_family();
         self
     }
 
     /// The task graph.
     pub fn graph(mut self, graph: TaskGraph) -> Self {
-        self.graph = Some(graph);
+        self.model.graph = Some(graph);
         self
     }
 
     /// λ, the strength of the graph term.
     pub fn graph_strength(mut self, lambda: f64) -> Self {
-        self.graph_strength = lambda;
+        self.model.strength = lambda;
         self
     }
 
     /// Fit one coefficient vector shared by all tasks (`W = w 1ᵀ`).
     pub fn pooled(mut self, yes: bool) -> Self {
-        self.pooled = yes;
+        self.model.pooled = yes;
         self
     }
 
-    fn spec(&self, n_tasks: usize) -> Result<ModelSpec> {
-        if !(self.graph_strength.is_finite() && self.graph_strength >= 0.0) {
-            return Err(Error::InvalidParameter {
-                name: "graph_strength",
-                value: self.graph_strength,
-                expected: "finite and >= 0",
-            });
-        }
-        let coupling = match &self.graph {
-            Some(g) if self.graph_strength > 0.0 && !g.edges().is_empty() => {
+    /// Start from these coefficients (p × T, original scale) instead of zero.
+    pub fn warm_start(mut self, coef: Option<Mat<f64>>) -> Self {
+        self.settings.warm_start = coef;
+        self
+    }
+}
+
+impl Graph {
+    /// The task coupling λ L, when the graph term is active (λ > 0, edges).
+    fn coupling(&self, n_tasks: usize) -> Result<Option<Mat<f64>>> {
+        match &self.graph {
+            Some(g) if self.strength > 0.0 && !g.edges().is_empty() => {
                 if g.n_tasks() != n_tasks {
                     return Err(Error::ShapeMismatch {
                         what: "tasks in the task graph vs tasks in the data",
@@ -151,170 +128,85 @@ impl GraphMultiTask {
                     });
                 }
                 let l = g.laplacian();
-                Some(Mat::from_fn(n_tasks, n_tasks, |i, j| {
-                    self.graph_strength * l[(i, j)]
-                }))
+                Ok(Some(Mat::from_fn(n_tasks, n_tasks, |i, j| {
+                    self.strength * l[(i, j)]
+                })))
             }
-            _ => None,
+            _ => Ok(None),
+        }
+    }
+}
+
+impl sealed::Sealed for Graph {}
+
+impl SinglePenalty for Graph {
+    fn prepare_data(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+        if est.model.pooled {
+            Problem::prepare_pooled(data, est.preprocessing())
+        } else {
+            Problem::prepare(data, est.preprocessing())
+        }
+    }
+
+    fn plan(est: &Estimator<Self>, problem: &Problem) -> Result<(Family, Arc<Description>)> {
+        let m = &est.model;
+        if problem.is_pooled() != m.pooled {
+            return Err(Error::Incompatible(
+                "the problem was prepared for another model (pooled or not)".into(),
+            ));
+        }
+        let t = problem.n_tasks();
+        let name = m.family.name();
+        let (family, kind) = if m.pooled {
+            (m.family.pooled(t)?, "pooled")
+        } else {
+            let kind = super::single_kind(problem, name, m.graph.is_some());
+            match m.coupling(t)? {
+                Some(c) => (m.family.coupled(c)?, kind),
+                None => (m.family.clone(), kind),
+            }
         };
-        Ok(ModelSpec {
-            sparsity: self.sparsity,
-            coupling,
-        })
+        let mut description = est.description(problem, kind, name);
+        description.graph = m
+            .graph
+            .as_ref()
+            .map(|g| GraphTerm::new(m.strength, g.edges().to_vec()));
+        Ok((family, Arc::new(description)))
     }
+}
 
-    /// Fits to a shared design X (n × p) and targets Y (n × T).
-    ///
-    /// # Errors
-    /// As [`MultiTaskElasticNet::fit`], plus `InvalidParameter` for a negative
-    /// `graph_strength` and `ShapeMismatch` if the graph has another number of
-    /// tasks than Y has columns.
-    pub fn fit<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
-        &self,
-        x: &X,
-        y: &Y,
-    ) -> Result<Fit> {
-        let (x, y) = (x.as_faer(), y.as_faer());
-        let spec = self.spec(y.ncols())?;
-        if self.pooled {
-            crate::preprocess::validate_xy(x, y)?;
-            let cols: Vec<Vec<f64>> = (0..y.ncols())
-                .map(|k| (0..y.nrows()).map(|i| y[(i, k)]).collect())
-                .collect();
-            let ys: Vec<&[f64]> = cols.iter().map(Vec::as_slice).collect();
-            let xs = vec![x; y.ncols()];
-            return fit_per_task(&self.base, &spec, &xs, &ys, None, true);
-        }
-        fit_shared(&self.base, &spec, x, y)
-    }
+impl Model for Graph {
+    type Fitted = Fit;
+    type Cv = CvResult;
 
-    /// Fits from sufficient statistics of a shared design (see
-    /// [`crate::stats`] and [`MultiTaskElasticNet::fit_stats`]). Not available
-    /// for `pooled(true)`.
-    ///
-    /// # Errors
-    /// As [`fit`](Self::fit); `InvalidParameter` with `pooled`.
-    pub fn fit_stats(&self, stats: &SufficientStats) -> Result<Fit> {
-        let mut path = self.stats_path(stats, &Grid::Single)?;
-        Ok(path.fits.pop().expect("one alpha"))
-    }
-
-    /// A warm-started path from sufficient statistics. Not available for
-    /// `pooled(true)`.
-    ///
-    /// # Errors
-    /// As [`fit_stats`](Self::fit_stats), and `InvalidParameter` for a bad grid.
-    pub fn path_stats(
-        &self,
-        stats: &SufficientStats,
-        grid: &crate::path::AlphaGrid,
-    ) -> Result<crate::path::Path> {
-        self.stats_path(stats, &Grid::Given(grid))
-    }
-
-    fn stats_path(&self, stats: &SufficientStats, grid: &Grid<'_>) -> Result<crate::path::Path> {
-        if self.pooled {
+    fn check(est: &Estimator<Self>) -> Result<()> {
+        let lambda = est.model.strength;
+        if !(lambda.is_finite() && lambda >= 0.0) {
             return Err(Error::InvalidParameter {
-                name: "pooled (not available from sufficient statistics)",
-                value: 1.0,
-                expected: "false",
-            });
-        }
-        let spec = self.spec(stats.n_tasks())?;
-        path_stats(&self.base, &spec, stats, grid)
-    }
-
-    /// A warm-started path over a grid of alphas (shared design). Not available
-    /// for `pooled(true)`.
-    ///
-    /// # Errors
-    /// As [`fit`](Self::fit); `InvalidParameter` for a bad grid or with `pooled`.
-    pub fn path<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
-        &self,
-        x: &X,
-        y: &Y,
-        grid: &crate::path::AlphaGrid,
-    ) -> Result<crate::path::Path> {
-        let (x, y) = (x.as_faer(), y.as_faer());
-        self.no_pooled_path()?;
-        let spec = self.spec(y.ncols())?;
-        path_shared(&self.base, &spec, x, y, &Grid::Given(grid))
-    }
-
-    /// A warm-started path over a grid of alphas (per-task designs).
-    ///
-    /// # Errors
-    /// As [`fit_tasks`](Self::fit_tasks); `InvalidParameter` for a bad grid or
-    /// with `pooled`.
-    pub fn path_tasks(
-        &self,
-        xs: &[MatRef<'_, f64>],
-        ys: &[&[f64]],
-        weights: Option<&[f64]>,
-        grid: &crate::path::AlphaGrid,
-    ) -> Result<crate::path::Path> {
-        self.no_pooled_path()?;
-        let spec = self.spec(xs.len())?;
-        path_per_task(&self.base, &spec, xs, ys, weights, &Grid::Given(grid))
-    }
-
-    /// K-fold cross-validation over an alpha grid at this `graph_strength`, then
-    /// a refit at the selected alpha (shared design; see [`crate::cv`]).
-    ///
-    /// # Errors
-    /// As [`path`](Self::path), and `InvalidParameter` for bad CV options.
-    pub fn cross_validate<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
-        &self,
-        x: &X,
-        y: &Y,
-        opts: &crate::cv::CvOptions,
-    ) -> Result<crate::cv::CvResult> {
-        let (x, y) = (x.as_faer(), y.as_faer());
-        self.no_pooled_path()?;
-        let spec = self.spec(y.ncols())?;
-        cv_shared(&self.base, &spec, x, y, opts)
-    }
-
-    /// K-fold cross-validation with per-task designs: each task's samples are
-    /// split into K parts (see [`crate::cv`]).
-    ///
-    /// # Errors
-    /// As [`path_tasks`](Self::path_tasks).
-    pub fn cross_validate_tasks(
-        &self,
-        xs: &[MatRef<'_, f64>],
-        ys: &[&[f64]],
-        weights: Option<&[f64]>,
-        opts: &crate::cv::CvOptions,
-    ) -> Result<crate::cv::CvResult> {
-        self.no_pooled_path()?;
-        let spec = self.spec(xs.len())?;
-        cv_tasks(&self.base, &spec, xs, ys, weights, opts)
-    }
-
-    fn no_pooled_path(&self) -> Result<()> {
-        if self.pooled {
-            return Err(Error::InvalidParameter {
-                name: "pooled (paths are not implemented for the pooled model)",
-                value: 1.0,
-                expected: "false",
+                name: "graph_strength",
+                value: lambda,
+                expected: "finite and >= 0",
             });
         }
         Ok(())
     }
-
-    /// Fits to per-task designs `xs[t]` (n_t × p) and targets `ys[t]`, with task
-    /// weights `c_t` (default 1).
-    ///
-    /// # Errors
-    /// As [`MultiTaskElasticNet::fit_tasks`] and [`fit`](Self::fit).
-    pub fn fit_tasks(
-        &self,
-        xs: &[MatRef<'_, f64>],
-        ys: &[&[f64]],
-        weights: Option<&[f64]>,
-    ) -> Result<Fit> {
-        let spec = self.spec(xs.len())?;
-        fit_per_task(&self.base, &spec, xs, ys, weights, self.pooled)
+    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+        Self::prepare_data(est, data)
+    }
+    fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64> {
+        single::alpha_max(est, problem)
+    }
+    fn fit(est: &Estimator<Self>, problem: &mut Problem) -> Result<Fit> {
+        single::fit(est, problem)
+    }
+    fn path(est: &Estimator<Self>, problem: &mut Problem, grid: &AlphaGrid) -> Result<Path> {
+        single::path(est, problem, grid)
+    }
+    fn cross_validate(
+        est: &Estimator<Self>,
+        data: &Data<'_>,
+        opts: &CvOptions,
+    ) -> Result<CvResult> {
+        single::cross_validate(est, data, opts)
     }
 }

@@ -19,16 +19,30 @@
 //! it converges slowly (sublinearly) when the optimal Σ is close to singular
 //! (tasks in tight clusters), which `objectives()` shows.
 
-use super::spec::{ModelSpec, alpha_max_per_task, alpha_max_shared, fit_per_task, fit_shared};
-use super::{Fit, MultiTaskElasticNet};
+use super::{Estimator, Family, IntoFamily, Model, sealed};
 use crate::cv::{CvCurve, CvOptions, CvResult};
 use crate::error::{Error, Result};
+use crate::fitted::{Fit, LearnedRelations, correlation};
 use crate::interop::MatrixInput;
-use crate::path::ProgressCallback;
+use crate::path::{AlphaGrid, Alphas, Path, ProgressCallback, Settings};
 use crate::penalty::Sparsity;
-use crate::solver::{Monitor, Selection};
+use crate::problem::{Data, Problem};
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The model of [`RelationLearning`]: a penalty family (L21 or L1), the
+/// relation strength λ2 and the settings of the alternation.
+#[derive(Debug, Clone)]
+pub struct Relations {
+    family: Family,
+    strength: f64,
+    max_outer: usize,
+    outer_tol: f64,
+    eps: f64,
+    init: Option<Box<RelationStart>>,
+}
 
 /// Multi-task regression that learns a task covariance Σ (MTRL).
 ///
@@ -57,20 +71,11 @@ use faer::{Accum, Mat, MatRef, Par};
 /// assert!(c[(0, 1)] > 0.9 && c[(0, 2)] < -0.9); // tasks 0, 1 alike; task 2 opposite
 /// Ok::<(), mtreg::Error>(())
 /// ```
-#[derive(Debug, Clone)]
-pub struct RelationLearning {
-    base: MultiTaskElasticNet,
-    sparsity: Sparsity,
-    relation_strength: f64,
-    max_outer: usize,
-    outer_tol: f64,
-    relation_eps: f64,
-    init: Option<Box<WarmStart>>,
-}
+pub type RelationLearning = Estimator<Relations>;
 
 /// Where a warm-started alternation begins: W (p × T, original scale), Σ, Σ⁻¹.
 #[derive(Debug, Clone)]
-struct WarmStart {
+struct RelationStart {
     coef: Mat<f64>,
     sigma: Mat<f64>,
     sigma_inv: Mat<f64>,
@@ -121,10 +126,7 @@ impl RelationFit {
     }
     /// The task correlation matrix `Σ_st / √(Σ_ss Σ_tt)`.
     pub fn correlation(&self) -> Mat<f64> {
-        let s = &self.sigma;
-        Mat::from_fn(s.nrows(), s.ncols(), |i, j| {
-            s[(i, j)] / (s[(i, i)] * s[(j, j)]).sqrt()
-        })
+        correlation(self.sigma.as_ref())
     }
     /// The MTRL objective after each alternation (non-increasing).
     pub fn objectives(&self) -> &[f64] {
@@ -136,72 +138,45 @@ impl RelationFit {
     }
 }
 
-macro_rules! delegate {
-    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
-        $(
-            $(#[$doc])*
-            pub fn $name(mut self, value: $ty) -> Self {
-                self.base = self.base.$name(value);
-                self
-            }
-        )*
-    };
-}
-
-impl RelationLearning {
+impl Estimator<Relations> {
     /// A builder with the given `alpha`, `l1_ratio = 1`, L21 and λ2 = 1.
     pub fn new(alpha: f64) -> Self {
         Self {
-            base: MultiTaskElasticNet::new(alpha).l1_ratio(1.0),
-            sparsity: Sparsity::Group,
-            relation_strength: 1.0,
-            max_outer: 100,
-            outer_tol: 1e-6,
-            relation_eps: 1e-8,
-            init: None,
+            settings: Settings::new(alpha, 1.0),
+            model: Relations {
+                family: Family::from(Sparsity::Group),
+                strength: 1.0,
+                max_outer: 100,
+                outer_tol: 1e-6,
+                eps: 1e-8,
+                init: None,
+            },
         }
     }
 
-    delegate! {
-        /// Sets `alpha`.
-        alpha: f64,
-        /// ρ; λ1 = α(1 − ρ).
-        l1_ratio: f64,
-        /// Fit one intercept per task.
-        fit_intercept: bool,
-        /// Relative tolerance of each W-step.
-        tol: f64,
-        /// Maximum epochs of each W-step.
-        max_iter: usize,
-        /// Block visiting order.
-        selection: Selection,
-        /// Progress callback (W-steps).
-        monitor: Option<Monitor>,
-    }
-
     /// Ω: `Group` (L21) or `Entrywise` (L1).
-    pub fn penalty(mut self, sparsity: Sparsity) -> Self {
-        self.sparsity = sparsity;
+    pub fn penalty(mut self, penalty: impl IntoFamily) -> Self {
+        self.model.family = penalty.into_family();
         self
     }
     /// λ2 > 0.
     pub fn relation_strength(mut self, lambda2: f64) -> Self {
-        self.relation_strength = lambda2;
+        self.model.strength = lambda2;
         self
     }
     /// Maximum number of alternations.
     pub fn max_outer(mut self, n: usize) -> Self {
-        self.max_outer = n;
+        self.model.max_outer = n;
         self
     }
     /// Relative objective decrease at which the alternation stops.
     pub fn outer_tol(mut self, tol: f64) -> Self {
-        self.outer_tol = tol;
+        self.model.outer_tol = tol;
         self
     }
     /// ε of the Σ-step, relative to `tr(WᵀW)/T`.
     pub fn relation_eps(mut self, eps: f64) -> Self {
-        self.relation_eps = eps;
+        self.model.eps = eps;
         self
     }
     /// Start the alternation from a previous fit's W and Σ instead of W = 0 and
@@ -222,8 +197,8 @@ impl RelationLearning {
     /// Ok::<(), mtreg::Error>(())
     /// ```
     pub fn warm_start(mut self, from: Option<&RelationFit>) -> Self {
-        self.init = from.map(|r| {
-            Box::new(WarmStart {
+        self.model.init = from.map(|r| {
+            Box::new(RelationStart {
                 coef: r.fit.coef.clone(),
                 sigma: r.sigma.clone(),
                 sigma_inv: r.sigma_inv.clone(),
@@ -232,88 +207,10 @@ impl RelationLearning {
         self
     }
 
-    fn validate(&self) -> Result<()> {
-        let bad = |name, value, expected| {
-            Err(Error::InvalidParameter {
-                name,
-                value,
-                expected,
-            })
-        };
-        if !(self.relation_strength.is_finite() && self.relation_strength > 0.0) {
-            return bad(
-                "relation_strength",
-                self.relation_strength,
-                "finite and > 0",
-            );
-        }
-        if !(self.relation_eps.is_finite() && self.relation_eps > 0.0) {
-            return bad("relation_eps", self.relation_eps, "finite and > 0");
-        }
-        if !(self.outer_tol.is_finite() && self.outer_tol >= 0.0) {
-            return bad("outer_tol", self.outer_tol, "finite and >= 0");
-        }
-        if self.max_outer == 0 {
-            return bad("max_outer", 0.0, ">= 1");
-        }
-        self.base.validate()
-    }
-
-    /// Fits to a shared design X (n × p) and Y (n × T).
-    ///
-    /// # Errors
-    /// As [`MultiTaskElasticNet::fit`], and `InvalidParameter` for bad relation
-    /// parameters.
-    pub fn fit<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
-        &self,
-        x: &X,
-        y: &Y,
-    ) -> Result<RelationFit> {
-        let (x, y) = (x.as_faer(), y.as_faer());
-        self.alternate(y.ncols(), |base, spec| fit_shared(base, spec, x, y))
-    }
-
-    /// Fits to per-task designs with task weights (default 1).
-    ///
-    /// # Errors
-    /// As [`MultiTaskElasticNet::fit_tasks`].
-    pub fn fit_tasks(
-        &self,
-        xs: &[MatRef<'_, f64>],
-        ys: &[&[f64]],
-        weights: Option<&[f64]>,
-    ) -> Result<RelationFit> {
-        self.alternate(xs.len(), |base, spec| {
-            fit_per_task(base, spec, xs, ys, weights, false)
-        })
-    }
-
-    /// K-fold cross-validation over an alpha grid at this `relation_strength`,
-    /// then a refit at the selected alpha (shared design; see [`crate::cv`]):
-    /// [`cross_validate_grid`](Self::cross_validate_grid) with one strength.
-    ///
-    /// # Errors
-    /// As [`cross_validate_grid`](Self::cross_validate_grid).
-    pub fn cross_validate<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
-        &self,
-        x: &X,
-        y: &Y,
-        opts: &CvOptions,
-    ) -> Result<RelationCv> {
-        self.cross_validate_grid(x, y, &[self.relation_strength], opts)
-    }
-
     /// K-fold cross-validation over the grid of alphas × relation strengths λ2
     /// (shared design), then a refit at the selected pair (see [`RelationCv`]
-    /// and [`crate::cv`]).
-    ///
-    /// The alpha grid is computed once on the full data (alpha_max does not
-    /// depend on λ2). In each fold the alphas are fitted from the largest down,
-    /// each fit warm-started at the previous one's W and Σ
-    /// ([`warm_start`](Self::warm_start)). The (fold, λ2) pairs run in parallel
-    /// on `opts.threads` threads; the results do not depend on their number.
-    /// This builder's own `alpha`, `relation_strength` and warm start are
-    /// ignored.
+    /// and [`crate::cv`]): [`cross_validate_grid_data`](Self::cross_validate_grid_data)
+    /// of [`Data::shared`].
     ///
     /// ```
     /// use mtreg::{RelationLearning, cv::CvOptions, path::AlphaGrid};
@@ -328,8 +225,7 @@ impl RelationLearning {
     /// ```
     ///
     /// # Errors
-    /// As [`fit`](Self::fit); `EmptyInput` for no strengths; `InvalidParameter`
-    /// for a bad strength or bad CV options.
+    /// As [`cross_validate_grid_data`](Self::cross_validate_grid_data).
     pub fn cross_validate_grid<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
         &self,
         x: &X,
@@ -337,44 +233,14 @@ impl RelationLearning {
         strengths: &[f64],
         opts: &CvOptions,
     ) -> Result<RelationCv> {
-        let (x, y) = (x.as_faer(), y.as_faer());
-        let models = self.grid_models(strengths)?;
-        let spec = ModelSpec::elastic(self.sparsity);
-        let alphas = opts
-            .grid
-            .values(alpha_max_shared(&self.base, &spec, x, y)?)?;
-        let path = |point: usize,
-                    xt: MatRef<'_, f64>,
-                    yt: MatRef<'_, f64>,
-                    alphas: &[f64],
-                    tick: Option<ProgressCallback>| {
-            models[point].path_fits(alphas, tick.as_ref(), |m| m.fit(&xt, &yt))
-        };
-        let (folds, curves) = crate::cv::curves_shared(x, y, opts, &alphas, models.len(), &path)?;
-        Self::select_and_refit(&models, alphas, folds, curves, opts, |m| m.fit(&x, &y))
-    }
-
-    /// As [`cross_validate`](Self::cross_validate) for per-task designs: each
-    /// task's samples are split into K parts (see [`crate::cv`]).
-    ///
-    /// # Errors
-    /// As [`cross_validate_grid_tasks`](Self::cross_validate_grid_tasks).
-    pub fn cross_validate_tasks(
-        &self,
-        xs: &[MatRef<'_, f64>],
-        ys: &[&[f64]],
-        weights: Option<&[f64]>,
-        opts: &CvOptions,
-    ) -> Result<RelationCv> {
-        self.cross_validate_grid_tasks(xs, ys, weights, &[self.relation_strength], opts)
+        self.cross_validate_grid_data(Data::shared(x, y), strengths, opts)
     }
 
     /// As [`cross_validate_grid`](Self::cross_validate_grid) for per-task
     /// designs with task weights (default 1).
     ///
     /// # Errors
-    /// As [`fit_tasks`](Self::fit_tasks) and
-    /// [`cross_validate_grid`](Self::cross_validate_grid).
+    /// As [`cross_validate_grid_data`](Self::cross_validate_grid_data).
     pub fn cross_validate_grid_tasks(
         &self,
         xs: &[MatRef<'_, f64>],
@@ -383,20 +249,51 @@ impl RelationLearning {
         strengths: &[f64],
         opts: &CvOptions,
     ) -> Result<RelationCv> {
+        let data = Data::tasks(xs, ys).maybe_task_weights(weights);
+        self.cross_validate_grid_data(data, strengths, opts)
+    }
+
+    /// K-fold cross-validation over the grid of alphas × relation strengths λ2,
+    /// then a refit at the selected pair (see [`RelationCv`] and
+    /// [`crate::cv`]).
+    ///
+    /// The alpha grid is computed once on the full data (alpha_max does not
+    /// depend on λ2), which are prepared once (and kept for the refit in Gram
+    /// mode, see [`Problem::worth_keeping`]). In each
+    /// fold (prepared once) the alphas are fitted from the largest down, each
+    /// fit warm-started at the previous one's W and Σ
+    /// ([`warm_start`](Self::warm_start)). The (fold, λ2) pairs run in parallel
+    /// on `opts.threads` threads; the results do not depend on their number.
+    /// This builder's own `alpha`, `relation_strength` and warm start are
+    /// ignored.
+    ///
+    /// # Errors
+    /// As [`fit`](Estimator::fit); `EmptyInput` for no strengths;
+    /// `InvalidParameter` for a bad strength or bad CV options.
+    pub fn cross_validate_grid_data<'d>(
+        &self,
+        data: impl Into<Data<'d>>,
+        strengths: &[f64],
+        opts: &CvOptions,
+    ) -> Result<RelationCv> {
+        let data = data.into();
         let models = self.grid_models(strengths)?;
-        let spec = ModelSpec::elastic(self.sparsity);
-        let full_amax = alpha_max_per_task(&self.base, &spec, xs, ys, weights)?;
-        let alphas = opts.grid.values(full_amax)?;
-        let path = |point: usize,
-                    xt: &[MatRef<'_, f64>],
-                    yt: &[&[f64]],
-                    alphas: &[f64],
-                    tick: Option<ProgressCallback>| {
-            models[point].path_fits(alphas, tick.as_ref(), |m| m.fit_tasks(xt, yt, weights))
-        };
-        let (folds, curves) = crate::cv::curves_tasks(xs, ys, opts, &alphas, models.len(), &path)?;
-        Self::select_and_refit(&models, alphas, folds, curves, opts, |m| {
-            m.fit_tasks(xs, ys, weights)
+        let full = self.prepare(&data)?;
+        let alphas = opts.grid.values(Relations::alpha_max(self, &full)?)?;
+        // kept for the refit if cheaper to hold than to rebuild
+        let mut full = full.worth_keeping().then_some(full);
+        let path =
+            |point: usize, fold: &Data<'_>, alphas: &[f64], tick: Option<ProgressCallback>| {
+                let model = &models[point];
+                let mut problem = Relations::prepare(model, fold)?;
+                path_fits(model, &mut problem, alphas, tick.as_ref())
+            };
+        let (folds, curves) = crate::cv::curves(&data, opts, &alphas, models.len(), &path)?;
+        select_and_refit(&models, alphas, folds, curves, opts, |m| {
+            match full.as_mut() {
+                Some(problem) => alternate(m, problem),
+                None => alternate(m, &mut Relations::prepare(m, &data)?),
+            }
         })
     }
 
@@ -414,163 +311,247 @@ impl RelationLearning {
             })
             .collect()
     }
+}
 
-    /// The final W-step fits at `alphas` (decreasing), each alternation
-    /// warm-started at the previous alpha's W and Σ; `tick` after each alpha.
-    fn path_fits(
-        &self,
-        alphas: &[f64],
-        tick: Option<&ProgressCallback>,
-        fit: impl Fn(&RelationLearning) -> Result<RelationFit>,
-    ) -> Result<Vec<Fit>> {
-        let mut fits = Vec::with_capacity(alphas.len());
-        let mut prev: Option<RelationFit> = None;
-        for &alpha in alphas {
-            let rel = fit(&self.clone().alpha(alpha).warm_start(prev.as_ref()))?;
-            fits.push(rel.fit.clone());
-            if let Some(t) = tick {
-                t.call(fits.len(), alphas.len());
-            }
-            prev = Some(rel);
+/// The final W-step fits at `alphas` (decreasing), each alternation
+/// warm-started at the previous alpha's W and Σ; `tick` after each alpha.
+fn path_fits(
+    est: &RelationLearning,
+    problem: &mut Problem,
+    alphas: &[f64],
+    tick: Option<&ProgressCallback>,
+) -> Result<Vec<Fit>> {
+    let mut fits = Vec::with_capacity(alphas.len());
+    let mut prev: Option<RelationFit> = None;
+    for &alpha in alphas {
+        let rel = alternate(&est.clone().alpha(alpha).warm_start(prev.as_ref()), problem)?;
+        fits.push(rel.fit.clone());
+        if let Some(t) = tick {
+            t.call(fits.len(), alphas.len());
         }
-        Ok(fits)
+        prev = Some(rel);
     }
+    Ok(fits)
+}
 
-    /// Picks the strength with the smallest CV error, then refits there at its
-    /// selected alpha.
-    fn select_and_refit(
-        models: &[RelationLearning],
-        alphas: Vec<f64>,
-        folds: Vec<Vec<usize>>,
-        curves: Vec<CvCurve>,
-        opts: &CvOptions,
-        refit: impl FnOnce(&RelationLearning) -> Result<RelationFit>,
-    ) -> Result<RelationCv> {
-        let best = crate::cv::best_point(&curves);
-        let mut relations = None;
-        let cv = crate::cv::finish(alphas, folds, curves[best].clone(), opts.select, |alpha| {
-            let rel = refit(&models[best].clone().alpha(alpha))?;
-            let fit = rel.fit.clone();
-            relations = Some(rel);
-            Ok(fit)
-        })?;
-        Ok(RelationCv {
-            strengths: models.iter().map(|m| m.relation_strength).collect(),
-            curves,
-            relation_strength: models[best].relation_strength,
-            cv,
-            relations: relations.expect("finish refits once"),
-        })
-    }
+/// Picks the strength with the smallest CV error, then refits there at its
+/// selected alpha.
+fn select_and_refit(
+    models: &[RelationLearning],
+    alphas: Vec<f64>,
+    folds: Vec<Vec<usize>>,
+    curves: Vec<CvCurve>,
+    opts: &CvOptions,
+    mut refit: impl FnMut(&RelationLearning) -> Result<RelationFit>,
+) -> Result<RelationCv> {
+    let best = crate::cv::best_point(curves.iter().map(CvCurve::min_mse));
+    let mut relations = None;
+    let cv = crate::cv::finish(alphas, folds, curves[best].clone(), opts.select, |alpha| {
+        let rel = refit(&models[best].clone().alpha(alpha))?;
+        let fit = rel.fit.clone();
+        relations = Some(rel);
+        Ok(fit)
+    })?;
+    Ok(RelationCv {
+        strengths: models.iter().map(|m| m.model.strength).collect(),
+        curves,
+        relation_strength: models[best].model.strength,
+        cv,
+        relations: relations.expect("finish refits once"),
+    })
+}
 
-    fn alternate(
-        &self,
-        t: usize,
-        w_step: impl Fn(&MultiTaskElasticNet, &ModelSpec) -> Result<Fit>,
-    ) -> Result<RelationFit> {
-        self.validate()?;
-        if t == 0 {
-            return Err(Error::EmptyInput("no tasks"));
-        }
-        let lambda2 = self.relation_strength;
-        let mut base = self.base.clone();
-        let (mut sigma, mut sigma_inv) = match &self.init {
-            Some(init) => {
-                if init.sigma.nrows() != t {
-                    return Err(Error::ShapeMismatch {
-                        what: "tasks of the warm start vs tasks in the data",
-                        expected: t,
-                        found: init.sigma.nrows(),
-                    });
-                }
-                base = base.warm_start(Some(init.coef.clone()));
-                (init.sigma.clone(), init.sigma_inv.clone())
+/// The alternation on a prepared problem: W-steps on the same datafit, each
+/// warm-started at the previous W.
+fn alternate(est: &RelationLearning, problem: &mut Problem) -> Result<RelationFit> {
+    let begin = Instant::now();
+    let m = &est.model;
+    let t = problem.n_tasks();
+    let lambda2 = m.strength;
+    let mut start: Option<Mat<f64>> = None;
+    let (mut sigma, mut sigma_inv) = match &m.init {
+        Some(init) => {
+            if init.sigma.nrows() != t {
+                return Err(Error::ShapeMismatch {
+                    what: "tasks of the warm start vs tasks in the data",
+                    expected: t,
+                    found: init.sigma.nrows(),
+                });
             }
-            // Σ₀ = I/T, so λ2 Σ₀⁻¹ = λ2 T I.
-            None => (
-                Mat::from_fn(t, t, |i, j| if i == j { 1.0 / t as f64 } else { 0.0 }),
-                Mat::from_fn(t, t, |i, j| if i == j { t as f64 } else { 0.0 }),
-            ),
-        };
-        let mut eps: Option<f64> = None;
-        let mut objectives = Vec::new();
-        let mut converged = false;
-        let mut last_fit = None;
-        for _ in 0..self.max_outer {
-            let spec = ModelSpec {
-                sparsity: self.sparsity,
-                coupling: Some(Mat::from_fn(t, t, |i, j| lambda2 * sigma_inv[(i, j)])),
-            };
-            let fit = w_step(&base, &spec)?;
-            // WᵀW (T × T)
-            let w = fit.coef();
-            let mut wtw = Mat::<f64>::zeros(t, t);
-            matmul(
-                wtw.as_mut(),
-                Accum::Replace,
-                w.transpose(),
-                w,
-                1.0,
-                Par::Seq,
-            );
-            let tr = (0..t).map(|k| wtw[(k, k)]).sum::<f64>() / t as f64;
-            let objective = if eps.is_none() && tr == 0.0 {
-                // W = 0 (alpha at or near alpha_max) and no ε yet: WᵀW + εI = εI
-                // gives Σ = I/T for every ε, and the relation term vanishes with
-                // ε. (An ε scaled by tr(WᵀW) = 0 would be subnormal, which the
-                // eigensolver cannot handle.)
-                sigma = Mat::from_fn(t, t, |i, j| if i == j { 1.0 / t as f64 } else { 0.0 });
-                sigma_inv = Mat::from_fn(t, t, |i, j| if i == j { t as f64 } else { 0.0 });
-                fit.objective()
-            } else {
-                let eps =
-                    *eps.get_or_insert_with(|| (self.relation_eps * tr).max(f64::MIN_POSITIVE));
-                // objective without the relation term, then the term at the new Σ
-                let coupling_term: f64 = (0..t)
-                    .map(|i| (0..t).map(|j| sigma_inv[(i, j)] * wtw[(j, i)]).sum::<f64>())
-                    .sum();
-                let base_objective = fit.objective() - 0.5 * lambda2 * coupling_term;
-                for k in 0..t {
-                    wtw[(k, k)] += eps;
-                }
-                let evd = wtw
-                    .self_adjoint_eigen(faer::Side::Lower)
-                    .map_err(|e| Error::Linalg(format!("Σ-step eigendecomposition: {e:?}")))?;
-                let roots: Vec<f64> = (0..t).map(|k| evd.S()[k].max(eps).sqrt()).collect();
-                let trace: f64 = roots.iter().sum();
-                let u = evd.U();
-                sigma = Mat::from_fn(t, t, |i, j| {
-                    (0..t)
-                        .map(|k| u[(i, k)] * roots[k] * u[(j, k)])
+            start = Some(init.coef.clone());
+            (init.sigma.clone(), init.sigma_inv.clone())
+        }
+        // Σ₀ = I/T, so λ2 Σ₀⁻¹ = λ2 T I.
+        None => (
+            Mat::from_fn(t, t, |i, j| if i == j { 1.0 / t as f64 } else { 0.0 }),
+            Mat::from_fn(t, t, |i, j| if i == j { t as f64 } else { 0.0 }),
+        ),
+    };
+    let description = Arc::new(est.description(problem, "relation_learning", m.family.name()));
+    let mut eps: Option<f64> = None;
+    let mut objectives = Vec::new();
+    let mut converged = false;
+    let mut last_fit = None;
+    for _ in 0..m.max_outer {
+        let coupling = Mat::from_fn(t, t, |i, j| lambda2 * sigma_inv[(i, j)]);
+        let family = m.family.coupled(coupling)?;
+        let mut path = family.run(
+            problem,
+            &est.settings,
+            Alphas::Single,
+            start.as_ref(),
+            &description,
+        )?;
+        let fit = path.fits.pop().expect("one alpha");
+        // WᵀW (T × T)
+        let w = fit.coef();
+        let mut wtw = Mat::<f64>::zeros(t, t);
+        matmul(
+            wtw.as_mut(),
+            Accum::Replace,
+            w.transpose(),
+            w,
+            1.0,
+            Par::Seq,
+        );
+        let tr = (0..t).map(|k| wtw[(k, k)]).sum::<f64>() / t as f64;
+        let objective = if eps.is_none() && tr == 0.0 {
+            // W = 0 (alpha at or near alpha_max) and no ε yet: WᵀW + εI = εI
+            // gives Σ = I/T for every ε, and the relation term vanishes with
+            // ε. (An ε scaled by tr(WᵀW) = 0 would be subnormal, which the
+            // eigensolver cannot handle.)
+            sigma = Mat::from_fn(t, t, |i, j| if i == j { 1.0 / t as f64 } else { 0.0 });
+            sigma_inv = Mat::from_fn(t, t, |i, j| if i == j { t as f64 } else { 0.0 });
+            fit.objective()
+        } else {
+            let eps = *eps.get_or_insert_with(|| (m.eps * tr).max(f64::MIN_POSITIVE));
+            // objective without the relation term, then the term at the new Σ
+            let coupling_term: f64 = (0..t)
+                .map(|i| (0..t).map(|j| sigma_inv[(i, j)] * wtw[(j, i)]).sum::<f64>())
+                .sum();
+            let base_objective = fit.objective() - 0.5 * lambda2 * coupling_term;
+            for k in 0..t {
+                wtw[(k, k)] += eps;
+            }
+            let evd = wtw
+                .self_adjoint_eigen(faer::Side::Lower)
+                .map_err(|e| Error::Linalg(format!("Σ-step eigendecomposition: {e:?}")))?;
+            let roots: Vec<f64> = (0..t).map(|k| evd.S()[k].max(eps).sqrt()).collect();
+            let trace: f64 = roots.iter().sum();
+            let u = evd.U();
+            sigma = Mat::from_fn(t, t, |i, j| {
+                (0..t)
+                    .map(|k| u[(i, k)] * roots[k] * u[(j, k)])
+                    .sum::<f64>()
+                    / trace
+            });
+            sigma_inv = Mat::from_fn(t, t, |i, j| {
+                trace
+                    * (0..t)
+                        .map(|k| u[(i, k)] * u[(j, k)] / roots[k])
                         .sum::<f64>()
-                        / trace
-                });
-                sigma_inv = Mat::from_fn(t, t, |i, j| {
-                    trace
-                        * (0..t)
-                            .map(|k| u[(i, k)] * u[(j, k)] / roots[k])
-                            .sum::<f64>()
-                });
-                // tr(Σ⁻¹ (WᵀW + εI)) = tr(S)² at the optimal Σ.
-                base_objective + 0.5 * lambda2 * trace * trace
-            };
-            let done = objectives
-                .last()
-                .is_some_and(|&prev: &f64| prev - objective <= self.outer_tol * objective.abs());
-            objectives.push(objective);
-            base = base.warm_start(Some(fit.coef().to_owned()));
-            last_fit = Some(fit);
-            if done {
-                converged = true;
-                break;
-            }
+            });
+            // tr(Σ⁻¹ (WᵀW + εI)) = tr(S)² at the optimal Σ.
+            base_objective + 0.5 * lambda2 * trace * trace
+        };
+        let done = objectives
+            .last()
+            .is_some_and(|&prev: &f64| prev - objective <= m.outer_tol * objective.abs());
+        objectives.push(objective);
+        start = Some(fit.coef().to_owned());
+        last_fit = Some(fit);
+        if done {
+            converged = true;
+            break;
         }
-        Ok(RelationFit {
-            fit: last_fit.expect("max_outer >= 1"),
-            sigma,
-            sigma_inv,
-            objectives,
-            converged,
+    }
+    let mut fit: Fit = last_fit.expect("max_outer >= 1");
+    let mut d = (*description).clone();
+    d.relations = Some(LearnedRelations::new(
+        lambda2,
+        sigma.clone(),
+        objectives.clone(),
+    ));
+    fit.description = Arc::new(d);
+    // the whole alternation, preparation included
+    fit.seconds = problem.seconds() + begin.elapsed().as_secs_f64();
+    Ok(RelationFit {
+        fit,
+        sigma,
+        sigma_inv,
+        objectives,
+        converged,
+    })
+}
+
+impl sealed::Sealed for Relations {}
+
+impl Model for Relations {
+    type Fitted = RelationFit;
+    type Cv = RelationCv;
+
+    fn check(est: &Estimator<Self>) -> Result<()> {
+        let m = &est.model;
+        let bad = |name, value, expected| {
+            Err(Error::InvalidParameter {
+                name,
+                value,
+                expected,
+            })
+        };
+        if !(m.strength.is_finite() && m.strength > 0.0) {
+            return bad("relation_strength", m.strength, "finite and > 0");
+        }
+        if !(m.eps.is_finite() && m.eps > 0.0) {
+            return bad("relation_eps", m.eps, "finite and > 0");
+        }
+        if !(m.outer_tol.is_finite() && m.outer_tol >= 0.0) {
+            return bad("outer_tol", m.outer_tol, "finite and >= 0");
+        }
+        if m.max_outer == 0 {
+            return bad("max_outer", 0.0, ">= 1");
+        }
+        if est.settings.standardize {
+            return bad(
+                "standardize (not supported with learned relations)",
+                1.0,
+                "false",
+            );
+        }
+        if m.family.sparsity().is_none() {
+            return Err(Error::Incompatible(format!(
+                "learned relations need the penalty l21 or l1, not {:?}",
+                m.family.name()
+            )));
+        }
+        Ok(())
+    }
+    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+        Problem::prepare(data, est.preprocessing())
+    }
+    fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64> {
+        est.model
+            .family
+            .alpha_max(problem.grad0(), est.settings.l1_ratio)
+    }
+    fn fit(est: &Estimator<Self>, problem: &mut Problem) -> Result<RelationFit> {
+        alternate(est, problem)
+    }
+    fn path(est: &Estimator<Self>, problem: &mut Problem, grid: &AlphaGrid) -> Result<Path> {
+        let alpha_max = Self::alpha_max(est, problem)?;
+        let alphas = grid.values(alpha_max)?;
+        let fits = path_fits(est, problem, &alphas, est.settings.progress.as_ref())?;
+        Ok(Path {
+            alphas,
+            alpha_max,
+            fits,
         })
+    }
+    fn cross_validate(
+        est: &Estimator<Self>,
+        data: &Data<'_>,
+        opts: &CvOptions,
+    ) -> Result<RelationCv> {
+        est.cross_validate_grid_data(data, &[est.model.strength], opts)
     }
 }

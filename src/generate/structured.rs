@@ -1,11 +1,22 @@
-//! Structured multi-task problems: coefficients smooth along a chain of tasks, or
-//! clustered in groups of tasks; shared or per-task designs with their own n_t.
+//! Structured multi-task problems: coefficients smooth along a chain of tasks,
+//! clustered in groups of tasks, of low rank, or shared with a few outlier
+//! tasks; shared or per-task designs with their own n_t; one noise level for
+//! all tasks or one per task.
 //!
 //! ```text
-//! y_t = X_t w_t + noise,   rows of W outside the support are 0 for every task
+//! y_t = X_t w_t + σ_t · N(0, I),   rows of W outside the support are 0 for every task
 //! chain:    w_{t+1} = w_t + smoothness · N(0, I)      (on the support)
 //! clusters: w_t = c_{g(t)} + within · N(0, I),  c_g ~ 10 · N(0, I)
+//! low rank: W_S = 5 A Bᵀ / √r,  A (|S| × r), B (T × r) ~ N(0, 1)   (rank r)
+//! outliers: W = P + Q,  P_S ~ 5 · N(0, 1) (shared support),
+//!           Q_{:,t} ~ 5 · scale · N(0, I_p) for the outlier tasks (all p features), 0 else
 //! ```
+//!
+//! The low-rank and outlier structures are the models of the trace norm and
+//! of robust multi-task feature learning ([`crate::penalty::TraceNorm`],
+//! [`crate::penalty::RobustMtfl`]); per-task noise levels
+//! ([`StructuredTasks::task_noise`]) are what
+//! [`crate::models::noise_weights`] estimates.
 
 use super::{check_positive, check_size, rng, standard_normal_mat};
 use crate::error::{Error, Result};
@@ -30,6 +41,20 @@ pub enum TaskStructure {
         n_clusters: usize,
         /// Spread within a group, relative to the spread of the centres (10).
         within: f64,
+    },
+    /// The support rows of W form a matrix of rank `rank` (at most the
+    /// support size and T): the tasks share a `rank`-dimensional subspace.
+    LowRank {
+        /// Rank r ≥ 1.
+        rank: usize,
+    },
+    /// Shared support for all tasks plus `n_outliers` outlier tasks (drawn at
+    /// random) whose coefficients get a dense extra column over all features.
+    OutlierTasks {
+        /// Number of outlier tasks (at most T).
+        n_outliers: usize,
+        /// Size of the outlier columns relative to the shared coefficients.
+        scale: f64,
     },
 }
 
@@ -57,6 +82,8 @@ pub struct StructuredTasks {
     pub structure: TaskStructure,
     /// Noise standard deviation.
     pub noise: f64,
+    /// Per-task noise standard deviations (overrides `noise` when set).
+    pub task_noise: Option<Vec<f64>>,
     /// One design for all tasks (all n_t must then be equal).
     pub shared_design: bool,
     /// Seed.
@@ -76,6 +103,10 @@ pub struct StructuredData {
     pub graph: TaskGraph,
     /// Cluster label per task (all 0 for a chain).
     pub clusters: Vec<usize>,
+    /// The outlier tasks, increasing (empty unless `OutlierTasks`).
+    pub outliers: Vec<usize>,
+    /// Noise standard deviation of each task.
+    pub noise: Vec<f64>,
 }
 
 impl StructuredTasks {
@@ -88,6 +119,7 @@ impl StructuredTasks {
             n_informative: 5,
             structure: TaskStructure::Chain { smoothness: 0.3 },
             noise: 1.0,
+            task_noise: None,
             shared_design: false,
             seed: 0,
         }
@@ -107,6 +139,12 @@ impl StructuredTasks {
         self.noise = s;
         self
     }
+    /// One noise standard deviation per task (tasks of unequal noise);
+    /// overrides [`noise`](Self::noise).
+    pub fn task_noise(mut self, sd: Vec<f64>) -> Self {
+        self.task_noise = Some(sd);
+        self
+    }
     /// One design for all tasks.
     pub fn shared_design(mut self, yes: bool) -> Self {
         self.shared_design = yes;
@@ -122,7 +160,9 @@ impl StructuredTasks {
     ///
     /// # Errors
     /// `InvalidParameter` for no tasks, a task without samples, p = 0, negative
-    /// noise or spreads, zero clusters, or unequal n_t with `shared_design`.
+    /// noise or spreads, zero clusters, rank 0, more outliers than tasks, a
+    /// negative outlier scale, or unequal n_t with `shared_design`;
+    /// `ShapeMismatch` for per-task noise of the wrong length.
     pub fn generate(&self) -> Result<StructuredData> {
         let t = self.n_samples.len();
         check_positive("number of tasks", t)?;
@@ -139,6 +179,22 @@ impl StructuredTasks {
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             return Err(bad("noise", self.noise));
         }
+        let noise_sd = match &self.task_noise {
+            Some(sd) => {
+                if sd.len() != t {
+                    return Err(Error::ShapeMismatch {
+                        what: "per-task noise levels vs tasks",
+                        expected: t,
+                        found: sd.len(),
+                    });
+                }
+                if let Some(&v) = sd.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+                    return Err(bad("task noise", v));
+                }
+                sd.clone()
+            }
+            None => vec![self.noise; t],
+        };
         match self.structure {
             TaskStructure::Chain { smoothness }
                 if !(smoothness.is_finite() && smoothness >= 0.0) =>
@@ -154,6 +210,23 @@ impl StructuredTasks {
                     value: 0.0,
                     expected: ">= 1",
                 });
+            }
+            TaskStructure::LowRank { rank: 0 } => {
+                return Err(Error::InvalidParameter {
+                    name: "rank",
+                    value: 0.0,
+                    expected: ">= 1",
+                });
+            }
+            TaskStructure::OutlierTasks { n_outliers, .. } if n_outliers > t => {
+                return Err(Error::InvalidParameter {
+                    name: "n_outliers",
+                    value: n_outliers as f64,
+                    expected: "at most the number of tasks",
+                });
+            }
+            TaskStructure::OutlierTasks { scale, .. } if !(scale.is_finite() && scale >= 0.0) => {
+                return Err(bad("outlier scale", scale));
             }
             _ => {}
         }
@@ -176,6 +249,9 @@ impl StructuredTasks {
         // Coefficients first (support rows chosen below with the same stream).
         let mut coef = Mat::<f64>::zeros(p, t);
         let mut clusters = vec![0; t];
+        let mut outliers = Vec::new();
+        // dense outlier columns, placed after the support rows are shuffled
+        let mut outlier_cols: Option<Mat<f64>> = None;
         let edges: Vec<(usize, usize, f64)> = match self.structure {
             TaskStructure::Chain { smoothness } => {
                 for j in 0..k {
@@ -209,6 +285,40 @@ impl StructuredTasks {
                 }
                 e
             }
+            TaskStructure::LowRank { rank } => {
+                let r = rank.min(k).min(t).max(1);
+                let a = Mat::from_fn(k, r, |_, _| normal());
+                let b = Mat::from_fn(t, r, |_, _| normal());
+                let scale = 5.0 / (r as f64).sqrt();
+                for j in 0..k {
+                    for task in 0..t {
+                        coef[(j, task)] =
+                            scale * (0..r).map(|c| a[(j, c)] * b[(task, c)]).sum::<f64>();
+                    }
+                }
+                Vec::new()
+            }
+            TaskStructure::OutlierTasks { n_outliers, scale } => {
+                for j in 0..k {
+                    for task in 0..t {
+                        coef[(j, task)] = 5.0 * normal();
+                    }
+                }
+                // a random order of the tasks: sort by i.i.d. keys
+                let keys: Vec<f64> = (0..t).map(|_| normal()).collect();
+                let mut tasks: Vec<usize> = (0..t).collect();
+                tasks.sort_by(|&a, &b| keys[a].total_cmp(&keys[b]));
+                outliers = tasks[..n_outliers].to_vec();
+                outliers.sort_unstable();
+                let mut q = Mat::<f64>::zeros(p, t);
+                for &task in &outliers {
+                    for j in 0..p {
+                        q[(j, task)] = 5.0 * scale * normal();
+                    }
+                }
+                outlier_cols = Some(q);
+                Vec::new()
+            }
         };
         let mut rng2 = super::rng(self.seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
         support.shuffle(&mut rng2);
@@ -217,6 +327,9 @@ impl StructuredTasks {
             for task in 0..t {
                 shuffled[(support[j], task)] = coef[(j, task)];
             }
+        }
+        if let Some(q) = outlier_cols {
+            shuffled += q;
         }
         let coef = shuffled;
         let shared = self
@@ -233,7 +346,7 @@ impl StructuredTasks {
                 .map(|i| {
                     let signal: f64 = (0..p).map(|j| x[(i, j)] * coef[(j, task)]).sum();
                     let e: f64 = StandardNormal.sample(&mut rng2);
-                    signal + self.noise * e
+                    signal + noise_sd[task] * e
                 })
                 .collect();
             xs.push(x);
@@ -245,6 +358,8 @@ impl StructuredTasks {
             coef,
             graph: TaskGraph::from_edges(t, &edges)?,
             clusters,
+            outliers,
+            noise: noise_sd,
         })
     }
 }
@@ -282,6 +397,71 @@ mod tests {
             }
         }
         assert_eq!(d.graph.edges().len(), 3);
+    }
+
+    #[test]
+    fn low_rank_has_the_rank_and_outliers_dense_columns() {
+        for rank in [1, 2, 3] {
+            let d = StructuredTasks::new(vec![20; 6], 15)
+                .n_informative(8)
+                .structure(TaskStructure::LowRank { rank })
+                .shared_design(true)
+                .seed(4)
+                .generate()
+                .unwrap();
+            let s = d.coef.singular_values().unwrap();
+            assert!(s[rank - 1] > 1e-6 * s[0]);
+            assert!(s[rank..].iter().all(|&v| v < 1e-12 * s[0]), "{s:?}");
+            assert_eq!((0..15).filter(|&j| d.coef[(j, 0)] != 0.0).count(), 8);
+        }
+        let d = StructuredTasks::new(vec![20; 7], 12)
+            .n_informative(3)
+            .structure(TaskStructure::OutlierTasks {
+                n_outliers: 2,
+                scale: 1.0,
+            })
+            .seed(2)
+            .generate()
+            .unwrap();
+        assert_eq!(d.outliers.len(), 2);
+        for task in 0..7 {
+            let nz = (0..12).filter(|&j| d.coef[(j, task)] != 0.0).count();
+            assert_eq!(nz, if d.outliers.contains(&task) { 12 } else { 3 });
+        }
+        assert!(d.graph.edges().is_empty());
+        let bad = |s| StructuredTasks::new(vec![5; 3], 4).structure(s).generate();
+        assert!(bad(TaskStructure::LowRank { rank: 0 }).is_err());
+        assert!(
+            bad(TaskStructure::OutlierTasks {
+                n_outliers: 4,
+                scale: 1.0
+            })
+            .is_err()
+        );
+    }
+
+    /// Per-task noise: with an empty support y is pure noise, whose sample
+    /// standard deviation is the task's level.
+    #[test]
+    fn task_noise_sets_each_task_noise_level() {
+        let sd = vec![0.5, 1.0, 4.0];
+        let d = StructuredTasks::new(vec![4000; 3], 3)
+            .n_informative(0)
+            .task_noise(sd.clone())
+            .seed(1)
+            .generate()
+            .unwrap();
+        assert_eq!(d.noise, sd);
+        for (y, s) in d.ys.iter().zip(&sd) {
+            let emp = (y.iter().map(|v| v * v).sum::<f64>() / 4000.0).sqrt();
+            assert!((emp / s - 1.0).abs() < 0.05, "{emp} vs {s}");
+        }
+        assert!(
+            StructuredTasks::new(vec![5; 3], 2)
+                .task_noise(vec![1.0])
+                .generate()
+                .is_err()
+        );
     }
 
     #[test]

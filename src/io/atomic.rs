@@ -14,17 +14,18 @@
 //! Replacing a file gives it fresh permissions (the process's defaults), and a
 //! target that is a symbolic link is replaced by a regular file instead of
 //! writing through the link.
+//!
+//! Temporary files and directories are registered with [`super::output`], so
+//! a program that calls [`super::output::interrupted`] on SIGINT/SIGTERM
+//! leaves none behind. Several outputs that belong together are written with
+//! an [`Outputs`](super::Outputs) group instead.
 
-use std::ffi::OsString;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::output::{self, exists, hidden_sibling, parent_dir};
 use crate::error::{Error, InputError, Result};
-
-/// Distinguishes the temporary files of one process.
-static COUNTER: AtomicUsize = AtomicUsize::new(0);
 
 /// An output file being written; it appears at its path only on
 /// [`commit`](AtomicFile::commit).
@@ -40,6 +41,8 @@ pub struct AtomicFile {
     overwrite: bool,
     sync: bool,
     committed: bool,
+    /// The registration of `temp` (see [`super::output`]).
+    reg: u64,
 }
 
 impl AtomicFile {
@@ -73,19 +76,15 @@ impl AtomicFile {
         if !overwrite && exists(target) {
             return Err(refuse(target));
         }
-        let dir = parent_dir(target);
-        let pid = std::process::id();
+        let _ = name;
         let mut attempts = 0;
         loop {
-            let mut temp_name = OsString::from(".");
-            temp_name.push(name);
-            temp_name.push(format!(
-                ".tmp-{pid}-{}",
-                COUNTER.fetch_add(1, Ordering::Relaxed)
-            ));
-            let temp = dir.join(temp_name);
-            match OpenOptions::new().write(true).create_new(true).open(&temp) {
-                Ok(file) => {
+            let temp = hidden_sibling(target, "tmp");
+            let made = output::track_file(&temp, || {
+                OpenOptions::new().write(true).create_new(true).open(&temp)
+            });
+            match made {
+                Ok((reg, file)) => {
                     return Ok(Self {
                         target: target.to_path_buf(),
                         temp,
@@ -93,6 +92,7 @@ impl AtomicFile {
                         overwrite,
                         sync: false,
                         committed: false,
+                        reg,
                     });
                 }
                 // A stale file from an earlier process with the same pid.
@@ -141,24 +141,32 @@ impl AtomicFile {
             file.sync_all().map_err(|e| io_error(&target, e))?;
         }
         drop(file);
-        if self.overwrite {
-            fs::rename(&self.temp, &target).map_err(|e| io_error(&target, e))?;
-        } else {
-            // `link` fails if the name is taken, unlike `rename`.
-            match fs::hard_link(&self.temp, &target) {
-                Ok(()) => {
-                    let _ = fs::remove_file(&self.temp);
-                }
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Err(refuse(&target)),
-                // File systems without hard links: check, then rename.
-                Err(_) => {
-                    if exists(&target) {
+        let (temp, overwrite) = (self.temp.clone(), self.overwrite);
+        output::settle(self.reg, || -> Result<()> {
+            if overwrite {
+                fs::rename(&temp, &target).map_err(|e| io_error(&target, e))?;
+            } else {
+                // `link` fails if the name is taken, unlike `rename`.
+                match fs::hard_link(&temp, &target) {
+                    Ok(()) => {
+                        let _ = fs::remove_file(&temp);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        let _ = fs::remove_file(&temp);
                         return Err(refuse(&target));
                     }
-                    fs::rename(&self.temp, &target).map_err(|e| io_error(&target, e))?;
+                    // File systems without hard links: check, then rename.
+                    Err(_) => {
+                        if exists(&target) {
+                            let _ = fs::remove_file(&temp);
+                            return Err(refuse(&target));
+                        }
+                        fs::rename(&temp, &target).map_err(|e| io_error(&target, e))?;
+                    }
                 }
             }
-        }
+            Ok(())
+        })?;
         self.committed = true;
         if self.sync {
             sync_dir(&self.temp).map_err(|e| io_error(&target, e))?;
@@ -198,6 +206,7 @@ impl Drop for AtomicFile {
         }
         if !self.committed {
             let _ = fs::remove_file(&self.temp);
+            output::forget(self.reg);
         }
     }
 }
@@ -225,13 +234,14 @@ where
 /// Writes the directory `path` atomically: `f` fills a fresh temporary
 /// directory next to it (`.<name>.tmp-<pid>-<counter>`), which is renamed to
 /// `path` only if `f` succeeds; on failure it is removed, so no partial
-/// directory is ever left at `path`.
+/// directory is ever left at `path`. Missing parent directories are created
+/// (and removed again on failure).
 ///
 /// Unless `force` is true, an existing `path` is refused before `f` runs, and
-/// again just before the rename (a check, then a rename: a directory created
-/// in between by another process could be replaced if it is empty). With
-/// `force`, an existing directory is moved aside, the new one renamed in, and
-/// the old one deleted; only directories are replaced this way.
+/// again just before the rename. With `force`, an existing directory is moved
+/// aside, the new one renamed in, and the old one deleted; only directories
+/// are replaced this way. This is an [`Outputs`](super::Outputs) group of one
+/// directory.
 ///
 /// # Errors
 ///
@@ -242,76 +252,10 @@ pub fn write_dir_atomic<F>(path: &Path, force: bool, f: F) -> Result<()>
 where
     F: FnOnce(&Path) -> Result<()>,
 {
-    let shown = path.display().to_string();
-    let name = path.file_name().ok_or_else(|| {
-        Error::from(InputError::file(
-            &shown,
-            "output path does not name a directory",
-        ))
-    })?;
-    let refuse_dir = || -> Error {
-        InputError::file(
-            &shown,
-            "refusing to overwrite existing directory; use --force",
-        )
-        .into()
-    };
-    if let Ok(meta) = fs::symlink_metadata(path) {
-        if !meta.is_dir() {
-            return Err(
-                InputError::file(&shown, "output path exists and is not a directory").into(),
-            );
-        }
-        if !force {
-            return Err(refuse_dir());
-        }
-    }
-    let dir = parent_dir(path);
-    let pid = std::process::id();
-    let fresh = |what: &str| {
-        let mut s = OsString::from(".");
-        s.push(name);
-        s.push(format!(
-            ".{what}-{pid}-{}",
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        dir.join(s)
-    };
-    let mut attempts = 0;
-    let temp = loop {
-        let temp = fresh("tmp");
-        match fs::create_dir(&temp) {
-            Ok(()) => break TempDir(temp),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => attempts += 1,
-            Err(e) => return Err(io_error(path, e)),
-        }
-    };
-    f(&temp.0)?;
-    if exists(path) {
-        if !force {
-            return Err(refuse_dir());
-        }
-        let old = fresh("old");
-        fs::rename(path, &old).map_err(|e| io_error(path, e))?;
-        if let Err(e) = fs::rename(&temp.0, path) {
-            let _ = fs::rename(&old, path);
-            return Err(io_error(path, e));
-        }
-        let _ = fs::remove_dir_all(&old);
-    } else {
-        fs::rename(&temp.0, path).map_err(|e| io_error(path, e))?;
-    }
-    std::mem::forget(temp);
-    Ok(())
-}
-
-/// A temporary directory removed (with its contents) when dropped.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+    let mut out = super::Outputs::new(force, &[] as &[&Path]);
+    let id = out.dir(path)?;
+    out.write_dir(id, f)?;
+    out.commit()
 }
 
 /// Refuses an `output` that is the same file as one of the `inputs` (writing
@@ -360,19 +304,6 @@ fn same_inode(a: &fs::Metadata, b: &fs::Metadata) -> bool {
 #[cfg(not(unix))]
 fn same_inode(_: &fs::Metadata, _: &fs::Metadata) -> bool {
     false
-}
-
-/// The directory holding `path` (`.` for a bare file name).
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    }
-}
-
-/// Whether anything (even a dangling symbolic link) has this name.
-fn exists(path: &Path) -> bool {
-    fs::symlink_metadata(path).is_ok()
 }
 
 fn refuse(target: &Path) -> Error {

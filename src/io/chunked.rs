@@ -14,10 +14,8 @@ use std::path::Path;
 
 use faer::MatMut;
 
-use super::csv::{
-    CellError, Head, ReadOptions, Records, cannot_read, cell_error, open_records_boxed, parse_cell,
-    ragged, read_head, with_hint,
-};
+use super::csv::ReadOptions;
+use super::record::{RowParser, RowSink, cannot_read, open_records_boxed, read_head};
 use crate::error::{Error, Result};
 
 /// A numeric CSV reader that yields chunks of rows.
@@ -37,12 +35,9 @@ use crate::error::{Error, Result};
 /// Ok::<(), mtreg::Error>(())
 /// ```
 pub struct ChunkReader {
-    src: Records<Box<dyn Read + Send>>,
-    source: String,
-    names: Option<Vec<String>>,
+    src: super::record::Records<Box<dyn Read + Send>>,
+    parser: RowParser,
     header_line: usize,
-    width: usize,
-    hint: Option<&'static str>,
     /// `src.rec` holds a data record not yet returned.
     pending: bool,
     rows: usize,
@@ -53,11 +48,25 @@ pub struct ChunkReader {
 impl std::fmt::Debug for ChunkReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ChunkReader")
-            .field("source", &self.source)
-            .field("names", &self.names)
-            .field("width", &self.width)
+            .field("source", &self.parser.source())
+            .field("names", &self.parser.names())
+            .field("width", &self.parser.width())
             .field("rows", &self.rows)
             .finish_non_exhaustive()
+    }
+}
+
+/// Row `k` of a chunk, columns permuted by `order`.
+struct ChunkRow<'a, 'b> {
+    out: &'a mut MatMut<'b, f64>,
+    k: usize,
+    order: &'a [usize],
+}
+
+impl RowSink for ChunkRow<'_, '_> {
+    #[inline]
+    fn number(&mut self, j: usize, v: f64) {
+        self.out[(self.k, self.order[j])] = v;
     }
 }
 
@@ -83,28 +92,21 @@ impl ChunkReader {
         opts: &ReadOptions,
     ) -> Result<Self> {
         let mut src = open_records_boxed(reader, source, opts.delimiter)?;
-        let Head {
-            width,
-            hint,
-            names,
-            header_line,
-        } = read_head(&mut src, source, opts)?;
+        let head = read_head(&mut src, source, opts.delimiter, opts.header)?;
+        head.require_data(source)?;
         Ok(Self {
             src,
-            source: source.to_owned(),
-            names,
-            header_line,
-            width,
-            hint,
+            parser: head.parser(source),
+            header_line: head.header_line,
             pending: true,
             rows: 0,
-            order: (0..width).collect(),
+            order: (0..head.width).collect(),
         })
     }
 
     /// The column names, when the file has a header.
     pub fn names(&self) -> Option<&[String]> {
-        self.names.as_deref()
+        self.parser.names()
     }
 
     /// The 1-based line of the header (or of the first data row).
@@ -114,7 +116,7 @@ impl ChunkReader {
 
     /// The number of columns.
     pub fn n_columns(&self) -> usize {
-        self.width
+        self.parser.width()
     }
 
     /// Data rows returned so far.
@@ -124,7 +126,7 @@ impl ChunkReader {
 
     /// The name of the input, as used in error messages.
     pub fn source(&self) -> &str {
-        &self.source
+        self.parser.source()
     }
 
     /// The 1-based line of the next data row, if any is left.
@@ -137,11 +139,12 @@ impl ChunkReader {
     /// # Errors
     /// `InvalidParameter` if `order` is not a permutation of the columns.
     pub fn set_column_order(&mut self, order: Vec<usize>) -> Result<()> {
-        let mut seen = vec![false; self.width];
-        let ok = order.len() == self.width
+        let width = self.parser.width();
+        let mut seen = vec![false; width];
+        let ok = order.len() == width
             && order
                 .iter()
-                .all(|&d| d < self.width && !std::mem::replace(&mut seen[d], true));
+                .all(|&d| d < width && !std::mem::replace(&mut seen[d], true));
         if !ok {
             return Err(Error::InvalidParameter {
                 name: "column order (a permutation of the columns)",
@@ -161,37 +164,27 @@ impl ChunkReader {
     /// file; [`Error::Input`] for a malformed row (wrong number of fields, a
     /// cell that is not a finite number), naming the line and column.
     pub fn read_chunk(&mut self, mut out: MatMut<'_, f64>) -> Result<usize> {
-        if out.ncols() != self.width {
+        if out.ncols() != self.parser.width() {
             return Err(Error::ShapeMismatch {
                 what: "columns of the chunk vs columns of the file",
-                expected: self.width,
+                expected: self.parser.width(),
                 found: out.ncols(),
             });
         }
         let mut k = 0;
         while k < out.nrows() && self.pending {
-            let rec = &self.src.rec;
-            if rec.len() != self.width {
-                let e = ragged(&self.source, self.src.line(), self.width, rec.len());
-                return Err(with_hint(e, self.hint).into());
-            }
-            for (j, raw) in rec.iter().enumerate() {
-                match parse_cell(raw) {
-                    Ok(v) => out[(k, self.order[j])] = v,
-                    Err(kind) => return Err(self.cell_error(j, raw, kind)),
-                }
-            }
+            let src = &self.src;
+            let mut row = ChunkRow {
+                out: &mut out,
+                k,
+                order: &self.order,
+            };
+            self.parser.parse(&src.rec, || src.line(), &mut row)?;
             k += 1;
             self.rows += 1;
             self.pending = self.src.advance()?;
         }
         Ok(k)
-    }
-
-    #[cold]
-    fn cell_error(&self, j: usize, raw: &[u8], kind: CellError) -> Error {
-        let e = cell_error(&self.source, self.src.line(), j, &self.names, raw, kind);
-        with_hint(e, self.hint).into()
     }
 }
 

@@ -1,4 +1,4 @@
-//! Reading numeric CSV matrices and small text tables; writing matrices.
+//! Reading numeric CSV matrices and small text tables (the reader API).
 //!
 //! # Format rules for numeric matrices ([`read_matrix`])
 //!
@@ -32,26 +32,26 @@
 //! returned as trimmed strings with the line they came from, for the caller to
 //! interpret.
 //!
-//! # Writing ([`write_matrix`])
+//! # Layers
 //!
-//! Numbers are written with the fewest digits that read back to the identical
-//! `f64`: integers as `3`, negative zero as `-0`, magnitudes below `1e-4` or
-//! from `1e16` on in exponent form (`1e-7`, `2.5e300`) as Python's `repr`
-//! does. Lines end with `\n`; names are quoted only when they need it.
+//! The lexical rules, the head of a file (header detection and names) and
+//! the row parser live in the record layer (`io/record.rs`), shared with the
+//! chunked and long-format readers; regular files without quotes take the
+//! fast path (`io/fast.rs`, a byte scan on several threads) with the same
+//! results and errors. Writing is in [`super::write`] ([`write_matrix`] is
+//! re-exported here).
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, Cursor, Read, Seek, SeekFrom};
-use std::mem::MaybeUninit;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
 
-use ::csv::{ByteRecord, ReaderBuilder, Terminator, WriterBuilder};
-use faer::{Mat, MatRef};
+use faer::Mat;
 
+use super::fast;
+use super::record::{Head, RowSink, cannot_read, open_records, read_head, text_cell};
 use crate::error::{Error, InputError, Result};
+
+pub use super::write::write_matrix;
 
 /// A numeric matrix read from a file, with optional column names.
 #[derive(Debug, Clone)]
@@ -95,10 +95,6 @@ impl Default for ReadOptions {
     }
 }
 
-const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
-/// Capacity of the input buffer of the CSV reader, and of each thread reading
-/// a file without quotes.
-const READ_BUFFER: usize = 1 << 18;
 /// First row capacity when the number of rows cannot be bounded in advance.
 const INITIAL_ROWS: usize = 256;
 
@@ -115,21 +111,22 @@ const INITIAL_ROWS: usize = 256;
 /// `min(lines, (bytes + 1) / 2p)` (a valid row needs at least `2p` bytes), so
 /// the matrix is allocated once and only the pages actually filled become
 /// resident. Peak memory is therefore the matrix itself plus one 256 KiB read
-/// buffer per reading thread and one record. (A single pass into a row-major
-/// buffer followed by a transpose would need twice the matrix.) Pipes and
-/// other non-regular files cannot be rewound; they are read with a doubling
-/// row capacity, as [`read_matrix_from_reader`] does.
+/// buffer per reading thread and one record (a line longer than the buffer
+/// grows it to hold the line). faer stores each column in a multiple of 8
+/// rows (64-byte alignment), so a file of fewer than 8 rows costs up to 8
+/// times its values. Pipes and other non-regular files cannot be rewound;
+/// they are read with a doubling row capacity, as
+/// [`read_matrix_from_reader`] does.
 ///
 /// # Speed
 ///
 /// A regular file with no quote character (`"`) at all, the usual case for
 /// numeric data, is split into fields with a plain byte scan instead of the
-/// general CSV state machine, and a large one is read by up to one thread per
-/// available core (at most 8, one per MiB of input): the first pass cuts the
-/// file at line breaks into contiguous parts, counting the lines of each, and
-/// each thread parses one part into its own rows of the matrix. Results and
-/// errors are exactly those of a sequential read; when several parts are
-/// malformed, the error reported is the first one in the file.
+/// general CSV state machine, and a large one is cut at line breaks into up
+/// to one part per available core (at most 8, one per MiB of input), parsed
+/// in parallel (rayon) into their own rows of the matrix. Results and errors
+/// are exactly those of a sequential read; when several parts are malformed,
+/// the error reported is the first one in the file.
 ///
 /// # Errors
 ///
@@ -139,29 +136,32 @@ pub fn read_matrix(path: &Path, opts: &ReadOptions) -> Result<Table> {
     read_matrix_in(path, opts, None)
 }
 
-/// [`read_matrix`] with `threads` parts (and threads) for a regular file,
-/// or as many as [`default_threads`] gives.
-fn read_matrix_in(path: &Path, opts: &ReadOptions, threads: Option<usize>) -> Result<Table> {
+/// [`read_matrix`] with `threads` parts for a regular file, or as many as
+/// [`fast::default_threads`] gives.
+pub(crate) fn read_matrix_in(
+    path: &Path,
+    opts: &ReadOptions,
+    threads: Option<usize>,
+) -> Result<Table> {
     let name = path.display().to_string();
     let mut file = File::open(path).map_err(|e| cannot_read(&name, &e))?;
     let len = match file.metadata() {
         Ok(m) if m.is_file() => m.len(),
         _ => return parse_matrix(file, &name, opts, None),
     };
-    let threads = if POSITIONAL_READS {
-        threads.unwrap_or_else(|| default_threads(len)).max(1)
+    let threads = if fast::POSITIONAL_READS {
+        threads.unwrap_or_else(|| fast::default_threads(len)).max(1)
     } else {
         1
     };
-    let scan = scan_file(&file, len, threads).map_err(|e| cannot_read(&name, &e))?;
+    let scan = fast::scan_file(&file, len, threads).map_err(|e| cannot_read(&name, &e))?;
     if scan.quotes || scan.two_boms {
-        let bytes = scan.counts.iter().map(|c| c.0).sum();
-        let lines = scan.counts.iter().map(|c| c.1).sum();
+        let (bytes, lines) = scan.totals();
         file.seek(SeekFrom::Start(0))
             .map_err(|e| cannot_read(&name, &e))?;
         return parse_matrix(file, &name, opts, Some((bytes, lines)));
     }
-    read_plain(&file, &name, opts, &scan)
+    fast::read_plain(&file, &name, opts, &scan)
 }
 
 /// Reads a numeric matrix from any reader (standard input, memory, ...).
@@ -205,6 +205,22 @@ pub fn read_records(path: &Path, opts: &ReadOptions) -> Result<(Vec<String>, Vec
 /// One data record of [`read_records`]: its 1-based line and its cells.
 pub type RecordLine = (usize, Vec<String>);
 
+/// Text cells of a record, trimmed (a [`RowSink`] taking every column as text).
+struct TextRow(Vec<String>);
+
+impl RowSink for TextRow {
+    fn number(&mut self, _: usize, _: f64) {}
+
+    fn is_text(&self, _: usize) -> bool {
+        true
+    }
+
+    fn text(&mut self, _: usize, raw: &[u8]) -> std::result::Result<(), String> {
+        self.0.push(text_cell(raw)?.to_owned());
+        Ok(())
+    }
+}
+
 /// [`read_records`] on any reader; `source` names the input in error messages.
 ///
 /// # Errors
@@ -216,443 +232,33 @@ pub fn read_records_from_reader<R: Read>(
     opts: &ReadOptions,
 ) -> Result<(Vec<String>, Vec<RecordLine>)> {
     let mut src = open_records(reader, source, opts.delimiter)?;
-    if !src.advance()? {
-        return Err(InputError::file(source, "file is empty").into());
-    }
-    let hint = format_hint(&src.rec, opts.delimiter);
-    let fail = |e: InputError| -> Error { with_hint(e, hint).into() };
-    let header = parse_header(&src.rec, source, src.line()).map_err(fail)?;
-    let width = header.len();
+    let head = read_head(&mut src, source, opts.delimiter, HeaderMode::Present)?;
+    let parser = head.parser(source);
     let mut rows = Vec::new();
-    while src.advance()? {
-        let line = src.line();
-        if src.rec.len() != width {
-            return Err(fail(ragged(source, line, width, src.rec.len())));
-        }
-        let mut cells = Vec::with_capacity(width);
-        for (j, raw) in src.rec.iter().enumerate() {
-            let cell = std::str::from_utf8(raw.trim_ascii()).map_err(|_| {
-                fail(InputError::at(
-                    source,
-                    line,
-                    Some((j + 1, Some(header[j].clone()))),
-                    format!("not valid UTF-8: {:?}", String::from_utf8_lossy(raw)),
-                ))
-            })?;
-            cells.push(cell.to_owned());
-        }
-        rows.push((line, cells));
+    let mut more = head.data;
+    while more {
+        let mut row = TextRow(Vec::with_capacity(parser.width()));
+        parser.parse(&src.rec, || src.line(), &mut row)?;
+        rows.push((src.line(), row.0));
+        more = src.advance()?;
     }
-    Ok((header, rows))
+    let Head { names, .. } = head;
+    Ok((names.unwrap_or_default(), rows))
 }
 
-/// Writes a matrix as CSV.
-///
-/// * `names`: when given, a header row with one name per column of `data`.
-/// * `row_names`: when given, a first column of row labels, one per row of
-///   `data`; its `&str` is the header cell of that column (written only when
-///   `names` is given), e.g. `("feature", &features)` for a coefficient table
-///   `feature,<task names>`.
-///
-/// Numbers use the shortest representation that parses back to the very same
-/// `f64` (see the module documentation). Non-finite values are written as
-/// `NaN`, `inf`, `-inf`, which [`read_matrix`] rejects. Lines end with `\n`.
-///
-/// # Errors
-///
-/// [`io::ErrorKind::InvalidInput`] when `names` or the row labels do not
-/// match the shape of `data`; otherwise the writer's errors.
-pub fn write_matrix<W: io::Write>(
-    w: W,
-    names: Option<&[String]>,
-    row_names: Option<(&str, &[String])>,
-    data: MatRef<'_, f64>,
-) -> io::Result<()> {
-    let (n, p) = (data.nrows(), data.ncols());
-    if let Some(names) = names {
-        if names.len() != p {
-            return Err(invalid_input(format!(
-                "{} column names for a matrix with {p} columns",
-                names.len()
-            )));
-        }
-    }
-    if let Some((_, labels)) = row_names {
-        if labels.len() != n {
-            return Err(invalid_input(format!(
-                "{} row labels for a matrix with {n} rows",
-                labels.len()
-            )));
-        }
-    }
-    let mut wtr = WriterBuilder::new()
-        .terminator(Terminator::Any(b'\n'))
-        .buffer_capacity(1 << 16)
-        .from_writer(w);
-    let mut rec = ByteRecord::new();
-    if let Some(names) = names {
-        if let Some((corner, _)) = row_names {
-            rec.push_field(corner.as_bytes());
-        }
-        for name in names {
-            rec.push_field(name.as_bytes());
-        }
-        wtr.write_byte_record(&rec)?;
-    }
-    let mut buf = String::new();
-    for i in 0..n {
-        rec.clear();
-        if let Some((_, labels)) = row_names {
-            rec.push_field(labels[i].as_bytes());
-        }
-        for j in 0..p {
-            rec.push_field(format_f64(data[(i, j)], &mut buf).as_bytes());
-        }
-        wtr.write_byte_record(&rec)?;
-    }
-    wtr.flush()
-}
-
-/// Formats `v` as Python's `repr` would choose: plain notation for zero and
-/// magnitudes in `[1e-4, 1e16)`, exponent notation (`1e-7`, `2.5e300`)
-/// outside. Both of Rust's notations print the shortest digit string that
-/// parses back to exactly `v`, so the choice only affects readability.
-fn format_f64(v: f64, buf: &mut String) -> &str {
-    buf.clear();
-    let a = v.abs();
-    // Writing to a String cannot fail.
-    let _ = if a == 0.0 || (1e-4..1e16).contains(&a) || !a.is_finite() {
-        write!(buf, "{v}")
-    } else {
-        write!(buf, "{v:e}")
-    };
-    buf
-}
-
-fn invalid_input(msg: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidInput, msg)
-}
-
-pub(crate) fn cannot_read(name: &str, e: &io::Error) -> Error {
-    InputError::file(name, format!("cannot read file: {e}")).into()
-}
-
-/// Skips a leading UTF-8 BOM and appends a final `\n`, so that every record,
-/// the last one included, ends with a line feed (see [`Records::line`]).
-fn prepare<R: Read>(mut r: R) -> io::Result<impl Read> {
-    let mut head = [0u8; 3];
-    let mut n = 0;
-    while n < head.len() {
-        match r.read(&mut head[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    let skip = if n == 3 && head == BOM { 3 } else { 0 };
-    let mut start = Cursor::new(head);
-    start.set_position(skip as u64);
-    Ok(start.take((n - skip) as u64).chain(r).chain(&b"\n"[..]))
-}
-
-/// Rejects delimiters that cannot separate fields.
-fn check_delimiter(source: &str, delimiter: u8) -> Result<()> {
-    if matches!(delimiter, b'\n' | b'\r' | b'"') || !delimiter.is_ascii() {
-        return Err(InputError::file(
-            source,
-            format!("invalid delimiter {:?}", char::from(delimiter)),
-        )
-        .into());
-    }
-    Ok(())
-}
-
-/// A record reader that skips blank records and knows the exact line on which
-/// each record starts.
-pub(crate) struct Records<R: Read> {
-    rdr: ::csv::Reader<R>,
-    pub(crate) rec: ByteRecord,
-    source: String,
-    /// Line of the first byte not yet consumed before the current record.
-    before: u64,
-    /// Same, after the current record (its final `\n` included).
-    after: u64,
-}
-
-/// Opens a [`Records`] reader over `reader` (see [`prepare`]).
-pub(crate) fn open_records<R: Read>(
-    reader: R,
-    source: &str,
-    delimiter: u8,
-) -> Result<Records<impl Read + use<R>>> {
-    check_delimiter(source, delimiter)?;
-    let reader = prepare(reader).map_err(|e| cannot_read(source, &e))?;
-    Ok(records_from(reader, source, delimiter))
-}
-
-/// [`open_records`] with the reader boxed, for a [`Records`] stored in a
-/// struct or moved to another thread.
-pub(crate) fn open_records_boxed<R: Read + Send + 'static>(
-    reader: R,
-    source: &str,
-    delimiter: u8,
-) -> Result<Records<Box<dyn Read + Send>>> {
-    check_delimiter(source, delimiter)?;
-    let reader = prepare(reader).map_err(|e| cannot_read(source, &e))?;
-    Ok(records_from(Box::new(reader), source, delimiter))
-}
-
-/// The record reader over an already [`prepare`]d input.
-fn records_from<R: Read>(reader: R, source: &str, delimiter: u8) -> Records<R> {
-    // Records end at `\n` only: a `\r` before it stays at the end of the
-    // last field and is trimmed like any other white space. Since the
-    // terminator is then always consumed with its record, csv's line
-    // counter gives exact record lines (its own per-record positions are
-    // off after blank lines and with CRLF).
-    let rdr = ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .terminator(Terminator::Any(b'\n'))
-        .buffer_capacity(READ_BUFFER)
-        .from_reader(reader);
-    Records {
-        rdr,
-        rec: ByteRecord::new(),
-        source: source.to_owned(),
-        before: 1,
-        after: 1,
-    }
-}
-
-impl<R: Read> Records<R> {
-    /// Reads the next non-blank record; false at the end of the input.
-    pub(crate) fn advance(&mut self) -> Result<bool> {
-        loop {
-            self.before = self.rdr.position().line();
-            match self.rdr.read_byte_record(&mut self.rec) {
-                Ok(true) => {}
-                Ok(false) => return Ok(false),
-                Err(e) => return Err(cannot_read(&self.source, &io::Error::from(e))),
-            }
-            self.after = self.rdr.position().line();
-            let blank = self.rec.iter().all(|f| f.trim_ascii().is_empty());
-            if !(blank && self.rec.len() <= 1) {
-                return Ok(true);
-            }
-        }
-    }
-
-    /// The 1-based line on which the current record starts.
-    ///
-    /// The record's own `\n` and those inside its quoted fields were consumed
-    /// with it; what remains are the skipped blank lines before it. Only a
-    /// quoted field left open at the end of the file (where the appended `\n`
-    /// is field content) could make this one too small: hence the clamp.
-    pub(crate) fn line(&self) -> usize {
-        let inner = self.rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-        let line = self.after.saturating_sub(1 + inner).max(self.before);
-        usize::try_from(line).unwrap_or(usize::MAX)
-    }
-}
-
-/// A cell that is not a finite number.
-pub(crate) enum CellError {
-    Missing,
-    NotNumber,
-    NonFinite,
-}
-
-#[inline]
-pub(crate) fn parse_cell(raw: &[u8]) -> std::result::Result<f64, CellError> {
-    let t = raw.trim_ascii();
-    if t.is_empty() {
-        return Err(CellError::Missing);
-    }
-    let s = std::str::from_utf8(t).map_err(|_| CellError::NotNumber)?;
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        Ok(_) => Err(CellError::NonFinite),
-        Err(_) => Err(CellError::NotNumber),
-    }
-}
-
-/// Auto header detection: any non-empty cell that is not a number (NaN and
-/// infinities count as numbers here, and are then rejected as data).
-pub(crate) fn looks_like_header(rec: &ByteRecord) -> bool {
-    rec.iter().any(|raw| {
-        let t = raw.trim_ascii();
-        !t.is_empty()
-            && std::str::from_utf8(t)
-                .ok()
-                .and_then(|s| s.parse::<f64>().ok())
-                .is_none()
-    })
-}
-
-/// Validates and returns the header names of `rec`, found at `line`.
-pub(crate) fn parse_header(
-    rec: &ByteRecord,
-    source: &str,
-    line: usize,
-) -> std::result::Result<Vec<String>, InputError> {
-    if rec.is_empty() {
-        return Err(InputError::at(source, line, None, "no columns"));
-    }
-    let mut names = Vec::with_capacity(rec.len());
-    let mut seen: HashMap<String, usize> = HashMap::with_capacity(rec.len());
-    for (j, raw) in rec.iter().enumerate() {
-        let col = j + 1;
-        let name = std::str::from_utf8(raw.trim_ascii()).map_err(|_| {
-            InputError::at(
-                source,
-                line,
-                Some((col, None)),
-                format!(
-                    "column name is not valid UTF-8: {:?}",
-                    String::from_utf8_lossy(raw)
-                ),
-            )
-        })?;
-        if name.is_empty() {
-            let msg = if col == 1 {
-                "empty column name (is the first column a row index? remove it)"
-            } else {
-                "empty column name"
-            };
-            return Err(InputError::at(source, line, Some((col, None)), msg));
-        }
-        if let Some(first) = seen.insert(name.to_owned(), col) {
-            return Err(InputError::at(
-                source,
-                line,
-                Some((col, Some(name.to_owned()))),
-                format!("duplicate column name {name:?} (also column {first})"),
-            ));
-        }
-        names.push(name.to_owned());
-    }
-    Ok(names)
-}
-
-pub(crate) fn ragged(source: &str, line: usize, expected: usize, found: usize) -> InputError {
-    InputError::at(
-        source,
-        line,
-        None,
-        format!("wrong number of fields: expected {expected}, found {found}"),
-    )
-}
-
-/// A hint about the file's format, from its first record, to append to any
-/// error: a single column whose text contains another usual delimiter, or
-/// line breaks that are lone `\r` (the whole file then reads as one line).
-pub(crate) fn format_hint(first: &ByteRecord, delimiter: u8) -> Option<&'static str> {
-    let bytes = first.as_slice();
-    let lone_cr = bytes
-        .trim_ascii()
-        .windows(2)
-        .any(|w| w[0] == b'\r' && w[1] != b'\n');
-    if lone_cr {
-        return Some("the file seems to use CR-only line endings; convert them to LF");
-    }
-    if first.len() != 1 {
-        return None;
-    }
-    [
-        (b';', "file looks semicolon-separated (use --delimiter ';')"),
-        (b'\t', "file looks tab-separated (use --delimiter '\\t')"),
-        (b',', "file looks comma-separated (use --delimiter ',')"),
-    ]
-    .into_iter()
-    .find(|&(d, _)| d != delimiter && bytes.contains(&d))
-    .map(|(_, hint)| hint)
-}
-
-pub(crate) fn with_hint(mut e: InputError, hint: Option<&str>) -> InputError {
-    if let Some(hint) = hint {
-        e.message = format!("{}; {hint}", e.message);
-    }
-    e
-}
-
-/// The first record(s) of a matrix file, as the readers need them.
-pub(crate) struct Head {
-    /// Number of columns (of the first record).
-    pub width: usize,
-    /// A format hint appended to errors (e.g. "looks semicolon-separated").
-    pub hint: Option<&'static str>,
-    /// Column names, if the file has a header.
-    pub names: Option<Vec<String>>,
-    /// 1-based line of the first record.
-    pub header_line: usize,
-}
-
-/// Reads the first record, decides whether it is a header (per `opts`) and
-/// leaves `src` on the first data record. Errors for an empty file, no
-/// columns, a bad header, or a header without data rows.
-pub(crate) fn read_head<R: Read>(
-    src: &mut Records<R>,
-    source: &str,
-    opts: &ReadOptions,
-) -> Result<Head> {
-    if !src.advance()? {
-        return Err(InputError::file(source, "file is empty").into());
-    }
-    let width = src.rec.len();
-    let hint = format_hint(&src.rec, opts.delimiter);
-    let fail = |e: InputError| -> Error { with_hint(e, hint).into() };
-    let header_line = src.line();
-    if width == 0 {
-        return Err(fail(InputError::at(
-            source,
-            header_line,
-            None,
-            "no columns",
-        )));
-    }
-    let has_header = match opts.header {
-        HeaderMode::Present => true,
-        HeaderMode::Absent => false,
-        HeaderMode::Auto => looks_like_header(&src.rec),
-    };
-    let names = if has_header {
-        let names = parse_header(&src.rec, source, header_line).map_err(fail)?;
-        if !src.advance()? {
-            return Err(fail(InputError::file(
-                source,
-                "no data rows (the file has only a header line)",
-            )));
-        }
-        Some(names)
-    } else {
-        None
-    };
-    Ok(Head {
-        width,
-        hint,
-        names,
-        header_line,
-    })
-}
-
-/// The matrix reader proper. `bound` is `(bytes, line feeds)` of the input
-/// when known in advance.
-fn parse_matrix<R: Read>(
+/// The general matrix reader (the csv crate's state machine). `bound` is
+/// `(bytes, line feeds)` of the input when known in advance.
+pub(crate) fn parse_matrix<R: Read>(
     reader: R,
     source: &str,
     opts: &ReadOptions,
     bound: Option<(u64, u64)>,
 ) -> Result<Table> {
     let mut src = open_records(reader, source, opts.delimiter)?;
-    let Head {
-        width: p,
-        hint,
-        names,
-        ..
-    } = read_head(&mut src, source, opts)?;
-    let fail = |e: InputError| -> Error { with_hint(e, hint).into() };
+    let head = read_head(&mut src, source, opts.delimiter, opts.header)?;
+    head.require_data(source)?;
+    let parser = head.parser(source);
+    let p = head.width;
 
     let mut cap = match bound {
         Some((bytes, lines)) => {
@@ -667,18 +273,7 @@ fn parse_matrix<R: Read>(
     let mut n = 0usize;
     loop {
         // The line is computed only for errors: it costs a scan of the record.
-        if src.rec.len() != p {
-            return Err(fail(ragged(source, src.line(), p, src.rec.len())));
-        }
-        for (j, raw) in src.rec.iter().enumerate() {
-            row[j] = match parse_cell(raw) {
-                Ok(v) => v,
-                Err(kind) => {
-                    let line = src.line();
-                    return Err(fail(cell_error(source, line, j, &names, raw, kind)));
-                }
-            };
-        }
+        parser.parse(&src.rec, || src.line(), &mut row[..])?;
         if n == cap {
             cap = cap.saturating_mul(2).max(INITIAL_ROWS);
             reserve(&mut data, cap, p, source)?;
@@ -689,724 +284,37 @@ fn parse_matrix<R: Read>(
             break;
         }
     }
-    Ok(Table { names, data })
-}
-
-fn reserve(data: &mut Mat<f64>, rows: usize, cols: usize, source: &str) -> Result<()> {
-    data.try_reserve(rows, cols).map_err(|_| {
-        InputError::file(
-            source,
-            format!("file too large: cannot allocate a {rows} x {cols} matrix"),
-        )
-        .into()
+    Ok(Table {
+        names: head.names,
+        data,
     })
 }
 
-pub(crate) fn cell_error(
-    source: &str,
-    line: usize,
-    j: usize,
-    names: &Option<Vec<String>>,
-    raw: &[u8],
-    kind: CellError,
-) -> InputError {
-    let text = String::from_utf8_lossy(raw.trim_ascii());
-    let message = match kind {
-        CellError::Missing => "missing value (empty cell)".to_owned(),
-        CellError::NonFinite => format!("non-finite value: {text:?}"),
-        CellError::NotNumber => format!("not a number: {text:?}"),
-    };
-    let name = names.as_ref().map(|names| names[j].clone());
-    InputError::at(source, line, Some((j + 1, name)), message)
+/// Reserves room for `rows x cols` values, or says the file is too large.
+pub(crate) fn reserve(data: &mut Mat<f64>, rows: usize, cols: usize, source: &str) -> Result<()> {
+    data.try_reserve(rows, cols)
+        .map_err(|_| too_large(source, rows, cols))
 }
 
-// ----- Regular files without quotes: plain byte scan, several threads -----
-//
-// Without any `"` in the file, the CSV grammar that `open_records` configures
-// (records end at `\n`, fields at the delimiter, no escapes, no comments)
-// reduces to splitting lines at `\n` and fields at the delimiter; what
-// `Records::advance` skips is a line holding at most one field, all ASCII
-// white space (a `\r` included). The functions below implement exactly that,
-// call the same cell, header and error functions as `parse_matrix`, and are
-// checked against it on random files in the tests.
-
-/// Upper bound on the threads of one [`read_matrix`] call.
-const MAX_THREADS: usize = 8;
-/// Input size per thread below which a thread is not worth starting.
-const MIN_BYTES_PER_THREAD: u64 = 1 << 20;
-
-/// Number of threads (and file parts) for a regular file of `len` bytes.
-fn default_threads(len: u64) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    let by_size = usize::try_from(len / MIN_BYTES_PER_THREAD).unwrap_or(usize::MAX);
-    cores.min(MAX_THREADS).min(by_size).max(1)
-}
-
-/// What the first pass over a regular file learns.
-struct Scan {
-    /// Part boundaries: `0`, then increasing offsets each just after a line
-    /// feed, then the file length.
-    bounds: Vec<u64>,
-    /// Bytes read and line feeds counted in each part.
-    counts: Vec<(u64, u64)>,
-    /// The file holds a quote character somewhere.
-    quotes: bool,
-    /// The file starts with a UTF-8 BOM.
-    bom: bool,
-    /// ... and with a second one right after it (which the CSV reader strips
-    /// too: such files take the general path).
-    two_boms: bool,
-}
-
-/// Reads into `buf` until it is full or the input ends; returns the length.
-fn read_full<R: Read>(mut r: R, buf: &mut [u8]) -> io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// Whether [`read_at`] leaves the file cursor alone, so that threads can
-/// share one file handle.
-const POSITIONAL_READS: bool = cfg!(any(unix, windows));
-
-/// Reads from `offset` in `file`: a positional read where the platform has
-/// one (it does not move the file cursor on Unix; on Windows it does, and
-/// nothing relies on the cursor while parts are read).
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    #[cfg(unix)]
-    {
-        std::os::unix::fs::FileExt::read_at(file, buf, offset)
-    }
-    #[cfg(windows)]
-    {
-        std::os::windows::fs::FileExt::seek_read(file, buf, offset)
-    }
-    #[cfg(not(any(unix, windows)))]
-    {
-        let mut file = file;
-        file.seek(SeekFrom::Start(offset))?;
-        file.read(buf)
-    }
-}
-
-/// The bytes `[pos, end)` of a file shared between threads, as a reader.
-struct At<'a> {
-    file: &'a File,
-    pos: u64,
-    end: u64,
-}
-
-impl Read for At<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let left = usize::try_from(self.end.saturating_sub(self.pos)).unwrap_or(usize::MAX);
-        let max = left.min(buf.len());
-        if max == 0 {
-            return Ok(0);
-        }
-        let k = read_at(self.file, &mut buf[..max], self.pos)?;
-        self.pos += k as u64;
-        Ok(k)
-    }
-}
-
-/// Runs `jobs` and returns their results in order: the first on the current
-/// thread, the others on threads of their own, or on the current thread too
-/// when no thread can be started.
-fn run_all<T: Send, F: FnOnce() -> T + Send>(jobs: Vec<F>) -> Vec<T> {
-    let slots: Vec<Mutex<Option<F>>> = jobs.into_iter().map(|j| Mutex::new(Some(j))).collect();
-    let run = |slot: &Mutex<Option<F>>| {
-        let job = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
-        job.map(|job| job())
-    };
-    std::thread::scope(|s| {
-        let handles: Vec<_> = slots
-            .iter()
-            .skip(1)
-            .map(|slot| {
-                std::thread::Builder::new()
-                    .spawn_scoped(s, move || run(slot))
-                    .ok()
-            })
-            .collect();
-        let mut results = Vec::with_capacity(slots.len());
-        results.extend(slots.first().and_then(run));
-        for (slot, handle) in slots.iter().skip(1).zip(handles) {
-            let done =
-                handle.and_then(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            // Each job is taken exactly once: by its thread, or here.
-            results.extend(done.or_else(|| run(slot)));
-        }
-        results
-    })
-}
-
-/// The first pass: cuts the file into up to `parts` parts at line breaks,
-/// then counts the bytes and line feeds of each part and looks for quotes,
-/// one thread per part.
-fn scan_file(file: &File, len: u64, parts: usize) -> io::Result<Scan> {
-    let mut head = [0u8; 6];
-    let n = read_full(
-        At {
-            file,
-            pos: 0,
-            end: len,
-        },
-        &mut head,
-    )?;
-    let bom = n >= 3 && head[..3] == BOM;
-    let two_boms = bom && n == 6 && head[3..] == BOM;
-    let mut bounds = vec![0u64];
-    for i in 1..parts {
-        let target = u64::try_from(u128::from(len) * i as u128 / parts as u128).unwrap_or(len);
-        let last = bounds[bounds.len() - 1];
-        if let Some(b) = next_line_start(file, target.max(last), len)? {
-            if b > last && b < len {
-                bounds.push(b);
-            }
-        }
-    }
-    bounds.push(len);
-    let jobs: Vec<_> = bounds
-        .windows(2)
-        .map(|w| {
-            let (start, end) = (w[0], w[1]);
-            move || {
-                scan_part(At {
-                    file,
-                    pos: start,
-                    end,
-                })
-            }
-        })
-        .collect();
-    let counts = run_all(jobs).into_iter().collect::<io::Result<Vec<_>>>()?;
-    Ok(Scan {
-        bounds,
-        quotes: counts.iter().any(|c| c.2),
-        counts: counts.iter().map(|c| (c.0, c.1)).collect(),
-        bom,
-        two_boms,
-    })
-}
-
-/// The offset just after the first line feed at or after `from`, if any
-/// before `len`.
-fn next_line_start(file: &File, from: u64, len: u64) -> io::Result<Option<u64>> {
-    let mut input = At {
-        file,
-        pos: from,
-        end: len,
-    };
-    let mut buf = vec![0u8; 1 << 12];
-    let mut at = from;
-    loop {
-        let k = read_full(&mut input, &mut buf)?;
-        if k == 0 {
-            return Ok(None);
-        }
-        if let Some(i) = buf[..k].iter().position(|&b| b == b'\n') {
-            return Ok(Some(at + i as u64 + 1));
-        }
-        at += k as u64;
-    }
-}
-
-/// Bytes, line feeds and presence of a quote in a part of a file.
-fn scan_part(mut part: At<'_>) -> io::Result<(u64, u64, bool)> {
-    let mut buf = vec![0u8; READ_BUFFER];
-    let (mut bytes, mut lines, mut quotes) = (0u64, 0u64, false);
-    loop {
-        let k = read_full(&mut part, &mut buf)?;
-        if k == 0 {
-            break;
-        }
-        bytes += k as u64;
-        let (l, q) = count_lines_and_quotes(&buf[..k]);
-        lines += l;
-        quotes |= q;
-    }
-    Ok((bytes, lines, quotes))
-}
-
-/// The number of line feeds in `s`, and whether it holds a quote.
-fn count_lines_and_quotes(s: &[u8]) -> (u64, bool) {
-    // Byte-wide counters over 32-byte lanes (at most 255 steps before they
-    // are summed), which compilers turn into vector compares.
-    const LANES: usize = 32;
-    let (mut lines, mut quotes) = (0u64, false);
-    let mut blocks = s.chunks_exact(LANES * 255);
-    for block in blocks.by_ref() {
-        let mut nl = [0u8; LANES];
-        let mut q = [0u8; LANES];
-        for c in block.chunks_exact(LANES) {
-            for i in 0..LANES {
-                nl[i] += u8::from(c[i] == b'\n');
-                q[i] |= u8::from(c[i] == b'"');
-            }
-        }
-        lines += nl.iter().map(|&x| u64::from(x)).sum::<u64>();
-        quotes |= q.iter().any(|&x| x != 0);
-    }
-    let rest = blocks.remainder();
-    lines += rest.iter().filter(|&&b| b == b'\n').count() as u64;
-    quotes |= rest.contains(&b'"');
-    (lines, quotes)
-}
-
-/// The fields of one line (without its `\n`) as a record.
-fn split_record(line: &[u8], delimiter: u8) -> ByteRecord {
-    let mut rec = ByteRecord::new();
-    for field in line.split(|&b| b == delimiter) {
-        rec.push_field(field);
-    }
-    rec
-}
-
-/// A line (without its `\n`) that [`Records::advance`] skips: one field at
-/// most, blank.
-fn is_blank(line: &[u8], delimiter: u8) -> bool {
-    !line.contains(&delimiter) && line.trim_ascii().is_empty()
-}
-
-/// Converts a line number for an error message.
-fn line_no(line: u64) -> usize {
-    usize::try_from(line).unwrap_or(usize::MAX)
-}
-
-/// What every part of a plain file shares.
-struct Plain<'a> {
-    source: &'a str,
-    delimiter: u8,
-    /// Number of columns.
-    p: usize,
-    names: &'a Option<Vec<String>>,
-    hint: Option<&'static str>,
-}
-
-impl Plain<'_> {
-    fn fail(&self, e: InputError) -> Error {
-        with_hint(e, self.hint).into()
-    }
-}
-
-/// A contiguous part of the data lines, parsed by one thread.
-struct Part {
-    /// Byte range in the file; `start` is at the beginning of a line and
-    /// `end` just after a line feed or at the end of the file.
-    start: u64,
-    end: u64,
-    /// 1-based line number of the line at `start`.
-    line: u64,
-    /// First matrix row reserved for the part.
-    row: usize,
-    /// Number of rows reserved: at least the rows the part can hold.
-    cap: usize,
-}
-
-/// [`read_matrix`] for a regular file without quote characters.
-fn read_plain(file: &File, source: &str, opts: &ReadOptions, scan: &Scan) -> Result<Table> {
-    check_delimiter(source, opts.delimiter)?;
-    let delimiter = opts.delimiter;
-    let cannot = |e: io::Error| cannot_read(source, &e);
-
-    // The first non-blank record, read line by line.
-    let start = if scan.bom { 3 } else { 0 };
-    let mut head = io::BufReader::with_capacity(
-        1 << 16,
-        At {
-            file,
-            pos: start,
-            end: scan.bounds[scan.bounds.len() - 1],
-        },
-    );
-    let (mut offset, mut line) = (start, 0u64);
-    let mut text = Vec::new();
-    let (first, first_line, first_start) = loop {
-        text.clear();
-        let k = io::BufRead::read_until(&mut head, b'\n', &mut text).map_err(cannot)?;
-        if k == 0 {
-            return Err(InputError::file(source, "file is empty").into());
-        }
-        let line_start = offset;
-        offset += k as u64;
-        line += 1;
-        if text.last() == Some(&b'\n') {
-            text.pop();
-        }
-        if !is_blank(&text, delimiter) {
-            break (split_record(&text, delimiter), line, line_start);
-        }
-    };
-    drop(head);
-    let p = first.len();
-    let hint = format_hint(&first, delimiter);
-    let has_header = match opts.header {
-        HeaderMode::Present => true,
-        HeaderMode::Absent => false,
-        HeaderMode::Auto => looks_like_header(&first),
-    };
-    let (names, data_start, data_line) = if has_header {
-        let names = parse_header(&first, source, line_no(first_line))
-            .map_err(|e| Error::from(with_hint(e, hint)))?;
-        (Some(names), offset, first_line + 1)
-    } else {
-        (None, first_start, first_line)
-    };
-    let ctx = Plain {
+/// "file too large" for a `rows x cols` matrix.
+pub(crate) fn too_large(source: &str, rows: usize, cols: usize) -> Error {
+    InputError::file(
         source,
-        delimiter,
-        p,
-        names: &names,
-        hint,
-    };
-
-    // The parts of the data lines, with the rows each may fill.
-    let mut parts = Vec::new();
-    let mut total = 0usize;
-    let mut feeds = 0u64;
-    for (i, w) in scan.bounds.windows(2).enumerate() {
-        let (lo, hi) = (w[0], w[1]);
-        let feeds_before = feeds;
-        feeds += scan.counts[i].1;
-        if hi <= data_start {
-            continue;
-        }
-        let (start, line) = if lo <= data_start {
-            (data_start, data_line)
-        } else {
-            (lo, feeds_before + 1)
-        };
-        // A row needs `p` non-empty cells and `p - 1` delimiters, then a
-        // line feed unless it ends the file.
-        let last = i + 2 == scan.bounds.len();
-        let by_lines = (feeds + 1).saturating_sub(line) + u64::from(last);
-        let by_size = (hi - start + 1) / (2 * p as u64);
-        let cap = usize::try_from(by_lines.min(by_size)).unwrap_or(usize::MAX);
-        parts.push(Part {
-            start,
-            end: hi,
-            line,
-            row: total,
-            cap,
-        });
-        total = total.saturating_add(cap);
-    }
-
-    let mut data = Mat::<f64>::new();
-    let n = {
-        let mut cols = spare_columns(&mut data, total, p, source)?;
-        let rows = parse_parts(file, &parts, &ctx, &mut cols)?;
-        // Close the gaps left by blank lines between the parts' rows.
-        let mut n = 0;
-        for (part, &r) in parts.iter().zip(&rows) {
-            if part.row != n {
-                for col in cols.iter_mut() {
-                    col.copy_within(part.row..part.row + r, n);
-                }
-            }
-            n += r;
-        }
-        n
-    };
-    if n == 0 {
-        return Err(ctx.fail(InputError::file(
-            source,
-            "no data rows (the file has only a header line)",
-        )));
-    }
-    // SAFETY: `n <= total`, the row capacity reserved above, and `p` columns
-    // were reserved. Every part wrote all `p` cells of each of its `rows[i]`
-    // rows, and the rows were moved to `0..n` above: all the elements of the
-    // `n x p` matrix are initialized.
-    unsafe { data.set_dims(n, p) };
-    Ok(Table { names, data })
-}
-
-/// Reserves room for a `rows x cols` matrix in the empty `data` and returns
-/// the `rows` first elements of each of its `cols` columns, uninitialized.
-fn spare_columns<'a>(
-    data: &'a mut Mat<f64>,
-    rows: usize,
-    cols: usize,
-    source: &str,
-) -> Result<Vec<&'a mut [MaybeUninit<f64>]>> {
-    assert_eq!((data.nrows(), data.ncols()), (0, 0));
-    reserve(data, rows, cols, source)?;
-    if rows == 0 {
-        return Ok((0..cols).map(|_| Default::default()).collect());
-    }
-    let stride = usize::try_from(data.col_stride()).unwrap_or(0);
-    assert!(rows <= stride);
-    let base = data.as_ptr_mut().cast::<MaybeUninit<f64>>();
-    Ok((0..cols)
-        .map(|j| {
-            // SAFETY: `try_reserve` allocated at least `cols` columns of
-            // `stride >= rows` elements (the column stride is the row
-            // capacity). Column `j` starts `j * stride` elements from the
-            // base, so these slices are in bounds and disjoint; `MaybeUninit`
-            // needs no initialization; they borrow `data` mutably, so nothing
-            // else can access it meanwhile.
-            unsafe { std::slice::from_raw_parts_mut(base.add(j * stride), rows) }
-        })
-        .collect())
-}
-
-/// Parses each part into its rows, each on a thread of its own (see
-/// [`run_all`]). Returns the number of rows of each part, or the first error
-/// in file order.
-fn parse_parts(
-    file: &File,
-    parts: &[Part],
-    ctx: &Plain<'_>,
-    cols: &mut [&mut [MaybeUninit<f64>]],
-) -> Result<Vec<usize>> {
-    // Hand each part the rows reserved for it, in every column.
-    let mut slots: Vec<Vec<&mut [MaybeUninit<f64>]>> =
-        parts.iter().map(|_| Vec::with_capacity(ctx.p)).collect();
-    for col in cols.iter_mut() {
-        let mut rest: &mut [MaybeUninit<f64>] = col;
-        for (part, slot) in parts.iter().zip(slots.iter_mut()) {
-            let (mine, after) = std::mem::take(&mut rest).split_at_mut(part.cap);
-            slot.push(mine);
-            rest = after;
-        }
-    }
-    // The index of the first part that failed: later parts stop early.
-    let failed = &AtomicUsize::new(usize::MAX);
-    let jobs: Vec<_> = parts
-        .iter()
-        .zip(slots)
-        .enumerate()
-        .map(|(i, (part, mut slot))| move || parse_part(file, part, i, ctx, &mut slot, failed))
-        .collect();
-    let results = run_all(jobs);
-    assert_eq!(results.len(), parts.len());
-    results.into_iter().collect()
-}
-
-/// Parses the lines of `part` into `cols` (the part's rows of each column);
-/// returns the number of rows. `index` is the part's rank in the file: the
-/// part gives up as soon as an earlier one has failed (its result is then
-/// never looked at).
-fn parse_part(
-    file: &File,
-    part: &Part,
-    index: usize,
-    ctx: &Plain<'_>,
-    cols: &mut [&mut [MaybeUninit<f64>]],
-    failed: &AtomicUsize,
-) -> Result<usize> {
-    let cannot = |e: io::Error| cannot_read(ctx.source, &e);
-    let result = (|| {
-        let mut input = At {
-            file,
-            pos: part.start,
-            end: part.end,
-        };
-        let mut buf = vec![0u8; READ_BUFFER];
-        let mut filled = 0;
-        let mut lines = Lines {
-            line: part.line,
-            rows: 0,
-        };
-        loop {
-            if failed.load(Ordering::Relaxed) < index {
-                return Ok(lines.rows);
-            }
-            let k = read_full(&mut input, &mut buf[filled..]).map_err(cannot)?;
-            filled += k;
-            let eof = filled < buf.len();
-            // Whole lines only, but for the last line of the part.
-            let complete = if eof {
-                filled
-            } else {
-                match buf[..filled].iter().rposition(|&b| b == b'\n') {
-                    Some(i) => i + 1,
-                    None => {
-                        // A line longer than the buffer.
-                        buf.resize(buf.len() * 2, 0);
-                        continue;
-                    }
-                }
-            };
-            lines.parse(&buf[..complete], ctx, cols)?;
-            if eof {
-                return Ok(lines.rows);
-            }
-            buf.copy_within(complete..filled, 0);
-            filled -= complete;
-        }
-    })();
-    if result.is_err() {
-        failed.fetch_min(index, Ordering::Relaxed);
-    }
-    result
-}
-
-/// The state of [`parse_part`].
-struct Lines {
-    /// 1-based line number of the next line.
-    line: u64,
-    /// Rows filled so far.
-    rows: usize,
-}
-
-impl Lines {
-    /// Parses `block`, whole lines each ended by a line feed but for the last
-    /// line of a part, into rows `self.rows..` of `cols`.
-    fn parse(
-        &mut self,
-        block: &[u8],
-        ctx: &Plain<'_>,
-        cols: &mut [&mut [MaybeUninit<f64>]],
-    ) -> Result<()> {
-        // Validating the whole block at once is much cheaper than cell by
-        // cell; a block that is not UTF-8 is parsed cell by cell (and its
-        // bad cells are reported by `slow_line`).
-        match std::str::from_utf8(block) {
-            Ok(text) => self.parse_with(block, ctx, cols, |a, b| number(&text[a..b])),
-            Err(_) => self.parse_with(block, ctx, cols, |a, b| parse_cell(&block[a..b]).ok()),
-        }
-    }
-
-    /// [`Self::parse`] with `cell(a, b)`, the finite number in
-    /// `block[a..b]` (or `None`).
-    #[inline(always)]
-    fn parse_with(
-        &mut self,
-        block: &[u8],
-        ctx: &Plain<'_>,
-        cols: &mut [&mut [MaybeUninit<f64>]],
-        cell: impl Fn(usize, usize) -> Option<f64>,
-    ) -> Result<()> {
-        let (d, p) = (ctx.delimiter, ctx.p);
-        let cap = cols.first().map_or(0, |c| c.len());
-        let mut pos = 0;
-        while pos < block.len() {
-            // Fast path: exactly `p` fields that are all numbers.
-            let start = pos;
-            let n = self.rows;
-            let mut j = 0;
-            let ok = n < cap
-                && loop {
-                    let e = pos + find_either(&block[pos..], d, b'\n');
-                    if j == p {
-                        break false;
-                    }
-                    match cell(pos, e) {
-                        Some(v) => cols[j][n] = MaybeUninit::new(v),
-                        None => break false,
-                    }
-                    j += 1;
-                    pos = e + 1;
-                    if e == block.len() || block[e] == b'\n' {
-                        break j == p;
-                    }
-                };
-            if ok {
-                self.rows += 1;
-            } else {
-                // Blank line, error, or (only if the file changed since the
-                // first pass) no room left: decide on the whole line.
-                let len = block[start..]
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .unwrap_or(block.len() - start);
-                self.slow_line(&block[start..start + len], ctx, cols)?;
-                pos = start + len + 1;
-            }
-            self.line += 1;
-        }
-        Ok(())
-    }
-
-    /// One line (without its line feed), as `parse_matrix` reads a record.
-    fn slow_line(
-        &mut self,
-        text: &[u8],
-        ctx: &Plain<'_>,
-        cols: &mut [&mut [MaybeUninit<f64>]],
-    ) -> Result<()> {
-        if is_blank(text, ctx.delimiter) {
-            return Ok(());
-        }
-        let fields: Vec<&[u8]> = text.split(|&b| b == ctx.delimiter).collect();
-        let line = line_no(self.line);
-        if fields.len() != ctx.p {
-            return Err(ctx.fail(ragged(ctx.source, line, ctx.p, fields.len())));
-        }
-        let mut row = Vec::with_capacity(ctx.p);
-        for (j, raw) in fields.iter().enumerate() {
-            row.push(
-                parse_cell(raw).map_err(|kind| {
-                    ctx.fail(cell_error(ctx.source, line, j, ctx.names, raw, kind))
-                })?,
-            );
-        }
-        let n = self.rows;
-        if cols.first().is_some_and(|c| c.len() <= n) {
-            return Err(InputError::file(
-                ctx.source,
-                "cannot read file: it changed while being read",
-            )
-            .into());
-        }
-        for (col, v) in cols.iter_mut().zip(row) {
-            col[n] = MaybeUninit::new(v);
-        }
-        self.rows += 1;
-        Ok(())
-    }
-}
-
-/// [`parse_cell`] for a cell known to be UTF-8, when it succeeds.
-#[inline]
-fn number(cell: &str) -> Option<f64> {
-    cell.trim_ascii()
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite())
-}
-
-/// The index of the first byte of `s` equal to `a` or `b`, or `s.len()`.
-///
-/// Eight bytes at a time: in `x ^ splat(a)` the bytes equal to `a` are zero,
-/// and `(y - 0x01..01) & !y & 0x80..80` sets the high bit of the first zero
-/// byte of `y` (bits above it may be set too, never below).
-#[inline]
-fn find_either(s: &[u8], a: u8, b: u8) -> usize {
-    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
-    let zero = |y: u64| y.wrapping_sub(LO) & !y & HI;
-    let (sa, sb) = (LO * u64::from(a), LO * u64::from(b));
-    let mut words = s.chunks_exact(8);
-    let mut at = 0;
-    for w in words.by_ref() {
-        let x = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
-        let m = zero(x ^ sa) | zero(x ^ sb);
-        if m != 0 {
-            return at + (m.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    let tail = words.remainder();
-    at + tail
-        .iter()
-        .position(|&c| c == a || c == b)
-        .unwrap_or(tail.len())
+        format!("file too large: cannot allocate a {rows} x {cols} matrix"),
+    )
+    .into()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::fast::{count_lines_and_quotes, find_either, scan_file};
+    use crate::io::record::{READ_BUFFER, parse_header};
+    use crate::io::write::format_f64;
+    use ::csv::ByteRecord;
+    use faer::MatRef;
     use proptest::prelude::*;
+    use std::io;
     use std::path::PathBuf;
 
     /// Writes `content` to `X.csv` in a fresh temporary directory.
@@ -2248,13 +1156,6 @@ mod tests {
             let lines = s.iter().filter(|&&c| c == b'\n').count() as u64;
             prop_assert_eq!(count_lines_and_quotes(&s), (lines, s.contains(&b'"')));
         }
-    }
-
-    #[test]
-    fn run_all_keeps_the_order_of_jobs() {
-        let jobs: Vec<_> = (0..6).map(|i| move || i * 10).collect();
-        assert_eq!(run_all(jobs), vec![0, 10, 20, 30, 40, 50]);
-        assert!(run_all(Vec::<fn() -> u8>::new()).is_empty());
     }
 
     /// A header and `n` rows `i,2i,3i` (the `i`-th on line `i + 2`).

@@ -36,9 +36,8 @@ use std::path::Path;
 
 use faer::Mat;
 
-use super::csv::{
-    cannot_read, cell_error, format_hint, open_records, parse_cell, parse_header, ragged, with_hint,
-};
+use super::csv::HeaderMode;
+use super::record::{RowSink, cannot_read, open_records, read_head};
 use crate::error::{Error, InputError, Result};
 
 /// How to read a long-format file.
@@ -140,56 +139,29 @@ pub fn read_long_from_reader<R: Read>(
     opts: &LongOptions,
 ) -> Result<LongData> {
     let mut src = open_records(reader, source, opts.delimiter)?;
-    if !src.advance()? {
-        return Err(InputError::file(source, "file is empty").into());
-    }
-    let hint = format_hint(&src.rec, opts.delimiter);
-    let fail = |e: InputError| -> Error { with_hint(e, hint).into() };
-    let header_line = src.line();
-    let header = parse_header(&src.rec, source, header_line).map_err(fail)?;
-    let layout = Layout::new(&header, opts, source, header_line).map_err(fail)?;
-    if !src.advance()? {
-        return Err(fail(InputError::file(
-            source,
-            "no data rows (the file has only a header line)",
-        )));
-    }
+    let head = read_head(&mut src, source, opts.delimiter, HeaderMode::Present)?;
+    let header = head.names.as_deref().unwrap_or_default();
+    let layout = Layout::new(header, opts, source, head.header_line)
+        .map_err(|e| head.parser(source).fail(e))?;
+    head.require_data(source)?;
+    let parser = head.parser(source);
 
-    let width = header.len();
     let p = layout.feature_names.len();
-    let names = Some(header);
     let mut task_names: Vec<String> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut growing: Vec<Growing> = Vec::new();
-    let mut row = vec![0.0f64; p];
+    let mut row = LongRow {
+        roles: &layout.roles,
+        x: vec![0.0f64; p],
+        y: 0.0,
+    };
     // Rows of a task often come together: look the previous one up first.
     let mut last: Option<usize> = None;
     loop {
         // The line is computed only for errors: it costs a scan of the record.
-        if src.rec.len() != width {
-            return Err(fail(ragged(source, src.line(), width, src.rec.len())));
-        }
-        let mut task: &str = "";
-        let mut y = 0.0;
-        for (j, raw) in src.rec.iter().enumerate() {
-            match layout.roles[j] {
-                Role::Task => {
-                    task = task_cell(raw).map_err(|msg| {
-                        let name = Some(layout.task_name.clone());
-                        fail(InputError::at(source, src.line(), Some((j + 1, name)), msg))
-                    })?;
-                }
-                role => {
-                    let v = parse_cell(raw).map_err(|kind| {
-                        fail(cell_error(source, src.line(), j, &names, raw, kind))
-                    })?;
-                    match role {
-                        Role::Feature(k) => row[k] = v,
-                        _ => y = v,
-                    }
-                }
-            }
-        }
+        parser.parse(&src.rec, || src.line(), &mut row)?;
+        // Checked by `LongRow::text` (UTF-8, not empty).
+        let task = std::str::from_utf8(src.rec[layout.task].trim_ascii()).unwrap_or_default();
         let t = match last {
             Some(t) if task_names[t] == task => t,
             _ => match index.get(task) {
@@ -204,7 +176,9 @@ pub fn read_long_from_reader<R: Read>(
             },
         };
         last = Some(t);
-        growing[t].push(&row, y).map_err(|()| too_large(source))?;
+        growing[t]
+            .push(&row.x, row.y)
+            .map_err(|()| too_large(source))?;
         if !src.advance()? {
             break;
         }
@@ -222,6 +196,32 @@ pub fn read_long_from_reader<R: Read>(
     })
 }
 
+/// One row of a long file: the features, the target, a checked task cell.
+struct LongRow<'a> {
+    roles: &'a [Role],
+    x: Vec<f64>,
+    y: f64,
+}
+
+impl RowSink for LongRow<'_> {
+    #[inline]
+    fn number(&mut self, j: usize, v: f64) {
+        match self.roles[j] {
+            Role::Feature(k) => self.x[k] = v,
+            _ => self.y = v,
+        }
+    }
+
+    #[inline]
+    fn is_text(&self, j: usize) -> bool {
+        self.roles[j] == Role::Task
+    }
+
+    fn text(&mut self, _: usize, raw: &[u8]) -> std::result::Result<(), String> {
+        task_cell(raw).map(|_| ())
+    }
+}
+
 /// What a file column holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -235,8 +235,8 @@ enum Role {
 struct Layout {
     roles: Vec<Role>,
     feature_names: Vec<String>,
-    /// The task column's name, for error messages.
-    task_name: String,
+    /// The task column.
+    task: usize,
 }
 
 /// How many column names a "no such column" message lists at most.
@@ -308,7 +308,7 @@ impl Layout {
         Ok(Self {
             roles,
             feature_names,
-            task_name: task_name.to_owned(),
+            task,
         })
     }
 }

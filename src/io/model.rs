@@ -1,13 +1,20 @@
 //! MODEL.json: a fitted model with its parameters, certificate and names.
 //!
-//! Written by `mtreg solve --model`, read by `mtreg predict`. Keys follow
-//! DESIGN.md §3; `coef` is p rows of T numbers (one row per feature).
+//! A [`Fit`] knows what it is (its [`Description`]), so it becomes a
+//! [`ModelFile`] and back without help ([`ModelFile::from_fit`],
+//! [`ModelFile::to_fit`]); [`Fit::save`] and [`Fit::load`] write and read the
+//! file. Written by `mtreg solve --model` (and `cv`), read by `mtreg
+//! predict`. The keys are the CLI contract of `docs/cli.md` (MODEL.json);
+//! `coef` is p rows of T numbers (one row per feature).
 
 use crate::certificate::Certificate;
+use crate::cv::{CvResult, Select};
 use crate::error::{Error, InputError, Result};
-use crate::estimator::Fit;
+use crate::fitted::{Description, Fit, GraphTerm, LearnedRelations};
+use faer::Mat;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Format version written to `version` (the crate version).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -116,44 +123,28 @@ pub fn rows(m: faer::MatRef<'_, f64>) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Fit settings recorded alongside the solution.
-#[derive(Debug, Clone, Copy)]
-pub struct FitSettings {
-    /// As passed to the estimator.
-    pub fit_intercept: bool,
-    /// As passed to the estimator.
-    pub standardize: bool,
-    /// As passed to the estimator.
-    pub tol: f64,
-    /// As passed to the estimator.
-    pub max_iter: usize,
-    /// Training samples.
-    pub n_samples: usize,
-}
-
 impl ModelFile {
-    /// Builds the file contents from a fit and the names of its features and tasks.
-    pub fn from_fit(
-        fit: &Fit,
-        feature_names: Vec<String>,
-        task_names: Vec<String>,
-        settings: FitSettings,
-    ) -> Self {
+    /// The file contents of a fit: its solution, certificate and
+    /// [`Description`] (kind, penalty, names, settings, task structure).
+    pub fn from_fit(fit: &Fit) -> Self {
+        let d = fit.description();
         let c = fit.coef();
+        let graph = d.graph.as_ref();
+        let relations = d.relations.as_ref();
         Self {
             version: VERSION.to_string(),
-            model: "multi_task_elastic_net".to_string(),
-            feature_names,
-            task_names,
+            model: d.kind.clone(),
+            feature_names: d.feature_names.to_vec(),
+            task_names: d.task_names.to_vec(),
             coef: rows(c),
             intercept: fit.intercept().to_vec(),
             alpha: fit.alpha(),
             alpha_max: fit.alpha_max(),
             l1_ratio: fit.l1_ratio(),
-            fit_intercept: settings.fit_intercept,
-            standardize: settings.standardize,
-            tol: settings.tol,
-            max_iter: settings.max_iter,
+            fit_intercept: d.fit_intercept,
+            standardize: d.standardize,
+            tol: d.tol,
+            max_iter: d.max_iter,
             converged: fit.converged(),
             certificate: fit.certificate(),
             kkt_residual: fit.kkt_residual(),
@@ -161,23 +152,123 @@ impl ModelFile {
             objective: fit.objective(),
             n_iter: fit.n_iter(),
             seconds: fit.seconds(),
-            n_samples: settings.n_samples,
+            n_samples: d.n_samples,
             gram: fit.used_gram(),
-            penalty: default_penalty(),
-            n_samples_per_task: None,
-            task_weights: None,
-            graph_strength: None,
-            edges: None,
-            pooled: None,
-            relation_strength: None,
-            sigma: None,
-            task_correlation: None,
-            relation_objectives: None,
+            penalty: d.penalty.clone(),
+            n_samples_per_task: d.n_samples_per_task.clone(),
+            task_weights: d.task_weights.clone(),
+            graph_strength: graph.map(|g| g.strength),
+            edges: graph.map(|g| g.edges.clone()),
+            pooled: d.is_pooled().then_some(true),
+            relation_strength: relations.map(|r| r.strength),
+            sigma: relations.map(|r| rows(r.sigma.as_ref())),
+            task_correlation: relations.map(|r| rows(r.correlation().as_ref())),
+            relation_objectives: relations.map(|r| r.objectives.clone()),
             alpha_min: None,
             alpha_1se: None,
             cv_folds: None,
             cv_select: None,
         }
+    }
+
+    /// The file of a cross-validation: its refit ([`from_fit`](Self::from_fit))
+    /// and the CV fields `alpha_min`, `alpha_1se`, `cv_folds`, `cv_select`.
+    pub fn from_cv(cv: &CvResult, select: Select) -> Self {
+        let mut file = Self::from_fit(&cv.fit);
+        file.alpha_min = Some(cv.alpha_min);
+        file.alpha_1se = Some(cv.alpha_1se);
+        file.cv_folds = Some(cv.folds.len());
+        file.cv_select = Some(
+            match select {
+                Select::Min => "min",
+                Select::OneSe => "1se",
+            }
+            .to_string(),
+        );
+        file
+    }
+
+    /// The fitted model this file describes (its trace and screening count,
+    /// not stored, are empty).
+    ///
+    /// # Errors
+    /// `Incompatible` if the shapes disagree (coef not p rows of T, intercept
+    /// not T, Σ not T × T, weights or samples per task not T).
+    pub fn to_fit(&self) -> Result<Fit> {
+        self.check()?;
+        let (p, t) = (self.feature_names.len(), self.task_names.len());
+        let matrix = |m: &[Vec<f64>], rows: usize| Mat::from_fn(rows, t, |i, j| m[i][j]);
+        let mut d = Description::named(
+            self.feature_names.clone().into(),
+            self.task_names.clone().into(),
+        );
+        d.kind = self.model.clone();
+        d.penalty = self.penalty.clone();
+        d.fit_intercept = self.fit_intercept;
+        d.standardize = self.standardize;
+        d.tol = self.tol;
+        d.max_iter = self.max_iter;
+        d.n_samples = self.n_samples;
+        d.n_samples_per_task = self.n_samples_per_task.clone();
+        d.task_weights = self.task_weights.clone();
+        d.graph = self
+            .graph_strength
+            .map(|s| GraphTerm::new(s, self.edges.clone().unwrap_or_default()));
+        d.relations = match (self.relation_strength, &self.sigma) {
+            (Some(strength), Some(sigma)) => Some(LearnedRelations::new(
+                strength,
+                matrix(sigma, t),
+                self.relation_objectives.clone().unwrap_or_default(),
+            )),
+            _ => None,
+        };
+        Ok(Fit {
+            coef: matrix(&self.coef, p),
+            intercept: self.intercept.clone(),
+            certificate: self.certificate,
+            objective: self.objective,
+            n_iter: self.n_iter,
+            converged: self.converged,
+            alpha: self.alpha,
+            l1_ratio: self.l1_ratio,
+            alpha_max: self.alpha_max,
+            gram: self.gram,
+            seconds: self.seconds,
+            trace: Vec::new(),
+            kkt: self.kkt_residual,
+            gap: self.dual_gap,
+            n_screened: 0,
+            description: Arc::new(d),
+        })
+    }
+
+    /// The shapes agree with the names (p features, T tasks).
+    fn check(&self) -> Result<()> {
+        let (p, t) = (self.feature_names.len(), self.task_names.len());
+        let bad = |what: String| Err(Error::Incompatible(format!("inconsistent model: {what}")));
+        if !(self.coef.len() == p && self.coef.iter().all(|r| r.len() == t)) {
+            return bad(format!("coef must be {p} rows of {t} numbers"));
+        }
+        if self.intercept.len() != t {
+            return bad(format!("intercept must be {t} numbers"));
+        }
+        if let Some(s) = &self.sigma
+            && !(s.len() == t && s.iter().all(|r| r.len() == t))
+        {
+            return bad(format!("sigma must be {t} rows of {t} numbers"));
+        }
+        for (what, len) in [
+            ("task_weights", self.task_weights.as_ref().map(Vec::len)),
+            (
+                "n_samples_per_task",
+                self.n_samples_per_task.as_ref().map(Vec::len),
+            ),
+        ] {
+            if len.is_some_and(|l| l != t) {
+                return bad(format!("{what} must be {t} numbers"));
+            }
+        }
+        Ok(())
     }
 
     /// Pretty JSON.
@@ -202,6 +293,17 @@ impl ModelFile {
                 e.to_string(),
             ))
         })?;
+        for (what, names) in [("feature", &m.feature_names), ("task", &m.task_names)] {
+            let mut seen = std::collections::HashSet::new();
+            if let Some(dup) = names.iter().find(|n| !seen.insert(n.as_str())) {
+                return Err(Error::Input(InputError::file(
+                    &shown,
+                    format!(
+                        "the model lists the {what} {dup:?} twice; {what} names must be distinct"
+                    ),
+                )));
+            }
+        }
         let (p, t) = (m.feature_names.len(), m.task_names.len());
         let ok = m.coef.len() == p && m.coef.iter().all(|r| r.len() == t) && m.intercept.len() == t;
         if !ok {
@@ -212,6 +314,46 @@ impl ModelFile {
                 ),
             )));
         }
+        if let Err(e) = m.check() {
+            return Err(Error::Input(InputError::file(&shown, e.to_string())));
+        }
         Ok(m)
+    }
+}
+
+impl Fit {
+    /// Writes this fit to `path` as MODEL.json ([`ModelFile::from_fit`]),
+    /// atomically (a temporary file renamed over `path`, which is replaced).
+    ///
+    /// ```
+    /// let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]];
+    /// let y = faer::mat![[1.0, 1.0], [0.0, 0.5], [1.0, 1.5]];
+    /// let fit = mtreg::MultiTaskLasso::new(0.05).fit(&x, &y)?;
+    /// let dir = std::env::temp_dir().join(format!("mtreg-doc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let path = dir.join("model.json");
+    /// fit.save(&path)?;
+    /// let back = mtreg::Fit::load(&path)?;
+    /// assert_eq!(back.predict(&x)?, fit.predict(&x)?);
+    /// assert_eq!(back.description(), fit.description());
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// Ok::<(), mtreg::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// `Io` if the file cannot be written.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let json = ModelFile::from_fit(self).to_json();
+        crate::io::atomic::write_atomic(path, true, |w| w.write_all(json.as_bytes()))
+    }
+
+    /// Reads a fit written by [`save`](Self::save) (or `mtreg solve --model`).
+    ///
+    /// # Errors
+    /// `Input` naming the file if it is unreadable, malformed or inconsistent.
+    pub fn load(path: &Path) -> Result<Fit> {
+        let file = ModelFile::read(path)?;
+        file.to_fit()
+            .map_err(|e| Error::Input(InputError::file(path.display().to_string(), e.to_string())))
     }
 }

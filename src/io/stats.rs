@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use super::atomic::write_dir_atomic;
 use super::chunked::ChunkReader;
 use super::csv::{HeaderMode, ReadOptions, read_matrix, write_matrix};
+use super::output::{OutputId, Outputs};
 use crate::error::{Error, InputError, Result};
 use crate::stats::{RawSums, StatsAccumulator, SufficientStats, default_names};
 
@@ -128,6 +129,21 @@ fn io_err(path: &Path, e: std::io::Error) -> Error {
 /// # Errors
 /// As [`write_dir_atomic`].
 pub fn write_stats(dir: &Path, stats: &SufficientStats, force: bool) -> Result<()> {
+    let (meta, vectors) = centred_layout(stats);
+    write_dir_atomic(dir, force, |tmp| {
+        layout_files(
+            tmp,
+            dir,
+            &meta,
+            vectors,
+            [stats.xtx(), stats.xty(), stats.yty()],
+        )
+    })
+}
+
+/// `meta.json` and the mean vectors (as 1-row matrices) of centred
+/// statistics.
+fn centred_layout(stats: &SufficientStats) -> (StatsMeta, [Mat<f64>; 2]) {
     let meta = meta_for(
         StatsKind::Centred,
         stats.n_samples(),
@@ -135,16 +151,26 @@ pub fn write_stats(dir: &Path, stats: &SufficientStats, force: bool) -> Result<(
         stats.task_names(),
     );
     let row = |v: &[f64]| Mat::from_fn(1, v.len(), |_, j| v[j]);
-    write_layout(
-        dir,
-        force,
-        &meta,
-        [
-            (row(stats.x_mean()), &meta.feature_names),
-            (row(stats.y_mean()), &meta.task_names),
-        ],
-        [stats.xtx(), stats.xty(), stats.yty()],
-    )
+    (meta, [row(stats.x_mean()), row(stats.y_mean())])
+}
+
+/// Stages centred statistics as the directory output `id` of an output
+/// group (see [`Outputs::write_dir`]); they appear with the group's commit.
+///
+/// # Errors
+/// As [`Outputs::write_dir`].
+pub fn stage_stats(out: &mut Outputs, id: OutputId, stats: &SufficientStats) -> Result<()> {
+    let (meta, vectors) = centred_layout(stats);
+    let target = out.path(id).to_path_buf();
+    out.write_dir(id, |tmp| {
+        layout_files(
+            tmp,
+            &target,
+            &meta,
+            vectors,
+            [stats.xtx(), stats.xty(), stats.yty()],
+        )
+    })
 }
 
 /// Writes raw sums to the directory `dir` (kind `"raw"`), as a SQL export
@@ -166,16 +192,15 @@ pub fn write_raw(dir: &Path, raw: &RawSums, force: bool) -> Result<()> {
         meta.y_shift = Some(raw.y_shift.clone());
     }
     let row = |v: &[f64]| Mat::from_fn(1, v.len(), |_, j| v[j]);
-    write_layout(
-        dir,
-        force,
-        &meta,
-        [
-            (row(&raw.x_sum), &meta.feature_names),
-            (row(&raw.y_sum), &meta.task_names),
-        ],
-        [raw.xtx.as_ref(), raw.xty.as_ref(), raw.yty.as_ref()],
-    )
+    write_dir_atomic(dir, force, |tmp| {
+        layout_files(
+            tmp,
+            dir,
+            &meta,
+            [row(&raw.x_sum), row(&raw.y_sum)],
+            [raw.xtx.as_ref(), raw.xty.as_ref(), raw.yty.as_ref()],
+        )
+    })
 }
 
 fn meta_for(kind: StatsKind, n: usize, features: &[String], tasks: &[String]) -> StatsMeta {
@@ -194,35 +219,31 @@ fn meta_for(kind: StatsKind, n: usize, features: &[String], tasks: &[String]) ->
     }
 }
 
-fn write_layout(
+/// Writes the files of a statistics directory into `tmp` (errors name them
+/// as in `dir`, their final place).
+fn layout_files(
+    tmp: &Path,
     dir: &Path,
-    force: bool,
     meta: &StatsMeta,
-    vectors: [(Mat<f64>, &Vec<String>); 2],
+    vectors: [Mat<f64>; 2],
     [xtx, xty, yty]: [faer::MatRef<'_, f64>; 3],
 ) -> Result<()> {
     let (fx, fy) = vector_files(meta.kind);
-    write_dir_atomic(dir, force, |tmp| {
-        let file = |name: &str, body: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| {
-            let path = tmp.join(name);
-            let shown = dir.join(name);
-            let mut w = BufWriter::new(File::create(&path).map_err(|e| io_err(&shown, e))?);
-            body(&mut w).map_err(|e| io_err(&shown, e))?;
-            w.flush().map_err(|e| io_err(&shown, e))
-        };
-        let json = serde_json::to_string_pretty(meta).expect("StatsMeta serialises");
-        file(META, &|w| writeln!(w, "{json}"))?;
-        let (f, t) = (&meta.feature_names, &meta.task_names);
-        file(fx, &|w| {
-            write_matrix(w, Some(vectors[0].1), None, vectors[0].0.as_ref())
-        })?;
-        file(fy, &|w| {
-            write_matrix(w, Some(vectors[1].1), None, vectors[1].0.as_ref())
-        })?;
-        file("xtx.csv", &|w| write_matrix(w, Some(f), None, xtx))?;
-        file("xty.csv", &|w| write_matrix(w, Some(t), None, xty))?;
-        file("yty.csv", &|w| write_matrix(w, Some(t), None, yty))
-    })
+    let file = |name: &str, body: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| {
+        let path = tmp.join(name);
+        let shown = dir.join(name);
+        let mut w = BufWriter::new(File::create(&path).map_err(|e| io_err(&shown, e))?);
+        body(&mut w).map_err(|e| io_err(&shown, e))?;
+        w.flush().map_err(|e| io_err(&shown, e))
+    };
+    let json = serde_json::to_string_pretty(meta).expect("StatsMeta serialises");
+    file(META, &|w| writeln!(w, "{json}"))?;
+    let (f, t) = (&meta.feature_names, &meta.task_names);
+    file(fx, &|w| write_matrix(w, Some(f), None, vectors[0].as_ref()))?;
+    file(fy, &|w| write_matrix(w, Some(t), None, vectors[1].as_ref()))?;
+    file("xtx.csv", &|w| write_matrix(w, Some(f), None, xtx))?;
+    file("xty.csv", &|w| write_matrix(w, Some(t), None, xty))?;
+    file("yty.csv", &|w| write_matrix(w, Some(t), None, yty))
 }
 
 /// Reads a statistics directory of either kind (raw sums are centred).
@@ -337,6 +358,7 @@ pub fn read_stats(dir: &Path) -> Result<SufficientStats> {
                     ));
                 }
             }
+            let diag = diagonals(&xtx, &yty);
             let raw = StatsParts {
                 n,
                 x_mean: x_vec,
@@ -345,8 +367,11 @@ pub fn read_stats(dir: &Path) -> Result<SufficientStats> {
                 xty,
                 yty,
             };
-            raw.into_stats(meta.feature_names, meta.task_names)
-                .map_err(located)
+            let stats = raw
+                .into_stats(meta.feature_names, meta.task_names)
+                .map_err(located)?;
+            check_gram(dir, &stats, &diag)?;
+            Ok(stats)
         }
         StatsKind::Raw => {
             let shift = |v: Option<Vec<f64>>, len: usize, what: &str| -> Result<Vec<f64>> {
@@ -359,6 +384,7 @@ pub fn read_stats(dir: &Path) -> Result<SufficientStats> {
                     ))),
                 }
             };
+            let diag = diagonals(&xtx, &yty);
             let raw = RawSums {
                 n_samples: n,
                 x_shift: shift(meta.x_shift.clone(), p, "x_shift")?,
@@ -371,9 +397,115 @@ pub fn read_stats(dir: &Path) -> Result<SufficientStats> {
                 xty,
                 yty,
             };
-            SufficientStats::from_raw(&raw).map_err(located)
+            let stats = SufficientStats::from_raw(&raw).map_err(located)?;
+            check_gram(dir, &stats, &diag)?;
+            Ok(stats)
         }
     }
+}
+
+/// The diagonals of XᵀX and YᵀY, one after the other.
+fn diagonals(xtx: &Mat<f64>, yty: &Mat<f64>) -> Vec<f64> {
+    (0..xtx.nrows())
+        .map(|j| xtx[(j, j)])
+        .chain((0..yty.nrows()).map(|k| yty[(k, k)]))
+        .collect()
+}
+
+/// Refuses statistics that cannot come from data: the centred cross-product
+/// matrix of the features and targets,
+/// `M = [XcᵀXc XcᵀYc; YcᵀXc YcᵀYc]`, must be positive semidefinite (a Gram
+/// matrix) up to the rounding of its computation.
+///
+/// Tolerance. Let `d_i = M_ii` and `r_i` the sum of squares actually
+/// accumulated for variable `i` (`d_i` for centred statistics, the raw
+/// diagonal for raw sums, whose centring cancels digits). Sums of `n`
+/// products carry errors `|E_ij| <= n ε sqrt(r_i r_j)`, so in the correlation
+/// scale `C = D^{-1/2} M D^{-1/2}` the error matrix has spectral norm at most
+/// `n ε Σ_i r_i/d_i`, and the Cholesky factorisation of C (order m) adds a
+/// backward error of at most about `m² ε`. Hence the test: `C + δ I` with
+/// `δ = ε (n Σ_i r_i/d_i + m²)` must have a Cholesky factorisation; if not, C
+/// has an eigenvalue below `-δ`, which rounding cannot explain. Variables
+/// whose variance is zero within rounding (`d_i <= n ε r_i`) are left out of
+/// C; their covariances must vanish within the same bound (Cauchy-Schwarz).
+/// The factorisation costs `(p + T)³/3` operations (about a second for
+/// p = 5000).
+fn check_gram(dir: &Path, s: &SufficientStats, accumulated: &[f64]) -> Result<()> {
+    let (p, t) = (s.n_features(), s.n_tasks());
+    let m = p + t;
+    let entry = |i: usize, j: usize| -> f64 {
+        match (i < p, j < p) {
+            (true, true) => s.xtx()[(i, j)],
+            (true, false) => s.xty()[(i, j - p)],
+            (false, true) => s.xty()[(j, i - p)],
+            (false, false) => s.yty()[(i - p, j - p)],
+        }
+    };
+    let eps = f64::EPSILON;
+    let n = s.n_samples() as f64;
+    let d: Vec<f64> = (0..m).map(|i| entry(i, i).max(0.0)).collect();
+    let r: Vec<f64> = (0..m).map(|i| accumulated[i].abs().max(d[i])).collect();
+    let name = |i: usize| -> (&str, &str, usize) {
+        if i < p {
+            ("xtx.csv", s.feature_names()[i].as_str(), i)
+        } else {
+            ("yty.csv", s.task_names()[i - p].as_str(), i - p)
+        }
+    };
+    let constant = |i: usize| d[i] <= n * eps * r[i];
+    for i in (0..m).filter(|&i| constant(i)) {
+        for j in (0..m).filter(|&j| j != i) {
+            let bound = (d[i] * d[j]).sqrt() + n * eps * (r[i] * r[j]).sqrt();
+            if entry(i, j).abs() > bound {
+                let (file, var, row) = name(i);
+                let (_, other, _) = name(j);
+                return Err(InputError::at(
+                    dir.join(if i < p && j < p { "xtx.csv" } else { "xty.csv" })
+                        .display()
+                        .to_string(),
+                    row + 2,
+                    None,
+                    format!(
+                        "not a valid Gram matrix: {var:?} has zero variance (in {file}) but a \
+                         cross-product of {:e} with {other:?}; statistics of data cannot have \
+                         that",
+                        entry(i, j)
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    let keep: Vec<usize> = (0..m).filter(|&i| !constant(i)).collect();
+    let k = keep.len();
+    let spread: f64 = keep.iter().map(|&i| r[i] / d[i]).sum();
+    let delta = eps * (n * spread + (k * k) as f64);
+    let c = Mat::from_fn(k, k, |a, b| {
+        let (i, j) = (keep[a], keep[b]);
+        let v = entry(i, j) / (d[i] * d[j]).sqrt();
+        if a == b { 1.0 + delta } else { v }
+    });
+    let Err(faer::linalg::solvers::LltError::NonPositivePivot { index }) = c.llt(faer::Side::Lower)
+    else {
+        return Ok(());
+    };
+    let i = keep[index];
+    let (file, var, row) = name(i);
+    let msg = if i < p {
+        format!(
+            "not a valid Gram matrix: the cross-products of the features up to {var:?} are \
+             not positive semidefinite even allowing for rounding (an eigenvalue below \
+             -{delta:.1e} in correlation scale), so they cannot come from data"
+        )
+    } else {
+        format!(
+            "inconsistent with xtx.csv and xty.csv: the cross-products of the features and the \
+             targets up to {var:?} are not positive semidefinite even allowing for rounding \
+             (an eigenvalue below -{delta:.1e} in correlation scale: e.g. a target whose \
+             variance is smaller than what the features explain), so they cannot come from data"
+        )
+    };
+    Err(InputError::at(dir.join(file).display().to_string(), row + 2, None, msg).into())
 }
 
 /// Centred parts read from files, assembled through the library's checks.
@@ -538,9 +670,9 @@ pub fn reduce_csv(shards: &[Shard], opts: &ReduceOptions) -> Result<SufficientSt
     let Some(first) = shards.first() else {
         return Err(Error::EmptyInput("no input files"));
     };
-    let mut total = reduce_shard(first, opts)?;
+    let mut total = reduce_shard(first, opts).map_err(|e| overflow_in(e, first))?;
     for shard in &shards[1..] {
-        let s = reduce_shard(shard, opts)?;
+        let s = reduce_shard(shard, opts).map_err(|e| overflow_in(e, shard))?;
         total.merge_from(&s).map_err(|e| {
             Error::from(InputError::file(
                 shard_name(shard),
@@ -549,6 +681,63 @@ pub fn reduce_csv(shards: &[Shard], opts: &ReduceOptions) -> Result<SufficientSt
         })?;
     }
     Ok(total)
+}
+
+/// An overflow of the products of a shard, located in its file(s).
+fn overflow_in(e: Error, shard: &Shard) -> Error {
+    let Error::Overflow { what } = e else {
+        return e;
+    };
+    let file = match (shard, what) {
+        (Shard::Pair { x, .. }, "X") => x.display().to_string(),
+        (Shard::Pair { y, .. }, _) => y.display().to_string(),
+        (Shard::Joint { data, .. }, _) => data.display().to_string(),
+    };
+    InputError::file(
+        file,
+        format!(
+            "values too large: the products of the {} values overflow f64 (values around 1e154 \
+             and beyond); rescale the data (divide it by a power of ten)",
+            if what == "X" { "feature" } else { "target" }
+        ),
+    )
+    .into()
+}
+
+/// Refuses a reduction whose statistics cannot be allocated, saying how much
+/// memory they need: `XᵀX` alone is `8 p²` bytes (8 TB for a million
+/// columns).
+fn check_memory(p: usize, t: usize, chunk: usize, source: &str) -> Result<()> {
+    let (p, t, c) = (p as u128, t as u128, chunk as u128);
+    // XᵀX, XᵀY, YᵀY, the means, and four chunks of rows in flight.
+    let numbers = p * p + p * t + t * t + p + t + 4 * c * (p + t);
+    let fits = usize::try_from(numbers)
+        .ok()
+        .is_some_and(|k| Vec::<f64>::new().try_reserve_exact(k).is_ok());
+    if fits {
+        return Ok(());
+    }
+    Err(InputError::file(
+        source,
+        format!(
+            "{p} feature columns: the statistics need {} of memory ({p}² cross-products of 8 \
+             bytes), which cannot be allocated; reduce fewer columns at a time",
+            human_bytes(numbers * 8)
+        ),
+    )
+    .into())
+}
+
+/// `bytes` in B, kB, MB, GB, TB, PB or EB (powers of 1000).
+fn human_bytes(bytes: u128) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
+    let mut v = bytes as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < units.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    format!("{v:.1} {}", units[u])
 }
 
 fn shard_name(shard: &Shard) -> String {
@@ -590,6 +779,7 @@ fn reduce_shard(shard: &Shard, opts: &ReduceOptions) -> Result<SufficientStats> 
             let mut yr = ChunkReader::open(y, &opts.read)?;
             let features = names_or_default(&xr, "x");
             let tasks = names_or_default(&yr, "y");
+            check_memory(features.len(), tasks.len(), chunk, xr.source())?;
             let mut acc = StatsAccumulator::new(features, tasks, chunk)?;
             let mut ybuf = Mat::<f64>::zeros(chunk, yr.n_columns());
             std::thread::scope(|s| -> Result<()> {
@@ -693,6 +883,7 @@ fn reduce_shard(shard: &Shard, opts: &ReduceOptions) -> Result<SufficientStats> 
                 }
             }
             reader.set_column_order(order)?;
+            check_memory(p, targets.len(), chunk, &shown)?;
             let mut acc = StatsAccumulator::new(features, targets.clone(), chunk)?;
             std::thread::scope(|s| {
                 let (tx, rx) = sync_channel::<Parsed>(2);

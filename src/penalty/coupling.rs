@@ -53,7 +53,7 @@ impl Coupled {
                 found: m.ncols(),
             });
         }
-        crate::preprocess::check_finite("coupling matrix", m.as_ref())?;
+        crate::validate::check_finite("coupling matrix", m.as_ref())?;
         if !(l1.is_finite() && l1 >= 0.0) {
             return Err(Error::InvalidParameter {
                 name: "l1 weight",

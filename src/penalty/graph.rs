@@ -23,6 +23,26 @@ impl TaskGraph {
         }
     }
 
+    /// The complete graph with every edge weighted `1/T`: its Laplacian is the
+    /// centring matrix `I − 11ᵀ/T`, so that
+    /// `tr(W L Wᵀ) = Σ_t ‖w_t − w̄‖²` (w̄ the mean of the task vectors). With it
+    /// the graph term `λ/2 tr(W L Wᵀ)` is mean-regularised multi-task learning
+    /// (Evgeniou & Pontil 2004; see docs/models.md for the mapping).
+    ///
+    /// ```
+    /// let l = mtreg::penalty::TaskGraph::complete(4).laplacian();
+    /// assert!((l[(0, 0)] - 0.75).abs() < 1e-15 && (l[(0, 1)] + 0.25).abs() < 1e-15);
+    /// ```
+    pub fn complete(n_tasks: usize) -> Self {
+        let w = 1.0 / n_tasks.max(1) as f64;
+        Self {
+            n_tasks,
+            edges: (0..n_tasks)
+                .flat_map(|s| (s + 1..n_tasks).map(move |t| (s, t, w)))
+                .collect(),
+        }
+    }
+
     /// A graph with no edges.
     pub fn empty(n_tasks: usize) -> Self {
         Self {

@@ -8,16 +8,28 @@
 //!
 //! The ridge part of the elastic net lives in the penalty, not the datafit, as in
 //! scikit-learn's update `w = ST(b, l1) / (‖x_j‖² + l2)`.
+//!
+//! Penalties that are not row-separable (trace norm, shared + specific
+//! splits, clustered MTL) implement [`ProxPenalty`] instead, on the whole
+//! iterate, for the accelerated proximal-gradient solver ([`matrix`]).
 
+mod cluster;
 mod coupling;
 mod graph;
 mod l1;
 mod l21;
+pub mod matrix;
+mod split;
+pub mod trace;
 
+pub use cluster::{ClusteredMtl, cluster_eigenvalues};
 pub use coupling::Coupled;
 pub use graph::TaskGraph;
 pub use l1::L1;
 pub use l21::L21;
+pub use matrix::{ConjugateRay, ProxPenalty};
+pub use split::{Dirty, GroupNorm, RobustMtfl};
+pub use trace::TraceNorm;
 
 use faer::MatRef;
 

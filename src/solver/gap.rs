@@ -1,6 +1,6 @@
 //! Certificates: scikit-learn's duality gap and the KKT residual.
 //!
-//! Duality gap for `P(W) = 1/(2n)‖Y − XW‖² + l1 Ω(W) + l2/2 ‖W‖²` (DESIGN 1.1,
+//! Duality gap for `P(W) = 1/(2n)‖Y − XW‖² + l1 Ω(W) + l2/2 ‖W‖²` (docs/objective.md,
 //! scikit-learn's formula divided by n). With `R = Y − XW`,
 //!
 //! ```text

@@ -19,7 +19,7 @@
 //! **Screened blocks** ([`super::screening`]) are not recomputed either: they
 //! are zero at every optimum, and their gradient is needed only for the final
 //! certificate, which must be the full duality gap. They are listed as
-//! *pending* and computed by [`GradientCache::complete_pending`] when the
+//! *pending* and computed by `GradientCache::complete_pending` when the
 //! certificate is otherwise met.
 
 use super::screening::Screened;

@@ -14,7 +14,7 @@
 //!    ([`gap::kkt_residual`]). Stop when it is `≤ tol`.
 //! 2. **Working set.** Score each block by its optimality violation; keep the
 //!    support plus the worst violators ([`working_set`]).
-//! 3. **Inner loop.** Exact block-minimisation epochs ([`Datafit::epoch`](crate::datafit::Datafit::epoch)) over the
+//! 3. **Inner loop.** Exact block-minimisation epochs ([`Datafit::epoch`]) over the
 //!    working set until its (free, pre-update) violation falls below
 //!    `inner_ratio ×` the outer violation, then back to 1.
 //!
@@ -26,6 +26,7 @@
 //! `n_iter` counts epochs (as scikit-learn's `n_iter_`), whatever their size.
 
 pub mod anderson;
+pub mod apg;
 mod check;
 pub mod gap;
 pub mod gradient;

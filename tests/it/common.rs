@@ -1,6 +1,6 @@
 //! Shared helpers: random problems and an independent, naive implementation of
 //! the objective, residuals, duality gap and KKT conditions (written directly from
-//! DESIGN.md §1.1 with plain loops, sharing no code with the solver).
+//! docs/objective.md with plain loops, sharing no code with the solver).
 
 #![allow(dead_code)]
 

@@ -2,8 +2,12 @@
 
 mod cli;
 mod common;
+mod extending;
 mod graph;
+mod io_robust;
+mod models;
 mod parity;
+mod pipeline;
 mod properties;
 mod selection;
 mod stats;

@@ -1,0 +1,75 @@
+//! The pipeline of the single-penalty models ([`ElasticNet`](super::ElasticNet),
+//! [`Graph`](super::Graph)): one [`Family`] swept on a prepared problem.
+
+use super::{Estimator, Family, Model};
+use crate::cv::{CvOptions, CvResult};
+use crate::error::Result;
+use crate::fitted::{Description, Fit};
+use crate::path::{AlphaGrid, Alphas, Path, ProgressCallback};
+use crate::problem::{Data, Problem};
+use std::sync::Arc;
+
+/// A model fitted with one penalty family per prepared problem.
+pub(crate) trait SinglePenalty: Model<Fitted = Fit, Cv = CvResult> {
+    /// Prepares the data as this model needs them.
+    fn prepare_data(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem>;
+
+    /// The family to sweep with on `problem` (coupled or pooled as the model
+    /// says) and the description of its fits.
+    fn plan(est: &Estimator<Self>, problem: &Problem) -> Result<(Family, Arc<Description>)>;
+}
+
+pub(crate) fn alpha_max<M: SinglePenalty>(est: &Estimator<M>, problem: &Problem) -> Result<f64> {
+    let (family, _) = M::plan(est, problem)?;
+    family.alpha_max(problem.grad0(), est.settings.l1_ratio)
+}
+
+pub(crate) fn fit<M: SinglePenalty>(est: &Estimator<M>, problem: &mut Problem) -> Result<Fit> {
+    let mut path = run(est, problem, Alphas::Single)?;
+    Ok(path.fits.pop().expect("one alpha"))
+}
+
+pub(crate) fn path<M: SinglePenalty>(
+    est: &Estimator<M>,
+    problem: &mut Problem,
+    grid: &AlphaGrid,
+) -> Result<Path> {
+    run(est, problem, Alphas::Grid(grid))
+}
+
+fn run<M: SinglePenalty>(
+    est: &Estimator<M>,
+    problem: &mut Problem,
+    alphas: Alphas<'_>,
+) -> Result<Path> {
+    let (family, description) = M::plan(est, problem)?;
+    let start = est.settings.warm_start.as_ref();
+    family.run(problem, &est.settings, alphas, start, &description)
+}
+
+/// One grid computed on the full data (prepared once, and reused by the
+/// refit when [worth keeping](Problem::worth_keeping)); each fold prepared
+/// once for all its alphas.
+pub(crate) fn cross_validate<M: SinglePenalty>(
+    est: &Estimator<M>,
+    data: &Data<'_>,
+    opts: &CvOptions,
+) -> Result<CvResult> {
+    let full = M::prepare_data(est, data)?;
+    let alphas = opts.grid.values(alpha_max(est, &full)?)?;
+    let mut full = full.worth_keeping().then_some(full);
+    // Each fold reports its fits through its own callback; the estimator's
+    // own path callback is not called.
+    let fold_path = |_: usize, fold: &Data<'_>, alphas: &[f64], tick: Option<ProgressCallback>| {
+        let est = est.clone().progress(tick);
+        let mut problem = M::prepare_data(&est, fold)?;
+        Ok(run(&est, &mut problem, Alphas::Explicit(alphas))?.fits)
+    };
+    crate::cv::cross_validate(data, opts, alphas, &fold_path, |alpha| {
+        let refit = est.clone().alpha(alpha);
+        match full.as_mut() {
+            Some(problem) => fit(&refit, problem),
+            None => fit(&refit, &mut M::prepare_data(&refit, data)?),
+        }
+    })
+}

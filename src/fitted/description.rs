@@ -1,0 +1,174 @@
+//! What a fit is a fit of: the model, its penalty and settings, the shape and
+//! names of the data, and the task structure (graph or learned relations).
+//!
+//! The estimators fill it in; MODEL.json ([`crate::io::model`]) is written
+//! from it and read back into it, so a fitted model reloaded from a file knows
+//! what it is.
+
+use faer::{Mat, MatRef};
+use std::sync::Arc;
+
+/// What was fitted (see the [module documentation](crate::fitted)).
+///
+/// `kind` is one of
+///
+/// | kind | estimator |
+/// |---|---|
+/// | `multi_task_elastic_net` | [`MultiTaskElasticNet`](crate::MultiTaskElasticNet) (shared design, L21, no task weights) |
+/// | `graph_multi_task` | [`GraphMultiTask`](crate::GraphMultiTask), and every other single-penalty model (per-task designs, task weights, another penalty) |
+/// | `pooled` | [`GraphMultiTask::pooled`](crate::GraphMultiTask::pooled): one coefficient vector for all tasks |
+/// | `relation_learning` | [`RelationLearning`](crate::RelationLearning) |
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Description {
+    /// Model family (see the table above).
+    pub kind: String,
+    /// Penalty name: `l21`, `l1`, or another registered penalty's.
+    pub penalty: String,
+    /// Feature names (p): the data's, or `x0, x1, …` (shared by the fits
+    /// of a path).
+    pub feature_names: Arc<[String]>,
+    /// Task names (T): the data's, or `y0, y1, …`.
+    pub task_names: Arc<[String]>,
+    /// Whether intercepts were fitted (the data centred).
+    pub fit_intercept: bool,
+    /// Whether the columns of X were standardised.
+    pub standardize: bool,
+    /// The relative tolerance asked for.
+    pub tol: f64,
+    /// The epoch budget.
+    pub max_iter: usize,
+    /// Training samples (all tasks together for per-task designs).
+    pub n_samples: usize,
+    /// Samples per task, for per-task designs.
+    pub n_samples_per_task: Option<Vec<usize>>,
+    /// Task weights c_t, when given.
+    pub task_weights: Option<Vec<f64>>,
+    /// The task graph and its strength, for graph models.
+    pub graph: Option<GraphTerm>,
+    /// The learned task covariance, for [`RelationLearning`](crate::RelationLearning).
+    pub relations: Option<LearnedRelations>,
+}
+
+/// The graph term `λ/2 Σ_edges a_st ‖w_s − w_t‖²` of a graph model.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct GraphTerm {
+    /// λ.
+    pub strength: f64,
+    /// Edges `(s, t, a_st)`, 0-based task indices.
+    pub edges: Vec<(usize, usize, f64)>,
+}
+
+impl GraphTerm {
+    /// A graph term of strength `strength` over `edges`.
+    pub fn new(strength: f64, edges: Vec<(usize, usize, f64)>) -> Self {
+        Self { strength, edges }
+    }
+}
+
+/// The task covariance learned by [`RelationLearning`](crate::RelationLearning).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LearnedRelations {
+    /// λ2, the strength of `λ2/2 tr(W Σ⁻¹ Wᵀ)`.
+    pub strength: f64,
+    /// Σ (T × T, positive definite, trace 1).
+    pub sigma: Mat<f64>,
+    /// The MTRL objective after each alternation.
+    pub objectives: Vec<f64>,
+}
+
+impl LearnedRelations {
+    /// Σ learned with strength λ2, and the objectives of the alternations.
+    pub fn new(strength: f64, sigma: Mat<f64>, objectives: Vec<f64>) -> Self {
+        Self {
+            strength,
+            sigma,
+            objectives,
+        }
+    }
+
+    /// The task correlation matrix `Σ_st / √(Σ_ss Σ_tt)`.
+    pub fn correlation(&self) -> Mat<f64> {
+        correlation(self.sigma.as_ref())
+    }
+}
+
+/// `Σ_st / √(Σ_ss Σ_tt)`.
+pub(crate) fn correlation(s: MatRef<'_, f64>) -> Mat<f64> {
+    Mat::from_fn(s.nrows(), s.ncols(), |i, j| {
+        s[(i, j)] / (s[(i, i)] * s[(j, j)]).sqrt()
+    })
+}
+
+/// Names `x0, x1, …` (or another prefix).
+pub(crate) fn default_names(prefix: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|j| {
+            // without the formatting machinery: every CV fold names its data
+            let mut digits = [0u8; 20];
+            let (mut k, mut i) = (j, digits.len());
+            loop {
+                i -= 1;
+                digits[i] = b'0' + (k % 10) as u8;
+                k /= 10;
+                if k == 0 {
+                    break;
+                }
+            }
+            let mut name = String::with_capacity(prefix.len() + digits.len() - i);
+            name.push_str(prefix);
+            name.extend(digits[i..].iter().map(|&d| d as char));
+            name
+        })
+        .collect()
+}
+
+impl Description {
+    /// The plain multi-task elastic net of p features and T tasks, with
+    /// default names and scikit-learn's default settings.
+    pub fn new(n_features: usize, n_tasks: usize) -> Self {
+        Self::named(
+            default_names("x", n_features).into(),
+            default_names("y", n_tasks).into(),
+        )
+    }
+
+    /// The description of a fit of p features and T tasks named
+    /// `feature_names` and `task_names`, otherwise as [`new`](Self::new).
+    pub(crate) fn named(feature_names: Arc<[String]>, task_names: Arc<[String]>) -> Self {
+        Self {
+            kind: "multi_task_elastic_net".into(),
+            penalty: "l21".into(),
+            feature_names,
+            task_names,
+            fit_intercept: true,
+            standardize: false,
+            tol: 1e-4,
+            max_iter: 1000,
+            n_samples: 0,
+            n_samples_per_task: None,
+            task_weights: None,
+            graph: None,
+            relations: None,
+        }
+    }
+
+    /// Whether this is the pooled model (one coefficient vector for all tasks).
+    pub fn is_pooled(&self) -> bool {
+        self.kind == "pooled"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_count_from_zero() {
+        assert_eq!(default_names("x", 3), ["x0", "x1", "x2"]);
+        assert_eq!(default_names("y", 12)[10], "y10");
+        assert_eq!(default_names("t", 1235)[1234], "t1234");
+    }
+}

@@ -1,0 +1,181 @@
+//! The fitted model: coefficients, intercepts, the certificate of the solve,
+//! and a [`Description`] of what was fitted (model kind, penalty, settings,
+//! names, graph or learned relations).
+//!
+//! A [`Fit`] is all that prediction needs: `Ŷ = X W + 1 bᵀ`
+//! ([`Fit::predict`], [`Fit::score`]). It depends on nothing but the data it
+//! holds, so it can be written to a MODEL.json file and read back
+//! ([`crate::io::model`]).
+
+mod description;
+
+pub use description::{Description, GraphTerm, LearnedRelations};
+pub(crate) use description::{correlation, default_names};
+
+use crate::certificate::Certificate;
+use crate::error::{Error, Result};
+use crate::interop::MatrixInput;
+use faer::{Mat, MatRef};
+
+/// A fitted linear model `Ŷ = X W + 1 bᵀ`.
+///
+/// Note the layout: `coef()` is **p × T** (row j = feature j across tasks), the
+/// transpose of scikit-learn's `coef_` (T × p).
+#[derive(Debug, Clone)]
+pub struct Fit {
+    pub(crate) coef: Mat<f64>,
+    pub(crate) intercept: Vec<f64>,
+    pub(crate) certificate: Certificate,
+    pub(crate) objective: f64,
+    pub(crate) n_iter: usize,
+    pub(crate) converged: bool,
+    pub(crate) alpha: f64,
+    pub(crate) l1_ratio: f64,
+    pub(crate) alpha_max: f64,
+    pub(crate) gram: bool,
+    pub(crate) seconds: f64,
+    pub(crate) trace: Vec<(usize, f64)>,
+    pub(crate) kkt: f64,
+    pub(crate) gap: Option<f64>,
+    pub(crate) n_screened: usize,
+    pub(crate) description: std::sync::Arc<Description>,
+}
+
+impl Fit {
+    /// Coefficients W, p × T.
+    pub fn coef(&self) -> MatRef<'_, f64> {
+        self.coef.as_ref()
+    }
+    /// Intercepts b, one per task (zeros when `fit_intercept` is false).
+    pub fn intercept(&self) -> &[f64] {
+        &self.intercept
+    }
+    /// The optimality certificate of the solution.
+    pub fn certificate(&self) -> Certificate {
+        self.certificate
+    }
+    /// A duality gap at the solution (an upper bound on `P(W) − P(W*)`, in
+    /// objective units): scikit-learn's `dual_gap_` for the elastic-net models
+    /// (where it is also the stopping certificate), the Fenchel gap for coupled
+    /// models whose coupling is positive definite (which stop on the KKT
+    /// residual); `None` otherwise.
+    pub fn dual_gap(&self) -> Option<f64> {
+        self.gap
+    }
+    /// Primal objective at the solution (on the centred, possibly standardised,
+    /// problem that was solved).
+    pub fn objective(&self) -> f64 {
+        self.objective
+    }
+    /// The KKT residual `max_j dist(−∇_j f(W), ∂g_j(W_j))` at the solution,
+    /// reported for every model (in gradient units; 0 at an optimum).
+    pub fn kkt_residual(&self) -> f64 {
+        self.kkt
+    }
+    /// Epochs of coordinate descent run (scikit-learn's `n_iter_`).
+    pub fn n_iter(&self) -> usize {
+        self.n_iter
+    }
+    /// False when the solver stopped on `max_iter` before meeting `tol`.
+    pub fn converged(&self) -> bool {
+        self.converged
+    }
+    /// The regularisation strength used.
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+    /// The L1/L21 mixing parameter used.
+    pub fn l1_ratio(&self) -> f64 {
+        self.l1_ratio
+    }
+    /// Smallest alpha for which the solution is exactly zero, on this data.
+    pub fn alpha_max(&self) -> f64 {
+        self.alpha_max
+    }
+    /// Whether the Gram-matrix mode was used.
+    pub fn used_gram(&self) -> bool {
+        self.gram
+    }
+    /// Wall-clock seconds of the fit (preprocessing and solve).
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+    /// `(epochs, certificate)` at every outer check, when tracing was requested.
+    pub fn trace(&self) -> &[(usize, f64)] {
+        &self.trace
+    }
+    /// Rows (features) that gap-safe screening proved zero during the solve
+    /// (0 when screening was off or does not apply to the model).
+    pub fn n_screened(&self) -> usize {
+        self.n_screened
+    }
+    /// What was fitted: model kind, penalty, settings, names, and the graph or
+    /// learned task relations (see [`Description`]).
+    pub fn description(&self) -> &Description {
+        &self.description
+    }
+    /// Number of non-zero rows of W (features used by at least one task).
+    pub fn n_nonzero_rows(&self) -> usize {
+        (0..self.coef.nrows())
+            .filter(|&j| (0..self.coef.ncols()).any(|t| self.coef[(j, t)] != 0.0))
+            .count()
+    }
+
+    /// Predictions `X W + 1 bᵀ` (n × T).
+    ///
+    /// # Errors
+    /// `ShapeMismatch` if X does not have p columns, `NonFinite` on NaN/inf.
+    pub fn predict<X: MatrixInput + ?Sized>(&self, x: &X) -> Result<Mat<f64>> {
+        let x = x.as_faer();
+        if x.ncols() != self.coef.nrows() {
+            return Err(Error::ShapeMismatch {
+                what: "columns of X (features) vs the fitted model",
+                expected: self.coef.nrows(),
+                found: x.ncols(),
+            });
+        }
+        crate::validate::check_finite("X", x)?;
+        let mut out = Mat::from_fn(x.nrows(), self.coef.ncols(), |_, t| self.intercept[t]);
+        crate::linalg::gemm(out.as_mut(), faer::Accum::Add, x, self.coef.as_ref(), 1.0);
+        Ok(out)
+    }
+
+    /// Coefficient of determination R², averaged uniformly over tasks (as
+    /// scikit-learn's `score`). A task with constant targets scores 1 if
+    /// predicted exactly, else 0.
+    ///
+    /// # Errors
+    /// As [`predict`](Self::predict), and `ShapeMismatch` if Y does not match.
+    pub fn score<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
+        &self,
+        x: &X,
+        y: &Y,
+    ) -> Result<f64> {
+        let y = y.as_faer();
+        let pred = self.predict(x)?;
+        if (y.nrows(), y.ncols()) != (pred.nrows(), pred.ncols()) {
+            return Err(Error::ShapeMismatch {
+                what: "shape of Y vs predictions",
+                expected: pred.nrows() * pred.ncols(),
+                found: y.nrows() * y.ncols(),
+            });
+        }
+        let n = y.nrows() as f64;
+        let mut total = 0.0;
+        for t in 0..y.ncols() {
+            let mean = (0..y.nrows()).map(|i| y[(i, t)]).sum::<f64>() / n;
+            let ss_res: f64 = (0..y.nrows())
+                .map(|i| (y[(i, t)] - pred[(i, t)]).powi(2))
+                .sum();
+            let ss_tot: f64 = (0..y.nrows()).map(|i| (y[(i, t)] - mean).powi(2)).sum();
+            total += if ss_tot > 0.0 {
+                1.0 - ss_res / ss_tot
+            } else if ss_res == 0.0 {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        Ok(total / y.ncols() as f64)
+    }
+}

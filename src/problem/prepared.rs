@@ -1,0 +1,645 @@
+//! [`Problem`]: a [`Data`] input prepared once for the solvers.
+
+use super::data::{Data, Source};
+use crate::datafit::{Gram, PerTask, Quadratic};
+use crate::error::{Error, Result};
+use crate::linalg::{dot, sq_norm};
+use crate::preprocess::{Scaling, prepare, prepare_stats, prepare_tasks};
+use crate::stats::SufficientStats;
+use crate::validate::{check_finite, validate_shapes, validate_xy};
+use faer::{Mat, MatRef};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// How the quadratic loss is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GramMode {
+    /// Choose by a cost model (see [`GramMode::prefers_gram`]).
+    #[default]
+    Auto,
+    /// Precompute `XᵀX` and `XᵀY` (block steps cost `O(pT)`).
+    Always,
+    /// Keep residuals `R = Y − XW` (block steps cost `O(nT)`).
+    Never,
+}
+
+impl GramMode {
+    /// What `Auto` picks for a single fit of an n × p × T problem: the engine's
+    /// cost model ([`crate::solver::strategy::datafit_mode`]). Along a path or
+    /// a cross-validation fold, where the Gram matrix is reused by every alpha,
+    /// it is taken more often (the sweep revisits the choice).
+    pub fn prefers_gram(n: usize, p: usize, t: usize) -> bool {
+        Self::Auto.resolve(n, p, t, 1)
+    }
+
+    /// Whether a prepared problem serving `fits` fits uses the full Gram.
+    fn resolve(self, n: usize, p: usize, t: usize, fits: usize) -> bool {
+        use crate::solver::strategy::{DatafitMode, Shape, datafit_mode};
+        match self {
+            GramMode::Auto => datafit_mode(Shape { n, p, t }, fits) == DatafitMode::FullGram,
+            GramMode::Always => true,
+            GramMode::Never => false,
+        }
+    }
+}
+
+/// How a shared design is turned into a datafit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    /// Centred copy of X, residuals kept up to date ([`Quadratic`]).
+    Residual,
+    /// Centred copy of X, then `XᵀX` and `XᵀY` ([`Gram`]).
+    Gram,
+    /// `XᵀX` and `XᵀY` accumulated from chunks of rows, without a centred copy
+    /// of X (peak memory X + O(p²)).
+    GramFromChunks,
+}
+
+/// Designs with at least this many values build Gram mode from row chunks
+/// instead of a centred copy (1 Mi values = 8 MiB); small problems keep the
+/// direct route (lower fixed cost).
+const STATS_ROUTE_MIN: usize = 1 << 20;
+
+/// The one place where the residual/Gram choice is made, for a shared design
+/// of n samples, p features and T tasks.
+/// (single fit: [`Problem::plan_fits`] revisits the choice for a sweep).
+pub(crate) fn choose_route(mode: GramMode, n: usize, p: usize, t: usize) -> Route {
+    if t == 0 || !mode.resolve(n, p, t, 1) {
+        Route::Residual
+    } else if n.saturating_mul(p) >= STATS_ROUTE_MIN {
+        Route::GramFromChunks
+    } else {
+        Route::Gram
+    }
+}
+
+/// How the data are prepared before solving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Preprocessing {
+    /// Centre X and Y (intercepts fitted).
+    pub fit_intercept: bool,
+    /// Scale the columns of X to unit variance.
+    pub standardize: bool,
+    /// Residual or Gram mode (shared designs).
+    pub gram: GramMode,
+}
+
+impl Default for Preprocessing {
+    fn default() -> Self {
+        Self {
+            fit_intercept: true,
+            standardize: false,
+            gram: GramMode::Auto,
+        }
+    }
+}
+
+/// The datafit of a prepared problem; [`with_datafit!`] dispatches on it.
+#[derive(Debug, Clone)]
+pub(crate) enum AnyDatafit {
+    Quadratic(Box<Quadratic<'static>>),
+    Gram(Box<Gram>),
+    PerTask(Box<PerTask>),
+}
+
+/// `with_datafit!(problem.datafit_mut(), |d| body)`: `body` instantiated for
+/// the concrete datafit (static dispatch, one `match` per call).
+macro_rules! with_datafit {
+    ($datafit:expr, |$d:ident| $body:expr) => {
+        match $datafit {
+            $crate::problem::AnyDatafit::Quadratic($d) => {
+                let $d = &mut **$d;
+                $body
+            }
+            $crate::problem::AnyDatafit::Gram($d) => {
+                let $d = &mut **$d;
+                $body
+            }
+            $crate::problem::AnyDatafit::PerTask($d) => {
+                let $d = &mut **$d;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_datafit;
+
+/// How solutions map back to the original data.
+#[derive(Debug, Clone)]
+enum Recovery {
+    /// Shared design (or its statistics): one centring and scaling.
+    Shared(Scaling),
+    /// Per-task designs: task means (T × p, T), pooled column scales.
+    Tasks {
+        x_mean: Mat<f64>,
+        y_mean: Vec<f64>,
+        x_scale: Vec<f64>,
+    },
+    /// The pooled model: the solver's iterate is one row `w` (1 × p) and
+    /// `W = w 1ᵀ`; task means as for `Tasks`.
+    Pooled {
+        x_mean: Mat<f64>,
+        y_mean: Vec<f64>,
+        x_scale: Vec<f64>,
+    },
+}
+
+/// A [`Data`] input prepared once: validated, centred and scaled, with its
+/// datafit built (residuals, Gram matrix or per-task residuals) and the
+/// quantities every fit on it needs.
+///
+/// - `grad0 = −∇f(0)` (T × p, `XᵀY/n` for a shared design): alpha_max is its
+///   dual norm under the penalty ([`Problem::grad0`]);
+/// - the tolerance scale `Σ_t a_t ‖y_t‖²` (`‖Y‖²/n` for a shared design):
+///   `tol` is relative to it ([`Problem::tol_scale`]);
+/// - the inverse of the preparation (solutions back to the original scale,
+///   intercepts).
+///
+/// Fits, paths, the refit of a cross-validation and the alternations of
+/// [`RelationLearning`](crate::RelationLearning) all reuse one `Problem`
+/// (each cross-validation fold prepares its own). Built by an estimator's
+/// [`prepare`](crate::estimator::Estimator::prepare), with the estimator's
+/// [`Preprocessing`].
+#[derive(Debug, Clone)]
+pub struct Problem {
+    datafit: AnyDatafit,
+    exact_grad0: bool,
+    inverse: Inverse,
+    grad0: Mat<f64>,
+    tol_scale: f64,
+    preprocessing: Preprocessing,
+    n_features: usize,
+    n_tasks: usize,
+    n_samples: usize,
+    n_samples_per_task: Option<Vec<usize>>,
+    weights: Option<Vec<f64>>,
+    feature_names: Arc<[String]>,
+    task_names: Arc<[String]>,
+    seconds: f64,
+}
+
+/// What a route produces before the bookkeeping common to all.
+struct Prepared {
+    datafit: AnyDatafit,
+    /// `grad0` is `−∇f(0)` exactly as the datafit computes it (the first
+    /// gradient of a fit from zero needs no product).
+    exact_grad0: bool,
+    recovery: Recovery,
+    grad0: Mat<f64>,
+    tol_scale: f64,
+}
+
+impl Problem {
+    /// Prepares `data` for fitting: validation, centring (with
+    /// `fit_intercept`), standardisation, the datafit, `−∇f(0)` and the
+    /// tolerance scale.
+    ///
+    /// # Errors
+    /// `EmptyInput`, `ShapeMismatch`, `NonFinite`, `Overflow` for unusable
+    /// data; `InvalidParameter` for a bad task weight; `Incompatible` for
+    /// task weights with sufficient statistics.
+    pub fn prepare(data: &Data<'_>, preprocessing: Preprocessing) -> Result<Self> {
+        let start = Instant::now();
+        data.check_names()?;
+        let prep = preprocessing;
+        let prepared = match (data.source(), data.weights()) {
+            (Source::Shared { x, y }, None) => shared(x, y, prep)?,
+            (Source::Stats(stats), None) => from_stats(stats, prep)?,
+            (Source::Stats(_), Some(_)) => {
+                return Err(Error::Incompatible(
+                    "task weights need the samples, not sufficient statistics".into(),
+                ));
+            }
+            (_, weights) => {
+                let views = data.task_views().expect("samples");
+                tasks(&views.xs, &views.y_slices(), weights, prep)?
+            }
+        };
+        Ok(Self::finish(data, prep, prepared, start))
+    }
+
+    /// Prepares `data` for the pooled model (one coefficient vector `w` shared
+    /// by all tasks, `W = w 1ᵀ`): the tasks are centred by their own means,
+    /// then stacked into one single-task problem whose rows are scaled by
+    /// `√(a_t N)` (`a_t = c_t / n_t`, N = Σ n_t), so that
+    /// `1/(2N) ‖ỹ − X̃w‖² = Σ_t a_t/2 ‖y_t − X_t w‖²`.
+    ///
+    /// # Errors
+    /// As [`prepare`](Self::prepare); `InvalidParameter` for statistics.
+    pub fn prepare_pooled(data: &Data<'_>, preprocessing: Preprocessing) -> Result<Self> {
+        let start = Instant::now();
+        data.check_names()?;
+        if let Source::Shared { x, y } = data.source() {
+            validate_xy(x, y)?;
+        }
+        let Some(views) = data.task_views() else {
+            return Err(Error::InvalidParameter {
+                name: "pooled (not available from sufficient statistics)",
+                value: 1.0,
+                expected: "false",
+            });
+        };
+        let prepared = pooled(&views.xs, &views.y_slices(), data.weights(), preprocessing)?;
+        Ok(Self::finish(data, preprocessing, prepared, start))
+    }
+
+    fn finish(data: &Data<'_>, preprocessing: Preprocessing, p: Prepared, start: Instant) -> Self {
+        Self {
+            datafit: p.datafit,
+            exact_grad0: p.exact_grad0,
+            inverse: Inverse {
+                recovery: p.recovery,
+                n_features: data.n_features(),
+                n_tasks: data.n_tasks(),
+            },
+            grad0: p.grad0,
+            tol_scale: p.tol_scale,
+            preprocessing,
+            n_features: data.n_features(),
+            n_tasks: data.n_tasks(),
+            n_samples: data.n_samples(),
+            n_samples_per_task: data.n_samples_per_task(),
+            weights: data.weights().map(<[f64]>::to_vec),
+            feature_names: data.feature_names().into(),
+            task_names: data.task_names().into(),
+            seconds: start.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// `−∇f(0)` on the prepared scale, one column per feature (T × p; 1 × p
+    /// for the pooled model): `max_j Ω*(column j) / ρ` is alpha_max.
+    pub fn grad0(&self) -> MatRef<'_, f64> {
+        self.grad0.as_ref()
+    }
+
+    /// The scale `tol` is relative to: `Σ_t a_t ‖y_t‖²` on the prepared data
+    /// (`‖Y‖²_F / n` for a shared design, scikit-learn's).
+    pub fn tol_scale(&self) -> f64 {
+        self.tol_scale
+    }
+
+    /// The preparation applied.
+    pub fn preprocessing(&self) -> Preprocessing {
+        self.preprocessing
+    }
+
+    /// Whether the loss is evaluated from `XᵀX` (Gram mode).
+    pub fn uses_gram(&self) -> bool {
+        matches!(self.datafit, AnyDatafit::Gram(_))
+    }
+
+    /// Whether holding this problem costs less than rebuilding it: a Gram
+    /// matrix (p × p, built in `n p²`) is kept, a centred copy of the data
+    /// (as large as X, rebuilt in `n p`) is not. Cross-validation keeps the
+    /// full-data problem for the refit only when this holds, so that it does
+    /// not hold a second copy of X while the folds run.
+    pub fn worth_keeping(&self) -> bool {
+        self.uses_gram()
+    }
+
+    /// Prepares the problem for a sweep of `fits` fits: with `GramMode::Auto`,
+    /// a residual datafit whose full Gram matrix the cost model
+    /// ([`crate::solver::strategy::datafit_mode`]) prefers when it is reused
+    /// by that many fits is replaced by it (built from the prepared X and Y,
+    /// which are then dropped). Preparation itself assumes one fit.
+    pub(crate) fn plan_fits(&mut self, fits: usize) {
+        if self.preprocessing.gram != GramMode::Auto || fits <= 1 {
+            return;
+        }
+        let AnyDatafit::Quadratic(q) = &self.datafit else {
+            return;
+        };
+        let (n, p, t) = (q.x().nrows(), q.x().ncols(), q.y().ncols());
+        if t > 0 && GramMode::Auto.resolve(n, p, t, fits) {
+            let gram = Gram::new(q.x(), q.y());
+            self.datafit = AnyDatafit::Gram(Box::new(gram));
+            self.exact_grad0 = false;
+        }
+    }
+
+    /// The solver's gradient state for a first fit from `wt0`: `−grad0` when
+    /// `wt0` is zero and `grad0` is the datafit's own gradient (data used as
+    /// given), so that the first check needs no product; else `None`.
+    pub(crate) fn first_warm(&self, wt0: MatRef<'_, f64>) -> Option<crate::solver::WarmStart> {
+        let zero = (0..wt0.ncols()).all(|j| wt0.col(j).iter().all(|&v| v == 0.0));
+        (self.exact_grad0 && zero && wt0.nrows() == self.grad0.nrows()).then(|| {
+            crate::solver::WarmStart::exact(Mat::from_fn(
+                self.grad0.nrows(),
+                self.grad0.ncols(),
+                |k, j| -self.grad0[(k, j)],
+            ))
+        })
+    }
+
+    /// Whether this is the pooled problem ([`prepare_pooled`](Self::prepare_pooled)).
+    pub fn is_pooled(&self) -> bool {
+        matches!(self.inverse.recovery, Recovery::Pooled { .. })
+    }
+
+    /// Number of features p.
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Number of tasks T (of the model, also when pooled).
+    pub fn n_tasks(&self) -> usize {
+        self.n_tasks
+    }
+
+    /// Number of samples (see [`Data::n_samples`]).
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// Samples per task, for per-task designs.
+    pub fn n_samples_per_task(&self) -> Option<&[usize]> {
+        self.n_samples_per_task.as_deref()
+    }
+
+    /// The task weights, if given.
+    pub fn task_weights(&self) -> Option<&[f64]> {
+        self.weights.as_deref()
+    }
+
+    /// Feature names (p).
+    pub fn feature_names(&self) -> &Arc<[String]> {
+        &self.feature_names
+    }
+
+    /// Task names (T).
+    pub fn task_names(&self) -> &Arc<[String]> {
+        &self.task_names
+    }
+
+    /// Seconds spent preparing.
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+
+    /// The datafit (mutable, for the solver) and the inverse of the
+    /// preparation, borrowed together.
+    pub(crate) fn split(&mut self) -> (&mut AnyDatafit, &Inverse) {
+        (&mut self.datafit, &self.inverse)
+    }
+
+    /// The solver's start: zero, or original-scale coefficients `coef`
+    /// (p × T) mapped to the prepared scale (task 0's column when pooled).
+    ///
+    /// # Errors
+    /// `ShapeMismatch` unless `coef` is p × T, `NonFinite`.
+    pub(crate) fn start(&self, coef: Option<&Mat<f64>>) -> Result<Mat<f64>> {
+        let (p, t) = (self.n_features, self.n_tasks);
+        let rows = if self.is_pooled() { 1 } else { t };
+        let Some(w) = coef else {
+            return Ok(Mat::zeros(rows, p));
+        };
+        if (w.nrows(), w.ncols()) != (p, t) {
+            return Err(Error::ShapeMismatch {
+                what: "warm_start coefficients (p × T) size",
+                expected: p * t,
+                found: w.nrows() * w.ncols(),
+            });
+        }
+        check_finite("warm_start", w.as_ref())?;
+        let x_scale = self.inverse.x_scale();
+        Ok(Mat::from_fn(rows, p, |k, j| w[(j, k)] * x_scale[j]))
+    }
+}
+
+/// The inverse of a preparation: solver iterates back to the original data.
+#[derive(Debug, Clone)]
+pub(crate) struct Inverse {
+    recovery: Recovery,
+    n_features: usize,
+    n_tasks: usize,
+}
+
+impl Inverse {
+    fn x_scale(&self) -> &[f64] {
+        match &self.recovery {
+            Recovery::Shared(s) => &s.x_scale,
+            Recovery::Tasks { x_scale, .. } | Recovery::Pooled { x_scale, .. } => x_scale,
+        }
+    }
+
+    /// Maps a solver iterate `wt` (prepared scale) back to original-scale
+    /// coefficients (p × T) and intercepts (T).
+    pub(crate) fn recover(&self, wt: MatRef<'_, f64>) -> (Mat<f64>, Vec<f64>) {
+        let (p, t) = (self.n_features, self.n_tasks);
+        match &self.recovery {
+            Recovery::Shared(scaling) => scaling.recover(wt),
+            Recovery::Tasks {
+                x_mean,
+                y_mean,
+                x_scale,
+            } => {
+                let coef = Mat::from_fn(p, t, |j, k| wt[(k, j)] / x_scale[j]);
+                let intercept = intercepts(&coef, x_mean, y_mean);
+                (coef, intercept)
+            }
+            Recovery::Pooled {
+                x_mean,
+                y_mean,
+                x_scale,
+            } => {
+                let coef = Mat::from_fn(p, t, |j, _| wt[(0, j)] / x_scale[j]);
+                let intercept = intercepts(&coef, x_mean, y_mean);
+                (coef, intercept)
+            }
+        }
+    }
+}
+
+/// `XᵀY / n` as T × p (the negative gradient at W = 0).
+pub(crate) fn xty_over_n(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Mat<f64> {
+    // the fused one-pass kernel of the as-given route (contiguous columns)
+    crate::linalg::column_scan(x, y).xty
+}
+
+/// Shared design: centre/scale, then residual or Gram mode.
+fn shared(x: MatRef<'_, f64>, y: MatRef<'_, f64>, prep: Preprocessing) -> Result<Prepared> {
+    let route = choose_route(prep.gram, x.nrows(), x.ncols(), y.ncols());
+    if !prep.fit_intercept && !prep.standardize && route != Route::GramFromChunks {
+        return shared_as_given(x, y, route);
+    }
+    if route == Route::GramFromChunks {
+        validate_xy(x, y)?;
+        let stats = SufficientStats::from_data(&x, &y)?;
+        return from_stats(&stats, prep);
+    }
+    let pr = prepare(x, y, prep.fit_intercept, prep.standardize)?;
+    let n = pr.x.nrows() as f64;
+    let grad0 = xty_over_n(pr.x.as_ref(), pr.y.as_ref());
+    let datafit = if route == Route::Gram {
+        AnyDatafit::Gram(Box::new(Gram::new(pr.x.as_ref(), pr.y.as_ref())))
+    } else {
+        AnyDatafit::Quadratic(Box::new(Quadratic::new(pr.x, pr.y)))
+    };
+    Ok(Prepared {
+        exact_grad0: false,
+        datafit,
+        recovery: Recovery::Shared(pr.scaling),
+        grad0,
+        tol_scale: pr.y_sq / n,
+    })
+}
+
+/// [`shared`] on data used as given (no intercept, no standardisation): no
+/// centring pass.
+///
+/// One pass over X ([`crate::linalg::column_scan`]) gives `XᵀY/n` (alpha_max,
+/// and the exact first gradient of a fit from zero, [`Problem::first_warm`]),
+/// the column norms (the residual datafit's curvatures) and the validity check
+/// (a non-finite or overflowing value makes a norm non-finite; only then is X
+/// scanned again to name it). The residual datafit then takes one copy of X
+/// (the [`Problem`] owns its data); the Gram route reads X directly.
+fn shared_as_given(x: MatRef<'_, f64>, y: MatRef<'_, f64>, route: Route) -> Result<Prepared> {
+    validate_shapes(x, y)?;
+    let contiguous = |m: MatRef<'_, f64>| m.nrows() <= 1 || m.row_stride() == 1;
+    let copies;
+    let (x, y) = if contiguous(x) && contiguous(y) {
+        (x, y)
+    } else {
+        copies = (x.to_owned(), y.to_owned());
+        (copies.0.as_ref(), copies.1.as_ref())
+    };
+    let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    let scan = crate::linalg::column_scan(x, y);
+    if !scan.is_finite() || !scan.sq_norms.iter().sum::<f64>().is_finite() {
+        // name the first non-finite value, else it is an overflow
+        validate_xy(x, y)?;
+        let x_ok = scan.sq_norms.iter().sum::<f64>().is_finite();
+        return Err(Error::Overflow {
+            what: if x_ok { "Y" } else { "X" },
+        });
+    }
+    let scaling = Scaling {
+        x_mean: vec![0.0; p],
+        y_mean: vec![0.0; t],
+        x_scale: vec![1.0; p],
+    };
+    let datafit = if route == Route::Gram {
+        AnyDatafit::Gram(Box::new(Gram::new(x, y)))
+    } else {
+        AnyDatafit::Quadratic(Box::new(Quadratic::with_norms(
+            x.to_owned(),
+            y.to_owned(),
+            scan.sq_norms,
+        )))
+    };
+    Ok(Prepared {
+        exact_grad0: matches!(datafit, AnyDatafit::Quadratic(_)),
+        datafit,
+        recovery: Recovery::Shared(scaling),
+        grad0: scan.xty,
+        tol_scale: scan.y_sq / n as f64,
+    })
+}
+
+/// Sufficient statistics: always Gram mode.
+fn from_stats(stats: &SufficientStats, prep: Preprocessing) -> Result<Prepared> {
+    let ps = prepare_stats(stats, prep.fit_intercept, prep.standardize)?;
+    let n = stats.n_samples() as f64;
+    let grad0 = ps.c.transpose().to_owned();
+    let tol_scale = ps.y_sq / n;
+    Ok(Prepared {
+        exact_grad0: false,
+        datafit: AnyDatafit::Gram(Box::new(Gram::from_stats(ps.q, ps.c, ps.y_sq, n))),
+        recovery: Recovery::Shared(ps.scaling),
+        grad0,
+        tol_scale,
+    })
+}
+
+/// Per-task quantities of the loss `Σ_t a_t/2 ‖y_t − X_t w_t‖²`: `a_t`, the
+/// tolerance scale `Σ_t a_t ‖y_t‖²` and `−∇f(0)` (T × p, `a_t X_tᵀ y_t`).
+fn task_loss(x: &[Mat<f64>], y: &[Vec<f64>], weights: &[f64]) -> Result<(Vec<f64>, f64, Mat<f64>)> {
+    let a: Vec<f64> = weights
+        .iter()
+        .zip(y)
+        .map(|(c, y)| c / y.len() as f64)
+        .collect();
+    let y_scale: f64 = y.iter().zip(&a).map(|(y, ak)| ak * sq_norm(y)).sum();
+    let p = x[0].ncols();
+    let grad0 = Mat::from_fn(a.len(), p, |k, j| a[k] * dot(x[k].col_as_slice(j), &y[k]));
+    if !y_scale.is_finite() || grad0.col_iter().any(|c| c.iter().any(|v| !v.is_finite())) {
+        return Err(Error::Overflow {
+            what: "the per-task data",
+        });
+    }
+    Ok((a, y_scale, grad0))
+}
+
+/// Per-task designs (a shared design with task weights arrives here too).
+fn tasks(
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+    prep: Preprocessing,
+) -> Result<Prepared> {
+    let pt = prepare_tasks(xs, ys, weights, prep.fit_intercept, prep.standardize)?;
+    let (_, tol_scale, grad0) = task_loss(&pt.x, &pt.y, &pt.weights)?;
+    Ok(Prepared {
+        exact_grad0: false,
+        datafit: AnyDatafit::PerTask(Box::new(PerTask::new(pt.x, pt.y, &pt.weights))),
+        recovery: Recovery::Tasks {
+            x_mean: pt.x_mean,
+            y_mean: pt.y_mean,
+            x_scale: pt.x_scale,
+        },
+        grad0,
+        tol_scale,
+    })
+}
+
+/// The pooled model's stacked single-task problem (see
+/// [`Problem::prepare_pooled`]).
+fn pooled(
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+    prep: Preprocessing,
+) -> Result<Prepared> {
+    let pt = prepare_tasks(xs, ys, weights, prep.fit_intercept, prep.standardize)?;
+    let (a, tol_scale, _) = task_loss(&pt.x, &pt.y, &pt.weights)?;
+    let p = pt.x[0].ncols();
+    let total: usize = pt.y.iter().map(Vec::len).sum();
+    // Stack rows scaled by √(a_t N): then 1/(2N)‖ỹ − X̃w‖² = Σ_t a_t/2 ‖y_t − X_t w‖².
+    let mut xs = Mat::<f64>::zeros(total, p);
+    let mut ys = Vec::with_capacity(total);
+    let mut row = 0;
+    for (k, (xk, yk)) in pt.x.iter().zip(&pt.y).enumerate() {
+        let s = (a[k] * total as f64).sqrt();
+        for (i, yi) in yk.iter().enumerate() {
+            for j in 0..p {
+                xs[(row, j)] = s * xk[(i, j)];
+            }
+            ys.push(s * yi);
+            row += 1;
+        }
+    }
+    let grad0 = Mat::from_fn(1, p, |_, j| dot(xs.col_as_slice(j), &ys) / total as f64);
+    Ok(Prepared {
+        exact_grad0: false,
+        datafit: AnyDatafit::PerTask(Box::new(PerTask::new(vec![xs], vec![ys], &[1.0]))),
+        recovery: Recovery::Pooled {
+            x_mean: pt.x_mean,
+            y_mean: pt.y_mean,
+            x_scale: pt.x_scale,
+        },
+        grad0,
+        tol_scale,
+    })
+}
+
+/// `b_t = ȳ_t − x̄_tᵀ w_t`.
+fn intercepts(coef: &Mat<f64>, x_mean: &Mat<f64>, y_mean: &[f64]) -> Vec<f64> {
+    (0..y_mean.len())
+        .map(|k| {
+            y_mean[k]
+                - (0..coef.nrows())
+                    .map(|j| x_mean[(k, j)] * coef[(j, k)])
+                    .sum::<f64>()
+        })
+        .collect()
+}
