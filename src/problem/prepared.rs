@@ -643,3 +643,47 @@ fn intercepts(coef: &Mat<f64>, x_mean: &Mat<f64>, y_mean: &[f64]) -> Vec<f64> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datafit::Datafit;
+
+    /// The first gradient handed to a fit of data used as given is the
+    /// datafit's own `∇f(0)` (to rounding), and only then is one handed over.
+    #[test]
+    fn first_warm_is_the_datafits_gradient_at_zero() {
+        let (n, p, t) = (40, 7, 3);
+        let x = Mat::from_fn(n, p, |i, j| ((i * 7 + j * 3) % 11) as f64 - 4.0);
+        let y = Mat::from_fn(n, t, |i, k| ((i * 5 + k) % 7) as f64 - 2.5);
+        let as_given = Preprocessing {
+            fit_intercept: false,
+            gram: GramMode::Never,
+            ..Preprocessing::default()
+        };
+        let mut problem = Problem::prepare(&Data::shared(&x, &y), as_given).unwrap();
+        let zero = Mat::<f64>::zeros(t, p);
+        let warm = problem.first_warm(zero.as_ref()).expect("exact at zero");
+        let (datafit, _) = problem.split();
+        let AnyDatafit::Quadratic(d) = datafit else {
+            panic!("residual datafit expected");
+        };
+        d.init_state(zero.as_ref());
+        let mut grad = Mat::<f64>::zeros(t, p);
+        d.full_gradient(grad.as_mut());
+        for j in 0..p {
+            for k in 0..t {
+                let (a, b) = (warm.grad[(k, j)], grad[(k, j)]);
+                assert!(
+                    (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                    "({k}, {j}): {a} vs {b}"
+                );
+            }
+        }
+        // not at a non-zero start, not after centring
+        let start = Mat::from_fn(t, p, |k, j| (k + j) as f64);
+        assert!(problem.first_warm(start.as_ref()).is_none());
+        let centred = Problem::prepare(&Data::shared(&x, &y), Preprocessing::default()).unwrap();
+        assert!(centred.first_warm(zero.as_ref()).is_none());
+    }
+}
