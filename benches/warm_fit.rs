@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo bench --bench warm_fit -- --x X.csv --y Y.csv --tol 5e-7 \
 //!     (--alpha A | --alpha-ratio R | --alphas a1,a2,... | --cv-alphas K --folds F) \
-//!     [--repeats R] [--threads K] [--no-anderson] [--w-out W.f64] [--json OUT.json]
+//!     [--repeats R] [--threads K] [--no-anderson] [--intercept] [--w-out W.f64] [--json OUT.json]
 //! ```
 //!
 //! The peers (scikit-learn, celer, skglm) are timed inside a Python process
@@ -22,6 +22,9 @@
 //!   (`MultiTaskLasso::path` with an explicit grid).
 //! - `--cv-alphas K --folds F`: `cross_validate` over the auto grid of K alphas
 //!   (eps 1e-3), contiguous folds, then the refit (`MultiTaskLassoCV`'s work).
+//!
+//! `--intercept` fits intercepts (centring; as scikit-learn's
+//! `MultiTaskLassoCV` does per fold), otherwise data are used as given.
 //!
 //! `--w-out` receives the coefficients of the last timed run as raw
 //! little-endian f64: p × T row-major for a fit, and (alphas × p × T) for a
@@ -51,6 +54,7 @@ struct Args {
     w_out: Option<PathBuf>,
     json: Option<PathBuf>,
     no_anderson: bool,
+    intercept: bool,
 }
 
 fn parse_args() -> Args {
@@ -82,6 +86,7 @@ fn parse_args() -> Args {
             "--w-out" => a.w_out = Some(PathBuf::from(value())),
             "--json" => a.json = Some(PathBuf::from(value())),
             "--no-anderson" => a.no_anderson = true,
+            "--intercept" => a.intercept = true,
             // `cargo bench` passes `--bench`
             _ => {}
         }
@@ -124,7 +129,7 @@ struct Run {
 
 fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
     let model = MultiTaskLasso::new(a.alpha.unwrap_or(1.0))
-        .fit_intercept(false)
+        .fit_intercept(a.intercept)
         .tol(a.tol)
         .max_iter(a.max_iter)
         .threads(if a.cv_alphas.is_some() { 1 } else { a.threads })

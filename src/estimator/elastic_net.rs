@@ -155,7 +155,7 @@ impl Estimator<ElasticNet> {
 impl sealed::Sealed for ElasticNet {}
 
 impl SinglePenalty for ElasticNet {
-    fn prepare_data(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare_data<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         Problem::prepare(data, est.preprocessing())
     }
 
@@ -173,7 +173,7 @@ impl Model for ElasticNet {
     fn check(_: &Estimator<Self>) -> Result<()> {
         Ok(())
     }
-    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         Self::prepare_data(est, data)
     }
     fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64> {

@@ -69,7 +69,7 @@ pub trait Model: Clone + std::fmt::Debug + Send + Sync + sealed::Sealed {
     #[doc(hidden)]
     fn check(est: &Estimator<Self>) -> Result<()>;
     #[doc(hidden)]
-    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem>;
+    fn prepare<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>>;
     #[doc(hidden)]
     fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64>;
     #[doc(hidden)]
@@ -209,7 +209,7 @@ impl<M: Model> Estimator<M> {
     /// # Errors
     /// `InvalidParameter` for bad parameters; `EmptyInput`, `ShapeMismatch`,
     /// `NonFinite`, `Overflow` for unusable data.
-    pub fn prepare<'d>(&self, data: impl Into<Data<'d>>) -> Result<Problem> {
+    pub fn prepare<'d>(&self, data: impl Into<Data<'d>>) -> Result<Problem<'d>> {
         self.validate()?;
         M::prepare(self, &data.into())
     }

@@ -96,8 +96,8 @@ impl Default for Preprocessing {
 
 /// The datafit of a prepared problem; [`with_datafit!`] dispatches on it.
 #[derive(Debug, Clone)]
-pub(crate) enum AnyDatafit {
-    Quadratic(Box<Quadratic<'static>>),
+pub(crate) enum AnyDatafit<'a> {
+    Quadratic(Box<Quadratic<'a>>),
     Gram(Box<Gram>),
     PerTask(Box<PerTask>),
 }
@@ -160,9 +160,14 @@ enum Recovery {
 /// (each cross-validation fold prepares its own). Built by an estimator's
 /// [`prepare`](crate::estimator::Estimator::prepare), with the estimator's
 /// [`Preprocessing`].
+///
+/// The lifetime is that of the data: a shared design used as given (no
+/// intercept, no standardisation) in residual mode is borrowed, not copied
+/// (a copy of a large X costs as much as the whole fit of a sparse
+/// solution); every other preparation owns what it built.
 #[derive(Debug, Clone)]
-pub struct Problem {
-    datafit: AnyDatafit,
+pub struct Problem<'a> {
+    datafit: AnyDatafit<'a>,
     exact_grad0: bool,
     inverse: Inverse,
     grad0: Mat<f64>,
@@ -179,8 +184,8 @@ pub struct Problem {
 }
 
 /// What a route produces before the bookkeeping common to all.
-struct Prepared {
-    datafit: AnyDatafit,
+struct Prepared<'a> {
+    datafit: AnyDatafit<'a>,
     /// `grad0` is `−∇f(0)` exactly as the datafit computes it (the first
     /// gradient of a fit from zero needs no product).
     exact_grad0: bool,
@@ -189,7 +194,7 @@ struct Prepared {
     tol_scale: f64,
 }
 
-impl Problem {
+impl<'a> Problem<'a> {
     /// Prepares `data` for fitting: validation, centring (with
     /// `fit_intercept`), standardisation, the datafit, `−∇f(0)` and the
     /// tolerance scale.
@@ -198,12 +203,15 @@ impl Problem {
     /// `EmptyInput`, `ShapeMismatch`, `NonFinite`, `Overflow` for unusable
     /// data; `InvalidParameter` for a bad task weight; `Incompatible` for
     /// task weights with sufficient statistics.
-    pub fn prepare(data: &Data<'_>, preprocessing: Preprocessing) -> Result<Self> {
+    pub fn prepare(data: &Data<'a>, preprocessing: Preprocessing) -> Result<Self> {
         let start = Instant::now();
         data.check_names()?;
         let prep = preprocessing;
         let prepared = match (data.source(), data.weights()) {
-            (Source::Shared { x, y }, None) => shared(x, y, prep)?,
+            (Source::Shared { .. }, None) => {
+                let (x, y) = data.shared_views().expect("a shared design");
+                shared(x, y, prep)?
+            }
             (Source::Stats(stats), None) => from_stats(stats, prep)?,
             (Source::Stats(_), Some(_)) => {
                 return Err(Error::Incompatible(
@@ -243,7 +251,12 @@ impl Problem {
         Ok(Self::finish(data, preprocessing, prepared, start))
     }
 
-    fn finish(data: &Data<'_>, preprocessing: Preprocessing, p: Prepared, start: Instant) -> Self {
+    fn finish(
+        data: &Data<'_>,
+        preprocessing: Preprocessing,
+        p: Prepared<'a>,
+        start: Instant,
+    ) -> Self {
         Self {
             datafit: p.datafit,
             exact_grad0: p.exact_grad0,
@@ -378,7 +391,7 @@ impl Problem {
 
     /// The datafit (mutable, for the solver) and the inverse of the
     /// preparation, borrowed together.
-    pub(crate) fn split(&mut self) -> (&mut AnyDatafit, &Inverse) {
+    pub(crate) fn split(&mut self) -> (&mut AnyDatafit<'a>, &Inverse) {
         (&mut self.datafit, &self.inverse)
     }
 
@@ -457,7 +470,7 @@ pub(crate) fn xty_over_n(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Mat<f64> {
 }
 
 /// Shared design: centre/scale, then residual or Gram mode.
-fn shared(x: MatRef<'_, f64>, y: MatRef<'_, f64>, prep: Preprocessing) -> Result<Prepared> {
+fn shared<'a>(x: MatRef<'a, f64>, y: MatRef<'a, f64>, prep: Preprocessing) -> Result<Prepared<'a>> {
     let route = choose_route(prep.gram, x.nrows(), x.ncols(), y.ncols());
     if !prep.fit_intercept && !prep.standardize && route != Route::GramFromChunks {
         return shared_as_given(x, y, route);
@@ -485,59 +498,93 @@ fn shared(x: MatRef<'_, f64>, y: MatRef<'_, f64>, prep: Preprocessing) -> Result
 }
 
 /// [`shared`] on data used as given (no intercept, no standardisation): no
-/// centring pass.
+/// centring pass and no copy.
 ///
 /// One pass over X ([`crate::linalg::column_scan`]) gives `XᵀY/n` (alpha_max,
 /// and the exact first gradient of a fit from zero, [`Problem::first_warm`]),
 /// the column norms (the residual datafit's curvatures) and the validity check
 /// (a non-finite or overflowing value makes a norm non-finite; only then is X
-/// scanned again to name it). The residual datafit then takes one copy of X
-/// (the [`Problem`] owns its data); the Gram route reads X directly.
-fn shared_as_given(x: MatRef<'_, f64>, y: MatRef<'_, f64>, route: Route) -> Result<Prepared> {
+/// scanned again to name it). The residual datafit borrows X and Y (the
+/// problem lives no longer than the data); the Gram route reads X directly.
+/// Only X or Y without contiguous columns (row-major views) are copied first.
+fn shared_as_given<'a>(
+    x: MatRef<'a, f64>,
+    y: MatRef<'a, f64>,
+    route: Route,
+) -> Result<Prepared<'a>> {
     validate_shapes(x, y)?;
     let contiguous = |m: MatRef<'_, f64>| m.nrows() <= 1 || m.row_stride() == 1;
-    let copies;
-    let (x, y) = if contiguous(x) && contiguous(y) {
-        (x, y)
+    if !(contiguous(x) && contiguous(y)) {
+        let (xo, yo) = (x.to_owned(), y.to_owned());
+        let scan = checked_scan(xo.as_ref(), yo.as_ref())?;
+        let (xty, y_sq) = (scan.xty, scan.y_sq);
+        let datafit = if route == Route::Gram {
+            AnyDatafit::Gram(Box::new(Gram::new(xo.as_ref(), yo.as_ref())))
+        } else {
+            AnyDatafit::Quadratic(Box::new(Quadratic::with_norms(xo, yo, scan.sq_norms)))
+        };
+        return Ok(as_given(
+            datafit,
+            xty,
+            y_sq / x.nrows() as f64,
+            x.ncols(),
+            y.ncols(),
+        ));
+    }
+    let scan = checked_scan(x, y)?;
+    let (xty, y_sq) = (scan.xty, scan.y_sq);
+    let datafit = if route == Route::Gram {
+        AnyDatafit::Gram(Box::new(Gram::new(x, y)))
     } else {
-        copies = (x.to_owned(), y.to_owned());
-        (copies.0.as_ref(), copies.1.as_ref())
+        AnyDatafit::Quadratic(Box::new(Quadratic::borrowed(x, y, scan.sq_norms)))
     };
-    let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    Ok(as_given(
+        datafit,
+        xty,
+        y_sq / x.nrows() as f64,
+        x.ncols(),
+        y.ncols(),
+    ))
+}
+
+/// The one pass over X and Y of data used as given, refusing non-finite and
+/// overflowing values (named as [`validate_xy`] and `prepare` name them).
+fn checked_scan(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<crate::linalg::ColumnScan> {
     let scan = crate::linalg::column_scan(x, y);
-    if !scan.is_finite() || !scan.sq_norms.iter().sum::<f64>().is_finite() {
+    let x_ok = scan.sq_norms.iter().sum::<f64>().is_finite();
+    if !(x_ok && scan.is_finite()) {
         // name the first non-finite value, else it is an overflow
         validate_xy(x, y)?;
-        let x_ok = scan.sq_norms.iter().sum::<f64>().is_finite();
         return Err(Error::Overflow {
             what: if x_ok { "Y" } else { "X" },
         });
     }
-    let scaling = Scaling {
-        x_mean: vec![0.0; p],
-        y_mean: vec![0.0; t],
-        x_scale: vec![1.0; p],
-    };
-    let datafit = if route == Route::Gram {
-        AnyDatafit::Gram(Box::new(Gram::new(x, y)))
-    } else {
-        AnyDatafit::Quadratic(Box::new(Quadratic::with_norms(
-            x.to_owned(),
-            y.to_owned(),
-            scan.sq_norms,
-        )))
-    };
-    Ok(Prepared {
+    Ok(scan)
+}
+
+/// The prepared problem of data used as given.
+fn as_given(
+    datafit: AnyDatafit<'_>,
+    grad0: Mat<f64>,
+    tol_scale: f64,
+    p: usize,
+    t: usize,
+) -> Prepared<'_> {
+    Prepared {
         exact_grad0: matches!(datafit, AnyDatafit::Quadratic(_)),
         datafit,
-        recovery: Recovery::Shared(scaling),
-        grad0: scan.xty,
-        tol_scale: scan.y_sq / n as f64,
-    })
+        recovery: Recovery::Shared(Scaling {
+            x_mean: vec![0.0; p],
+            y_mean: vec![0.0; t],
+            x_scale: vec![1.0; p],
+        }),
+        grad0,
+        tol_scale,
+    }
 }
 
 /// Sufficient statistics: always Gram mode.
-fn from_stats(stats: &SufficientStats, prep: Preprocessing) -> Result<Prepared> {
+fn from_stats(stats: &SufficientStats, prep: Preprocessing) -> Result<Prepared<'static>> {
     let ps = prepare_stats(stats, prep.fit_intercept, prep.standardize)?;
     let n = stats.n_samples() as f64;
     let grad0 = ps.c.transpose().to_owned();
@@ -576,7 +623,7 @@ fn tasks(
     ys: &[&[f64]],
     weights: Option<&[f64]>,
     prep: Preprocessing,
-) -> Result<Prepared> {
+) -> Result<Prepared<'static>> {
     let pt = prepare_tasks(xs, ys, weights, prep.fit_intercept, prep.standardize)?;
     let (_, tol_scale, grad0) = task_loss(&pt.x, &pt.y, &pt.weights)?;
     Ok(Prepared {
@@ -599,7 +646,7 @@ fn pooled(
     ys: &[&[f64]],
     weights: Option<&[f64]>,
     prep: Preprocessing,
-) -> Result<Prepared> {
+) -> Result<Prepared<'static>> {
     let pt = prepare_tasks(xs, ys, weights, prep.fit_intercept, prep.standardize)?;
     let (a, tol_scale, _) = task_loss(&pt.x, &pt.y, &pt.weights)?;
     let p = pt.x[0].ncols();
