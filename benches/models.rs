@@ -2,7 +2,12 @@
 //! long enough to time alone).
 //!
 //! - `cargo bench --bench models` fits a generated 300 × 5000 × 50 problem
-//!   with a rank-5 W at 0.1 and 0.01 · alpha_max and prints the times.
+//!   with a rank-5 W at 0.1 and 0.01 · alpha_max and prints the times: the
+//!   solver alone, then through the estimator
+//!   (`GraphMultiTask::penalty(LowRank)`: centring, datafit, alpha_max, fit,
+//!   original scale; what `mtreg solve --penalty trace` runs after reading
+//!   the CSV files), and a warm-started 10-alpha path down to 0.01 ·
+//!   alpha_max.
 //! - `cargo bench --bench models -- --data DIR --alpha A --tol TOL` fits the
 //!   problem in `DIR/X.bin` (n × p) and `DIR/Y.bin` (n × T) (each: two
 //!   little-endian u64 dimensions, then the f64 values column-major), writes
@@ -128,6 +133,8 @@ fn main() {
         micro(&x, &y);
     }
     for ratio in [0.1, 0.01] {
+        // the solver alone, then through the estimator on the same problem
+        // (no intercept; gap threshold tol · ‖Y‖²/n = 1e-6 · P(0))
         let (secs, sol, info) = fit(&x, &y, ratio * amax, 1e-6 * y_sq);
         let s = sol.wt.singular_values().unwrap();
         println!(
@@ -139,7 +146,40 @@ fn main() {
             s.iter().filter(|&&v| v > 1e-10 * s[0]).count(),
             sol.certificate
         );
+        let start = Instant::now();
+        let est = mtreg::GraphMultiTask::new(ratio * amax)
+            .penalty(mtreg::estimator::penalties::LowRank)
+            .fit_intercept(false)
+            .tol(0.5e-6)
+            .max_iter(100_000)
+            .fit(&x, &y)
+            .expect("estimator fit");
+        let total = start.elapsed().as_secs_f64();
+        println!(
+            "  estimator: {total:.3} s in all (fit.seconds() {:.3} s), {} iterations, rank {}, {}",
+            est.seconds(),
+            est.n_iter(),
+            est.rank().expect("svd"),
+            est.certificate()
+        );
     }
+    let grid = mtreg::path::AlphaGrid::Auto {
+        n_alphas: 10,
+        eps: 0.01,
+    };
+    let start = Instant::now();
+    let path = mtreg::GraphMultiTask::new(1.0)
+        .penalty(mtreg::estimator::penalties::LowRank)
+        .fit_intercept(false)
+        .tol(0.5e-6)
+        .max_iter(100_000)
+        .path(&x, &y, &grid)
+        .expect("path");
+    println!(
+        "  path of 10 alphas (1 to 0.01 alpha_max, warm starts): {:.3} s, {} iterations in all",
+        start.elapsed().as_secs_f64(),
+        path.fits.iter().map(mtreg::Fit::n_iter).sum::<usize>()
+    );
 }
 
 /// `APG_MICRO=1`: the cost of one datafit evaluation (state + gradient), one

@@ -158,15 +158,13 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
             report,
         }
     } else if let Some(k) = a.cv_alphas {
-        let opts = mtreg::cv::CvOptions {
-            grid: AlphaGrid::Auto {
+        let opts = mtreg::cv::CvOptions::default()
+            .grid(AlphaGrid::Auto {
                 n_alphas: k,
                 eps: 1e-3,
-            },
-            folds: a.folds,
-            threads: a.threads,
-            ..mtreg::cv::CvOptions::default()
-        };
+            })
+            .folds(a.folds)
+            .threads(a.threads);
         let cv = model.cross_validate(x, y, &opts).expect("cv");
         let seconds = t0.elapsed().as_secs_f64();
         let cpu_seconds = cpu();

@@ -8,7 +8,10 @@
 //!   and fold k holds part k of every task.
 //! - Each fold fits the warm-started path on its training samples (intercepts
 //!   fitted on the training part) and scores every alpha on its held-out samples:
-//!   the mean over those samples and all tasks of the squared error.
+//!   the mean over those samples and all tasks of the squared error. With
+//!   sample weights, each training part keeps its samples' weights (rescaled
+//!   to its own size, as scikit-learn's `ElasticNetCV`) and the held-out mean
+//!   is weighted by the held-out samples' weights.
 //! - `mse_mean` is the mean over folds, `mse_se = std(ddof = 1) / √K`;
 //!   `alpha_min` minimises `mse_mean`, `alpha_1se` is the largest alpha whose
 //!   `mse_mean ≤ mse_mean(alpha_min) + mse_se(alpha_min)` (glmnet's rule).
@@ -40,8 +43,19 @@ pub enum Select {
     OneSe,
 }
 
-/// Options of a cross-validation.
+/// Options of a cross-validation: start from [`CvOptions::default`] and set
+/// what differs, with the builder methods (one per field, same name).
+///
+/// ```
+/// use mtreg::{cv::{CvOptions, Select}, path::AlphaGrid};
+/// let opts = CvOptions::default()
+///     .folds(3)
+///     .grid(AlphaGrid::Auto { n_alphas: 20, eps: 1e-2 })
+///     .select(Select::OneSe);
+/// assert_eq!((opts.folds, opts.threads), (3, 1));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct CvOptions {
     /// Number of folds K (default 5).
     pub folds: usize,
@@ -63,6 +77,49 @@ pub struct CvOptions {
     pub progress: Option<ProgressCallback>,
 }
 
+impl CvOptions {
+    /// Sets [`folds`](Self::folds).
+    pub fn folds(mut self, folds: usize) -> Self {
+        self.folds = folds;
+        self
+    }
+    /// Sets [`shuffle`](Self::shuffle).
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+    /// Sets [`seed`](Self::seed).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// Sets [`grid`](Self::grid).
+    pub fn grid(mut self, grid: crate::path::AlphaGrid) -> Self {
+        self.grid = grid;
+        self
+    }
+    /// Sets [`threads`](Self::threads).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+    /// Sets [`select`](Self::select).
+    pub fn select(mut self, select: Select) -> Self {
+        self.select = select;
+        self
+    }
+    /// Sets [`test_folds`](Self::test_folds).
+    pub fn test_folds(mut self, test_folds: Option<Vec<Vec<usize>>>) -> Self {
+        self.test_folds = test_folds;
+        self
+    }
+    /// Sets [`progress`](Self::progress).
+    pub fn progress(mut self, progress: Option<ProgressCallback>) -> Self {
+        self.progress = progress;
+        self
+    }
+}
+
 impl Default for CvOptions {
     fn default() -> Self {
         Self {
@@ -80,6 +137,7 @@ impl Default for CvOptions {
 
 /// The outcome of a cross-validation.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CvResult {
     /// The alpha grid, decreasing.
     pub alphas: Vec<f64>,
@@ -108,6 +166,7 @@ pub struct CvResult {
 /// another parameter, e.g. a relation strength) along the alpha grid, without
 /// a refit.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CvCurve {
     /// Held-out MSE, `n_alphas × K`.
     pub mse_path: Mat<f64>,
@@ -207,14 +266,20 @@ fn check_folds(folds: &[Vec<usize>], n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Squared errors of a fit's predictions: `(sum over all, sum per task)`.
-fn squared_errors(fit: &Fit, x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<(f64, Vec<f64>)> {
+/// Squared errors of a fit's predictions, sample i weighted by `w[i]`:
+/// `(sum over all, sum per task)`.
+fn squared_errors(
+    fit: &Fit,
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    w: &[f64],
+) -> Result<(f64, Vec<f64>)> {
     let pred = fit.predict(&x)?;
     let t = y.ncols();
     let mut per_task = vec![0.0; t];
     for k in 0..t {
         for i in 0..y.nrows() {
-            per_task[k] += (y[(i, k)] - pred[(i, k)]).powi(2);
+            per_task[k] += w[i] * (y[(i, k)] - pred[(i, k)]).powi(2);
         }
     }
     Ok((per_task.iter().sum(), per_task))
@@ -246,17 +311,22 @@ pub(crate) fn curves(
     points: usize,
     path: &FoldPathFn<'_>,
 ) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
+    let sw = data.sample_weight_values();
     match (data.source(), data.weights()) {
-        (Source::Shared { x, y }, None) => curves_shared(x, y, opts, alphas, points, path),
+        (Source::Shared { x, y }, None) => curves_shared(x, y, sw, opts, alphas, points, path),
         (Source::Stats(_), _) => Err(Error::Incompatible(
             "cross-validation needs the samples, not sufficient statistics".into(),
         )),
-        (_, weights) => {
+        (source, weights) => {
             let views = data.task_views().expect("samples");
+            let sws = sw
+                .map(|w| views.sample_weight_slices(w, matches!(source, Source::Shared { .. })))
+                .transpose()?;
             curves_tasks(
                 &views.xs,
                 &views.y_slices(),
                 weights,
+                sws.as_deref(),
                 opts,
                 alphas,
                 points,
@@ -266,10 +336,35 @@ pub(crate) fn curves(
     }
 }
 
-/// [`curves`] of a shared design.
+/// The held-out weights of a test fold (all 1 without sample weights) and
+/// their sum.
+///
+/// # Errors
+/// `InvalidParameter` if the fold's weights sum to 0 (no held-out error to
+/// average).
+fn test_weights(sw: Option<&[f64]>, test: &[usize]) -> Result<(Vec<f64>, f64)> {
+    let w: Vec<f64> = match sw {
+        None => vec![1.0; test.len()],
+        Some(sw) => test.iter().map(|&i| sw[i]).collect(),
+    };
+    let sum: f64 = w.iter().sum();
+    if sum > 0.0 && sum.is_finite() {
+        Ok((w, sum))
+    } else {
+        Err(Error::InvalidParameter {
+            name: "sum of the sample weights of a test fold",
+            value: sum,
+            expected: "> 0 and finite (give weight to some held-out sample of every fold)",
+        })
+    }
+}
+
+/// [`curves`] of a shared design (with sample weights if given).
+#[allow(clippy::too_many_arguments)]
 fn curves_shared(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
+    sw: Option<&[f64]>,
     opts: &CvOptions,
     alphas: &[f64],
     points: usize,
@@ -277,6 +372,12 @@ fn curves_shared(
 ) -> Result<(Vec<Vec<usize>>, Vec<CvCurve>)> {
     crate::validate::validate_xy(x, y)?;
     let n = x.nrows();
+    // Rescaled to sum to n (uniform weights become exactly 1): the training
+    // parts rescale their share again, the held-out means weigh by them.
+    let normalized = sw
+        .map(|sw| crate::validate::normalized_sample_weights(sw, n))
+        .transpose()?;
+    let sw = normalized.as_deref();
     let folds = match &opts.test_folds {
         Some(f) => {
             check_folds(f, n)?;
@@ -294,9 +395,11 @@ fn curves_shared(
         let train: Vec<usize> = (0..n).filter(|&i| !in_test[i]).collect();
         let (xtr, ytr) = (rows(x, &train), rows(y, &train));
         let (xte, yte) = (rows(x, test), rows(y, test));
+        let sw_train: Option<Vec<f64>> = sw.map(|sw| train.iter().map(|&i| sw[i]).collect());
+        let (w_test, w_sum) = test_weights(sw, test)?;
         let fits = path(
             point,
-            &Data::shared(&xtr, &ytr),
+            &Data::shared(&xtr, &ytr).maybe_sample_weights(sw_train.as_deref()),
             alphas,
             counter.as_ref().map(SharedCounter::as_callback),
         )?;
@@ -304,10 +407,10 @@ fn curves_shared(
         let mut mse = vec![0.0; alphas.len()];
         let mut per_task = Mat::<f64>::zeros(alphas.len(), t);
         for (a, fit) in fits.iter().enumerate() {
-            let (total, tasks) = squared_errors(fit, xte.as_ref(), yte.as_ref())?;
-            mse[a] = total / (test.len() * t) as f64;
+            let (total, tasks) = squared_errors(fit, xte.as_ref(), yte.as_ref(), &w_test)?;
+            mse[a] = total / (w_sum * t as f64);
             for k in 0..t {
-                per_task[(a, k)] = tasks[k] / test.len() as f64;
+                per_task[(a, k)] = tasks[k] / w_sum;
             }
         }
         Ok((mse, per_task))
@@ -322,10 +425,12 @@ fn curves_shared(
 /// Per-task designs: each task's samples are split into K parts and fold k
 /// holds part k of every task. Returns the folds (per task, listed task after
 /// task) and one curve per grid point.
+#[allow(clippy::too_many_arguments)]
 fn curves_tasks(
     xs: &[MatRef<'_, f64>],
     ys: &[&[f64]],
     weights: Option<&[f64]>,
+    sws: Option<&[&[f64]]>,
     opts: &CvOptions,
     alphas: &[f64],
     points: usize,
@@ -340,6 +445,17 @@ fn curves_tasks(
     }
     let t = xs.len();
     let k = opts.folds;
+    // Each task's weights rescaled to sum to n_t, so that held-out errors of
+    // different tasks weigh as in the unweighted mean when a task's weights
+    // are uniform (training rescales them again, per task).
+    let normalized: Option<Vec<Vec<f64>>> = sws
+        .map(|sws| {
+            sws.iter()
+                .zip(ys)
+                .map(|(w, y)| crate::validate::normalized_sample_weights(w, y.len()))
+                .collect::<Result<_>>()
+        })
+        .transpose()?;
     let task_folds: Vec<Vec<Vec<usize>>> = ys
         .iter()
         .enumerate()
@@ -357,6 +473,7 @@ fn curves_tasks(
         let (f, point) = (job / points, job % points);
         let mut xtr = Vec::with_capacity(t);
         let mut ytr = Vec::with_capacity(t);
+        let mut swtr: Vec<f64> = Vec::new();
         let mut tests = Vec::with_capacity(t);
         for task in 0..t {
             let test = &task_folds[task][f];
@@ -365,26 +482,33 @@ fn curves_tasks(
             let train: Vec<usize> = (0..ys[task].len()).filter(|&i| !in_test[i]).collect();
             xtr.push(rows(xs[task], &train));
             ytr.push(train.iter().map(|&i| ys[task][i]).collect::<Vec<f64>>());
+            let sw = normalized.as_ref().map(|s| s[task].as_slice());
+            if let Some(sw) = sw {
+                swtr.extend(train.iter().map(|&i| sw[i]));
+            }
             tests.push((
                 rows(xs[task], test),
                 test.iter().map(|&i| ys[task][i]).collect::<Vec<f64>>(),
+                test_weights(sw, test)?,
             ));
         }
         let xr: Vec<MatRef<'_, f64>> = xtr.iter().map(|m| m.as_ref()).collect();
         let yr: Vec<&[f64]> = ytr.iter().map(Vec::as_slice).collect();
         let fits = path(
             point,
-            &Data::tasks(&xr, &yr).maybe_task_weights(weights),
+            &Data::tasks(&xr, &yr)
+                .maybe_task_weights(weights)
+                .maybe_sample_weights(normalized.as_ref().map(|_| swtr.as_slice())),
             alphas,
             counter.as_ref().map(SharedCounter::as_callback),
         )?;
         debug_assert_eq!(fits.len(), alphas.len());
-        let n_test: usize = tests.iter().map(|(_, y)| y.len()).sum();
+        let w_test: f64 = tests.iter().map(|(_, _, (_, sum))| sum).sum();
         let mut mse = vec![0.0; alphas.len()];
         let mut per_task = Mat::<f64>::zeros(alphas.len(), t);
         for (a, fit) in fits.iter().enumerate() {
             let mut total = 0.0;
-            for (task, (xte, yte)) in tests.iter().enumerate() {
+            for (task, (xte, yte, (w, w_sum))) in tests.iter().enumerate() {
                 let c = fit.coef();
                 let mut se = 0.0;
                 for (i, yi) in yte.iter().enumerate() {
@@ -392,12 +516,12 @@ fn curves_tasks(
                         + (0..c.nrows())
                             .map(|j| xte[(i, j)] * c[(j, task)])
                             .sum::<f64>();
-                    se += (yi - pred).powi(2);
+                    se += w[i] * (yi - pred).powi(2);
                 }
                 total += se;
-                per_task[(a, task)] = se / yte.len() as f64;
+                per_task[(a, task)] = se / w_sum;
             }
-            mse[a] = total / n_test as f64;
+            mse[a] = total / w_test;
         }
         Ok((mse, per_task))
     };

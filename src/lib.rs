@@ -53,17 +53,29 @@
 //!   [`MultiTaskElasticNet::fit_stats`].
 //! - [`io`]: CSV matrices, the statistics directory format and atomic output
 //!   files (used by the `mtreg` CLI).
-//! - [`interop`]: faer and nalgebra inputs; [`validate`]: the shape and
-//!   finiteness checks every input goes through.
+//! - [`interop`]: inputs as faer, nalgebra (feature `nalgebra`) or ndarray
+//!   (feature `ndarray`) matrices and views, without copying, and outputs
+//!   back; [`validate`]: the shape and finiteness checks every input goes
+//!   through.
 //!
 //! Conventions: W is p × T everywhere in the API (scikit-learn's `coef_` is its
-//! transpose). All arithmetic is `f64`.
+//! transpose). All arithmetic is `f64`. Sample weights
+//! ([`Data::sample_weights`]) follow scikit-learn's `sample_weight`.
+//!
+//! ## Features
+//! `cli` (default: the `mtreg` binary and `plot`), `plot` (SVG figures),
+//! `nalgebra`, `ndarray`. A library user writes
+//! `mtreg = { version = "0.1", default-features = false, features = ["ndarray"] }`.
 
 #![warn(missing_docs)]
-#![doc = ""]
-#![doc = "## README"]
-#![doc = ""]
-#![doc = include_str!("../README.md")]
+// The README (doctested with the features its examples use).
+#![cfg_attr(all(feature = "nalgebra", feature = "ndarray"), doc = "")]
+#![cfg_attr(all(feature = "nalgebra", feature = "ndarray"), doc = "## README")]
+#![cfg_attr(all(feature = "nalgebra", feature = "ndarray"), doc = "")]
+#![cfg_attr(
+    all(feature = "nalgebra", feature = "ndarray"),
+    doc = include_str!("../README.md")
+)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod bcd;
@@ -91,8 +103,8 @@ pub mod validate;
 pub use certificate::Certificate;
 pub use error::{Error, InputError, Result};
 pub use estimator::{
-    Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationCv,
-    RelationFit, RelationLearning, alpha_max,
+    Estimator, GramMode, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso,
+    ReducedRankRegression, RelationCv, RelationFit, RelationLearning, alpha_max,
 };
 pub use fitted::Fit;
 pub use interop::MatrixInput;

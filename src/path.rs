@@ -18,7 +18,7 @@
 //! [`crate::problem`]).
 
 use crate::error::{Error, Result};
-use crate::fitted::{Description, Fit};
+use crate::fitted::{Components, Description, Fit, TaskClusters};
 use crate::problem::{GramMode, PenaltyFamily, Preprocessing, Problem, Solve, with_datafit};
 use crate::solver::{Monitor, Selection, SolverOptions};
 use faer::Mat;
@@ -154,6 +154,7 @@ impl AlphaGrid {
 /// Ok::<(), mtreg::Error>(())
 /// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Path {
     /// The alphas, decreasing.
     pub alphas: Vec<f64>,
@@ -231,11 +232,26 @@ pub fn check_alphas(alphas: &[f64]) -> Result<Vec<f64>> {
     Ok(v)
 }
 
+/// The alphas of `grid` for the penalty named `penalty` whose alpha_max is
+/// `alpha_max`: as [`AlphaGrid::values`], with a clear error for a relative
+/// grid when the penalty has no alpha_max (infinite: a smooth penalty).
+pub(crate) fn grid_values(grid: &AlphaGrid, alpha_max: f64, penalty: &str) -> Result<Vec<f64>> {
+    if alpha_max == f64::INFINITY && matches!(grid, AlphaGrid::Auto { .. }) {
+        return Err(Error::Incompatible(format!(
+            "the {penalty} penalty has no alpha_max (W = 0 is never optimal): give explicit alphas"
+        )));
+    }
+    grid.values(alpha_max)
+}
+
 /// The settings every estimator shares (scikit-learn's names; see
 /// [`MultiTaskElasticNet`](crate::MultiTaskElasticNet) for their meaning).
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub alpha: f64,
+    /// When set, fits use `alpha_ratio · alpha_max` of the prepared data
+    /// instead of `alpha`.
+    pub alpha_ratio: Option<f64>,
     pub l1_ratio: f64,
     pub fit_intercept: bool,
     pub standardize: bool,
@@ -258,6 +274,7 @@ impl Settings {
     pub fn new(alpha: f64, l1_ratio: f64) -> Self {
         Self {
             alpha,
+            alpha_ratio: None,
             l1_ratio,
             fit_intercept: true,
             standardize: false,
@@ -287,6 +304,9 @@ impl Settings {
         };
         if !(self.alpha.is_finite() && self.alpha > 0.0) {
             return bad("alpha", self.alpha, "finite and > 0");
+        }
+        if let Some(r) = self.alpha_ratio.filter(|r| !(r.is_finite() && *r > 0.0)) {
+            return bad("alpha_ratio", r, "finite and > 0");
         }
         if !(self.l1_ratio > 0.0 && self.l1_ratio <= 1.0) {
             return bad("l1_ratio", self.l1_ratio, "in (0, 1]");
@@ -351,7 +371,7 @@ pub(crate) fn run<F: PenaltyFamily>(
     let alpha_max = family.alpha_max(problem.grad0(), settings.l1_ratio)?;
     let (alphas, along_path) = match alphas {
         Alphas::Single => (vec![settings.alpha], false),
-        Alphas::Grid(g) => (g.values(alpha_max)?, true),
+        Alphas::Grid(g) => (grid_values(g, alpha_max, family.name())?, true),
         Alphas::Explicit(a) => (check_alphas(a)?, true),
     };
     problem.plan_fits(alphas.len());
@@ -417,6 +437,26 @@ fn stopping_rule(
     opts.kkt_tol = settings.tol * settings.l1_ratio * alpha_max;
 }
 
+/// The solution's [`Solve::details`] on the original scale: the components
+/// mapped back like W (their intercepts belong to W), the task clusters.
+fn details<S: Solve>(
+    penalty: &S,
+    iterate: faer::MatRef<'_, f64>,
+    inverse: &crate::problem::Inverse,
+) -> Result<(Option<Components>, Option<TaskClusters>)> {
+    let d = penalty.details(iterate)?;
+    let components = (!d.components.is_empty()).then(|| {
+        let (names, coefs) = d
+            .components
+            .into_iter()
+            .map(|(name, z)| (name, inverse.recover(z.as_ref()).0))
+            .unzip();
+        Components::new(names, coefs)
+    });
+    let clusters = d.task_matrix.map(|(m, k)| TaskClusters::from_matrix(m, k));
+    Ok((components, clusters))
+}
+
 /// Solves every alpha of the plan, each from the previous solution and its
 /// gradient state; W = 0 is certified without iterating at alpha ≥
 /// alpha_max (so that rounding cannot leave tiny non-zeros).
@@ -462,6 +502,7 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
             Some(w) => inverse.recover(w.as_ref()),
             None => inverse.recover(sol.wt.as_ref()),
         };
+        let (components, clusters) = details(&penalty, sol.wt.as_ref(), inverse)?;
         // the next start; the Fit keeps only the original-scale coef
         init = Some(std::mem::replace(&mut sol.wt, Mat::new()));
         let seconds = if fits.is_empty() {
@@ -486,6 +527,8 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
             gap: sol.gap,
             n_screened: sol.screened.len(),
             description: Arc::clone(plan.description),
+            components,
+            clusters,
         });
         if let Some(p) = progress {
             p.call(fits.len(), plan.alphas.len());

@@ -15,7 +15,7 @@
 use crate::error::{Error, Result};
 use crate::linalg::sq_norm_mat;
 use crate::stats::SufficientStats;
-use crate::validate::{validate_tasks, validate_xy};
+use crate::validate::{normalized_sample_weights, validate_tasks, validate_xy};
 use faer::{Mat, MatRef};
 
 /// Data ready for a shared-design solver, plus what is needed to undo it.
@@ -42,35 +42,82 @@ pub struct Scaling {
     pub x_scale: Vec<f64>,
 }
 
-fn column_means(m: MatRef<'_, f64>) -> Vec<f64> {
+/// Column means, weighted by `s` (summing to the number of rows) if given.
+fn column_means(m: MatRef<'_, f64>, s: Option<&[f64]>) -> Vec<f64> {
     let n = m.nrows() as f64;
     (0..m.ncols())
-        .map(|j| (0..m.nrows()).map(|i| m[(i, j)]).sum::<f64>() / n)
+        .map(|j| match s {
+            None => (0..m.nrows()).map(|i| m[(i, j)]).sum::<f64>() / n,
+            Some(s) => (0..m.nrows()).map(|i| s[i] * m[(i, j)]).sum::<f64>() / n,
+        })
         .collect()
+}
+
+/// `m − 1 meanᵀ`, each row i multiplied by `root[i]` if given.
+fn centred(m: MatRef<'_, f64>, mean: &[f64], root: Option<&[f64]>) -> Mat<f64> {
+    match root {
+        None => Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)] - mean[j]),
+        Some(r) => Mat::from_fn(m.nrows(), m.ncols(), |i, j| r[i] * (m[(i, j)] - mean[j])),
+    }
 }
 
 /// Copies X and Y into owned column-major matrices, centring and scaling them.
 /// Validates shapes and values first.
+///
+/// # Errors
+/// As [`validate_xy`]; `Overflow` if a squared norm overflows.
 pub fn prepare(
     x: MatRef<'_, f64>,
     y: MatRef<'_, f64>,
     fit_intercept: bool,
     standardize: bool,
 ) -> Result<Prepared> {
+    prepare_weighted(x, y, None, fit_intercept, standardize)
+}
+
+/// [`prepare`] with sample weights (scikit-learn's `sample_weight`): the
+/// weights are rescaled to `s_i` summing to n
+/// ([`normalized_sample_weights`]), the means are weighted
+/// (`x̄ = Σ_i s_i x_i / n`), and the centred rows are multiplied by `√s_i`, so
+/// that the unweighted loss of the prepared data is the weighted loss:
+///
+/// ```text
+/// 1/(2n) ‖Ỹ − X̃W‖²_F = 1/(2n) Σ_i s_i ‖(y_i − ȳ) − Wᵀ(x_i − x̄)‖²,
+/// X̃ = diag(√s)(X − 1x̄ᵀ),  Ỹ = diag(√s)(Y − 1ȳᵀ)
+/// ```
+///
+/// Standardisation divides column j by its weighted root mean square
+/// `√(Σ_i s_i (x_ij − x̄_j)² / n)`. `alpha_max`, the duality gap and the
+/// tolerance scale `‖Ỹ‖²_F / n` of the prepared data are then scikit-learn's
+/// weighted ones.
+///
+/// # Errors
+/// As [`prepare`], and as [`normalized_sample_weights`] for the weights.
+pub fn prepare_weighted(
+    x: MatRef<'_, f64>,
+    y: MatRef<'_, f64>,
+    sample_weights: Option<&[f64]>,
+    fit_intercept: bool,
+    standardize: bool,
+) -> Result<Prepared> {
     validate_xy(x, y)?;
     let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    let s = sample_weights
+        .map(|w| normalized_sample_weights(w, n))
+        .transpose()?;
     let x_mean = if fit_intercept {
-        column_means(x)
+        column_means(x, s.as_deref())
     } else {
         vec![0.0; p]
     };
     let y_mean = if fit_intercept {
-        column_means(y)
+        column_means(y, s.as_deref())
     } else {
         vec![0.0; t]
     };
-    let mut xc = Mat::from_fn(n, p, |i, j| x[(i, j)] - x_mean[j]);
-    let yc = Mat::from_fn(n, t, |i, j| y[(i, j)] - y_mean[j]);
+    let root: Option<Vec<f64>> = s.map(|s| s.iter().map(|v| v.sqrt()).collect());
+    let mut xc = centred(x, &x_mean, root.as_deref());
+    let yc = centred(y, &y_mean, root.as_deref());
     let mut x_scale = vec![1.0; p];
     if standardize {
         for (j, s) in x_scale.iter_mut().enumerate() {
@@ -255,24 +302,88 @@ pub fn prepare_tasks(
     fit_intercept: bool,
     standardize: bool,
 ) -> Result<PreparedTasks> {
+    prepare_tasks_weighted(xs, ys, weights, None, fit_intercept, standardize)
+}
+
+/// [`prepare_tasks`] with sample weights, one slice per task
+/// (`sample_weights[t]` has n_t values): as [`prepare_weighted`] within each
+/// task, the weights of task t rescaled to sum to n_t, so that task t's loss
+/// `c_t/(2 n_t) Σ_i s_ti (y_ti − x_tiᵀ w_t)²` is its weighted mean squared
+/// error (times c_t/2).
+///
+/// # Errors
+/// As [`prepare_tasks`], and as [`normalized_sample_weights`] for each
+/// task's weights; `ShapeMismatch` unless there is one slice per task.
+pub fn prepare_tasks_weighted(
+    xs: &[MatRef<'_, f64>],
+    ys: &[&[f64]],
+    weights: Option<&[f64]>,
+    sample_weights: Option<&[&[f64]]>,
+    fit_intercept: bool,
+    standardize: bool,
+) -> Result<PreparedTasks> {
     let weights = validate_tasks(xs, ys, weights)?;
     let (t, p) = (xs.len(), xs[0].ncols());
+    let s: Option<Vec<Vec<f64>>> = match sample_weights {
+        None => None,
+        Some(sw) if sw.len() != t => {
+            return Err(Error::ShapeMismatch {
+                what: "sample-weight slices vs tasks",
+                expected: t,
+                found: sw.len(),
+            });
+        }
+        Some(sw) => Some(
+            sw.iter()
+                .zip(ys)
+                .map(|(w, y)| normalized_sample_weights(w, y.len()))
+                .collect::<Result<_>>()?,
+        ),
+    };
     let mut x_mean = Mat::<f64>::zeros(t, p);
     let mut y_mean = vec![0.0; t];
     let mut xc: Vec<Mat<f64>> = Vec::with_capacity(t);
     let mut yc: Vec<Vec<f64>> = Vec::with_capacity(t);
     for (k, (x, y)) in xs.iter().zip(ys).enumerate() {
         let n = y.len() as f64;
+        let sk = s.as_ref().map(|s| s[k].as_slice());
         if fit_intercept {
-            y_mean[k] = y.iter().sum::<f64>() / n;
-            for j in 0..p {
-                x_mean[(k, j)] = x.col(j).iter().sum::<f64>() / n;
+            match sk {
+                None => {
+                    y_mean[k] = y.iter().sum::<f64>() / n;
+                    for j in 0..p {
+                        x_mean[(k, j)] = x.col(j).iter().sum::<f64>() / n;
+                    }
+                }
+                Some(sk) => {
+                    y_mean[k] = y.iter().zip(sk).map(|(v, w)| w * v).sum::<f64>() / n;
+                    for j in 0..p {
+                        x_mean[(k, j)] =
+                            x.col(j).iter().zip(sk).map(|(v, w)| w * v).sum::<f64>() / n;
+                    }
+                }
             }
         }
-        xc.push(Mat::from_fn(x.nrows(), p, |i, j| {
-            x[(i, j)] - x_mean[(k, j)]
-        }));
-        yc.push(y.iter().map(|v| v - y_mean[k]).collect());
+        match sk {
+            None => {
+                xc.push(Mat::from_fn(x.nrows(), p, |i, j| {
+                    x[(i, j)] - x_mean[(k, j)]
+                }));
+                yc.push(y.iter().map(|v| v - y_mean[k]).collect());
+            }
+            Some(sk) => {
+                let root: Vec<f64> = sk.iter().map(|w| w.sqrt()).collect();
+                xc.push(Mat::from_fn(x.nrows(), p, |i, j| {
+                    root[i] * (x[(i, j)] - x_mean[(k, j)])
+                }));
+                yc.push(
+                    y.iter()
+                        .zip(&root)
+                        .map(|(v, r)| r * (v - y_mean[k]))
+                        .collect(),
+                );
+            }
+        }
     }
     let mut x_scale = vec![1.0; p];
     if standardize {

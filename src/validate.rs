@@ -144,6 +144,56 @@ pub fn validate_tasks(
     Ok(weights)
 }
 
+/// Checks sample weights for `n` samples (finite, ≥ 0, with a positive sum)
+/// and returns them rescaled to sum to `n`, scikit-learn's convention: the
+/// weighted loss `1/(2n) Σ_i s_i ‖y_i − x_iᵀW‖²` is then the weighted mean of
+/// the squared errors, and integer weights equal repeated rows.
+///
+/// ```
+/// let s = mtreg::validate::normalized_sample_weights(&[1.0, 3.0, 0.0, 4.0], 4)?;
+/// assert_eq!(s, vec![0.5, 1.5, 0.0, 2.0]);
+/// Ok::<(), mtreg::Error>(())
+/// ```
+///
+/// # Errors
+/// `ShapeMismatch` unless there are `n` weights, `NonFinite` (row = the
+/// sample), `InvalidParameter` for a negative weight or weights summing to 0.
+pub fn normalized_sample_weights(weights: &[f64], n: usize) -> Result<Vec<f64>> {
+    if weights.len() != n {
+        return Err(Error::ShapeMismatch {
+            what: "sample weights vs samples (rows of X)",
+            expected: n,
+            found: weights.len(),
+        });
+    }
+    if let Some(i) = weights.iter().position(|w| !w.is_finite()) {
+        return Err(Error::NonFinite {
+            what: "sample weights",
+            row: i,
+            col: 0,
+        });
+    }
+    if let Some(&w) = weights.iter().find(|&&w| w < 0.0) {
+        return Err(Error::InvalidParameter {
+            name: "sample weight",
+            value: w,
+            expected: ">= 0",
+        });
+    }
+    // Divide by the largest weight first: the sum cannot overflow.
+    let max = weights.iter().copied().fold(0.0, f64::max);
+    if max == 0.0 {
+        return Err(Error::InvalidParameter {
+            name: "sum of the sample weights",
+            value: 0.0,
+            expected: "> 0 (at least one positive weight)",
+        });
+    }
+    let sum: f64 = weights.iter().map(|w| w / max).sum();
+    let scale = n as f64 / sum;
+    Ok(weights.iter().map(|w| w / max * scale).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +246,30 @@ mod tests {
                 row: 1,
                 col: 0
             })
+        ));
+    }
+
+    #[test]
+    fn sample_weights_are_checked_and_rescaled() {
+        let s = normalized_sample_weights(&[2.0, 2.0, 4.0], 3).unwrap();
+        assert_eq!(s, vec![0.75, 0.75, 1.5]);
+        let huge = normalized_sample_weights(&[f64::MAX, f64::MAX], 2).unwrap();
+        assert_eq!(huge, vec![1.0, 1.0]);
+        assert!(matches!(
+            normalized_sample_weights(&[1.0], 2),
+            Err(Error::ShapeMismatch { .. })
+        ));
+        assert!(matches!(
+            normalized_sample_weights(&[1.0, f64::INFINITY], 2),
+            Err(Error::NonFinite { row: 1, .. })
+        ));
+        assert!(matches!(
+            normalized_sample_weights(&[1.0, -1.0], 2),
+            Err(Error::InvalidParameter { value: -1.0, .. })
+        ));
+        assert!(matches!(
+            normalized_sample_weights(&[0.0, 0.0], 2),
+            Err(Error::InvalidParameter { .. })
         ));
     }
 }

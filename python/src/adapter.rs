@@ -254,16 +254,12 @@ pub fn path_tasks(
 /// Cross-validation options: the grid, explicit test folds, threads.
 pub fn cv_options(grid: AlphaGrid, test_folds: Vec<Vec<usize>>, threads: usize) -> CvOptions {
     let folds = test_folds.len();
-    CvOptions {
-        folds,
-        shuffle: false,
-        seed: 0,
-        grid,
-        threads,
-        select: Select::Min,
-        test_folds: Some(test_folds),
-        progress: None,
-    }
+    CvOptions::default()
+        .folds(folds)
+        .grid(grid)
+        .threads(threads)
+        .select(Select::Min)
+        .test_folds(Some(test_folds))
 }
 
 /// K-fold cross-validation then the refit (shared design). For relation

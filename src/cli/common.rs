@@ -5,8 +5,10 @@ use super::data::{self, Design, Inputs};
 use super::{InputFlags, UsageError};
 use clap::Args;
 use clap::builder::{PossibleValue, PossibleValuesParser};
-use mtreg::estimator::{Family, penalties};
+use mtreg::estimator::Family;
+use mtreg::estimator::penalties::{self, Clustered, OutlierTasks, SharedSpecific};
 use mtreg::io::long::LongOptions;
+use mtreg::penalty::GroupNorm;
 use mtreg::penalty::TaskGraph;
 use mtreg::solver::Monitor;
 use mtreg::{Data, GraphMultiTask, RelationLearning, SufficientStats};
@@ -38,7 +40,7 @@ pub struct ModelArgs {
     pub long: Option<PathBuf>,
     /// Sufficient statistics written by `mtreg stats` (or raw sums, see
     /// docs/scale.md) instead of --x/--y; `solve` only.
-    #[arg(long, conflicts_with_all = ["x", "y", "long", "task_weights"])]
+    #[arg(long, conflicts_with_all = ["x", "y", "long", "task_weights", "sample_weights"])]
     pub stats: Option<PathBuf>,
     /// Column of --long naming the task of each row.
     #[arg(long, default_value = "task")]
@@ -50,11 +52,30 @@ pub struct ModelArgs {
     /// (multi-task) Lasso.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub l1_ratio: f64,
-    /// Sparsity: l21 (tasks share their support) or l1 (per-task supports).
+    /// The penalty: l21 (tasks share their support), l1 (per-task supports),
+    /// trace (low rank), dirty and robust (W = P + Q, with --alpha-specific or
+    /// --specific-ratio), clustered (with --clusters).
     #[arg(long, value_parser = penalty_names(), default_value = "l21")]
     pub penalty: String,
+    /// dirty, robust: the specific part's strength as a multiple of alpha,
+    /// beta = ratio * alpha (`solve` also takes --alpha-specific BETA).
+    #[arg(long, allow_negative_numbers = true)]
+    pub specific_ratio: Option<f64>,
+    /// dirty: the row norm of the shared part P, linf (MALSAR's Least_Dirty)
+    /// or l2 [default: linf].
+    #[arg(long, value_enum)]
+    pub group_norm: Option<GroupNormArg>,
+    /// Clustered MTL with k clusters of tasks (the clustered penalty; alpha is
+    /// the cluster strength rho1, `solve --cluster-strength`).
+    #[arg(long)]
+    pub clusters: Option<usize>,
+    /// With --clusters: rho2, the ridge of clustered MTL (> 0).
+    #[arg(long, requires = "clusters", allow_negative_numbers = true)]
+    pub cluster_ridge: Option<f64>,
     /// Task graph: CSV with header source,target,weight (task names or 0-based
-    /// indices); adds lambda/2 * sum of weight * ||w_s - w_t||^2.
+    /// indices); adds lambda/2 * sum of weight * ||w_s - w_t||^2. `complete`:
+    /// every pair with weight 1/T, i.e. lambda/2 * sum_t ||w_t - mean w||^2
+    /// (mean-regularised MTL; no file).
     #[arg(long, conflicts_with = "chain")]
     pub graph: Option<PathBuf>,
     /// Task graph t -- t+1 with weight 1 (tasks ordered in time).
@@ -64,9 +85,16 @@ pub struct ModelArgs {
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub graph_strength: f64,
     /// Task weights: CSV with header task,weight (names or 0-based indices);
-    /// unlisted tasks keep weight 1.
+    /// unlisted tasks keep weight 1. `auto` (`solve` only): learned from the
+    /// tasks' noise levels, c_t = 1/sigma_t^2 (maximum likelihood).
     #[arg(long)]
     pub task_weights: Option<PathBuf>,
+    /// Sample weights (scikit-learn's sample_weight) for --x/--y: CSV with
+    /// header `weight` (one row per row of X, in order) or `sample,weight`
+    /// (0-based rows of X; unlisted rows keep weight 1). Weights >= 0, not
+    /// all 0; only their ratios matter.
+    #[arg(long, conflicts_with_all = ["long", "stats"])]
+    pub sample_weights: Option<PathBuf>,
     /// Do not fit intercepts (do not centre the data).
     #[arg(long)]
     pub no_intercept: bool,
@@ -93,6 +121,20 @@ pub struct ModelArgs {
     pub input: InputFlags,
 }
 
+/// `--group-norm`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GroupNormArg {
+    /// max_t |P_jt| (MALSAR's Least_Dirty).
+    Linf,
+    /// ||P_j||_2 (the group Lasso's row norm).
+    L2,
+}
+
+/// `--graph complete`: the complete graph, no file.
+const COMPLETE: &str = "complete";
+/// `--task-weights auto`: learned weights, no file.
+const AUTO: &str = "auto";
+
 /// What the data flags name: samples in memory, or their sufficient statistics.
 pub enum Source {
     /// `--x/--y` or `--long`.
@@ -105,18 +147,20 @@ pub enum Source {
 pub struct Loaded {
     pub source: Source,
     pub weights: Option<Vec<f64>>,
+    pub sample_weights: Option<Vec<f64>>,
     pub graph: Option<TaskGraph>,
 }
 
 impl Loaded {
     /// The library's view of the data: samples or statistics, with the task
-    /// weights and the names.
+    /// and sample weights and the names.
     pub fn data(&self) -> Data<'_> {
         match &self.source {
             Source::Samples(inputs) => inputs
                 .data
                 .data()
                 .maybe_task_weights(self.weights.as_deref())
+                .maybe_sample_weights(self.sample_weights.as_deref())
                 .names(inputs.features.clone(), inputs.tasks.clone()),
             Source::Stats(stats) => Data::stats(stats),
         }
@@ -151,17 +195,15 @@ impl ModelArgs {
     /// The input files (never to be written over), the files of a `--stats`
     /// directory included.
     pub fn input_files(&self) -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = [
-            &self.x,
-            &self.y,
-            &self.long,
-            &self.graph,
-            &self.task_weights,
-        ]
-        .into_iter()
-        .flatten()
-        .cloned()
-        .collect();
+        let special = |p: &&PathBuf| p.as_os_str() != COMPLETE && p.as_os_str() != AUTO;
+        let mut v: Vec<PathBuf> = [&self.x, &self.y, &self.long]
+            .into_iter()
+            .flatten()
+            .chain(self.graph.iter().filter(special))
+            .chain(self.task_weights.iter().filter(special))
+            .chain(&self.sample_weights)
+            .cloned()
+            .collect();
         if let Some(dir) = &self.stats {
             v.extend(mtreg::io::stats::stats_files(dir));
         }
@@ -207,9 +249,22 @@ impl ModelArgs {
             Source::Stats(s) => s.task_names(),
         };
         let (weights, graph) = self.load_task_files(tasks)?;
+        let sample_weights = match (&self.sample_weights, &source) {
+            (Some(p), Source::Samples(inputs)) => {
+                let n = match &inputs.data {
+                    Design::Shared { x, .. } => x.nrows(),
+                    Design::PerTask { .. } => {
+                        unreachable!("clap: --sample-weights conflicts with --long")
+                    }
+                };
+                Some(data::read_sample_weights(p, n, self.input.delimiter)?)
+            }
+            _ => None,
+        };
         Ok(Loaded {
             source,
             weights,
+            sample_weights,
             graph,
         })
     }
@@ -249,11 +304,13 @@ impl ModelArgs {
         tasks: &[String],
     ) -> anyhow::Result<(Option<Vec<f64>>, Option<TaskGraph>)> {
         let weights = match &self.task_weights {
+            Some(p) if p.as_os_str() == AUTO => None,
             Some(p) => Some(data::read_task_weights(p, tasks, self.input.delimiter)?),
             None => None,
         };
         let t = tasks.len();
         let graph = match (&self.graph, self.chain) {
+            (Some(p), _) if p.as_os_str() == COMPLETE => Some(TaskGraph::complete(t)),
             (Some(p), _) => Some(TaskGraph::from_edges(
                 t,
                 &data::read_edges(p, tasks, self.input.delimiter)?,
@@ -264,16 +321,117 @@ impl ModelArgs {
         Ok((weights, graph))
     }
 
-    /// The `--penalty` family.
-    pub fn family(&self) -> Family {
-        penalties::by_name(&self.penalty).expect("clap accepts registered penalties only")
+    /// Refuses `--task-weights auto` (for `path` and `cv`).
+    pub fn refuse_auto_weights(&self) -> anyhow::Result<()> {
+        if self.auto_weights() {
+            return Err(UsageError(
+                "--task-weights auto is supported by `mtreg solve` (cross-validate weight \
+                 schemes with `mtreg cv --task-weight-grid`)"
+                    .into(),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
+    /// `--task-weights auto`.
+    pub fn auto_weights(&self) -> bool {
+        self.task_weights
+            .as_ref()
+            .is_some_and(|p| p.as_os_str() == AUTO)
+    }
+
+    /// `--graph complete`.
+    pub fn complete_graph(&self) -> bool {
+        self.graph
+            .as_ref()
+            .is_some_and(|p| p.as_os_str() == COMPLETE)
+    }
+
+    /// The penalty's name: `--penalty`, or `clustered` with `--clusters`.
+    pub fn penalty_name(&self) -> &str {
+        if self.clusters.is_some() {
+            "clustered"
+        } else {
+            &self.penalty
+        }
+    }
+
+    /// The penalty family the flags describe: `--penalty` with its own flags
+    /// (`--specific-ratio`, `--group-norm`, `--clusters`, `--cluster-ridge`),
+    /// each refused where it means nothing.
+    pub fn family(&self) -> anyhow::Result<Family> {
+        self.family_with(self.specific_ratio, self.cluster_ridge)
+    }
+
+    /// [`family`](Self::family) with another `β/α` ratio or cluster ridge
+    /// (the points of a CV grid).
+    pub fn family_with(&self, ratio: Option<f64>, ridge: Option<f64>) -> anyhow::Result<Family> {
+        let usage = |msg: String| -> anyhow::Error { UsageError(msg).into() };
+        if self.clusters.is_some() && !matches!(self.penalty.as_str(), "l21" | "clustered") {
+            return Err(usage(format!(
+                "--clusters selects the clustered penalty; it cannot be combined with --penalty {}",
+                self.penalty
+            )));
+        }
+        let name = self.penalty_name();
+        if self.group_norm.is_some() && name != "dirty" {
+            return Err(usage("--group-norm is for --penalty dirty".into()));
+        }
+        if ratio.is_some() && !matches!(name, "dirty" | "robust") {
+            return Err(usage(
+                "--alpha-specific and --specific-ratio are for --penalty dirty or robust".into(),
+            ));
+        }
+        let ratio = || {
+            ratio.ok_or_else(|| {
+                usage(format!(
+                    "--penalty {name} needs the specific part's strength: --alpha-specific BETA \
+                     (with --alpha) or --specific-ratio R (beta = R * alpha)"
+                ))
+            })
+        };
+        Ok(match name {
+            "dirty" => Family::new(SharedSpecific::new(
+                ratio()?,
+                match self.group_norm {
+                    Some(GroupNormArg::L2) => GroupNorm::L2,
+                    _ => GroupNorm::LInf,
+                },
+            )),
+            "robust" => Family::new(OutlierTasks::new(ratio()?)),
+            "clustered" => {
+                let k = self.clusters.ok_or_else(|| {
+                    usage("--penalty clustered needs --clusters k and --cluster-ridge RHO2".into())
+                })?;
+                let ridge = ridge.ok_or_else(|| {
+                    usage("--clusters needs --cluster-ridge RHO2 (the ridge, > 0)".into())
+                })?;
+                Family::new(Clustered::new(k, ridge))
+            }
+            other => penalties::by_name(other).expect("clap accepts registered penalties only"),
+        })
     }
 
     /// The model these flags describe (alpha to be set by the caller).
-    pub fn model(&self, graph: Option<&TaskGraph>, monitor: Option<Monitor>) -> GraphMultiTask {
+    pub fn model(
+        &self,
+        graph: Option<&TaskGraph>,
+        monitor: Option<Monitor>,
+    ) -> anyhow::Result<GraphMultiTask> {
+        Ok(self.model_with(self.family()?, graph, monitor))
+    }
+
+    /// [`model`](Self::model) with the penalty `family`.
+    pub fn model_with(
+        &self,
+        family: Family,
+        graph: Option<&TaskGraph>,
+        monitor: Option<Monitor>,
+    ) -> GraphMultiTask {
         let mut model = GraphMultiTask::new(1.0)
             .l1_ratio(self.l1_ratio)
-            .penalty(self.family())
+            .penalty(family)
             .graph_strength(if graph.is_some() {
                 self.graph_strength
             } else {
@@ -292,15 +450,19 @@ impl ModelArgs {
 
     /// The learned-relations model these flags describe (alpha to be set by
     /// the caller).
-    pub fn relations(&self, lambda2: f64, monitor: Option<Monitor>) -> RelationLearning {
-        RelationLearning::new(1.0)
+    pub fn relations(
+        &self,
+        lambda2: f64,
+        monitor: Option<Monitor>,
+    ) -> anyhow::Result<RelationLearning> {
+        Ok(RelationLearning::new(1.0)
             .l1_ratio(self.l1_ratio)
-            .penalty(self.family())
+            .penalty(self.family()?)
             .relation_strength(lambda2)
             .fit_intercept(!self.no_intercept)
             .tol(self.tol)
             .max_iter(self.max_iter)
-            .monitor(monitor)
+            .monitor(monitor))
     }
 }
 

@@ -86,6 +86,41 @@ pub struct CvArgs {
     /// refit as CSV (task_a,task_b,sigma,correlation).
     #[arg(long, requires = "learn_relations")]
     relations: Option<PathBuf>,
+    /// With --penalty dirty or robust: cross-validate over these ratios
+    /// beta/alpha too (comma-separated); the (ratio, alpha) pair with the
+    /// smallest CV error is refitted and the grid written to cv_grid.csv.
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true,
+        conflicts_with_all = ["graph_strengths", "learn_relations", "specific_ratio"])]
+    pub(super) specific_ratios: Vec<f64>,
+    /// With --clusters: cross-validate over these ridges rho2 too
+    /// (comma-separated; the alphas are the cluster strengths rho1).
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true, requires = "clusters",
+        conflicts_with_all = ["graph_strengths", "learn_relations", "cluster_ridge"])]
+    pub(super) cluster_ridges: Vec<f64>,
+    /// Cross-validate over task-weight schemes too (comma-separated):
+    /// uniform, inverse-n (1/n_t), inverse-variance (1/var(y_t)), or files
+    /// task,weight. Weights are computed on each fold's training data and
+    /// normalised to mean 1; every scheme is scored by the same unweighted
+    /// held-out MSE.
+    #[arg(long, value_delimiter = ',',
+        conflicts_with_all = ["graph_strengths", "learn_relations", "task_weights"])]
+    pub(super) task_weight_grid: Vec<String>,
+    /// Reduced-rank regression: cross-validate over these ranks
+    /// (comma-separated; one closed form per fold gives them all), then refit
+    /// at the selected rank (min: smallest CV error; 1se: smallest rank within
+    /// one standard error).
+    #[arg(long, value_delimiter = ',', conflicts_with_all = ["graph_strengths", "learn_relations",
+        "alphas", "specific_ratios", "cluster_ridges", "task_weight_grid", "graph", "chain",
+        "clusters", "plot"])]
+    pub(super) ranks: Vec<usize>,
+    /// With --ranks: the ridge l2/2 ||W||^2 (>= 0).
+    #[arg(
+        long,
+        requires = "ranks",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    pub(super) ridge: f64,
     /// Exit with code 3 if the refit stops on --max-iter.
     #[arg(long)]
     strict: bool,
@@ -99,17 +134,30 @@ enum Strengths {
     Graph(Vec<f64>),
     /// Relation strengths λ2 (one CV over the whole grid, in parallel).
     Relations(Vec<f64>),
+    /// Model variants (β/α ratios, cluster ridges, weight schemes; one CV
+    /// over the whole grid, in parallel): the grid's key is the point's index.
+    Models(super::models::ModelGrid),
 }
 
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
-    // Every output is checked before any work, and written as one unit.
-    let mut outs = a.m.outputs();
+    a.m.refuse_auto_weights()?;
+    // Every output is checked before any work, and written as one unit
+    // (the files of --task-weight-grid are inputs too).
+    let grid_files = super::models::grid_files(&a.task_weight_grid);
+    let mut outs = mtreg::io::Outputs::new(a.m.force, &[a.m.input_files(), grid_files].concat());
     let file = |f: &str| a.out_dir.join(f);
     let cv_out = outs.file(file("cv.csv"))?;
     let coef_out = outs.file(file("coef.csv"))?;
     let model_out = outs.file(file("model.json"))?;
+    if !a.ranks.is_empty() {
+        let ids = [cv_out, coef_out, model_out];
+        return super::models::cv_ranks(&a.m, &a, outs, ids, bounded_threads(a.threads, a.folds));
+    }
+    let n_points = super::models::grid_size(&a);
     let n_strengths = if a.learn_relations {
         a.relation_strengths.len()
+    } else if n_points > 1 {
+        n_points
     } else {
         a.graph_strengths.len()
     };
@@ -153,32 +201,18 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             }
             (list, _) => list.to_vec(),
         })
+    } else if n_points > 1 || super::models::has_grid(&a) {
+        Strengths::Models(super::models::model_grid(&a.m, &a, &all)?)
     } else if a.graph_strengths.is_empty() {
         Strengths::Graph(vec![a.m.graph_strength])
     } else {
         Strengths::Graph(a.graph_strengths.clone())
     };
-    let mut opts = CvOptions {
-        folds: a.folds,
-        shuffle: a.shuffle,
-        seed: a.seed,
-        grid: match &a.alphas {
-            Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
-            None => AlphaGrid::Auto {
-                n_alphas: a.n_alphas,
-                eps: a.eps,
-            },
-        },
-        threads,
-        select: match a.select {
-            SelectArg::Min => Select::Min,
-            SelectArg::OneSe => Select::OneSe,
-        },
-        test_folds: None,
-        progress: None,
-    };
+    let mut opts = a.cv_options(threads);
     let start = std::time::Instant::now();
     let bar = super::progress::fits_bar(a.m.quiet);
+    // the selected point of a model grid (for the path plot and the summary)
+    let mut best_point: Option<usize> = None;
     // `grid`, per strength: (strength, mean MSE per alpha, s.e. per alpha).
     let (lambda, cv, relations, grid) = match &strengths {
         Strengths::Graph(lambdas) => {
@@ -190,7 +224,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                     lambdas.len(),
                 ));
                 let model =
-                    a.m.model(graph.as_ref(), None)
+                    a.m.model(graph.as_ref(), None)?
                         .graph_strength(if graph.is_some() { lambda } else { 0.0 });
                 let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
@@ -211,7 +245,7 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         }
         Strengths::Relations(lambdas) => {
             opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
-            let model = a.m.relations(1.0, None);
+            let model = a.m.relations(1.0, None)?;
             let rcv = model.cross_validate_grid_data(all.data(), lambdas, &opts);
             bar.finish_and_clear();
             let rcv = rcv?;
@@ -223,21 +257,42 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 .collect();
             (rcv.relation_strength, rcv.cv, Some(rcv.relations), grid)
         }
+        Strengths::Models(mg) => {
+            opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
+            let model = super::models::grid_model(&a.m, &mg.points[0], graph.as_ref());
+            let g = model.cross_validate_grid(all.data(), &mg.points, &opts);
+            bar.finish_and_clear();
+            let g = g?;
+            let grid: Vec<_> = (0..mg.points.len())
+                .zip(&g.curves)
+                .map(|(i, c)| (i as f64, c.mse_mean.clone(), c.mse_se.clone()))
+                .collect();
+            best_point = Some(g.best);
+            (a.m.graph_strength, g.cv, None, grid)
+        }
     };
     if let Some(id) = grid_out {
-        let name = match strengths {
-            Strengths::Graph(_) => "graph_strength",
-            Strengths::Relations(_) => "relation_strength",
+        let names: Vec<&str> = match &strengths {
+            Strengths::Graph(_) => vec!["graph_strength"],
+            Strengths::Relations(_) => vec!["relation_strength"],
+            Strengths::Models(mg) => mg.header.iter().map(String::as_str).collect(),
         };
         outs.write(id, |w| {
             let mut csv = CsvWriter::new(w);
-            csv.record([name, "alpha", "mse_mean", "mse_se"])?;
+            csv.record(names.iter().copied().chain(["alpha", "mse_mean", "mse_se"]))?;
             for (lambda, mean, se) in &grid {
                 for (i, &alpha) in cv.alphas.iter().enumerate() {
-                    csv.number(*lambda)
-                        .number(alpha)
-                        .number(mean[i])
-                        .number(se[i]);
+                    match &strengths {
+                        Strengths::Models(mg) => {
+                            for field in &mg.labels[*lambda as usize] {
+                                csv.text(field);
+                            }
+                        }
+                        _ => {
+                            csv.number(*lambda);
+                        }
+                    }
+                    csv.number(alpha).number(mean[i]).number(se[i]);
                     csv.end_record()?;
                 }
             }
@@ -277,13 +332,20 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         outs.write(id, |w| super::common::write_relations(w, tasks, rel))?;
     }
     // Every strength's curve, named by its strength.
-    let strength_label = match strengths {
+    let strength_label = match &strengths {
         Strengths::Graph(_) => "\u{3bb} =",
         Strengths::Relations(_) => "\u{3bb}2 =",
+        Strengths::Models(_) => "",
     };
     let curves: Vec<(String, &[f64], &[f64])> = if grid.len() > 1 {
         grid.iter()
-            .map(|(l, m, s)| (format!("{strength_label} {l}"), &m[..], &s[..]))
+            .map(|(l, m, s)| {
+                let label = match &strengths {
+                    Strengths::Models(mg) => mg.label(*l as usize),
+                    _ => format!("{strength_label} {l}"),
+                };
+                (label, &m[..], &s[..])
+            })
             .collect()
     } else {
         vec![(String::new(), &cv.mse_mean[..], &cv.mse_se[..])]
@@ -296,11 +358,17 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else if let Some((cv_svg, path_svg)) = plot_outs {
         // The coefficient path on all data over the same grid, both alphas
         // marked; its numbers of non-zero features label the CV curve too.
-        let model =
-            a.m.model(graph.as_ref(), None)
-                .graph_strength(if graph.is_some() { lambda } else { 0.0 });
         let alpha_grid = AlphaGrid::Explicit(cv.alphas.clone());
-        let path = model.path_data(all.data(), &alpha_grid)?;
+        let path = match (&strengths, best_point) {
+            (Strengths::Models(mg), Some(best)) => {
+                super::models::best_path(&a.m, &mg.points[best], &all, &alpha_grid)?
+            }
+            _ => {
+                a.m.model(graph.as_ref(), None)?
+                    .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                    .path_data(all.data(), &alpha_grid)?
+            }
+        };
         let nnz: Option<Vec<usize>> = cv
             .alphas
             .iter()
@@ -372,6 +440,12 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             Strengths::Relations(l) => {
                 outln!("  relation strength {lambda} (of {} tried)", l.len())?
             }
+            Strengths::Models(mg) => outln!(
+                "  selected   {} = {} (of {} tried)",
+                mg.header.join(","),
+                best_point.map_or(String::new(), |b| mg.label(b)),
+                mg.points.len()
+            )?,
             Strengths::Graph(_) => {}
         }
         outln!(
@@ -407,6 +481,33 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+impl CvArgs {
+    /// The CV options of the flags, on `threads` threads.
+    pub(super) fn cv_options(&self, threads: usize) -> CvOptions {
+        CvOptions::default()
+            .folds(self.folds)
+            .shuffle(self.shuffle)
+            .seed(self.seed)
+            .grid(match &self.alphas {
+                Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
+                None => AlphaGrid::Auto {
+                    n_alphas: self.n_alphas,
+                    eps: self.eps,
+                },
+            })
+            .threads(threads)
+            .select(match self.select {
+                SelectArg::Min => Select::Min,
+                SelectArg::OneSe => Select::OneSe,
+            })
+    }
+
+    /// `--out-dir`.
+    pub(super) fn out_dir(&self) -> &std::path::Path {
+        &self.out_dir
+    }
 }
 
 /// `--threads`, bounded by the work (`jobs` fold fits can run at once) and

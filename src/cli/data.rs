@@ -203,6 +203,88 @@ pub fn read_edges(
     Ok(edges)
 }
 
+/// The file of `--sample-weights` for n samples: header `weight` (n rows, in
+/// the order of X's rows) or `sample,weight` (0-based rows of X, each at most
+/// once; unlisted rows keep 1). Weights finite and >= 0; at least one > 0.
+pub fn read_sample_weights(path: &Path, n: usize, delimiter: u8) -> anyhow::Result<Vec<f64>> {
+    let opts = ReadOptions {
+        delimiter,
+        ..ReadOptions::default()
+    };
+    let (header, records) = read_records(path, &opts)?;
+    let name = path.display().to_string();
+    let indexed = header.iter().any(|h| h == "sample");
+    let cols = if indexed {
+        columns(path, &header, &["sample", "weight"])?
+    } else {
+        columns(path, &header, &["weight"])?
+    };
+    let wcol = *cols.last().expect("a weight column");
+    let at = |line: usize, col: usize, label: &str, msg: String| {
+        InputError::at(name.clone(), line, Some((col + 1, Some(label.into()))), msg)
+    };
+    if !indexed && records.len() != n {
+        return Err(InputError::file(
+            name.clone(),
+            format!(
+                "{} weight rows for {n} samples: with the header `weight` there is one row per row of X (or use `sample,weight`)",
+                records.len()
+            ),
+        )
+        .into());
+    }
+    let mut weights = vec![1.0; n];
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    for (k, (line, rec)) in records.iter().enumerate() {
+        let w = number(&rec[wcol], path, *line, (wcol, "weight"))?;
+        if !(w.is_finite() && w >= 0.0) {
+            return Err(at(
+                *line,
+                wcol,
+                "weight",
+                format!("sample weight must be finite and >= 0, got {w}"),
+            )
+            .into());
+        }
+        let i = if indexed {
+            let cell = rec[cols[0]].trim();
+            let i = cell
+                .parse::<usize>()
+                .ok()
+                .filter(|&i| i < n)
+                .ok_or_else(|| {
+                    at(
+                        *line,
+                        cols[0],
+                        "sample",
+                        format!("not a sample: {cell:?} (0-based rows of X, below {n})"),
+                    )
+                })?;
+            if let Some(first) = seen.insert(i, *line) {
+                return Err(at(
+                    *line,
+                    cols[0],
+                    "sample",
+                    format!("sample {i} is listed twice (first on line {first})"),
+                )
+                .into());
+            }
+            i
+        } else {
+            k
+        };
+        weights[i] = w;
+    }
+    if weights.iter().all(|&w| w == 0.0) {
+        return Err(InputError::file(
+            name,
+            "every sample weight is 0: give some sample a positive weight",
+        )
+        .into());
+    }
+    Ok(weights)
+}
+
 /// W.csv for `--task-weights`: header `task,weight`; unlisted tasks keep 1.
 pub fn read_task_weights(path: &Path, tasks: &[String], delimiter: u8) -> anyhow::Result<Vec<f64>> {
     let opts = ReadOptions {

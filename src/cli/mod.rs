@@ -5,6 +5,7 @@ mod cv;
 mod data;
 mod generate;
 mod inspect;
+mod models;
 mod path;
 mod plots;
 mod predict;

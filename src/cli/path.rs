@@ -24,7 +24,8 @@ pub struct PathArgs {
     /// Output directory: alphas.csv, coefs.csv, model.json.
     #[arg(long)]
     out_dir: PathBuf,
-    /// Also write SVG plots (coefficient path) into this directory.
+    /// Also write SVG plots into this directory: the coefficient path (and,
+    /// for --penalty trace, the singular values of W along the path).
     #[arg(long)]
     plot: Option<PathBuf>,
     #[command(flatten)]
@@ -74,6 +75,10 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .map(|d| outs.file(d.join(super::plots::PATH_SVG)))
         .transpose()?;
+    let spectrum_out = match (&a.plot, a.m.penalty_name()) {
+        (Some(d), "trace") => Some(outs.file(d.join(super::models::SPECTRUM_SVG))?),
+        _ => None,
+    };
     let grid = match &a.alphas {
         Some(alphas) => AlphaGrid::Explicit(alphas.clone()),
         None => AlphaGrid::Auto {
@@ -85,8 +90,9 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
     let start = std::time::Instant::now();
     // from the samples, or from sufficient statistics (`mtreg stats`)
+    a.m.refuse_auto_weights()?;
     let loaded = a.m.load(true)?;
-    let model = a.m.model(loaded.graph.as_ref(), None).progress(progress);
+    let model = a.m.model(loaded.graph.as_ref(), None)?.progress(progress);
     let path = model.path_data(loaded.data(), &grid);
     bar.finish_and_clear();
     let path = path?;
@@ -160,6 +166,10 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     };
     let json = serde_json::to_string_pretty(&summary)?;
     outs.write(model_out, |w| w.write_all(json.as_bytes()))?;
+    if let Some(id) = spectrum_out {
+        let svg = super::models::spectrum_plot(&path)?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
+    }
     if let Some(id) = plot_out {
         let svg = super::plots::coefficient_path(&path, features, &[])?;
         outs.write(id, |w| w.write_all(svg.as_bytes()))?;

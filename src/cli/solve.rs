@@ -14,7 +14,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("strength").required(true).args(["alpha", "alpha_ratio"]))]
+#[command(group = clap::ArgGroup::new("strength").required(true)
+    .args(["alpha", "alpha_ratio", "cluster_strength", "rank"]))]
 pub struct SolveArgs {
     /// Regularisation strength alpha (> 0).
     #[arg(long, allow_negative_numbers = true)]
@@ -22,6 +23,34 @@ pub struct SolveArgs {
     /// alpha as a fraction of alpha_max (the smallest alpha giving W = 0).
     #[arg(long, allow_negative_numbers = true)]
     alpha_ratio: Option<f64>,
+    /// dirty, robust: beta, the strength of the specific part Q (with --alpha).
+    #[arg(
+        long,
+        requires = "alpha",
+        conflicts_with = "specific_ratio",
+        allow_negative_numbers = true
+    )]
+    alpha_specific: Option<f64>,
+    /// Clustered MTL: rho1, the cluster strength (the alpha of --clusters).
+    #[arg(long, requires = "clusters", allow_negative_numbers = true)]
+    cluster_strength: Option<f64>,
+    /// Reduced-rank regression: least squares with rank W <= k, in closed
+    /// form (shared design; no penalty, graph or pooling).
+    #[arg(long, conflicts_with_all = ["graph", "chain", "pooled", "learn_relations", "clusters",
+        "specific_ratio", "group_norm"])]
+    rank: Option<usize>,
+    /// With --rank: the ridge l2/2 ||W||^2 (>= 0).
+    #[arg(
+        long,
+        requires = "rank",
+        default_value_t = 0.0,
+        allow_negative_numbers = true
+    )]
+    ridge: f64,
+    /// The parts of W as tidy CSV (component,feature,task,value; zeros
+    /// omitted): shared/specific (dirty, robust), mean/deviation (--graph complete).
+    #[arg(long)]
+    components: Option<PathBuf>,
     /// One coefficient vector shared by all tasks (the limit of a strong graph).
     #[arg(long, conflicts_with_all = ["graph", "chain", "learn_relations"])]
     pooled: bool,
@@ -44,8 +73,10 @@ pub struct SolveArgs {
     /// Exit with code 3 if the solver stops on --max-iter before meeting --tol.
     #[arg(long)]
     strict: bool,
-    /// With --learn-relations: write the task-correlation heatmap (SVG) here.
-    #[arg(long, requires = "learn_relations")]
+    /// Write a figure (SVG) into this directory: with --learn-relations the
+    /// task-correlation heatmap; for a model whose W has parts (dirty,
+    /// robust, --graph complete) the parts side by side.
+    #[arg(long)]
     plot: Option<PathBuf>,
     #[command(flatten)]
     m: ModelArgs,
@@ -57,17 +88,33 @@ struct Outcome {
     relations: Option<RelationFit>,
 }
 
-pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
+pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
+    super::models::check_solve_flags(&mut a.m, a.alpha, a.alpha_specific, a.rank.is_some())?;
+    if a.components.is_some() {
+        super::models::check_components(&a.m, a.pooled || a.learn_relations || a.rank.is_some())?;
+    }
     // Every output is checked before any work, and written as one unit.
     let mut outs = a.m.outputs();
     let coef_out = outs.file(&a.out)?;
+    let components_out = a.components.as_ref().map(|p| outs.file(p)).transpose()?;
     let model_out = a.model.as_ref().map(|p| outs.file(p)).transpose()?;
     let relations_out = a.relations.as_ref().map(|p| outs.file(p)).transpose()?;
     let plot_out = a
         .plot
         .as_ref()
-        .map(|d| outs.file(d.join(super::plots::CORRELATION_SVG)))
+        .map(|d| {
+            let name = if a.learn_relations {
+                super::plots::CORRELATION_SVG
+            } else {
+                super::models::COMPONENTS_SVG
+            };
+            outs.file(d.join(name))
+        })
         .transpose()?;
+    if a.plot.is_some() && !a.learn_relations {
+        super::models::check_components(&a.m, a.pooled || a.rank.is_some())
+            .map_err(|_| UsageError("--plot needs --learn-relations or a model whose W has parts (--penalty dirty or robust, --graph complete)".into()))?;
+    }
     if a.m.stats.is_some() && (a.pooled || a.learn_relations) {
         return Err(UsageError(
             "--pooled and --learn-relations need the data: they are not available with --stats"
@@ -94,11 +141,41 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     let data = loaded.data();
     // alpha, or alpha_ratio times the alpha_max of exactly this model and
     // data (from the prepared problem, which the fit then reuses)
-    let outcome = if a.learn_relations {
+    let outcome = if let Some(k) = a.rank {
+        let fitted = mtreg::ReducedRankRegression::new(k)
+            .ridge(a.ridge)
+            .fit_intercept(!a.m.no_intercept)
+            .standardize(a.m.standardize)
+            .tol(a.m.tol)
+            .fit_data(&data);
+        bar.finish_and_clear();
+        Outcome {
+            fit: fitted?,
+            relations: None,
+        }
+    } else if a.m.auto_weights() {
+        let model = a.m.model(loaded.graph.as_ref(), monitor)?;
+        let fitted = (|| {
+            let problem = model.prepare(&data)?;
+            let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
+            drop(problem);
+            // weights of mean 1: alpha keeps the scale of the unweighted fit
+            let opts = mtreg::models::NoiseWeightOptions {
+                normalize: true,
+                ..Default::default()
+            };
+            model.alpha(alpha).fit_noise_weighted(&data, &opts)
+        })();
+        bar.finish_and_clear();
+        Outcome {
+            fit: fitted?,
+            relations: None,
+        }
+    } else if a.learn_relations {
         let lambda2 = a
             .relation_strength
             .expect("clap requires --relation-strength");
-        let model = a.m.relations(lambda2, monitor);
+        let model = a.m.relations(lambda2, monitor)?;
         let fitted = (|| {
             let mut problem = model.prepare(&data)?;
             let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
@@ -111,7 +188,7 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
             relations: Some(rel),
         }
     } else {
-        let model = a.m.model(loaded.graph.as_ref(), monitor).pooled(a.pooled);
+        let model = a.m.model(loaded.graph.as_ref(), monitor)?.pooled(a.pooled);
         let fitted = (|| {
             let mut problem = model.prepare(&data)?;
             let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
@@ -132,6 +209,15 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
     if let (Some(id), Some(rel)) = (relations_out, &outcome.relations) {
         outs.write(id, |w| write_relations(w, tasks, rel))?;
     }
+    if let Some(id) = components_out {
+        outs.write(id, |w| {
+            super::models::write_components(w, fit, features, tasks)
+        })?;
+    }
+    if let (Some(id), None) = (plot_out, &outcome.relations) {
+        let svg = super::models::components_plot(fit, features, tasks)?;
+        outs.write(id, |w| w.write_all(svg.as_bytes()))?;
+    }
     if let (Some(id), Some(rel)) = (plot_out, &outcome.relations) {
         let svg = super::plots::correlations(&rel.correlation(), tasks)?;
         outs.write(id, |w| w.write_all(svg.as_bytes()))?;
@@ -141,10 +227,19 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
         outs.write(id, |w| w.write_all(json.as_bytes()))?;
     }
     super::commit(outs)?;
+    let auto = fit.description().auto_weights.as_ref();
     let converged = outcome
         .relations
         .as_ref()
-        .map_or(fit.converged(), RelationFit::converged);
+        .map_or(fit.converged(), RelationFit::converged)
+        && auto.is_none_or(|w| w.converged);
+    if let Some(w) = auto.filter(|w| !w.converged && fit.converged()) {
+        errln!(
+            "warning: learned task weights: still changing after {} alternations (they stop \
+             when no task weight changes by more than 1e-6, relative)",
+            w.alternations
+        );
+    }
     if !fit.converged() {
         errln!(
             "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
@@ -182,9 +277,9 @@ pub fn run(a: SolveArgs) -> anyhow::Result<ExitCode> {
 }
 
 impl SolveArgs {
-    /// `--alpha`, or `--alpha-ratio` times `alpha_max`.
+    /// `--alpha` (or `--cluster-strength`), or `--alpha-ratio` times `alpha_max`.
     fn alpha_for(&self, alpha_max: f64) -> f64 {
-        match (self.alpha, self.alpha_ratio) {
+        match (self.alpha.or(self.cluster_strength), self.alpha_ratio) {
             (Some(alpha), _) => alpha,
             (None, Some(r)) => r * alpha_max,
             (None, None) => unreachable!("clap requires --alpha or --alpha-ratio"),
@@ -197,7 +292,7 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
     let (features, tasks) = (loaded.features(), loaded.tasks());
     let mut out = std::io::stdout().lock();
     let (n, p, t) = (fit.description().n_samples, features.len(), tasks.len());
-    let penalty = a.m.penalty.as_str();
+    let penalty = a.m.penalty_name();
     let mut model = match (fit.l1_ratio() == 1.0, penalty) {
         (true, "l21") => "multi-task Lasso".to_string(),
         (true, "l1") => "Lasso per task (L1)".to_string(),
@@ -206,10 +301,18 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
         (false, "l1") => format!("L1 elastic net, l1_ratio {}", fit.l1_ratio()),
         (false, name) => format!("{name} penalty, l1_ratio {}", fit.l1_ratio()),
     };
+    if a.rank.is_some() {
+        model = super::models::rank_title(fit);
+    }
     if a.pooled {
         model += ", pooled (one coefficient vector)";
     } else if a.m.chain {
         model += &format!(", chain graph, strength {}", a.m.graph_strength);
+    } else if a.m.complete_graph() {
+        model += &format!(
+            ", complete graph (mean-regularised), strength {}",
+            a.m.graph_strength
+        );
     } else if let Some(g) = &a.m.graph {
         model += &format!(", graph {}, strength {}", g.display(), a.m.graph_strength);
     } else if let Some(l2) = a.relation_strength.filter(|_| a.learn_relations) {
@@ -225,13 +328,15 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
         out,
         "  data       {n} samples x {p} features, {t} tasks{design}"
     )?;
-    writeln!(
-        out,
-        "  alpha      {:.6e} = {:.4} x alpha_max ({:.6e})",
-        fit.alpha(),
-        fit.alpha() / fit.alpha_max(),
-        fit.alpha_max()
-    )?;
+    if fit.alpha_max().is_finite() {
+        writeln!(
+            out,
+            "  alpha      {:.6e} = {:.4} x alpha_max ({:.6e})",
+            fit.alpha(),
+            fit.alpha() / fit.alpha_max(),
+            fit.alpha_max()
+        )?;
+    }
     // Selected features, strongest first (row norm of W).
     let c = fit.coef();
     let mut sel: Vec<(f64, usize)> = (0..p)
@@ -275,6 +380,7 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
         }
     )?;
     writeln!(out, "  objective  {:.10e}", fit.objective())?;
+    super::models::report(&mut out, fit, features, tasks)?;
     let r2 = match &loaded.source {
         Source::Samples(inputs) => match &inputs.data {
             Design::Shared { x, y } => Some(fit.score(x, y)?),
@@ -329,7 +435,7 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
         }
     }
     write!(out, "  wrote      {}", a.out.display())?;
-    for extra in a.model.iter().chain(&a.relations) {
+    for extra in a.model.iter().chain(&a.relations).chain(&a.components) {
         write!(out, ", {}", extra.display())?;
     }
     writeln!(out)?;

@@ -5,14 +5,13 @@ use super::single::{self, SinglePenalty};
 use super::{Estimator, Family, Model, sealed};
 use crate::certificate::Certificate;
 use crate::cv::{CvOptions, CvResult};
-use crate::datafit::{Datafit, Quadratic};
+use crate::datafit::Datafit;
 use crate::error::{Error, Result};
 use crate::fitted::{Description, Fit};
 use crate::interop::MatrixInput;
 use crate::path::{AlphaGrid, Path, Settings};
 use crate::penalty::{L21, Penalty};
-use crate::preprocess::prepare;
-use crate::problem::{Data, Problem};
+use crate::problem::{Data, GramMode, Preprocessing, Problem, with_datafit};
 use crate::solver::{self, SolverOptions};
 use crate::validate::check_finite;
 use faer::{Mat, MatRef};
@@ -124,10 +123,33 @@ impl Estimator<ElasticNet> {
         y: &Y,
         coef: MatRef<'_, f64>,
     ) -> Result<(f64, Certificate)> {
+        self.certify_data(Data::shared(x, y), coef)
+    }
+
+    /// [`certify`](Self::certify) on any [`Data`] (sample weights, per-task
+    /// designs with task weights, sufficient statistics). The data are
+    /// prepared in residual mode (the gap evaluated from residuals, not from
+    /// the Gram matrix), except sufficient statistics.
+    ///
+    /// # Errors
+    /// As [`certify`](Self::certify).
+    pub fn certify_data<'d>(
+        &self,
+        data: impl Into<Data<'d>>,
+        coef: MatRef<'_, f64>,
+    ) -> Result<(f64, Certificate)> {
         self.validate()?;
+        let prep = Preprocessing {
+            gram: GramMode::Never,
+            ..self.preprocessing()
+        };
+        let mut problem = Problem::prepare(&data.into(), prep)?;
         let s = &self.settings;
-        let prep = prepare(x.as_faer(), y.as_faer(), s.fit_intercept, s.standardize)?;
-        let (n, p, t) = (prep.x.nrows(), prep.x.ncols(), prep.y.ncols());
+        let alpha = match s.alpha_ratio {
+            Some(r) => r * super::single::alpha_max(self, &problem)?,
+            None => s.alpha,
+        };
+        let (p, t) = (problem.n_features(), problem.n_tasks());
         if (coef.nrows(), coef.ncols()) != (p, t) {
             return Err(Error::ShapeMismatch {
                 what: "coefficients (p × T) size",
@@ -136,19 +158,20 @@ impl Estimator<ElasticNet> {
             });
         }
         check_finite("coef", coef)?;
-        let wt = prep.scaling.to_solver_scale(coef);
-        let tol = s.tol * prep.y_sq / n as f64;
-        let penalty = L21::new(s.alpha, s.l1_ratio);
-        let mut d = Quadratic::new(prep.x, prep.y);
-        d.init_state(wt.as_ref());
-        let mut grad = Mat::zeros(t, p);
-        d.full_gradient(grad.as_mut());
+        let wt = problem.start(Some(&coef.to_owned()))?;
         let opts = SolverOptions {
-            tol,
+            tol: s.tol * problem.tol_scale(),
             ..SolverOptions::default()
         };
-        let cert = solver::certificate(&d, &penalty, grad.as_ref(), wt.as_ref(), &opts);
-        Ok((d.value(wt.as_ref()) + penalty.value(wt.as_ref()), cert))
+        let penalty = L21::new(alpha, s.l1_ratio);
+        let (datafit, _) = problem.split();
+        Ok(with_datafit!(datafit, |d| {
+            d.init_state(wt.as_ref());
+            let mut grad = Mat::zeros(t, p);
+            d.full_gradient(grad.as_mut());
+            let cert = solver::certificate(d, &penalty, grad.as_ref(), wt.as_ref(), &opts);
+            (d.value(wt.as_ref()) + penalty.value(wt.as_ref()), cert)
+        }))
     }
 }
 

@@ -5,11 +5,11 @@ use super::single::{self, SinglePenalty};
 use super::{Estimator, Family, IntoFamily, Model, sealed};
 use crate::cv::{CvOptions, CvResult};
 use crate::error::{Error, Result};
-use crate::fitted::{Description, Fit, GraphTerm};
+use crate::fitted::{Components, Description, Fit, GraphTerm};
 use crate::path::{AlphaGrid, Path, Settings};
 use crate::penalty::{Sparsity, TaskGraph};
 use crate::problem::{Data, Problem};
-use faer::Mat;
+use faer::{Mat, MatRef};
 use std::sync::Arc;
 
 /// The model of [`GraphMultiTask`]: a penalty family, an optional task graph
@@ -45,7 +45,7 @@ pub struct Graph {
 /// | `l1_ratio` | 1 | sparsity share ρ ∈ (0, 1] |
 /// | `penalty` | `Group` | Ω: `Group` (L21) or `Entrywise` (L1), or another family |
 /// | `graph` | none | task graph (edges and weights) |
-/// | `graph_strength` | 0 | λ ≥ 0 |
+/// | `graph_strength` | 1 | λ ≥ 0 (used only with a `graph`; 0 switches the graph term off) |
 /// | `pooled` | false | one shared coefficient vector |
 /// | `fit_intercept`, `standardize`, `tol`, `max_iter` | as [`MultiTaskElasticNet`](crate::MultiTaskElasticNet) | |
 ///
@@ -70,14 +70,16 @@ pub struct Graph {
 pub type GraphMultiTask = Estimator<Graph>;
 
 impl Estimator<Graph> {
-    /// A builder with the given `alpha`, `l1_ratio = 1`, L21 sparsity and no graph.
+    /// A builder with the given `alpha`, `l1_ratio = 1`, L21 sparsity, no
+    /// graph and `graph_strength = 1` (the CLI's defaults, see
+    /// `docs/cli.md`).
     pub fn new(alpha: f64) -> Self {
         Self {
             settings: Settings::new(alpha, 1.0),
             model: Graph {
                 family: Family::from(Sparsity::Group),
                 graph: None,
-                strength: 0.0,
+                strength: 1.0,
                 pooled: false,
             },
         }
@@ -96,7 +98,8 @@ impl Estimator<Graph> {
         self
     }
 
-    /// λ, the strength of the graph term.
+    /// λ, the strength of the graph term (default 1; it applies only with a
+    /// [`graph`](Self::graph)).
     pub fn graph_strength(mut self, lambda: f64) -> Self {
         self.model.strength = lambda;
         self
@@ -167,12 +170,44 @@ impl SinglePenalty for Graph {
             }
         };
         let mut description = est.description(problem, kind, name);
+        m.family.describe(&mut description);
         description.graph = m
             .graph
             .as_ref()
             .map(|g| GraphTerm::new(m.strength, g.edges().to_vec()));
         Ok((family, Arc::new(description)))
     }
+
+    /// The mean-regularised model (the complete graph, λ > 0): `W = w̄ 1ᵀ + V`
+    /// as the components `mean` and `deviation`.
+    fn finish(est: &Estimator<Self>, fits: &mut [Fit]) {
+        let m = &est.model;
+        let complete = match &m.graph {
+            Some(g) => m.strength > 0.0 && !m.pooled && g.is_complete(),
+            None => false,
+        };
+        if complete {
+            for fit in fits {
+                fit.components = Some(mean_and_deviations(fit.coef()));
+            }
+        }
+    }
+}
+
+/// `W = w̄ 1ᵀ + V`: the mean coefficient vector over tasks (repeated in every
+/// column) and the deviations `v_t = w_t − w̄`.
+fn mean_and_deviations(w: MatRef<'_, f64>) -> Components {
+    let (p, t) = (w.nrows(), w.ncols());
+    let mean: Vec<f64> = (0..p)
+        .map(|j| (0..t).map(|k| w[(j, k)]).sum::<f64>() / t as f64)
+        .collect();
+    Components::new(
+        vec!["mean".into(), "deviation".into()],
+        vec![
+            Mat::from_fn(p, t, |j, _| mean[j]),
+            Mat::from_fn(p, t, |j, k| w[(j, k)] - mean[j]),
+        ],
+    )
 }
 
 impl Model for Graph {

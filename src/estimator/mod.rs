@@ -22,14 +22,18 @@
 mod elastic_net;
 mod graph;
 pub mod penalties;
+mod rank;
 mod relations;
 mod single;
+mod weights;
 
 pub use crate::problem::GramMode;
 pub use elastic_net::{ElasticNet, MultiTaskElasticNet, MultiTaskLasso, alpha_max};
 pub use graph::{Graph, GraphMultiTask};
 pub use penalties::{Family, IntoFamily};
+pub use rank::{Rank, RankCv, ReducedRankRegression};
 pub use relations::{RelationCv, RelationFit, RelationLearning, Relations};
+pub use weights::{GridCv, GridPoint, WeightScheme};
 
 use crate::cv::CvOptions;
 use crate::error::Result;
@@ -57,7 +61,7 @@ mod sealed {
 
 /// What distinguishes the estimators: how the data are prepared, what a fit
 /// returns, how paths and cross-validations run. Implemented by
-/// [`ElasticNet`], [`Graph`] and [`Relations`] (sealed: a new penalty is a
+/// [`ElasticNet`], [`Graph`], [`Relations`] and [`Rank`] (sealed: a new penalty is a
 /// [`PenaltyFamily`](crate::problem::PenaltyFamily), not a new model).
 pub trait Model: Clone + std::fmt::Debug + Send + Sync + sealed::Sealed {
     /// What a fit returns: [`Fit`](crate::Fit), or
@@ -83,9 +87,30 @@ pub trait Model: Clone + std::fmt::Debug + Send + Sync + sealed::Sealed {
 
 /// The settings every estimator shares.
 impl<M: Model> Estimator<M> {
-    /// Sets `alpha`, the regularisation strength (> 0).
+    /// Sets `alpha`, the regularisation strength (> 0), replacing an
+    /// [`alpha_ratio`](Self::alpha_ratio).
     pub fn alpha(mut self, alpha: f64) -> Self {
         self.settings.alpha = alpha;
+        self.settings.alpha_ratio = None;
+        self
+    }
+    /// Fits at `ratio · alpha_max` instead of a fixed `alpha` (the CLI's
+    /// `--alpha-ratio`): alpha_max is that of this model on the prepared data
+    /// (its penalty, `l1_ratio`, centring, standardisation, weights), the
+    /// smallest alpha giving W = 0, so `ratio` ≥ 1 gives W = 0 and the useful
+    /// range is (0, 1). [`alpha`](Self::alpha) replaces it; paths and
+    /// cross-validations use their grid and ignore both.
+    ///
+    /// ```
+    /// use mtreg::MultiTaskLasso;
+    /// let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]];
+    /// let y = faer::mat![[1.0, 2.0], [0.0, 1.0], [1.0, 3.0], [1.0, 4.0]];
+    /// let fit = MultiTaskLasso::new(1.0).alpha_ratio(0.1).fit(&x, &y)?;
+    /// assert!((fit.alpha() - 0.1 * fit.alpha_max()).abs() < 1e-15);
+    /// Ok::<(), mtreg::Error>(())
+    /// ```
+    pub fn alpha_ratio(mut self, ratio: f64) -> Self {
+        self.settings.alpha_ratio = Some(ratio);
         self
     }
     /// Sets `l1_ratio` ρ ∈ (0, 1], the sparsity share of the penalty (1 =
@@ -234,7 +259,20 @@ impl<M: Model> Estimator<M> {
     pub fn fit_prepared(&self, problem: &mut Problem) -> Result<M::Fitted> {
         self.validate()?;
         self.check_prepared(problem)?;
-        M::fit(self, problem)
+        let est = self.at_ratio(problem)?;
+        M::fit(&est, problem)
+    }
+
+    /// This estimator with `alpha` resolved from its
+    /// [`alpha_ratio`](Self::alpha_ratio) on `problem`, if one is set.
+    fn at_ratio(&self, problem: &Problem) -> Result<std::borrow::Cow<'_, Self>> {
+        Ok(match self.settings.alpha_ratio {
+            None => std::borrow::Cow::Borrowed(self),
+            Some(r) => {
+                let alpha_max = M::alpha_max(self, problem)?;
+                std::borrow::Cow::Owned(self.clone().alpha(r * alpha_max))
+            }
+        })
     }
 
     /// A warm-started path on a prepared problem.
@@ -265,12 +303,14 @@ impl<M: Model> Estimator<M> {
     /// See the estimator's documentation.
     pub fn fit_data<'d>(&self, data: impl Into<Data<'d>>) -> Result<M::Fitted> {
         let mut problem = self.prepare(data)?;
-        M::fit(self, &mut problem)
+        let est = self.at_ratio(&problem)?;
+        M::fit(&est, &mut problem)
     }
 
     /// Fits along a grid of alphas, from the largest down, each fit
     /// warm-started at the previous one (see [`crate::path`]); the data are
-    /// prepared once. The estimator's own `alpha` is ignored.
+    /// prepared once. The estimator's own `alpha` (or `alpha_ratio`) is
+    /// ignored.
     ///
     /// # Errors
     /// As [`fit_data`](Self::fit_data), and `InvalidParameter` for a bad grid.
@@ -326,7 +366,7 @@ impl<M: Model> Estimator<M> {
     /// use mtreg::{MultiTaskLasso, cv::CvOptions, path::AlphaGrid};
     /// let data = mtreg::generate::MakeRegression::new()
     ///     .n_samples(40).n_features(8).n_informative(2).n_targets(2).noise(5.0).generate()?;
-    /// let opts = CvOptions { grid: AlphaGrid::Auto { n_alphas: 10, eps: 1e-2 }, ..CvOptions::default() };
+    /// let opts = CvOptions::default().grid(AlphaGrid::Auto { n_alphas: 10, eps: 1e-2 });
     /// let cv = MultiTaskLasso::new(1.0).cross_validate(&data.x, &data.y, &opts)?;
     /// assert_eq!(cv.mse_path.nrows(), 10);
     /// assert!(cv.alpha_1se >= cv.alpha_min && cv.fit.alpha() == cv.alpha_min);
@@ -428,6 +468,16 @@ impl<M: Model> Estimator<M> {
         self.path_data(stats, grid)
     }
 
+    /// `alpha_max` of this model on any [`Data`] (with its preparation,
+    /// weights, penalty and `l1_ratio`): the smallest alpha giving W = 0.
+    ///
+    /// # Errors
+    /// As [`fit_data`](Self::fit_data).
+    pub fn alpha_max_data<'d>(&self, data: impl Into<Data<'d>>) -> Result<f64> {
+        let problem = self.prepare(data)?;
+        M::alpha_max(self, &problem)
+    }
+
     /// `alpha_max` of this model on X and Y, with its data preparation
     /// (centring and, if set, standardisation) and `l1_ratio`: the smallest
     /// alpha giving W = 0.
@@ -439,8 +489,7 @@ impl<M: Model> Estimator<M> {
         x: &X,
         y: &Y,
     ) -> Result<f64> {
-        let problem = self.prepare(Data::shared(x, y))?;
-        M::alpha_max(self, &problem)
+        self.alpha_max_data(Data::shared(x, y))
     }
 
     /// The description every fit of this estimator on `problem` records.
@@ -459,6 +508,7 @@ impl<M: Model> Estimator<M> {
         d.n_samples = problem.n_samples();
         d.n_samples_per_task = problem.n_samples_per_task().map(<[usize]>::to_vec);
         d.task_weights = problem.task_weights().map(<[f64]>::to_vec);
+        d.sample_weighted = problem.is_sample_weighted();
         d
     }
 }

@@ -101,6 +101,7 @@ pub struct RelationFit {
 /// 1-SE rule is applied within it), and `cv.fit` is the final W-step of the
 /// refit.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RelationCv {
     /// The relation strengths λ2, in the order given.
     pub strengths: Vec<f64>,
@@ -216,7 +217,7 @@ impl Estimator<Relations> {
     /// use mtreg::{RelationLearning, cv::CvOptions, path::AlphaGrid};
     /// let data = mtreg::generate::MakeRegression::new()
     ///     .n_samples(30).n_features(6).n_informative(2).n_targets(3).noise(1.0).generate()?;
-    /// let opts = CvOptions { folds: 3, grid: AlphaGrid::Auto { n_alphas: 4, eps: 0.1 }, ..CvOptions::default() };
+    /// let opts = CvOptions::default().folds(3).grid(AlphaGrid::Auto { n_alphas: 4, eps: 0.1 });
     /// let cv = RelationLearning::new(1.0).cross_validate_grid(&data.x, &data.y, &[0.1, 1.0], &opts)?;
     /// assert_eq!(cv.curves.len(), 2);
     /// assert!([0.1, 1.0].contains(&cv.relation_strength));

@@ -17,6 +17,12 @@ pub(crate) trait SinglePenalty: Model<Fitted = Fit, Cv = CvResult> {
     /// The family to sweep with on `problem` (coupled or pooled as the model
     /// says) and the description of its fits.
     fn plan(est: &Estimator<Self>, problem: &Problem) -> Result<(Family, Arc<Description>)>;
+
+    /// Adds what the model reports beyond the sweep's fits (e.g. the mean and
+    /// deviations of the mean-regularised model). The default: nothing.
+    fn finish(est: &Estimator<Self>, fits: &mut [Fit]) {
+        let _ = (est, fits);
+    }
 }
 
 pub(crate) fn alpha_max<M: SinglePenalty>(est: &Estimator<M>, problem: &Problem) -> Result<f64> {
@@ -37,14 +43,16 @@ pub(crate) fn path<M: SinglePenalty>(
     run(est, problem, Alphas::Grid(grid))
 }
 
-fn run<M: SinglePenalty>(
+pub(crate) fn run<M: SinglePenalty>(
     est: &Estimator<M>,
     problem: &mut Problem,
     alphas: Alphas<'_>,
 ) -> Result<Path> {
     let (family, description) = M::plan(est, problem)?;
     let start = est.settings.warm_start.as_ref();
-    family.run(problem, &est.settings, alphas, start, &description)
+    let mut path = family.run(problem, &est.settings, alphas, start, &description)?;
+    M::finish(est, &mut path.fits);
+    Ok(path)
 }
 
 /// One grid computed on the full data (prepared once, and reused by the
@@ -56,7 +64,9 @@ pub(crate) fn cross_validate<M: SinglePenalty>(
     opts: &CvOptions,
 ) -> Result<CvResult> {
     let full = M::prepare_data(est, data)?;
-    let alphas = opts.grid.values(alpha_max(est, &full)?)?;
+    let (family, _) = M::plan(est, &full)?;
+    let amax = family.alpha_max(full.grad0(), est.settings.l1_ratio)?;
+    let alphas = crate::path::grid_values(&opts.grid, amax, family.name())?;
     let mut full = full.worth_keeping().then_some(full);
     // Each fold reports its fits through its own callback; the estimator's
     // own path callback is not called.

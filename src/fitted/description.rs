@@ -18,6 +18,7 @@ use std::sync::Arc;
 /// | `graph_multi_task` | [`GraphMultiTask`](crate::GraphMultiTask), and every other single-penalty model (per-task designs, task weights, another penalty) |
 /// | `pooled` | [`GraphMultiTask::pooled`](crate::GraphMultiTask::pooled): one coefficient vector for all tasks |
 /// | `relation_learning` | [`RelationLearning`](crate::RelationLearning) |
+/// | `reduced_rank` | [`ReducedRankRegression`](crate::ReducedRankRegression) |
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Description {
@@ -44,10 +45,88 @@ pub struct Description {
     pub n_samples_per_task: Option<Vec<usize>>,
     /// Task weights c_t, when given.
     pub task_weights: Option<Vec<f64>>,
+    /// Whether the samples were weighted (scikit-learn's `sample_weight`,
+    /// [`Data::sample_weights`](crate::Data::sample_weights)); the weights
+    /// themselves are not kept.
+    pub sample_weighted: bool,
     /// The task graph and its strength, for graph models.
     pub graph: Option<GraphTerm>,
     /// The learned task covariance, for [`RelationLearning`](crate::RelationLearning).
     pub relations: Option<LearnedRelations>,
+    /// The shared + specific models (`dirty`, `robust`): the specific part's
+    /// strength as a multiple of alpha, `β = ratio · α`.
+    pub alpha_specific_ratio: Option<f64>,
+    /// The dirty model's row norm of the shared part: `linf` or `l2`.
+    pub group_norm: Option<String>,
+    /// Clustered MTL: the number of clusters and the ridge.
+    pub clusters: Option<ClusterTerm>,
+    /// Reduced-rank regression: the rank constraint k.
+    pub rank: Option<usize>,
+    /// How the task weights were chosen, when not given as numbers
+    /// (`uniform`, `inverse_n`, `inverse_variance`, a file name, `auto`).
+    pub task_weight_scheme: Option<String>,
+    /// Task weights learned from the noise levels (`auto`): the alternation's
+    /// report.
+    pub auto_weights: Option<AutoWeights>,
+}
+
+/// The clustered-MTL term `c · min_M tr(W (ηI + M)⁻¹ Wᵀ)` in MALSAR's
+/// parameters: ρ1 is alpha, `η = ρ2/ρ1`, `c = ρ1 η (1 + η)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct ClusterTerm {
+    /// k, the number of clusters.
+    pub k: usize,
+    /// ρ2, the ridge.
+    pub ridge: f64,
+}
+
+impl ClusterTerm {
+    /// k clusters with ridge ρ2.
+    pub fn new(k: usize, ridge: f64) -> Self {
+        Self { k, ridge }
+    }
+}
+
+/// The alternation that learned task weights from the noise levels
+/// (maximum likelihood, `c_t = 1/σ_t²`; see `docs/models.md`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct AutoWeights {
+    /// The noise variances σ_t² of the last σ-step.
+    pub sigma2: Vec<f64>,
+    /// The penalised negative log-likelihood after each alternation.
+    pub objectives: Vec<f64>,
+    /// Alternations run (W-step + σ-step each).
+    pub alternations: usize,
+    /// Solver iterations summed over all the W-steps.
+    pub inner_iterations: usize,
+    /// Whether the weights stopped changing (relative change ≤ the
+    /// alternation's tolerance) and the last W-step met its own tolerance.
+    pub converged: bool,
+    /// Tasks whose variance hit the floor (fitted exactly).
+    pub floored: Vec<usize>,
+}
+
+impl AutoWeights {
+    /// A report of `alternations` alternations.
+    pub fn new(
+        sigma2: Vec<f64>,
+        objectives: Vec<f64>,
+        alternations: usize,
+        inner_iterations: usize,
+        converged: bool,
+        floored: Vec<usize>,
+    ) -> Self {
+        Self {
+            sigma2,
+            objectives,
+            alternations,
+            inner_iterations,
+            converged,
+            floored,
+        }
+    }
 }
 
 /// The graph term `λ/2 Σ_edges a_st ‖w_s − w_t‖²` of a graph model.
@@ -65,6 +144,33 @@ impl GraphTerm {
     pub fn new(strength: f64, edges: Vec<(usize, usize, f64)>) -> Self {
         Self { strength, edges }
     }
+
+    /// Whether the edges are the complete graph of `n_tasks` tasks with every
+    /// weight `1/T` (the mean-regularised model: `tr(W L Wᵀ) = Σ_t ‖w_t − w̄‖²`).
+    pub fn is_complete(&self, n_tasks: usize) -> bool {
+        is_complete_graph(&self.edges, n_tasks)
+    }
+}
+
+/// Whether `edges` are the complete graph of `n_tasks` tasks, each pair once
+/// with weight `1/T`.
+pub(crate) fn is_complete_graph(edges: &[(usize, usize, f64)], n_tasks: usize) -> bool {
+    let w = 1.0 / n_tasks.max(1) as f64;
+    if n_tasks < 2
+        || edges.len() != n_tasks * (n_tasks - 1) / 2
+        || !edges
+            .iter()
+            .all(|&(s, t, a)| s != t && s.max(t) < n_tasks && a == w)
+    {
+        return false;
+    }
+    let mut pairs: Vec<(usize, usize)> = edges
+        .iter()
+        .map(|&(s, t, _)| (s.min(t), s.max(t)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs.len() == edges.len()
 }
 
 /// The task covariance learned by [`RelationLearning`](crate::RelationLearning).
@@ -150,8 +256,15 @@ impl Description {
             n_samples: 0,
             n_samples_per_task: None,
             task_weights: None,
+            sample_weighted: false,
             graph: None,
             relations: None,
+            alpha_specific_ratio: None,
+            group_norm: None,
+            clusters: None,
+            rank: None,
+            task_weight_scheme: None,
+            auto_weights: None,
         }
     }
 

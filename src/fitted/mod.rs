@@ -8,9 +8,11 @@
 //! ([`crate::io::model`]).
 
 mod description;
+mod structure;
 
-pub use description::{Description, GraphTerm, LearnedRelations};
-pub(crate) use description::{correlation, default_names};
+pub use description::{AutoWeights, ClusterTerm, Description, GraphTerm, LearnedRelations};
+pub(crate) use description::{correlation, default_names, is_complete_graph};
+pub use structure::{Components, TaskClusters};
 
 use crate::certificate::Certificate;
 use crate::error::{Error, Result};
@@ -39,6 +41,16 @@ pub struct Fit {
     pub(crate) gap: Option<f64>,
     pub(crate) n_screened: usize,
     pub(crate) description: std::sync::Arc<Description>,
+    /// Named parts of W (shared + specific, mean + deviations), if any.
+    pub(crate) components: Option<Components>,
+    /// Learned task clusters (clustered MTL).
+    pub(crate) clusters: Option<TaskClusters>,
+}
+
+/// The number of singular values above `σ₁ · dim · 1e-10`.
+pub(crate) fn rank_of(s: &[f64], dim: usize) -> usize {
+    let top = s.first().copied().unwrap_or(0.0);
+    s.iter().filter(|&&v| v > top * dim as f64 * 1e-10).count()
 }
 
 impl Fit {
@@ -113,6 +125,56 @@ impl Fit {
     /// learned task relations (see [`Description`]).
     pub fn description(&self) -> &Description {
         &self.description
+    }
+    /// The named parts of W, for models that split it: `shared` and
+    /// `specific` (dirty, robust: `W = P + Q`), `mean` and `deviation`
+    /// (the mean-regularised model, `--graph complete`: `W = w̄ 1ᵀ + V`).
+    /// Each part is p × T on the original scale; they sum to
+    /// [`coef`](Self::coef).
+    pub fn components(&self) -> Option<&Components> {
+        self.components.as_ref()
+    }
+    /// The task clusters learned by clustered MTL (M and the labels).
+    pub fn task_clusters(&self) -> Option<&TaskClusters> {
+        self.clusters.as_ref()
+    }
+    /// The outlier tasks of the robust model: tasks whose `specific` column
+    /// is not zero (empty for other models).
+    pub fn outlier_tasks(&self) -> Vec<usize> {
+        match (&self.components, self.description.penalty.as_str()) {
+            (Some(c), "robust") => c
+                .names()
+                .iter()
+                .position(|n| n == "specific")
+                .map_or_else(Vec::new, |i| c.nonzero_tasks(i)),
+            _ => Vec::new(),
+        }
+    }
+    /// The singular values of W (p × T), non-increasing: the spectrum of a
+    /// low-rank fit (trace norm, reduced rank).
+    ///
+    /// # Errors
+    /// `Linalg` if the SVD does not converge.
+    pub fn singular_values(&self) -> Result<Vec<f64>> {
+        if self.coef.nrows() == 0 || self.coef.ncols() == 0 {
+            return Ok(Vec::new());
+        }
+        self.coef
+            .singular_values()
+            .map_err(|e| Error::Linalg(format!("singular values of W: {e:?}")))
+    }
+    /// The numerical rank of W: singular values above `σ₁ · max(p, T) · 1e-10`.
+    /// The trace norm's proximal step sets the others to zero exactly on the
+    /// solver's scale; mapping back to the original scale leaves them at the
+    /// level of rounding, far below this threshold.
+    ///
+    /// # Errors
+    /// As [`singular_values`](Self::singular_values).
+    pub fn rank(&self) -> Result<usize> {
+        Ok(rank_of(
+            &self.singular_values()?,
+            self.coef.nrows().max(self.coef.ncols()),
+        ))
     }
     /// Number of non-zero rows of W (features used by at least one task).
     pub fn n_nonzero_rows(&self) -> usize {

@@ -11,6 +11,7 @@ use crate::{Error, Result};
 
 /// A generated regression problem: `y = x * coef + bias + noise`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Regression {
     /// The design matrix, `n_samples x n_features`.
     pub x: Mat<f64>,

@@ -92,6 +92,7 @@ pub struct StructuredTasks {
 
 /// A generated structured problem.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct StructuredData {
     /// Designs X_t (n_t × p); all equal with `shared_design`.
     pub xs: Vec<Mat<f64>>,

@@ -10,7 +10,10 @@
 use crate::certificate::Certificate;
 use crate::cv::{CvResult, Select};
 use crate::error::{Error, InputError, Result};
-use crate::fitted::{Description, Fit, GraphTerm, LearnedRelations};
+use crate::fitted::{
+    AutoWeights, ClusterTerm, Components, Description, Fit, GraphTerm, LearnedRelations,
+    TaskClusters,
+};
 use faer::Mat;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -36,7 +39,9 @@ pub struct ModelFile {
     pub intercept: Vec<f64>,
     /// Regularisation strength.
     pub alpha: f64,
-    /// Smallest alpha giving W = 0 on the training data.
+    /// Smallest alpha giving W = 0 on the training data; `null` (read as
+    /// infinity) for models without one (clustered MTL, reduced rank).
+    #[serde(deserialize_with = "f64_or_infinity")]
     pub alpha_max: f64,
     /// L21 share of the penalty.
     pub l1_ratio: f64,
@@ -77,6 +82,9 @@ pub struct ModelFile {
     /// Task weights c_t, when not all 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_weights: Option<Vec<f64>>,
+    /// True when the samples were weighted (the weights are not stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_weighted: Option<bool>,
     /// Graph strength λ (graph models).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub graph_strength: Option<f64>,
@@ -110,6 +118,103 @@ pub struct ModelFile {
     /// Cross-validation: `"min"` or `"1se"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv_select: Option<String>,
+    /// Cross-validation over ranks: the rank minimising the mean held-out MSE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_min: Option<usize>,
+    /// Cross-validation over ranks: the smallest rank within one standard
+    /// error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_1se: Option<usize>,
+    /// `"complete"` for the complete task graph (mean-regularised MTL),
+    /// whose edges are then not listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub graph: Option<String>,
+    /// The named parts of W (`shared`/`specific`, `mean`/`deviation`), each
+    /// p rows of T; they sum to `coef`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub components: Option<Vec<ComponentFile>>,
+    /// Dirty and robust models: the specific part's strength β.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha_specific: Option<f64>,
+    /// Dirty and robust models: `β / alpha`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha_specific_ratio: Option<f64>,
+    /// Dirty model: the shared part's row norm, `linf` or `l2`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_norm: Option<String>,
+    /// Robust model: the outlier tasks (names), whose specific column is not
+    /// zero.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier_tasks: Option<Vec<String>>,
+    /// Low-rank models (trace norm, reduced rank): the singular values of W.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub singular_values: Option<Vec<f64>>,
+    /// Low-rank models: the numerical rank of W (see [`Fit::rank`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank: Option<usize>,
+    /// Reduced-rank regression: the rank constraint k.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_rank: Option<usize>,
+    /// Clustered MTL: the number of clusters k.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_clusters: Option<usize>,
+    /// Clustered MTL: the ridge ρ2 (alpha is ρ1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_ridge: Option<f64>,
+    /// Clustered MTL: the learned M (T rows of T).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster_matrix: Option<Vec<Vec<f64>>>,
+    /// Clustered MTL: the cluster of each task (0-based).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clusters: Option<Vec<usize>>,
+    /// How the task weights were chosen (`uniform`, `inverse_n`,
+    /// `inverse_variance`, a file, `auto`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_weight_scheme: Option<String>,
+    /// `--task-weights auto`: the alternation that learned the weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_weights_auto: Option<AutoWeightsFile>,
+}
+
+/// One named part of W in MODEL.json.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentFile {
+    /// `shared`, `specific`, `mean`, `deviation`.
+    pub name: String,
+    /// p rows of T.
+    pub coef: Vec<Vec<f64>>,
+}
+
+/// The report of `--task-weights auto` in MODEL.json (see
+/// [`AutoWeights`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AutoWeightsFile {
+    /// σ_t².
+    pub sigma2: Vec<f64>,
+    /// The penalised negative log-likelihood after each alternation.
+    pub objectives: Vec<f64>,
+    /// Alternations run.
+    pub alternations: usize,
+    /// Solver iterations over all W-steps.
+    pub inner_iterations: usize,
+    /// Whether the outer criterion (weights settled) and the last W-step's
+    /// tolerance were met.
+    pub converged: bool,
+    /// Tasks whose variance hit the floor.
+    pub floored: Vec<usize>,
+}
+
+/// A float that may be `null` (a non-finite value as serde_json writes it):
+/// `null` reads as infinity.
+fn f64_or_infinity<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::INFINITY))
+}
+
+fn select_name(select: Select) -> &'static str {
+    match select {
+        Select::Min => "min",
+        Select::OneSe => "1se",
+    }
 }
 
 fn default_penalty() -> String {
@@ -129,8 +234,23 @@ impl ModelFile {
     pub fn from_fit(fit: &Fit) -> Self {
         let d = fit.description();
         let c = fit.coef();
+        let t = d.task_names.len();
+        let complete = d.graph.as_ref().is_some_and(|g| g.is_complete(t));
         let graph = d.graph.as_ref();
         let relations = d.relations.as_ref();
+        let low_rank = d.penalty == "trace" || d.rank.is_some();
+        let spectrum = if low_rank {
+            fit.singular_values().ok()
+        } else {
+            None
+        };
+        let clusters = fit.task_clusters();
+        let outliers = (d.penalty == "robust").then(|| {
+            fit.outlier_tasks()
+                .into_iter()
+                .map(|k| d.task_names[k].clone())
+                .collect()
+        });
         Self {
             version: VERSION.to_string(),
             model: d.kind.clone(),
@@ -157,8 +277,9 @@ impl ModelFile {
             penalty: d.penalty.clone(),
             n_samples_per_task: d.n_samples_per_task.clone(),
             task_weights: d.task_weights.clone(),
+            sample_weighted: d.sample_weighted.then_some(true),
             graph_strength: graph.map(|g| g.strength),
-            edges: graph.map(|g| g.edges.clone()),
+            edges: graph.filter(|_| !complete).map(|g| g.edges.clone()),
             pooled: d.is_pooled().then_some(true),
             relation_strength: relations.map(|r| r.strength),
             sigma: relations.map(|r| rows(r.sigma.as_ref())),
@@ -168,6 +289,39 @@ impl ModelFile {
             alpha_1se: None,
             cv_folds: None,
             cv_select: None,
+            rank_min: None,
+            rank_1se: None,
+            graph: complete.then(|| "complete".to_string()),
+            components: fit.components().map(|cs| {
+                cs.iter()
+                    .map(|(name, m)| ComponentFile {
+                        name: name.to_string(),
+                        coef: rows(m),
+                    })
+                    .collect()
+            }),
+            alpha_specific: d.alpha_specific_ratio.map(|r| r * fit.alpha()),
+            alpha_specific_ratio: d.alpha_specific_ratio,
+            group_norm: d.group_norm.clone(),
+            outlier_tasks: outliers,
+            rank: spectrum
+                .as_ref()
+                .map(|s| crate::fitted::rank_of(s, c.nrows().max(c.ncols()))),
+            singular_values: spectrum,
+            max_rank: d.rank,
+            n_clusters: d.clusters.map(|c| c.k),
+            cluster_ridge: d.clusters.map(|c| c.ridge),
+            cluster_matrix: clusters.map(|c| rows(c.matrix())),
+            clusters: clusters.map(|c| c.labels().to_vec()),
+            task_weight_scheme: d.task_weight_scheme.clone(),
+            task_weights_auto: d.auto_weights.as_ref().map(|a| AutoWeightsFile {
+                sigma2: a.sigma2.clone(),
+                objectives: a.objectives.clone(),
+                alternations: a.alternations,
+                inner_iterations: a.inner_iterations,
+                converged: a.converged,
+                floored: a.floored.clone(),
+            }),
         }
     }
 
@@ -178,13 +332,18 @@ impl ModelFile {
         file.alpha_min = Some(cv.alpha_min);
         file.alpha_1se = Some(cv.alpha_1se);
         file.cv_folds = Some(cv.folds.len());
-        file.cv_select = Some(
-            match select {
-                Select::Min => "min",
-                Select::OneSe => "1se",
-            }
-            .to_string(),
-        );
+        file.cv_select = Some(select_name(select).to_string());
+        file
+    }
+
+    /// The file of a cross-validation over ranks: its refit and the CV fields
+    /// `rank_min`, `rank_1se`, `cv_folds`, `cv_select`.
+    pub fn from_rank_cv(cv: &crate::estimator::RankCv, select: Select) -> Self {
+        let mut file = Self::from_fit(&cv.fit);
+        file.rank_min = Some(cv.rank_min);
+        file.rank_1se = Some(cv.rank_1se);
+        file.cv_folds = Some(cv.folds.len());
+        file.cv_select = Some(select_name(select).to_string());
         file
     }
 
@@ -211,9 +370,32 @@ impl ModelFile {
         d.n_samples = self.n_samples;
         d.n_samples_per_task = self.n_samples_per_task.clone();
         d.task_weights = self.task_weights.clone();
-        d.graph = self
-            .graph_strength
-            .map(|s| GraphTerm::new(s, self.edges.clone().unwrap_or_default()));
+        d.sample_weighted = self.sample_weighted.unwrap_or(false);
+        d.graph = self.graph_strength.map(|s| {
+            let edges = match self.graph.as_deref() {
+                Some("complete") => crate::penalty::TaskGraph::complete(t).edges().to_vec(),
+                _ => self.edges.clone().unwrap_or_default(),
+            };
+            GraphTerm::new(s, edges)
+        });
+        d.alpha_specific_ratio = self.alpha_specific_ratio;
+        d.group_norm = self.group_norm.clone();
+        d.clusters = match (self.n_clusters, self.cluster_ridge) {
+            (Some(k), Some(ridge)) => Some(ClusterTerm::new(k, ridge)),
+            _ => None,
+        };
+        d.rank = self.max_rank;
+        d.task_weight_scheme = self.task_weight_scheme.clone();
+        d.auto_weights = self.task_weights_auto.as_ref().map(|a| {
+            AutoWeights::new(
+                a.sigma2.clone(),
+                a.objectives.clone(),
+                a.alternations,
+                a.inner_iterations,
+                a.converged,
+                a.floored.clone(),
+            )
+        });
         d.relations = match (self.relation_strength, &self.sigma) {
             (Some(strength), Some(sigma)) => Some(LearnedRelations::new(
                 strength,
@@ -239,6 +421,20 @@ impl ModelFile {
             gap: self.dual_gap,
             n_screened: 0,
             description: Arc::new(d),
+            components: self.components.as_ref().map(|cs| {
+                Components::new(
+                    cs.iter().map(|c| c.name.clone()).collect(),
+                    cs.iter().map(|c| matrix(&c.coef, p)).collect(),
+                )
+            }),
+            clusters: match (&self.cluster_matrix, &self.clusters) {
+                (Some(m), Some(labels)) => Some(TaskClusters::with_labels(
+                    matrix(m, t),
+                    labels.clone(),
+                    self.n_clusters.unwrap_or(0),
+                )),
+                _ => None,
+            },
         })
     }
 
@@ -252,10 +448,31 @@ impl ModelFile {
         if self.intercept.len() != t {
             return bad(format!("intercept must be {t} numbers"));
         }
-        if let Some(s) = &self.sigma
-            && !(s.len() == t && s.iter().all(|r| r.len() == t))
-        {
+        let square = |m: &Vec<Vec<f64>>| m.len() == t && m.iter().all(|r| r.len() == t);
+        if self.sigma.as_ref().is_some_and(|s| !square(s)) {
             return bad(format!("sigma must be {t} rows of {t} numbers"));
+        }
+        if self.cluster_matrix.as_ref().is_some_and(|m| !square(m)) {
+            return bad(format!("cluster_matrix must be {t} rows of {t} numbers"));
+        }
+        if self.clusters.as_ref().is_some_and(|l| l.len() != t) {
+            return bad(format!("clusters must be {t} labels"));
+        }
+        if let Some(cs) = &self.components {
+            for c in cs {
+                if !(c.coef.len() == p && c.coef.iter().all(|r| r.len() == t)) {
+                    return bad(format!(
+                        "component {:?} must be {p} rows of {t} numbers",
+                        c.name
+                    ));
+                }
+            }
+        }
+        if self.graph.as_deref().is_some_and(|g| g != "complete") {
+            return bad(format!(
+                "graph must be \"complete\" if given, not {:?}",
+                self.graph
+            ));
         }
         for (what, len) in [
             ("task_weights", self.task_weights.as_ref().map(Vec::len)),

@@ -52,6 +52,13 @@ pub struct NoiseWeightOptions {
     pub floor: f64,
     /// Task counting.
     pub likelihood: Likelihood,
+    /// Hand the W-step the weights divided by their mean (mean 1), so that
+    /// the penalty keeps the scale of an unweighted fit. A fixed point is
+    /// then the penalised maximum-likelihood estimate for the penalty
+    /// scaled by `m = mean_t(κ_t/σ_t²)` at that point; `objectives` report
+    /// `J` with the penalty so scaled (`m · g`), which the alternation need
+    /// not decrease monotonically (m changes between alternations).
+    pub normalize: bool,
 }
 
 impl Default for NoiseWeightOptions {
@@ -61,6 +68,7 @@ impl Default for NoiseWeightOptions {
             tol: 1e-6,
             floor: 1e-8,
             likelihood: Likelihood::PerTask,
+            normalize: false,
         }
     }
 }
@@ -77,7 +85,8 @@ pub struct WeightedFit {
 /// The result of [`noise_weights`].
 #[derive(Debug, Clone)]
 pub struct NoiseWeights {
-    /// The task weights `c_t = κ_t / σ_t²` of the last W-step's successor
+    /// The task weights `c_t = κ_t / σ_t²` (divided by their mean with
+    /// [`NoiseWeightOptions::normalize`]) of the last W-step's successor
     /// (use them for the final fit; the last W-step used the previous ones
     /// unless converged).
     pub weights: Vec<f64>,
@@ -145,7 +154,17 @@ where
             Likelihood::PerSample => n as f64 / total as f64,
         })
         .collect();
-    let mut weights: Vec<f64> = kappa.clone();
+    let scaled = |w: &[f64]| -> (Vec<f64>, f64) {
+        let m = if opts.normalize {
+            w.iter().sum::<f64>() / w.len() as f64
+        } else {
+            1.0
+        };
+        (w.iter().map(|v| v / m).collect(), m)
+    };
+    let (mut weights, _) = scaled(&kappa);
+    let mut raw: Vec<f64> = kappa.clone();
+    let mut scale = 1.0;
     let mut sigma2 = vec![1.0; t];
     let mut objectives = Vec::new();
     let mut floored = Vec::new();
@@ -162,8 +181,8 @@ where
         }
         n_iter += 1;
         floored.clear();
-        let mut j = wf.penalty;
-        let mut change = 0.0f64;
+        // the penalty on the likelihood's scale (m g when the weights are normalised)
+        let mut j = scale * wf.penalty;
         for k in 0..t {
             let n = n_samples[k] as f64;
             let lo = opts.floor * (y_sq[k] / n).max(f64::MIN_POSITIVE);
@@ -175,10 +194,15 @@ where
             sigma2[k] = s2;
             // at the σ-step optimum the residual term is κ/2
             j += kappa[k] * 0.5 * (1.0 + s2.ln());
-            let w = kappa[k] / s2;
-            change = change.max((w - weights[k]).abs() / weights[k]);
-            weights[k] = w;
+            raw[k] = kappa[k] / s2;
         }
+        let (next, m) = scaled(&raw);
+        let change = next
+            .iter()
+            .zip(&weights)
+            .fold(0.0f64, |c, (n, w)| c.max((n - w).abs() / w));
+        weights = next;
+        scale = m;
         objectives.push(j);
         if change <= opts.tol {
             converged = true;

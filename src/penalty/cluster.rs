@@ -243,6 +243,10 @@ pub fn cluster_eigenvalues(sigma: &[f64], eta: f64, k: f64) -> Vec<f64> {
 }
 
 impl ProxPenalty for ClusteredMtl {
+    fn task_matrix(&self, zt: MatRef<'_, f64>) -> Result<Option<(Mat<f64>, usize)>> {
+        Ok(Some((self.optimal_m(zt)?.0, self.k)))
+    }
+
     fn value(&self, zt: MatRef<'_, f64>) -> Result<f64> {
         let t = zt.nrows();
         self.check_tasks(t)?;

@@ -103,6 +103,12 @@ impl TaskGraph {
         })
     }
 
+    /// Whether this is [`complete`](Self::complete)`(T)`: every pair of tasks
+    /// once, each with weight `1/T`.
+    pub fn is_complete(&self) -> bool {
+        crate::fitted::is_complete_graph(&self.edges, self.n_tasks)
+    }
+
     /// Number of tasks T.
     pub fn n_tasks(&self) -> usize {
         self.n_tasks

@@ -30,7 +30,7 @@
 //!   exactly over s.
 
 use crate::error::Result;
-use faer::{MatMut, MatRef};
+use faer::{Mat, MatMut, MatRef};
 
 /// A proximable penalty on the whole (stacked) iterate.
 ///
@@ -65,6 +65,23 @@ pub trait ProxPenalty {
     /// strength α this gives `alpha_max = κ·α`. `f64::INFINITY` if no scaling
     /// makes 0 optimal.
     fn critical_scale(&self, grad0: MatRef<'_, f64>) -> Result<f64>;
+
+    /// Names of the components, in order (reported with the fit, e.g.
+    /// `shared`, `specific`); empty: numbered.
+    fn component_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A T × T task matrix the penalty learns along with W, and the number of
+    /// clusters it encodes, at the stacked iterate `zt` (clustered MTL: the
+    /// optimal M and k). `None` (the default) for the others.
+    ///
+    /// # Errors
+    /// `Linalg` if a factorisation fails.
+    fn task_matrix(&self, zt: MatRef<'_, f64>) -> Result<Option<(Mat<f64>, usize)>> {
+        let _ = zt;
+        Ok(None)
+    }
 }
 
 /// `s ↦ φ(s) = Σ_i (s n_i − l_i)₊² / (2 q_i)` for `0 ≤ s ≤ s_max` (+∞ beyond):

@@ -327,6 +327,10 @@ impl ProxPenalty for Dirty {
         2
     }
 
+    fn component_names(&self) -> &'static [&'static str] {
+        &["shared", "specific"]
+    }
+
     fn value(&self, zt: MatRef<'_, f64>) -> Result<f64> {
         check_stacked(zt)?;
         let (p, q) = halves(zt);
@@ -370,6 +374,10 @@ impl ProxPenalty for Dirty {
 impl ProxPenalty for RobustMtfl {
     fn n_components(&self) -> usize {
         2
+    }
+
+    fn component_names(&self) -> &'static [&'static str] {
+        &["shared", "specific"]
     }
 
     fn value(&self, zt: MatRef<'_, f64>) -> Result<f64> {

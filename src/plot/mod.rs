@@ -19,6 +19,10 @@
 //!   per graph or relation strength, a logarithmic y axis when the curves span
 //!   a decade or more, the number of non-zero features along the top axis.
 //! * [`correlation_heatmap_svg`]: a task-correlation matrix.
+//! * [`singular_value_path_svg`]: the singular values of W along a path (the
+//!   trace norm's spectrum), the rank along the top axis.
+//! * [`components_heatmap_svg`]: two parts of W side by side (shared and
+//!   specific, mean and deviations) on one colour scale.
 //!
 //! Data handling:
 //! * `alphas` (and the alphas of `marks`) must be finite and `> 0`, because the
@@ -35,12 +39,14 @@
 
 mod cv;
 mod heatmap;
+mod models;
 mod path;
 #[cfg(test)]
 mod tests;
 
 pub use cv::{CvCurve, cv_curve_svg, cv_curves_svg};
 pub use heatmap::correlation_heatmap_svg;
+pub use models::{components_heatmap_svg, singular_value_path_svg};
 pub use path::coefficient_path_svg;
 
 use std::io;

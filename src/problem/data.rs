@@ -8,8 +8,8 @@ use faer::MatRef;
 use std::borrow::Cow;
 
 /// The data a model is fitted to: a shared design, per-task designs, or the
-/// sufficient statistics of a shared design; with optional task weights and
-/// feature and task names.
+/// sufficient statistics of a shared design; with optional task weights,
+/// sample weights, and feature and task names.
 ///
 /// | constructor | data | loss |
 /// |---|---|---|
@@ -19,8 +19,13 @@ use std::borrow::Cow;
 ///
 /// Task weights c_t ([`task_weights`](Data::task_weights), default 1) apply to
 /// per-task designs; a shared design with weights is fitted as per-task designs
-/// that share X. Names default to `x0, x1, …` and `y0, y1, …` (statistics
-/// carry their own).
+/// that share X. Sample weights ([`sample_weights`](Data::sample_weights),
+/// scikit-learn's `sample_weight`) weight the squared error of each sample:
+/// rescaled to sum to n (to n_t within each task), they give the loss
+/// `1/(2n) Σ_i s_i ‖y_i − Wᵀx_i‖²`, weighted means for the intercepts, and
+/// scikit-learn's weighted alpha_max and duality gap (see
+/// [`prepare_weighted`](crate::preprocess::prepare_weighted)). Names default
+/// to `x0, x1, …` and `y0, y1, …` (statistics carry their own).
 ///
 /// ```
 /// use mtreg::{MultiTaskLasso, problem::Data};
@@ -37,6 +42,7 @@ use std::borrow::Cow;
 pub struct Data<'a> {
     samples: Samples<'a>,
     weights: Option<&'a [f64]>,
+    sample_weights: Option<&'a [f64]>,
     feature_names: Option<Vec<String>>,
     task_names: Option<Vec<String>>,
 }
@@ -86,6 +92,11 @@ impl<'a> Data<'a> {
         })
     }
 
+    /// A shared design from faer views (X n × p, Y n × T).
+    pub fn shared_views(x: MatRef<'a, f64>, y: MatRef<'a, f64>) -> Self {
+        Self::from_samples(Samples::Shared { x, y })
+    }
+
     /// Per-task designs `xs[t]` (n_t × p, the same p features) and targets
     /// `ys[t]` (n_t values); both lists borrowed (`&[…]`) or owned (`Vec`).
     pub fn tasks(
@@ -108,6 +119,7 @@ impl<'a> Data<'a> {
         Self {
             samples,
             weights: None,
+            sample_weights: None,
             feature_names: None,
             task_names: None,
         }
@@ -122,6 +134,36 @@ impl<'a> Data<'a> {
     /// [`task_weights`](Self::task_weights) if `Some`.
     pub fn maybe_task_weights(mut self, weights: Option<&'a [f64]>) -> Self {
         self.weights = weights;
+        self
+    }
+
+    /// Sample weights w_i ≥ 0 (not all 0), one per sample: n values for a
+    /// shared design, `Σ_t n_t` for per-task designs (task 0's samples first,
+    /// then task 1's, …). Only their ratios matter: they are rescaled to sum
+    /// to n (to n_t within each task). Not available with sufficient
+    /// statistics (which have summed over the samples already).
+    ///
+    /// ```
+    /// use mtreg::{MultiTaskLasso, problem::Data};
+    /// let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0]];
+    /// let y = faer::mat![[1.0, 2.0], [0.0, 1.0], [1.0, 3.0], [2.0, 4.0]];
+    /// // Weight 2 on the last sample is the same fit as that sample twice.
+    /// let weighted = MultiTaskLasso::new(0.05).tol(1e-12)
+    ///     .fit_data(Data::shared(&x, &y).sample_weights(&[1.0, 1.0, 1.0, 2.0]))?;
+    /// let x2 = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 1.0], [2.0, 1.0]];
+    /// let y2 = faer::mat![[1.0, 2.0], [0.0, 1.0], [1.0, 3.0], [2.0, 4.0], [2.0, 4.0]];
+    /// let repeated = MultiTaskLasso::new(0.05).tol(1e-12).fit(&x2, &y2)?;
+    /// assert!((weighted.coef()[(0, 1)] - repeated.coef()[(0, 1)]).abs() < 1e-9);
+    /// Ok::<(), mtreg::Error>(())
+    /// ```
+    pub fn sample_weights(mut self, weights: &'a [f64]) -> Self {
+        self.sample_weights = Some(weights);
+        self
+    }
+
+    /// [`sample_weights`](Self::sample_weights) if `Some`.
+    pub fn maybe_sample_weights(mut self, weights: Option<&'a [f64]>) -> Self {
+        self.sample_weights = weights;
         self
     }
 
@@ -144,7 +186,7 @@ impl<'a> Data<'a> {
 
     /// X and Y of a shared design, for as long as the data are borrowed
     /// (what a [`Problem`](super::Problem) of data used as given keeps).
-    pub(crate) fn shared_views(&self) -> Option<(MatRef<'a, f64>, MatRef<'a, f64>)> {
+    pub(crate) fn shared_pair(&self) -> Option<(MatRef<'a, f64>, MatRef<'a, f64>)> {
         match &self.samples {
             Samples::Shared { x, y } => Some((*x, *y)),
             _ => None,
@@ -154,6 +196,11 @@ impl<'a> Data<'a> {
     /// The task weights, if given.
     pub fn weights(&self) -> Option<&'a [f64]> {
         self.weights
+    }
+
+    /// The sample weights, if given (as given, not rescaled).
+    pub fn sample_weight_values(&self) -> Option<&'a [f64]> {
+        self.sample_weights
     }
 
     /// Number of features p (0 for per-task designs without tasks).
@@ -269,5 +316,44 @@ impl TaskViews<'_> {
     /// The targets as slices.
     pub fn y_slices(&self) -> Vec<&[f64]> {
         self.ys.iter().map(Vec::as_slice).collect()
+    }
+
+    /// Sample weights split by task: a shared design's n weights for every
+    /// task, per-task designs' `Σ_t n_t` weights cut at the task sizes.
+    ///
+    /// # Errors
+    /// `ShapeMismatch` if there are not as many weights as samples.
+    pub fn sample_weight_slices<'w>(
+        &self,
+        weights: &'w [f64],
+        shared: bool,
+    ) -> Result<Vec<&'w [f64]>> {
+        let sizes: Vec<usize> = self.ys.iter().map(Vec::len).collect();
+        if shared {
+            let n = sizes.first().copied().unwrap_or(0);
+            if weights.len() != n {
+                return Err(Error::ShapeMismatch {
+                    what: "sample weights vs samples (rows of X)",
+                    expected: n,
+                    found: weights.len(),
+                });
+            }
+            return Ok(vec![weights; sizes.len()]);
+        }
+        let total: usize = sizes.iter().sum();
+        if weights.len() != total {
+            return Err(Error::ShapeMismatch {
+                what: "sample weights vs samples of all tasks",
+                expected: total,
+                found: weights.len(),
+            });
+        }
+        let mut out = Vec::with_capacity(sizes.len());
+        let mut start = 0;
+        for n in sizes {
+            out.push(&weights[start..start + n]);
+            start += n;
+        }
+        Ok(out)
     }
 }

@@ -5,6 +5,7 @@
 use crate::certificate::Certificate;
 use crate::datafit::Datafit;
 use crate::error::Result;
+use crate::fitted::Description;
 use crate::penalty::matrix::sum_components;
 use crate::penalty::{Penalty, ProxPenalty, Sparsity};
 use crate::solver::apg::ApgOptions;
@@ -71,6 +72,40 @@ pub trait Solve {
         let _ = iterate;
         None
     }
+
+    /// What the solution says beyond W, from the solver's final iterate (the
+    /// prepared scale): its named components, a learned task matrix. The
+    /// sweep maps them to the original scale and stores them in the
+    /// [`Fit`](crate::Fit). The default: nothing.
+    ///
+    /// # Errors
+    /// A failure of the linear algebra (`Linalg`).
+    fn details(&self, iterate: MatRef<'_, f64>) -> Result<Details> {
+        let _ = iterate;
+        Ok(Details::default())
+    }
+}
+
+/// What a solution reports beyond W ([`Solve::details`]), on the prepared
+/// scale.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Details {
+    /// Named components `Z_c` (T × p each) with `W = Σ_c Z_c`.
+    pub components: Vec<(String, Mat<f64>)>,
+    /// A learned T × T task matrix and the number of clusters it encodes
+    /// (clustered MTL's M and k).
+    pub task_matrix: Option<(Mat<f64>, usize)>,
+}
+
+impl Details {
+    /// Components `Z_c` named `names`, with no task matrix.
+    pub fn components(components: Vec<(String, Mat<f64>)>) -> Self {
+        Self {
+            components,
+            task_matrix: None,
+        }
+    }
 }
 
 /// A block-separable [`Penalty`] solved by working-set block coordinate
@@ -129,12 +164,15 @@ impl<P: Penalty> Solve for Bcd<P> {
 pub struct Apg<P>(pub P);
 
 impl<P: ProxPenalty> Solve for Apg<P> {
+    /// One APG solve; along a path, `warm` carries the previous solve's
+    /// Lipschitz estimate (same datafit), which saves the power iteration
+    /// and most backtracking.
     fn solve<D: Datafit>(
         &self,
         opts: &SolverOptions,
         datafit: &mut D,
         zt: Mat<f64>,
-        _warm: Option<WarmStart>,
+        warm: Option<WarmStart>,
     ) -> Result<Solution> {
         let apg = ApgOptions {
             tol: opts.tol,
@@ -142,6 +180,9 @@ impl<P: ProxPenalty> Solve for Apg<P> {
             max_iter: opts.max_iter,
             trace: opts.trace,
             monitor: opts.monitor.clone(),
+            lipschitz: warm
+                .and_then(|w| w.lipschitz)
+                .filter(|l| l.is_finite() && *l > 0.0),
             ..ApgOptions::default()
         };
         solver::apg::solve(&apg, datafit, &self.0, zt)
@@ -164,6 +205,30 @@ impl<P: ProxPenalty> Solve for Apg<P> {
             let mut w = Mat::zeros(zt.nrows(), zt.ncols() / k);
             sum_components(zt, k, w.as_mut());
             w
+        })
+    }
+
+    /// The components named by [`ProxPenalty::component_names`] (when there
+    /// are several) and [`ProxPenalty::task_matrix`].
+    fn details(&self, zt: MatRef<'_, f64>) -> Result<Details> {
+        let k = self.0.n_components();
+        let names = self.0.component_names();
+        let components = if k > 1 {
+            let p = zt.ncols() / k;
+            (0..k)
+                .map(|c| {
+                    let name = names
+                        .get(c)
+                        .map_or_else(|| format!("component{c}"), |n| (*n).to_string());
+                    (name, zt.subcols(c * p, p).to_owned())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(Details {
+            components,
+            task_matrix: self.0.task_matrix(zt)?,
         })
     }
 }
@@ -230,6 +295,13 @@ pub trait PenaltyFamily: std::fmt::Debug + Send + Sync + 'static {
     /// (the default): neither.
     fn sparsity(&self) -> Option<Sparsity> {
         None
+    }
+
+    /// Records the family's own parameters (beyond alpha and `l1_ratio`) in
+    /// the description its fits carry and MODEL.json keeps, e.g. the dirty
+    /// model's `alpha_specific_ratio`. The default records nothing.
+    fn describe(&self, description: &mut Description) {
+        let _ = description;
     }
 }
 

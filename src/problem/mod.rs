@@ -29,8 +29,8 @@ mod family;
 mod prepared;
 
 pub use data::{Data, Source};
-pub use family::{Apg, Bcd, PenaltyFamily, Solve};
+pub use family::{Apg, Bcd, Details, PenaltyFamily, Solve};
 pub use prepared::{GramMode, Preprocessing, Problem};
 
 pub(crate) use family::elastic_alpha_max;
-pub(crate) use prepared::{AnyDatafit, with_datafit};
+pub(crate) use prepared::{AnyDatafit, Inverse, with_datafit};

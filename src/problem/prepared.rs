@@ -4,10 +4,10 @@ use super::data::{Data, Source};
 use crate::datafit::{Gram, PerTask, Quadratic};
 use crate::error::{Error, Result};
 use crate::linalg::{dot, sq_norm};
-use crate::preprocess::{Scaling, prepare, prepare_stats, prepare_tasks};
+use crate::preprocess::{Scaling, prepare_stats, prepare_tasks_weighted, prepare_weighted};
 use crate::stats::SufficientStats;
 use crate::validate::{check_finite, validate_shapes, validate_xy};
-use faer::{Mat, MatRef};
+use faer::{Accum, Mat, MatRef};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -73,8 +73,11 @@ pub(crate) fn choose_route(mode: GramMode, n: usize, p: usize, t: usize) -> Rout
     }
 }
 
-/// How the data are prepared before solving.
+/// How the data are prepared before solving (from
+/// [`Estimator::preprocessing`](crate::Estimator::preprocessing), or
+/// [`Preprocessing::default`] with fields set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Preprocessing {
     /// Centre X and Y (intercepts fitted).
     pub fit_intercept: bool,
@@ -178,6 +181,7 @@ pub struct Problem<'a> {
     n_samples: usize,
     n_samples_per_task: Option<Vec<usize>>,
     weights: Option<Vec<f64>>,
+    sample_weighted: bool,
     feature_names: Arc<[String]>,
     task_names: Arc<[String]>,
     seconds: f64,
@@ -199,28 +203,39 @@ impl<'a> Problem<'a> {
     /// `fit_intercept`), standardisation, the datafit, `−∇f(0)` and the
     /// tolerance scale.
     ///
+    /// With sample weights ([`Data::sample_weights`]) the rows are weighted
+    /// as scikit-learn's `sample_weight` (see
+    /// [`prepare_weighted`](crate::preprocess::prepare_weighted)): weighted
+    /// centring, rows scaled by `√s_i`; everything downstream (datafit,
+    /// `−∇f(0)`, tolerance scale, duality gap) is then the weighted problem's.
+    ///
     /// # Errors
     /// `EmptyInput`, `ShapeMismatch`, `NonFinite`, `Overflow` for unusable
-    /// data; `InvalidParameter` for a bad task weight; `Incompatible` for
-    /// task weights with sufficient statistics.
+    /// data; `InvalidParameter` for a bad task or sample weight;
+    /// `Incompatible` for task or sample weights with sufficient statistics.
     pub fn prepare(data: &Data<'a>, preprocessing: Preprocessing) -> Result<Self> {
         let start = Instant::now();
         data.check_names()?;
         let prep = preprocessing;
+        let sw = data.sample_weight_values();
         let prepared = match (data.source(), data.weights()) {
             (Source::Shared { .. }, None) => {
-                let (x, y) = data.shared_views().expect("a shared design");
-                shared(x, y, prep)?
+                let (x, y) = data.shared_pair().expect("a shared design");
+                shared(x, y, sw, prep)?
             }
+            (Source::Stats(_), _) if sw.is_some() => return Err(stats_with_sample_weights()),
             (Source::Stats(stats), None) => from_stats(stats, prep)?,
             (Source::Stats(_), Some(_)) => {
                 return Err(Error::Incompatible(
                     "task weights need the samples, not sufficient statistics".into(),
                 ));
             }
-            (_, weights) => {
+            (source, weights) => {
                 let views = data.task_views().expect("samples");
-                tasks(&views.xs, &views.y_slices(), weights, prep)?
+                let sws = sw
+                    .map(|w| views.sample_weight_slices(w, matches!(source, Source::Shared { .. })))
+                    .transpose()?;
+                tasks(&views.xs, &views.y_slices(), weights, sws.as_deref(), prep)?
             }
         };
         Ok(Self::finish(data, prep, prepared, start))
@@ -247,7 +262,17 @@ impl<'a> Problem<'a> {
                 expected: "false",
             });
         };
-        let prepared = pooled(&views.xs, &views.y_slices(), data.weights(), preprocessing)?;
+        let sws = data
+            .sample_weight_values()
+            .map(|w| views.sample_weight_slices(w, matches!(data.source(), Source::Shared { .. })))
+            .transpose()?;
+        let prepared = pooled(
+            &views.xs,
+            &views.y_slices(),
+            data.weights(),
+            sws.as_deref(),
+            preprocessing,
+        )?;
         Ok(Self::finish(data, preprocessing, prepared, start))
     }
 
@@ -273,6 +298,7 @@ impl<'a> Problem<'a> {
             n_samples: data.n_samples(),
             n_samples_per_task: data.n_samples_per_task(),
             weights: data.weights().map(<[f64]>::to_vec),
+            sample_weighted: data.sample_weight_values().is_some(),
             feature_names: data.feature_names().into(),
             task_names: data.task_names().into(),
             seconds: start.elapsed().as_secs_f64(),
@@ -374,6 +400,11 @@ impl<'a> Problem<'a> {
         self.weights.as_deref()
     }
 
+    /// Whether the samples were weighted ([`Data::sample_weights`]).
+    pub fn is_sample_weighted(&self) -> bool {
+        self.sample_weighted
+    }
+
     /// Feature names (p).
     pub fn feature_names(&self) -> &Arc<[String]> {
         &self.feature_names
@@ -387,6 +418,27 @@ impl<'a> Problem<'a> {
     /// Seconds spent preparing.
     pub fn seconds(&self) -> f64 {
         self.seconds
+    }
+
+    /// The prepared (centred, scaled) samples X and Y of a shared design in
+    /// residual mode; `None` for Gram mode, statistics and per-task designs.
+    /// For models fitted in closed form (reduced-rank regression).
+    pub(crate) fn shared_samples(&self) -> Option<(MatRef<'_, f64>, MatRef<'_, f64>)> {
+        match &self.datafit {
+            AnyDatafit::Quadratic(q) => Some((q.x(), q.y())),
+            _ => None,
+        }
+    }
+
+    /// Records task weights that the model applies itself (reduced-rank
+    /// regression weights the closed form, not the datafit).
+    pub(crate) fn set_task_weights(&mut self, weights: Option<&[f64]>) {
+        self.weights = weights.map(<[f64]>::to_vec);
+    }
+
+    /// The inverse of the preparation.
+    pub(crate) fn inverse(&self) -> &Inverse {
+        &self.inverse
     }
 
     /// The datafit (mutable, for the solver) and the inverse of the
@@ -465,25 +517,47 @@ impl Inverse {
 
 /// `XᵀY / n` as T × p (the negative gradient at W = 0).
 pub(crate) fn xty_over_n(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Mat<f64> {
-    // the fused one-pass kernel of the as-given route (contiguous columns)
-    crate::linalg::column_scan(x, y).xty
+    let n = x.nrows() as f64;
+    let mut g = Mat::<f64>::zeros(y.ncols(), x.ncols());
+    crate::linalg::gemm(g.as_mut(), Accum::Replace, y.transpose(), x, 1.0 / n);
+    g
 }
 
-/// Shared design: centre/scale, then residual or Gram mode.
-fn shared<'a>(x: MatRef<'a, f64>, y: MatRef<'a, f64>, prep: Preprocessing) -> Result<Prepared<'a>> {
+fn stats_with_sample_weights() -> Error {
+    Error::Incompatible(
+        "sample weights need the samples: sufficient statistics have summed over them already"
+            .into(),
+    )
+}
+
+/// Shared design: centre/scale (weighted with sample weights), then residual
+/// or Gram mode. Weighted data take the Gram route through a weighted,
+/// centred copy of X (the statistics route sums unweighted rows). Data used
+/// as given (no intercept, no standardisation, no sample weights) are
+/// neither centred nor copied ([`shared_as_given`]).
+fn shared<'a>(
+    x: MatRef<'a, f64>,
+    y: MatRef<'a, f64>,
+    sample_weights: Option<&[f64]>,
+    prep: Preprocessing,
+) -> Result<Prepared<'a>> {
     let route = choose_route(prep.gram, x.nrows(), x.ncols(), y.ncols());
-    if !prep.fit_intercept && !prep.standardize && route != Route::GramFromChunks {
+    if !prep.fit_intercept
+        && !prep.standardize
+        && sample_weights.is_none()
+        && route != Route::GramFromChunks
+    {
         return shared_as_given(x, y, route);
     }
-    if route == Route::GramFromChunks {
+    if route == Route::GramFromChunks && sample_weights.is_none() {
         validate_xy(x, y)?;
         let stats = SufficientStats::from_data(&x, &y)?;
         return from_stats(&stats, prep);
     }
-    let pr = prepare(x, y, prep.fit_intercept, prep.standardize)?;
+    let pr = prepare_weighted(x, y, sample_weights, prep.fit_intercept, prep.standardize)?;
     let n = pr.x.nrows() as f64;
     let grad0 = xty_over_n(pr.x.as_ref(), pr.y.as_ref());
-    let datafit = if route == Route::Gram {
+    let datafit = if route != Route::Residual {
         AnyDatafit::Gram(Box::new(Gram::new(pr.x.as_ref(), pr.y.as_ref())))
     } else {
         AnyDatafit::Quadratic(Box::new(Quadratic::new(pr.x, pr.y)))
@@ -617,14 +691,23 @@ fn task_loss(x: &[Mat<f64>], y: &[Vec<f64>], weights: &[f64]) -> Result<(Vec<f64
     Ok((a, y_scale, grad0))
 }
 
-/// Per-task designs (a shared design with task weights arrives here too).
+/// Per-task designs (a shared design with task weights arrives here too),
+/// with sample weights per task if given.
 fn tasks(
     xs: &[MatRef<'_, f64>],
     ys: &[&[f64]],
     weights: Option<&[f64]>,
+    sample_weights: Option<&[&[f64]]>,
     prep: Preprocessing,
 ) -> Result<Prepared<'static>> {
-    let pt = prepare_tasks(xs, ys, weights, prep.fit_intercept, prep.standardize)?;
+    let pt = prepare_tasks_weighted(
+        xs,
+        ys,
+        weights,
+        sample_weights,
+        prep.fit_intercept,
+        prep.standardize,
+    )?;
     let (_, tol_scale, grad0) = task_loss(&pt.x, &pt.y, &pt.weights)?;
     Ok(Prepared {
         exact_grad0: false,
@@ -645,9 +728,17 @@ fn pooled(
     xs: &[MatRef<'_, f64>],
     ys: &[&[f64]],
     weights: Option<&[f64]>,
+    sample_weights: Option<&[&[f64]]>,
     prep: Preprocessing,
 ) -> Result<Prepared<'static>> {
-    let pt = prepare_tasks(xs, ys, weights, prep.fit_intercept, prep.standardize)?;
+    let pt = prepare_tasks_weighted(
+        xs,
+        ys,
+        weights,
+        sample_weights,
+        prep.fit_intercept,
+        prep.standardize,
+    )?;
     let (a, tol_scale, _) = task_loss(&pt.x, &pt.y, &pt.weights)?;
     let p = pt.x[0].ncols();
     let total: usize = pt.y.iter().map(Vec::len).sum();

@@ -332,8 +332,8 @@ fn gradient_mapping<P: ProxPenalty>(
 /// not converged, with the certificate reached).
 ///
 /// `Solution::n_iter` counts iterations (proximal steps); `gap` is the
-/// duality gap when available; `warm` holds `∇f(W)` at the returned point;
-/// `screened` is empty.
+/// duality gap when available; `warm` holds `∇f(W)` at the returned point
+/// and the Lipschitz estimate reached; `screened` is empty.
 ///
 /// # Errors
 /// `ShapeMismatch` if `zt` is not `T × (k·p)` for the datafit; `Linalg` if a
@@ -498,7 +498,10 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
         trace,
         kkt,
         gap: certified.gap,
-        warm: WarmStart::exact(x.grad),
+        warm: WarmStart {
+            lipschitz: Some(info.lipschitz),
+            ..WarmStart::exact(x.grad)
+        },
         screened: Vec::new(),
     };
     Ok((solution, info))

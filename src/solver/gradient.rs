@@ -40,6 +40,11 @@ pub struct WarmStart {
     /// Which columns of `grad` are exact at `wt` (computed at the last check);
     /// empty when all are.
     pub fresh: Vec<bool>,
+    /// The Lipschitz constant of `∇f` the accelerated proximal gradient
+    /// reached ([`super::apg::ApgInfo::lipschitz`]): the next solve on the
+    /// same datafit starts from it instead of a power iteration. `None` from
+    /// block coordinate descent.
+    pub lipschitz: Option<f64>,
 }
 
 impl WarmStart {
@@ -49,6 +54,7 @@ impl WarmStart {
             grad,
             reference: None,
             fresh: Vec::new(),
+            lipschitz: None,
         }
     }
 }
@@ -257,6 +263,7 @@ impl GradientCache {
             grad: self.grad,
             reference: self.reference,
             fresh: self.fresh,
+            lipschitz: None,
         }
     }
 }

@@ -337,11 +337,7 @@ fn a_penalty_defined_outside_the_crate_is_fitted_swept_and_cross_validated() {
     }
 
     // cross-validation, with per-task designs as well
-    let opts = CvOptions {
-        folds: 3,
-        grid: grid.clone(),
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().folds(3).grid(grid.clone());
     let cv = model.cross_validate(&x, &y, &opts).unwrap();
     assert_eq!(cv.mse_path.nrows(), 8);
     assert_eq!(cv.fit.description().penalty, "weighted_l21");
@@ -383,11 +379,7 @@ fn a_penalty_with_its_own_solver_goes_through_the_same_pipeline() {
         assert!((fit.objective() - bcd.objective()).abs() <= 1e-9 * bcd.objective());
         assert_eq!(fit.description().penalty, "split_l21");
     }
-    let opts = CvOptions {
-        folds: 3,
-        grid,
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().folds(3).grid(grid);
     let cv = model
         .max_iter(100_000)
         .cross_validate(&x, &y, &opts)
@@ -468,11 +460,7 @@ fn the_engines_whole_matrix_penalties_plug_in_with_a_family() {
     // the rank grows as alpha decreases, starting from 0
     assert_eq!(ranks[0], 0);
     assert!(ranks.windows(2).all(|r| r[0] <= r[1]) && *ranks.last().unwrap() > 0);
-    let opts = CvOptions {
-        folds: 3,
-        grid: grid.clone(),
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().folds(3).grid(grid.clone());
     let cv = trace.cross_validate(&x, &y, &opts).unwrap();
     assert_eq!(cv.fit.description().penalty, "trace");
     assert!(cv.fit.certificate().is_satisfied());

@@ -408,16 +408,11 @@ fn paths_and_cv_match_scikit_learn() {
                     .collect()
             })
             .collect();
-        let opts = CvOptions {
-            grid: AlphaGrid::Auto {
+        let opts = CvOptions::default().grid(AlphaGrid::Auto {
                 n_alphas: exp["n_alphas"].as_u64().unwrap() as usize,
                 eps: f(&exp, "eps"),
-            },
-            // contiguous folds are ours by construction; the shuffled ones are given
-            test_folds: (case == "cv_shuffle").then(|| folds.clone()),
-            folds: folds.len(),
-            ..CvOptions::default()
-        };
+            }).// contiguous folds are ours by construction; the shuffled ones are given
+            test_folds((case == "cv_shuffle").then(|| folds.clone())).folds(folds.len());
         let cv = MultiTaskElasticNet::new(1.0)
             .l1_ratio(f(&exp, "l1_ratio"))
             .tol(1e-12)

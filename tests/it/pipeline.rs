@@ -181,11 +181,7 @@ fn pooled_paths_warm_start_the_pooled_fits() {
             }
         }
     }
-    let opts = CvOptions {
-        folds: 3,
-        grid,
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().folds(3).grid(grid);
     let cv = model.cross_validate(&x, &y, &opts).unwrap();
     assert_eq!(cv.fit.description().kind, "pooled");
     assert_eq!(cv.mse_path.nrows(), 6);
@@ -306,14 +302,10 @@ fn model_files_round_trip_every_kind_of_fit() {
         assert!(json.get(key).is_some(), "{key}");
     }
     // a cross-validation file records its refit's model and the CV fields
-    let opts = CvOptions {
-        folds: 3,
-        grid: AlphaGrid::Auto {
-            n_alphas: 4,
-            eps: 0.05,
-        },
-        ..CvOptions::default()
-    };
+    let opts = CvOptions::default().folds(3).grid(AlphaGrid::Auto {
+        n_alphas: 4,
+        eps: 0.05,
+    });
     let cv = GraphMultiTask::new(1.0)
         .graph(TaskGraph::chain(3))
         .graph_strength(0.5)

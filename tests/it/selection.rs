@@ -14,14 +14,10 @@ fn model() -> RelationLearning {
 }
 
 fn opts(folds: usize, n_alphas: usize) -> CvOptions {
-    CvOptions {
-        folds,
-        grid: AlphaGrid::Auto {
-            n_alphas,
-            eps: 0.02,
-        },
-        ..CvOptions::default()
-    }
+    CvOptions::default().folds(folds).grid(AlphaGrid::Auto {
+        n_alphas,
+        eps: 0.02,
+    })
 }
 
 fn rows(m: &Mat<f64>, idx: &[usize]) -> Mat<f64> {
@@ -55,12 +51,14 @@ fn mtrl_cv_tests_every_sample_once() {
     let (x, y) = problem(31, 47, 8, 3, 3, 0.3);
     let amax = mtreg::alpha_max(&x, &y, 1.0, true).unwrap();
     for (shuffle, folds) in [(false, 4), (true, 5)] {
-        let o = CvOptions {
-            shuffle,
-            seed: 9,
-            grid: AlphaGrid::Explicit(vec![0.1 * amax, 100.0 * amax, 0.5 * amax]),
-            ..opts(folds, 4)
-        };
+        let o = opts(folds, 4)
+            .shuffle(shuffle)
+            .seed(9)
+            .grid(AlphaGrid::Explicit(vec![
+                0.1 * amax,
+                100.0 * amax,
+                0.5 * amax,
+            ]));
         let cv = model()
             .cross_validate_grid(&x, &y, &[0.05, 0.5], &o)
             .unwrap();
@@ -145,15 +143,7 @@ fn mtrl_cv_does_not_depend_on_the_thread_count() {
         .cross_validate_grid(&x, &y, &strengths, &opts(3, 5))
         .unwrap();
     let two = model()
-        .cross_validate_grid(
-            &x,
-            &y,
-            &strengths,
-            &CvOptions {
-                threads: 2,
-                ..opts(3, 5)
-            },
-        )
+        .cross_validate_grid(&x, &y, &strengths, &opts(3, 5).threads(2))
         .unwrap();
     assert_same(&one, &two);
     let (xs, ys) = per_task_problem();
@@ -166,10 +156,7 @@ fn mtrl_cv_does_not_depend_on_the_thread_count() {
                 &yv,
                 Some(&[1.0, 2.0, 0.5]),
                 &strengths,
-                &CvOptions {
-                    threads,
-                    ..opts(3, 5)
-                },
+                &opts(3, 5).threads(threads),
             )
             .unwrap()
     };
@@ -185,15 +172,7 @@ fn mtrl_cv_selects_the_argmin_of_the_grid() {
     let strengths = [1.0, 0.01, 0.1];
     for select in [Select::Min, Select::OneSe] {
         let cv = model()
-            .cross_validate_grid(
-                &x,
-                &y,
-                &strengths,
-                &CvOptions {
-                    select,
-                    ..opts(4, 6)
-                },
-            )
+            .cross_validate_grid(&x, &y, &strengths, &opts(4, 6).select(select))
             .unwrap();
         assert_eq!(cv.strengths, strengths);
         let alphas = &cv.cv.alphas;
@@ -333,11 +312,7 @@ fn progress_is_reported_once_per_fit() {
     // counted, the estimator's own path callback not called.
     let (own, own_calls) = recorder();
     let (cb, calls) = recorder();
-    let o = CvOptions {
-        threads: 2,
-        progress: Some(cb),
-        ..opts(3, 6)
-    };
+    let o = opts(3, 6).threads(2).progress(Some(cb));
     MultiTaskLasso::new(1.0)
         .progress(Some(own))
         .cross_validate(&x, &y, &o)
@@ -346,28 +321,12 @@ fn progress_is_reported_once_per_fit() {
     assert!(own_calls.lock().unwrap().is_empty());
     let (cb, calls) = recorder();
     GraphMultiTask::new(1.0)
-        .cross_validate_tasks(
-            &views,
-            &yv,
-            None,
-            &CvOptions {
-                progress: Some(cb),
-                ..o.clone()
-            },
-        )
+        .cross_validate_tasks(&views, &yv, None, &o.clone().progress(Some(cb)))
         .unwrap();
     assert_counts(&calls, 18);
     let (cb, calls) = recorder();
     model()
-        .cross_validate_grid(
-            &x,
-            &y,
-            &[0.1, 1.0],
-            &CvOptions {
-                progress: Some(cb),
-                ..opts(3, 4)
-            },
-        )
+        .cross_validate_grid(&x, &y, &[0.1, 1.0], &opts(3, 4).progress(Some(cb)))
         .unwrap();
     assert_counts(&calls, 24);
     let (cb, calls) = recorder();
@@ -377,11 +336,7 @@ fn progress_is_reported_once_per_fit() {
             &yv,
             None,
             &[0.1, 1.0, 3.0],
-            &CvOptions {
-                threads: 2,
-                progress: Some(cb),
-                ..opts(3, 4)
-            },
+            &opts(3, 4).threads(2).progress(Some(cb)),
         )
         .unwrap();
     assert_counts(&calls, 36);

@@ -9,25 +9,39 @@
 //! own [`Solve`](crate::problem::Solve)r), a `mod` line, and one line in
 //! [`registered`]; see `docs/extending.md`.
 
+mod cluster;
 pub mod elastic;
+mod split;
+mod trace;
 
+pub use cluster::Clustered;
 pub use elastic::{EntrywiseLasso, GroupLasso};
+pub use split::{OutlierTasks, SharedSpecific};
+pub use trace::LowRank;
 
 use crate::error::{Error, Result};
 use crate::fitted::Description;
 use crate::path::{Alphas, Path, Settings};
-use crate::penalty::Sparsity;
+
+use crate::penalty::{GroupNorm, Sparsity};
 use crate::problem::{PenaltyFamily, Problem};
 use elastic::{CoupledFamily, PooledFamily};
 use faer::{Mat, MatRef};
 use std::sync::Arc;
 
 /// The penalties known by name, in the order the CLI lists them. **One line
-/// per penalty**: register a new [`PenaltyFamily`] here.
+/// per penalty**: register a new [`PenaltyFamily`] here. Families with
+/// parameters of their own are registered with default parameters (the
+/// CLI builds them from its flags: `--alpha-specific`, `--group-norm`,
+/// `--clusters`, `--cluster-ridge`).
 pub fn registered() -> Vec<Family> {
     vec![
-        Family::new(GroupLasso),     // l21
-        Family::new(EntrywiseLasso), // l1
+        Family::new(GroupLasso),                                // l21
+        Family::new(EntrywiseLasso),                            // l1
+        Family::new(LowRank),                                   // trace
+        Family::new(SharedSpecific::new(1.0, GroupNorm::LInf)), // dirty
+        Family::new(OutlierTasks::new(1.0)),                    // robust
+        Family::new(Clustered::new(2, 1.0)),                    // clustered
     ]
 }
 
@@ -71,6 +85,11 @@ impl Family {
     /// As [`PenaltyFamily::alpha_max`].
     pub fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
         self.0.alpha_max(grad0, l1_ratio)
+    }
+
+    /// See [`PenaltyFamily::describe`].
+    pub fn describe(&self, description: &mut Description) {
+        self.0.describe(description)
     }
 
     /// [`crate::path::run`] for this family.
@@ -162,6 +181,7 @@ trait Erased: Send + Sync {
     fn about(&self) -> &str;
     fn sparsity(&self) -> Option<Sparsity>;
     fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64>;
+    fn describe(&self, description: &mut Description);
     fn run(
         &self,
         problem: &mut Problem,
@@ -185,6 +205,9 @@ impl<F: PenaltyFamily> Erased for F {
     fn alpha_max(&self, grad0: MatRef<'_, f64>, l1_ratio: f64) -> Result<f64> {
         PenaltyFamily::alpha_max(self, grad0, l1_ratio)
     }
+    fn describe(&self, description: &mut Description) {
+        PenaltyFamily::describe(self, description)
+    }
     fn run(
         &self,
         problem: &mut Problem,
@@ -204,7 +227,10 @@ mod tests {
     #[test]
     fn registry_names_are_unique_and_found() {
         let names: Vec<String> = registered().iter().map(|f| f.name().to_string()).collect();
-        assert_eq!(names, ["l21", "l1"]);
+        assert_eq!(
+            names,
+            ["l21", "l1", "trace", "dirty", "robust", "clustered"]
+        );
         assert_eq!(by_name("l1").unwrap().sparsity(), Some(Sparsity::Entrywise));
         assert!(by_name("nope").is_none());
     }

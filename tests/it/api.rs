@@ -1,0 +1,289 @@
+//! The library API a statistics crate depends on: `alpha_ratio` on the
+//! builders, library defaults equal to the CLI's, and the CLI's
+//! `--sample-weights` file.
+
+use crate::common::problem;
+use assert_cmd::Command;
+use faer::Mat;
+use mtreg::penalty::TaskGraph;
+use mtreg::{Data, Error, GraphMultiTask, MultiTaskElasticNet, MultiTaskLasso, RelationLearning};
+use std::path::Path;
+
+fn mtreg() -> Command {
+    Command::cargo_bin("mtreg").unwrap()
+}
+
+/// Writes X and Y as headerless CSV (full round-trip precision).
+fn write_xy(dir: &Path, x: &Mat<f64>, y: &Mat<f64>) {
+    let csv = |m: &Mat<f64>| {
+        (0..m.nrows())
+            .map(|i| {
+                (0..m.ncols())
+                    .map(|j| format!("{:?}", m[(i, j)]))
+                    .collect::<Vec<_>>()
+                    .join(",")
+                    + "\n"
+            })
+            .collect::<String>()
+    };
+    std::fs::write(dir.join("X.csv"), csv(x)).unwrap();
+    std::fs::write(dir.join("Y.csv"), csv(y)).unwrap();
+}
+
+/// COEF.csv (`feature,<tasks>`) as p × T.
+fn read_coef(path: &Path) -> Mat<f64> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
+        .collect();
+    Mat::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
+}
+
+/// Runs `mtreg solve` on X.csv/Y.csv in `dir` with `args`; returns COEF.csv.
+fn solve(dir: &Path, args: &[&str]) -> Mat<f64> {
+    mtreg()
+        .current_dir(dir)
+        .args([
+            "solve", "--x", "X.csv", "--y", "Y.csv", "--out", "coef.csv", "--force", "--quiet",
+        ])
+        .args(args)
+        .assert()
+        .success();
+    read_coef(&dir.join("coef.csv"))
+}
+
+#[test]
+fn alpha_ratio_fits_at_a_fraction_of_alpha_max() {
+    let (x, y) = problem(21, 40, 10, 3, 3, 0.4);
+    let w: Vec<f64> = (0..40).map(|i| 0.5 + (i % 5) as f64).collect();
+    let data = Data::shared(&x, &y).sample_weights(&w);
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-14 * b.abs();
+
+    let lasso = MultiTaskLasso::new(1.0).alpha_ratio(0.2);
+    let fit = lasso.fit_data(&data).unwrap();
+    assert!(close(fit.alpha(), 0.2 * fit.alpha_max()));
+    assert!(close(fit.alpha_max(), lasso.alpha_max_data(&data).unwrap()));
+    // the same fit as alpha = 0.2 · alpha_max, set by hand
+    let by_hand = MultiTaskLasso::new(0.2 * fit.alpha_max())
+        .fit_data(&data)
+        .unwrap();
+    assert_eq!(fit.coef(), by_hand.coef());
+    // on a prepared problem too
+    let mut problem = lasso.prepare(&data).unwrap();
+    assert_eq!(lasso.fit_prepared(&mut problem).unwrap().coef(), fit.coef());
+    // alpha replaces it
+    let fixed = lasso.clone().alpha(0.01).fit_data(&data).unwrap();
+    assert_eq!(fixed.alpha(), 0.01);
+    // at or above alpha_max: W = 0
+    let zero = MultiTaskLasso::new(1.0)
+        .alpha_ratio(1.0)
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(zero.n_nonzero_rows(), 0);
+    assert!(zero.certificate().is_satisfied());
+    // every estimator: the ratio of its own alpha_max (penalty, graph, l1_ratio)
+    let en = MultiTaskElasticNet::new(1.0)
+        .alpha_ratio(0.3)
+        .fit(&x, &y)
+        .unwrap();
+    assert!(close(en.alpha(), 0.3 * en.alpha_max()));
+    assert!(close(
+        en.alpha_max(),
+        mtreg::alpha_max(&x, &y, 0.5, true).unwrap()
+    ));
+    let graph = GraphMultiTask::new(1.0)
+        .graph(TaskGraph::chain(3))
+        .alpha_ratio(0.3)
+        .fit(&x, &y)
+        .unwrap();
+    assert!(close(graph.alpha(), 0.3 * graph.alpha_max()));
+    let pooled = GraphMultiTask::new(1.0)
+        .pooled(true)
+        .alpha_ratio(0.3)
+        .fit(&x, &y)
+        .unwrap();
+    assert!(close(pooled.alpha(), 0.3 * pooled.alpha_max()));
+    let rel = RelationLearning::new(1.0)
+        .relation_strength(0.5)
+        .alpha_ratio(0.3)
+        .fit(&x, &y)
+        .unwrap();
+    assert!(close(rel.fit().alpha(), 0.3 * rel.fit().alpha_max()));
+    // certify at the ratio: the fit's own certificate
+    let (_, cert) = lasso.certify_data(&data, fit.coef()).unwrap();
+    assert!(cert.is_satisfied());
+    for bad in [0.0, -0.5, f64::NAN, f64::INFINITY] {
+        assert!(matches!(
+            MultiTaskLasso::new(1.0).alpha_ratio(bad).fit(&x, &y),
+            Err(Error::InvalidParameter {
+                name: "alpha_ratio",
+                ..
+            })
+        ));
+    }
+}
+
+/// The CLI's `--alpha-ratio` and the builder's `alpha_ratio` fit the same
+/// model (the CLI builds the library's estimator; both resolve alpha on the
+/// prepared data).
+#[test]
+fn alpha_ratio_matches_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = problem(22, 30, 8, 3, 2, 0.3);
+    write_xy(dir.path(), &x, &y);
+    let cli = solve(dir.path(), &["--alpha-ratio", "0.15"]);
+    let lib = MultiTaskLasso::new(1.0)
+        .alpha_ratio(0.15)
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(cli.as_ref(), lib.coef());
+}
+
+/// Library and CLI defaults agree (docs/cli.md, "Defaults"): with no flag
+/// but alpha, `solve` fits `MultiTaskLasso` (= `GraphMultiTask` without a
+/// graph, l1_ratio 1); with `--chain` it fits `GraphMultiTask` with the chain
+/// graph at the default strength 1.
+#[test]
+fn cli_defaults_equal_library_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let (x, y) = problem(23, 30, 8, 3, 2, 0.3);
+    write_xy(dir.path(), &x, &y);
+    let alpha = 0.05;
+
+    let plain = solve(dir.path(), &["--alpha", "0.05"]);
+    let lasso = MultiTaskLasso::new(alpha).fit(&x, &y).unwrap();
+    let graph_none = GraphMultiTask::new(alpha).fit(&x, &y).unwrap();
+    assert_eq!(plain.as_ref(), lasso.coef());
+    assert_eq!(plain.as_ref(), graph_none.coef());
+
+    let chain = solve(dir.path(), &["--alpha", "0.05", "--chain"]);
+    let lib = GraphMultiTask::new(alpha)
+        .graph(TaskGraph::chain(3))
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(chain.as_ref(), lib.coef());
+    // the default strength is 1, and it is on
+    let explicit = GraphMultiTask::new(alpha)
+        .graph(TaskGraph::chain(3))
+        .graph_strength(1.0)
+        .fit(&x, &y)
+        .unwrap();
+    assert_eq!(lib.coef(), explicit.coef());
+    assert_ne!(lib.coef(), lasso.coef());
+    assert_eq!(lib.description().graph.as_ref().unwrap().strength, 1.0);
+
+    // scikit-learn's MultiTaskElasticNet keeps its l1_ratio = 0.5
+    let en = MultiTaskElasticNet::new(alpha).fit(&x, &y).unwrap();
+    assert_eq!(en.l1_ratio(), 0.5);
+    let en_cli = solve(dir.path(), &["--alpha", "0.05", "--l1-ratio", "0.5"]);
+    assert_eq!(en_cli.as_ref(), en.coef());
+}
+
+/// `--sample-weights`: the `sample,weight` form (unlisted rows 1) equals the
+/// `weight` form, and the library; bad files exit 2 naming file, line and
+/// column, leaving no output.
+#[test]
+fn cli_sample_weight_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (x, y) = problem(24, 12, 4, 2, 2, 0.3);
+    write_xy(d, &x, &y);
+    let w: Vec<f64> = (0..12)
+        .map(|i| if i % 4 == 0 { 3.0 } else { 1.0 })
+        .collect();
+    let full: String = std::iter::once("weight\n".to_string())
+        .chain(w.iter().map(|v| format!("{v}\n")))
+        .collect();
+    std::fs::write(d.join("w_full.csv"), full).unwrap();
+    std::fs::write(d.join("w_listed.csv"), "sample,weight\n0,3\n4,3\n8,3\n").unwrap();
+    let a = solve(d, &["--alpha", "0.05", "--sample-weights", "w_full.csv"]);
+    let b = solve(d, &["--alpha", "0.05", "--sample-weights", "w_listed.csv"]);
+    assert_eq!(a, b);
+    let lib = MultiTaskLasso::new(0.05)
+        .fit_data(Data::shared(&x, &y).sample_weights(&w))
+        .unwrap();
+    assert_eq!(a.as_ref(), lib.coef());
+    assert_ne!(
+        a.as_ref(),
+        MultiTaskLasso::new(0.05).fit(&x, &y).unwrap().coef()
+    );
+
+    let bad: &[(&str, &str)] = &[
+        ("weight\n1\n2\n", "2 weight rows for 12 samples"),
+        (
+            "sample,weight\n0,1\n3,-2\n",
+            "line 3, column 2 (\"weight\"): sample weight must be finite and >= 0",
+        ),
+        (
+            "sample,weight\n0,1\n12,1\n",
+            "line 3, column 1 (\"sample\"): not a sample",
+        ),
+        (
+            "sample,weight\n5,1\n5,2\n",
+            "sample 5 is listed twice (first on line 2)",
+        ),
+        ("sample,weight\n0,x\n", "not a number"),
+        ("w\n1\n", "missing column \"weight\""),
+        (
+            &format!("weight\n{}", "0\n".repeat(12)),
+            "every sample weight is 0",
+        ),
+    ];
+    for (text, message) in bad {
+        std::fs::write(d.join("w_bad.csv"), text).unwrap();
+        let out = mtreg()
+            .current_dir(d)
+            .args(["solve", "--x", "X.csv", "--y", "Y.csv", "--alpha", "0.1"])
+            .args(["--sample-weights", "w_bad.csv", "--out", "bad/coef.csv"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{text}: {stderr}");
+        assert!(stderr.contains("w_bad.csv"), "{text}: {stderr}");
+        assert!(stderr.contains(message), "{text}: {stderr}");
+        assert!(!d.join("bad").exists(), "an output was left behind");
+    }
+    // not with --long or --stats (usage errors)
+    let out = mtreg()
+        .current_dir(d)
+        .args([
+            "solve",
+            "--long",
+            "X.csv",
+            "--alpha",
+            "0.1",
+            "--sample-weights",
+        ])
+        .args(["w_full.csv", "--out", "c.csv"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // cross-validation and paths take them too
+    mtreg()
+        .current_dir(d)
+        .args([
+            "cv",
+            "--x",
+            "X.csv",
+            "--y",
+            "Y.csv",
+            "--sample-weights",
+            "w_full.csv",
+        ])
+        .args([
+            "--folds",
+            "3",
+            "--n-alphas",
+            "5",
+            "--out-dir",
+            "cv",
+            "--quiet",
+        ])
+        .assert()
+        .success();
+    let model: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("cv/model.json")).unwrap()).unwrap();
+    assert_eq!(model["sample_weighted"], true);
+}
