@@ -1087,7 +1087,8 @@ def main(argv=None):
             log(f"roofline failed: {type(e).__name__}: {e}")
             roof = dict(error=f"{type(e).__name__}: {e}")
 
-    if "mtreg" in solvers and versions(args.mtreg).get("mtreg") != vers["mtreg"]:
+    if ("mtreg" in solvers and not warm_exe
+            and versions(args.mtreg).get("mtreg") != vers["mtreg"]):
         log("WARNING: the mtreg binary changed during the run; rerun to get "
             "consistent mtreg rows")
 
