@@ -158,6 +158,11 @@ pub struct CvResult {
     /// Test indices of each fold (per task for per-task data: indices into
     /// that task's samples, listed task after task).
     pub folds: Vec<Vec<usize>>,
+    /// Epochs of each fit on a training part, `[alpha][fold]` (as `mse_path`).
+    pub n_iter: Vec<Vec<usize>>,
+    /// Whether each fit on a training part met its stopping rule,
+    /// `[alpha][fold]`; see [`CvResult::unconverged`].
+    pub converged: Vec<Vec<bool>>,
     /// The refit on all data at `alpha`.
     pub fit: Fit,
 }
@@ -180,6 +185,11 @@ pub struct CvCurve {
     pub alpha_min: f64,
     /// The largest alpha within one standard error of the minimum.
     pub alpha_1se: f64,
+    /// Epochs of each fit on a training part, `[alpha][fold]`.
+    pub n_iter: Vec<Vec<usize>>,
+    /// Whether each fit on a training part met its stopping rule,
+    /// `[alpha][fold]`.
+    pub converged: Vec<Vec<bool>>,
     i_min: usize,
 }
 
@@ -195,6 +205,25 @@ impl CvResult {
     pub fn min_mse(&self) -> f64 {
         self.mse_mean.iter().copied().fold(f64::INFINITY, f64::min)
     }
+
+    /// The (alpha index, fold) pairs whose fit stopped on `max_iter` before
+    /// its stopping rule held (empty when every fold fit converged).
+    pub fn unconverged(&self) -> Vec<(usize, usize)> {
+        unconverged(&self.converged)
+    }
+}
+
+fn unconverged(converged: &[Vec<bool>]) -> Vec<(usize, usize)> {
+    converged
+        .iter()
+        .enumerate()
+        .flat_map(|(a, row)| {
+            row.iter()
+                .enumerate()
+                .filter(|(_, ok)| !**ok)
+                .map(move |(f, _)| (a, f))
+        })
+        .collect()
 }
 
 /// Test indices of K folds over `n` samples: contiguous, or after a seeded
@@ -297,8 +326,25 @@ pub(crate) type FoldPathFn<'a> =
 /// The callback a fold's fits report to (when progress is reported).
 type Tick = Option<ProgressCallback>;
 
-/// Held-out MSE of one (fold, grid point) per alpha, and per alpha and task.
-type FoldScores = (Vec<f64>, Mat<f64>);
+/// One (fold, grid point): held-out MSE per alpha, and per alpha and task;
+/// epochs and convergence of each alpha's fit.
+struct FoldScores {
+    mse: Vec<f64>,
+    per_task: Mat<f64>,
+    n_iter: Vec<usize>,
+    converged: Vec<bool>,
+}
+
+impl FoldScores {
+    fn new(mse: Vec<f64>, per_task: Mat<f64>, fits: &[Fit]) -> Self {
+        Self {
+            mse,
+            per_task,
+            n_iter: fits.iter().map(Fit::n_iter).collect(),
+            converged: fits.iter().map(Fit::converged).collect(),
+        }
+    }
+}
 
 /// The fold splits and the CV curve of each of `points` grid points: every
 /// (fold, grid point) pair is one job on the pool. A shared design is split by
@@ -413,7 +459,7 @@ fn curves_shared(
                 per_task[(a, k)] = tasks[k] / w_sum;
             }
         }
-        Ok((mse, per_task))
+        Ok(FoldScores::new(mse, per_task, &fits))
     };
     let results = in_pool(opts.threads, || {
         (0..k * points).into_par_iter().map(run).collect::<Vec<_>>()
@@ -523,7 +569,7 @@ fn curves_tasks(
             }
             mse[a] = total / w_test;
         }
-        Ok((mse, per_task))
+        Ok(FoldScores::new(mse, per_task, &fits))
     };
     let results = in_pool(opts.threads, || {
         (0..k * points).into_par_iter().map(run).collect::<Vec<_>>()
@@ -596,6 +642,8 @@ pub(crate) fn finish(
         alpha_1se: curve.alpha_1se,
         alpha,
         folds,
+        n_iter: curve.n_iter,
+        converged: curve.converged,
         fit,
     })
 }
@@ -642,8 +690,13 @@ fn curve(alphas: &[f64], per_fold: &[&FoldScores], t: usize) -> CvCurve {
     let na = alphas.len();
     let mut mse_path = Mat::<f64>::zeros(na, k);
     let mut mse_per_task = Mat::<f64>::zeros(na, t);
-    for (f, (mse, per_task)) in per_fold.iter().enumerate() {
+    let mut n_iter = vec![vec![0; k]; na];
+    let mut converged = vec![vec![true; k]; na];
+    for (f, scores) in per_fold.iter().enumerate() {
+        let (mse, per_task) = (&scores.mse, &scores.per_task);
         for a in 0..na {
+            n_iter[a][f] = scores.n_iter[a];
+            converged[a][f] = scores.converged[a];
             mse_path[(a, f)] = mse[a];
             for task in 0..t {
                 mse_per_task[(a, task)] += per_task[(a, task)] / k as f64;
@@ -680,6 +733,8 @@ fn curve(alphas: &[f64], per_fold: &[&FoldScores], t: usize) -> CvCurve {
         mse_mean,
         mse_se,
         mse_per_task,
+        n_iter,
+        converged,
         i_min,
     }
 }

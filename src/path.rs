@@ -17,10 +17,11 @@
 //! the estimators runs through it on a prepared [`Problem`] (see
 //! [`crate::problem`]).
 
+use crate::certificate::Certificate;
 use crate::error::{Error, Result};
 use crate::fitted::{Components, Description, Fit, TaskClusters};
 use crate::problem::{GramMode, PenaltyFamily, Preprocessing, Problem, Solve, with_datafit};
-use crate::solver::{Monitor, Selection, SolverOptions};
+use crate::solver::{Monitor, Selection, Solution, SolverOptions};
 use faer::Mat;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -141,6 +142,60 @@ impl AlphaGrid {
     }
 }
 
+/// How each alpha of a path or cross-validation is declared solved (single
+/// fits always use scikit-learn's `tol`). See docs/objective.md, *Stopping
+/// along a path*.
+///
+/// - [`Relative`](PathTol::Relative)`(r)` (the default, `r` =
+///   [`PathTol::DEFAULT_REL`]): at each alpha the duality gap is at most `r`
+///   times a certified lower bound of the optimal objective **at that alpha**
+///   (and at most scikit-learn's `tol · ‖Y‖²/n`); the KKT residual of coupled
+///   models is at most `√r · ρ · alpha` (and `tol · ρ · alpha_max`). Every
+///   alpha is then solved to the same relative accuracy, however small the
+///   objective gets along the path.
+/// - [`Sklearn`](PathTol::Sklearn): scikit-learn's rule at every alpha, the
+///   duality gap at most `tol · ‖Y‖²/n` (a threshold fixed by the data, which
+///   at small alphas can exceed the objective itself: whole stretches of the
+///   path then keep the previous alpha's coefficients). For parity with
+///   scikit-learn's `MultiTaskLassoCV` and `lasso_path`.
+///
+/// ```
+/// use mtreg::{MultiTaskLasso, path::{AlphaGrid, PathTol}};
+/// let x = faer::mat![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.5]];
+/// let y = faer::mat![[1.0, 1.0], [0.0, 0.2], [1.0, 1.3], [2.1, 2.0]];
+/// let grid = AlphaGrid::Auto { n_alphas: 5, eps: 1e-2 };
+/// let path = MultiTaskLasso::new(1.0).path(&x, &y, &grid)?;
+/// for fit in &path.fits[1..] {
+///     // the gap at each alpha is at most 1e-8 of that alpha's objective
+///     let gap = fit.certificate().value();
+///     assert!(gap <= PathTol::DEFAULT_REL * fit.objective());
+/// }
+/// let sk = MultiTaskLasso::new(1.0).path_tol(PathTol::Sklearn).path(&x, &y, &grid)?;
+/// assert_eq!(sk.fits.len(), 5);
+/// Ok::<(), mtreg::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PathTol {
+    /// Relative accuracy `r` at every alpha (see the type's documentation).
+    Relative(f64),
+    /// scikit-learn's `tol · ‖Y‖²/n` at every alpha.
+    Sklearn,
+}
+
+impl PathTol {
+    /// The default relative accuracy of paths and cross-validations, 1e-8:
+    /// the gap bounds the in-sample prediction error by `√(2 r P*)`, so
+    /// held-out errors move by at most about `2√(2r)` ≈ 3e-4 of their value
+    /// (see docs/objective.md).
+    pub const DEFAULT_REL: f64 = 1e-8;
+}
+
+impl Default for PathTol {
+    fn default() -> Self {
+        PathTol::Relative(Self::DEFAULT_REL)
+    }
+}
+
 /// A path of fits, alphas decreasing.
 ///
 /// ```
@@ -256,6 +311,7 @@ pub(crate) struct Settings {
     pub fit_intercept: bool,
     pub standardize: bool,
     pub tol: f64,
+    pub path_tol: PathTol,
     pub max_iter: usize,
     pub selection: Selection,
     pub gram: GramMode,
@@ -279,6 +335,7 @@ impl Settings {
             fit_intercept: true,
             standardize: false,
             tol: 1e-4,
+            path_tol: PathTol::default(),
             max_iter: 1000,
             selection: Selection::Cyclic,
             gram: GramMode::Auto,
@@ -313,6 +370,11 @@ impl Settings {
         }
         if !(self.tol.is_finite() && self.tol >= 0.0) {
             return bad("tol", self.tol, "finite and >= 0");
+        }
+        if let PathTol::Relative(r) = self.path_tol
+            && !(r.is_finite() && r > 0.0 && r < 1.0)
+        {
+            return bad("path_tol", r, "in (0, 1)");
         }
         if self.max_iter == 0 {
             return bad("max_iter", 0.0, ">= 1");
@@ -375,6 +437,17 @@ pub(crate) fn run<F: PenaltyFamily>(
         Alphas::Explicit(a) => (check_alphas(a)?, true),
     };
     problem.plan_fits(alphas.len());
+    // what every fit records: the path's relative accuracy, when it applies
+    let described;
+    let description = match settings.path_tol {
+        PathTol::Relative(r) if along_path => {
+            let mut d = Description::clone(description);
+            d.path_tol = Some(r);
+            described = Arc::new(d);
+            &described
+        }
+        _ => description,
+    };
     let plan = Plan {
         settings,
         alphas: &alphas,
@@ -421,20 +494,92 @@ fn solver_options(settings: &Settings, along_path: bool) -> SolverOptions {
     }
 }
 
-/// The stopping rule at `alpha`, the one place it is decided: scikit-learn's
-/// `tol`, relative to the problem's fixed scale at every alpha — the duality
-/// gap stops at `tol · Σ_t a_t ‖y_t‖²` ([`Problem::tol_scale`], `tol · ‖Y‖²/n`
-/// for a shared design), the KKT residual (coupled models) at
-/// `tol · ρ · alpha_max`, the gradient scale of the problem.
-fn stopping_rule(
-    opts: &mut SolverOptions,
-    settings: &Settings,
-    problem_tol_scale: f64,
-    alpha_max: f64,
-    _alpha: f64,
-) {
-    opts.tol = settings.tol * problem_tol_scale;
-    opts.kkt_tol = settings.tol * settings.l1_ratio * alpha_max;
+/// The stopping rule of a sweep, the one place it is decided (see
+/// [`PathTol`] and docs/objective.md, *Stopping along a path*).
+///
+/// scikit-learn's caps hold at every alpha: the duality gap at most
+/// `tol · Σ_t a_t ‖y_t‖²` ([`Problem::tol_scale`], `tol · ‖Y‖²/n` for a
+/// shared design), the KKT residual (coupled models) at most
+/// `tol · ρ · alpha_max`. Along a path with [`PathTol::Relative`]`(r)`, each
+/// alpha also needs
+///
+/// - a duality gap at most `r · L_α`, with `L_α` a certified lower bound of
+///   the optimal objective `P*_α`. Every objective here is `A(W) + α B(W)`
+///   with `A, B ≥ 0`, so `P*_α ≥ (α/α') P*_α'` for `α ≤ α'`; with `D_α'`
+///   the dual objective (`P − gap`) of the previous alpha, or `f(0) =
+///   P*_{alpha_max}` at the start, `L_α = (α/α') D_α'` is known before
+///   solving. The solution is checked afterwards against its own dual
+///   objective, `gap ≤ r · (P − gap)`, and solved further when that fails
+///   (a family outside that form), so the bound `gap ≤ r · P*_α` always
+///   holds. A floor of `1e-12` times the scale leaves the gap above its own
+///   rounding;
+/// - a KKT residual at most `√r · ρ · α`: the residual relative to the size
+///   of the penalty's subgradient at that alpha.
+#[derive(Debug, Clone)]
+struct Stopping {
+    gap_cap: f64,
+    kkt_cap: f64,
+    rel: Option<f64>,
+    rho: f64,
+    floor: f64,
+    /// `D` and the alpha it bounds: `P*_alpha ≥ D`.
+    lower: (f64, f64),
+}
+
+impl Stopping {
+    fn new(settings: &Settings, along_path: bool, tol_scale: f64, alpha_max: f64) -> Self {
+        let rel = match settings.path_tol {
+            PathTol::Relative(r) if along_path => Some(r),
+            _ => None,
+        };
+        Self {
+            gap_cap: settings.tol * tol_scale,
+            kkt_cap: settings.tol * settings.l1_ratio * alpha_max,
+            rel,
+            rho: settings.l1_ratio,
+            floor: 1e-12 * tol_scale,
+            // f(0) = tol_scale / 2 is the optimal objective at alpha_max
+            lower: (0.5 * tol_scale, alpha_max),
+        }
+    }
+
+    /// The thresholds at `alpha`, before solving.
+    fn apply(&self, opts: &mut SolverOptions, alpha: f64) {
+        opts.tol = self.gap_cap;
+        opts.kkt_tol = self.kkt_cap;
+        if let Some(r) = self.rel {
+            let (d, at) = self.lower;
+            let bound = d * (alpha / at).min(1.0);
+            opts.tol = self.gap_threshold(r, bound);
+            opts.kkt_tol = self.kkt_cap.min(r.sqrt() * self.rho * alpha);
+        }
+    }
+
+    fn gap_threshold(&self, r: f64, lower: f64) -> f64 {
+        self.gap_cap.min((r * lower).max(self.floor))
+    }
+
+    /// After a converged solve: the tighter gap threshold the solution still
+    /// has to meet when its gap exceeds `r` times its own dual objective.
+    fn recheck(&self, sol: &Solution) -> Option<f64> {
+        let r = self.rel?;
+        let Certificate::DualGap { value, .. } = sol.certificate else {
+            return None;
+        };
+        let needed = self.gap_threshold(r, sol.objective - value);
+        (sol.converged && value > needed).then_some(needed)
+    }
+
+    /// Records the dual objective of a solve at `alpha` (a lower bound of
+    /// the optimum there, converged or not).
+    fn record(&mut self, alpha: f64, sol: &Solution) {
+        if let Some(gap) = sol.gap {
+            let d = sol.objective - gap.max(0.0);
+            if d.is_finite() && d > 0.0 {
+                self.lower = (d, alpha);
+            }
+        }
+    }
 }
 
 /// The solution's [`Solve::details`] on the original scale: the components
@@ -473,6 +618,7 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
         (problem.uses_gram(), problem.tol_scale(), problem.seconds());
     // the first gradient from preparation, when it is exact (data as given)
     let mut warm = problem.first_warm(wt0.as_ref());
+    let mut rule = Stopping::new(plan.settings, plan.along_path, tol_scale, plan.alpha_max);
     let (datafit, inverse) = problem.split();
     let mut fits = Vec::with_capacity(plan.alphas.len());
     // the solver's iterate (the model's wt, or its lifted form)
@@ -480,7 +626,7 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
     for &alpha in plan.alphas {
         let step = Instant::now();
         let penalty = family.penalty(alpha, plan.settings.l1_ratio)?;
-        stopping_rule(&mut opts, plan.settings, tol_scale, plan.alpha_max, alpha);
+        rule.apply(&mut opts, alpha);
         let iterate = match init.take() {
             Some(previous) => previous,
             None => penalty.lift(wt0.clone()),
@@ -497,6 +643,31 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
                 warm.take()
             ))?
         };
+        if let Some(tighter) = rule.recheck(&sol) {
+            // the a-priori bound was loose for this family: solve on to the
+            // solution's own dual objective
+            let mut again = opts.clone();
+            again.tol = tighter;
+            again.max_iter = opts.max_iter.saturating_sub(sol.n_iter).max(1);
+            let mut first = sol;
+            let (wt, state) = (
+                std::mem::replace(&mut first.wt, Mat::new()),
+                first.take_warm(),
+            );
+            let mut resumed =
+                with_datafit!(&mut *datafit, |d| penalty.solve(&again, d, wt, Some(state)))?;
+            resumed.n_iter += first.n_iter;
+            let mut trace = first.trace;
+            trace.append(&mut resumed.trace);
+            resumed.trace = trace;
+            let mut screened = first.screened;
+            screened.extend_from_slice(&resumed.screened);
+            screened.sort_unstable();
+            screened.dedup();
+            resumed.screened = screened;
+            sol = resumed;
+        }
+        rule.record(alpha, &sol);
         warm = Some(sol.take_warm());
         let (coef, intercept) = match penalty.combine(sol.wt.as_ref()) {
             Some(w) => inverse.recover(w.as_ref()),

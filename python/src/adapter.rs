@@ -6,7 +6,7 @@
 
 use faer::{Mat, MatRef};
 use mtreg::cv::{CvOptions, CvResult, Select};
-use mtreg::path::{AlphaGrid, Path};
+use mtreg::path::{AlphaGrid, Path, PathTol};
 use mtreg::penalty::{Sparsity, TaskGraph};
 use mtreg::{Fit, GraphMultiTask, MultiTaskElasticNet, RelationLearning, Result, Selection};
 
@@ -93,6 +93,11 @@ impl Fitted {
     }
 }
 
+/// Paths and cross-validation stop as scikit-learn's (`tol · ‖Y‖²/n` at every
+/// alpha, a cold refit): the estimators promise scikit-learn's numbers for the
+/// same `tol`. (The library's default is an exact path, docs/objective.md.)
+const PATH_TOL: PathTol = PathTol::Sklearn;
+
 fn elastic(spec: &Spec, warm: Option<Mat<f64>>) -> MultiTaskElasticNet {
     MultiTaskElasticNet::new(spec.alpha)
         .l1_ratio(spec.l1_ratio)
@@ -101,6 +106,7 @@ fn elastic(spec: &Spec, warm: Option<Mat<f64>>) -> MultiTaskElasticNet {
         .tol(spec.tol)
         .max_iter(spec.max_iter)
         .selection(spec.selection)
+        .path_tol(PATH_TOL)
         .warm_start(warm)
 }
 
@@ -120,6 +126,7 @@ fn graph(
         .tol(spec.tol)
         .max_iter(spec.max_iter)
         .selection(spec.selection)
+        .path_tol(PATH_TOL)
         .warm_start(warm)
         .penalty(sparsity)
         .graph_strength(strength)
@@ -146,6 +153,7 @@ fn relation(
         .tol(spec.tol)
         .max_iter(spec.max_iter)
         .selection(spec.selection)
+        .path_tol(PATH_TOL)
         .penalty(sparsity)
         .relation_strength(strength)
         .max_outer(max_outer)

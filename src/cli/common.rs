@@ -26,7 +26,8 @@ fn penalty_names() -> PossibleValuesParser {
 }
 
 #[derive(Debug, Args)]
-#[command(group = clap::ArgGroup::new("data").required(true).args(["x", "long", "stats"]))]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["x", "long", "stats", "data"]))]
+#[command(group = clap::ArgGroup::new("task_graph").args(["graph", "chain"]))]
 pub struct ModelArgs {
     /// Design matrix X: n rows, p feature columns (shared by all tasks).
     #[arg(long, requires = "y")]
@@ -38,16 +39,24 @@ pub struct ModelArgs {
     /// column, the other columns are features (instead of --x/--y).
     #[arg(long, conflicts_with_all = ["x", "y"])]
     pub long: Option<PathBuf>,
+    /// One CSV with a header holding the features and the --targets columns
+    /// (instead of --x/--y).
+    #[arg(long, requires = "targets", conflicts_with_all = ["x", "y", "long"])]
+    pub data: Option<PathBuf>,
+    /// With --data: the target (task) columns, comma-separated; the other
+    /// columns are the features.
+    #[arg(long, value_delimiter = ',', requires = "data")]
+    pub targets: Vec<String>,
     /// Sufficient statistics written by `mtreg stats` (or raw sums, see
-    /// docs/scale.md) instead of --x/--y; `solve` only.
-    #[arg(long, conflicts_with_all = ["x", "y", "long", "task_weights", "sample_weights"])]
+    /// docs/scale.md) instead of --x/--y; `solve` and `path` (not `cv`).
+    #[arg(long, conflicts_with_all = ["x", "y", "long", "data", "task_weights", "sample_weights"])]
     pub stats: Option<PathBuf>,
-    /// Column of --long naming the task of each row.
-    #[arg(long, default_value = "task")]
-    pub task_column: String,
-    /// Column of --long holding the target.
-    #[arg(long, default_value = "y")]
-    pub target_column: String,
+    /// Column of --long naming the task of each row [default: task].
+    #[arg(long)]
+    pub task_column: Option<String>,
+    /// Column of --long holding the target [default: y].
+    #[arg(long)]
+    pub target_column: Option<String>,
     /// Sparsity share of the penalty, in (0, 1]; the rest is ridge. 1 is the
     /// (multi-task) Lasso.
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
@@ -82,7 +91,12 @@ pub struct ModelArgs {
     #[arg(long)]
     pub chain: bool,
     /// lambda, the strength of the graph term (with --graph or --chain).
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        allow_negative_numbers = true,
+        requires = "task_graph"
+    )]
     pub graph_strength: f64,
     /// Task weights: CSV with header task,weight (names or 0-based indices);
     /// unlisted tasks keep weight 1. `auto` (`solve` only): learned from the
@@ -114,11 +128,94 @@ pub struct ModelArgs {
     /// Print nothing but errors and warnings.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print the summary as JSON on stdout (for scripts) instead of text.
+    #[arg(long, conflicts_with = "quiet")]
+    pub json: bool,
     /// Log the certificate at every check to stderr.
     #[arg(long, short)]
     pub verbose: bool,
     #[command(flatten)]
     pub input: InputFlags,
+}
+
+/// `--path-tol` of `path` and `cv`: how each alpha is declared solved.
+#[derive(Debug, Clone, Args)]
+pub struct PathTolFlag {
+    /// Accuracy at each alpha: the duality gap at most R times the objective
+    /// at that alpha (and KKT residuals at most sqrt(R) * l1_ratio * alpha), so
+    /// every alpha is solved to the same relative accuracy; `sklearn`:
+    /// scikit-learn's rule alone (--tol * ||Y||^2 / n at every alpha, which
+    /// at small alphas can keep the previous alpha's coefficients). See
+    /// docs/objective.md.
+    #[arg(long, value_name = "R|sklearn", default_value = "1e-8", value_parser = parse_path_tol)]
+    pub path_tol: mtreg::path::PathTol,
+}
+
+/// `--max-outer` of `solve` and `cv` with `--learn-relations`.
+#[derive(Debug, Clone, Args)]
+pub struct MaxOuterFlag {
+    /// With --learn-relations: at most N alternations (W-step, then Sigma-step);
+    /// the fit is converged only when the objective decreased by less than
+    /// 1e-6 (relative) within them. See docs/models.md.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 100,
+        requires = "learn_relations"
+    )]
+    pub max_outer: usize,
+}
+
+fn parse_path_tol(s: &str) -> Result<mtreg::path::PathTol, String> {
+    use mtreg::path::PathTol;
+    if s.eq_ignore_ascii_case("sklearn") {
+        return Ok(PathTol::Sklearn);
+    }
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r < 1.0 => Ok(PathTol::Relative(r)),
+        _ => Err(format!(
+            "expected a number in (0, 1) or `sklearn`, got {s:?}"
+        )),
+    }
+}
+
+/// The hint a non-convergence warning ends with when the columns of X have
+/// very different scales (largest over smallest non-zero standard deviation
+/// above 1e3, per-task designs pooled) and `--standardize` is off; empty
+/// otherwise (and from sufficient statistics).
+pub fn scale_hint(loaded: &Loaded, standardized: bool) -> String {
+    let Some(design) = loaded.design().filter(|_| !standardized) else {
+        return String::new();
+    };
+    let blocks: Vec<faer::MatRef<'_, f64>> = match design {
+        super::data::Design::Shared { x, .. } => vec![x.as_ref()],
+        super::data::Design::PerTask { xs, .. } => xs.iter().map(|x| x.as_ref()).collect(),
+    };
+    match column_std_range(&blocks) {
+        Some((lo, hi)) if hi > 1e3 * lo => format!(
+            "; the columns of X have very different scales (standard deviations from \
+             {lo:.1e} to {hi:.1e}): try --standardize, which usually converges much faster"
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The smallest and largest non-zero standard deviation of the columns of
+/// the row blocks stacked (`None` if every column is constant).
+fn column_std_range(blocks: &[faer::MatRef<'_, f64>]) -> Option<(f64, f64)> {
+    let p = blocks.first()?.ncols();
+    let n: usize = blocks.iter().map(|b| b.nrows()).sum();
+    let mut range: Option<(f64, f64)> = None;
+    for j in 0..p {
+        let values = || blocks.iter().flat_map(move |b| b.col(j).iter().copied());
+        let mean = values().sum::<f64>() / n as f64;
+        let std = (values().map(|v| (v - mean).powi(2)).sum::<f64>() / n as f64).sqrt();
+        if std > 0.0 && std.is_finite() {
+            let (lo, hi) = range.unwrap_or((std, std));
+            range = Some((lo.min(std), hi.max(std)));
+        }
+    }
+    range
 }
 
 /// `--group-norm`.
@@ -192,11 +289,39 @@ impl Loaded {
 }
 
 impl ModelArgs {
+    /// `--task-column` (default `task`).
+    pub fn task_column(&self) -> &str {
+        self.task_column.as_deref().unwrap_or("task")
+    }
+
+    /// `--target-column` (default `y`).
+    pub fn target_column(&self) -> &str {
+        self.target_column.as_deref().unwrap_or("y")
+    }
+
+    /// Refuses flags that have no effect without another one (clap's
+    /// `requires` does not fire for a flag that conflicts with a present one).
+    pub fn check_orphans(&self) -> Result<(), UsageError> {
+        if self.long.is_none() {
+            for (flag, given) in [
+                ("--task-column", self.task_column.is_some()),
+                ("--target-column", self.target_column.is_some()),
+            ] {
+                if given {
+                    return Err(UsageError(format!(
+                        "{flag} needs --long (it names a column of the long-format file)"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The input files (never to be written over), the files of a `--stats`
     /// directory included.
     pub fn input_files(&self) -> Vec<PathBuf> {
         let special = |p: &&PathBuf| p.as_os_str() != COMPLETE && p.as_os_str() != AUTO;
-        let mut v: Vec<PathBuf> = [&self.x, &self.y, &self.long]
+        let mut v: Vec<PathBuf> = [&self.x, &self.y, &self.data, &self.long]
             .into_iter()
             .flatten()
             .chain(self.graph.iter().filter(special))
@@ -223,11 +348,15 @@ impl ModelArgs {
     pub fn load(&self, stats_ok: bool) -> anyhow::Result<Loaded> {
         let opts = self.input.read_options();
         let source = match (&self.x, &self.y, &self.long, &self.stats) {
+            _ if self.data.is_some() => {
+                let path = self.data.as_ref().expect("checked");
+                Source::Samples(data::load_joint(path, &self.targets, &opts)?)
+            }
             (Some(x), Some(y), None, _) => Source::Samples(data::load_shared(x, y, &opts)?),
             (None, None, Some(long), _) => {
                 let lo = LongOptions {
-                    task_column: self.task_column.clone(),
-                    target_column: self.target_column.clone(),
+                    task_column: self.task_column().to_string(),
+                    target_column: self.target_column().to_string(),
                     delimiter: self.input.delimiter,
                 };
                 Source::Samples(data::load_long(long, &lo)?)
@@ -275,10 +404,11 @@ impl ModelArgs {
         use mtreg::io::summary::check_magnitude;
         let centre = !self.no_intercept;
         let shown = |p: &Option<PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        let joint = shown(&self.data);
         match (
             &inputs.data,
-            shown(&self.x),
-            shown(&self.y),
+            shown(&self.x).or(joint.clone()),
+            shown(&self.y).or(joint),
             shown(&self.long),
         ) {
             (Design::Shared { x, y }, Some(xs), Some(ys), _) => {
@@ -286,7 +416,7 @@ impl ModelArgs {
                 check_magnitude(y.as_ref(), Some(&inputs.tasks), &ys, centre)?;
             }
             (Design::PerTask { xs, ys }, _, _, Some(long)) => {
-                let target = [self.target_column.clone()];
+                let target = [self.target_column().to_string()];
                 for (x, y) in xs.iter().zip(ys) {
                     check_magnitude(x.as_ref(), Some(&inputs.features), &long, centre)?;
                     let y = faer::ColRef::from_slice(y);
@@ -460,6 +590,7 @@ impl ModelArgs {
             .penalty(self.family()?)
             .relation_strength(lambda2)
             .fit_intercept(!self.no_intercept)
+            .standardize(self.standardize)
             .tol(self.tol)
             .max_iter(self.max_iter)
             .monitor(monitor))

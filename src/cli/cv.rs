@@ -3,7 +3,8 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
-use super::print::{errln, outln};
+use super::print::{errln, outln, plural};
+use super::report;
 use clap::Args;
 use mtreg::cv::{CvOptions, Select};
 use mtreg::io::CsvWriter;
@@ -61,8 +62,11 @@ pub struct CvArgs {
     /// With --graph or --chain: cross-validate over a grid of graph strengths
     /// too (comma-separated lambdas); the (lambda, alpha) pair with the smallest
     /// CV error is refitted and the whole grid written to cv_grid.csv.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', requires = "task_graph")]
     graph_strengths: Vec<f64>,
+    /// One coefficient vector shared by all tasks (the limit of a strong graph).
+    #[arg(long, conflicts_with_all = ["graph", "chain", "graph_strengths", "learn_relations"])]
+    pooled: bool,
     /// Learn the task covariance Sigma (MTRL); needs --relation-strength or
     /// --relation-strengths.
     #[arg(long, conflicts_with_all = ["graph", "chain", "graph_strengths"])]
@@ -125,6 +129,10 @@ pub struct CvArgs {
     #[arg(long)]
     strict: bool,
     #[command(flatten)]
+    stop: super::common::PathTolFlag,
+    #[command(flatten)]
+    outer: super::common::MaxOuterFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -141,6 +149,7 @@ enum Strengths {
 
 pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     a.m.refuse_auto_weights()?;
+    a.m.check_orphans()?;
     // Every output is checked before any work, and written as one unit
     // (the files of --task-weight-grid are inputs too).
     let grid_files = super::models::grid_files(&a.task_weight_grid);
@@ -181,16 +190,9 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     };
     let threads = bounded_threads(a.threads, a.folds * n_strengths.max(1));
     let all = a.m.load(false)?;
+    check_folds(&a, &all)?;
     let graph = &all.graph;
-    if !a.graph_strengths.is_empty() && graph.is_none() {
-        return Err(super::UsageError("--graph-strengths needs --graph or --chain".into()).into());
-    }
     let strengths = if a.learn_relations {
-        if a.m.standardize {
-            return Err(
-                UsageError("--standardize is not supported with --learn-relations".into()).into(),
-            );
-        }
         Strengths::Relations(match (&a.relation_strengths[..], a.relation_strength) {
             ([], Some(lambda2)) => vec![lambda2],
             ([], None) => {
@@ -225,7 +227,9 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
                 ));
                 let model =
                     a.m.model(graph.as_ref(), None)?
-                        .graph_strength(if graph.is_some() { lambda } else { 0.0 });
+                        .path_tol(a.stop.path_tol)
+                        .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                        .pooled(a.pooled);
                 let cv = model.cross_validate_data(all.data(), &opts);
                 if cv.is_err() {
                     bar.finish_and_clear();
@@ -245,7 +249,10 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         }
         Strengths::Relations(lambdas) => {
             opts.progress = Some(super::progress::fits_callback(bar.clone(), 0, 1));
-            let model = a.m.relations(1.0, None)?;
+            let model =
+                a.m.relations(1.0, None)?
+                    .path_tol(a.stop.path_tol)
+                    .max_outer(a.outer.max_outer);
             let rcv = model.cross_validate_grid_data(all.data(), lambdas, &opts);
             bar.finish_and_clear();
             let rcv = rcv?;
@@ -365,7 +372,9 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             }
             _ => {
                 a.m.model(graph.as_ref(), None)?
+                    .path_tol(a.stop.path_tol)
                     .graph_strength(if graph.is_some() { lambda } else { 0.0 })
+                    .pooled(a.pooled)
                     .path_data(all.data(), &alpha_grid)?
             }
         };
@@ -384,42 +393,97 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         outs.write(path_svg, |w| w.write_all(svg.as_bytes()))?;
     }
     super::commit(outs)?;
-    if !cv.fit.converged() {
+    if !cv.fit.certificate().is_satisfied() {
         errln!(
-            "warning: the refit stopped on --max-iter: {}",
-            cv.fit.certificate()
+            "warning: the refit stopped on --max-iter: {}{}",
+            cv.fit.certificate(),
+            super::common::scale_hint(&all, a.m.standardize)
+        );
+    }
+    let unconverged = cv.unconverged();
+    if let Some(&(first, _)) = unconverged.first() {
+        let total = cv.alphas.len() * cv.folds.len();
+        errln!(
+            "warning: {} of {total} fold fits stopped on --max-iter (the largest alpha {:.6e}); \
+             their held-out errors are not exact (raise --max-iter){}",
+            unconverged.len(),
+            cv.alphas[first],
+            super::common::scale_hint(&all, a.m.standardize)
         );
     }
     if let Some(rel) = relations
         .as_ref()
-        .filter(|r| !r.converged() && cv.fit.converged())
+        .filter(|r| !r.alternation_converged() && cv.fit.certificate().is_satisfied())
     {
         errln!(
-            "warning: learned relations: the refit stopped after {} alternations before \
-             the objective settled (relative decrease > 1e-6)",
-            rel.objectives().len()
+            "warning: learned relations: the refit stopped after {} alternations \
+             (--max-outer) before the objective settled (relative decrease > 1e-6)",
+            rel.n_outer()
         );
+    }
+    // (a grid of model variants is keyed by index: its alphas only)
+    let (strength_name, grid_strengths) = match &strengths {
+        Strengths::Graph(_) => (
+            "--graph-strengths",
+            grid.iter().map(|(l, _, _)| *l).collect(),
+        ),
+        Strengths::Relations(_) => (
+            "--relation-strengths",
+            grid.iter().map(|(l, _, _)| *l).collect(),
+        ),
+        Strengths::Models(_) => ("", Vec::new()),
+    };
+    for warning in edge_warnings(&cv.alphas, cv.alpha, &grid_strengths, lambda, strength_name) {
+        errln!("warning: {warning}");
     }
     let converged = relations
         .as_ref()
         .map_or(cv.fit.converged(), mtreg::RelationFit::converged);
-    if !a.m.quiet {
-        let i_min = cv
-            .alphas
-            .iter()
-            .position(|&x| x == cv.alpha_min)
-            .unwrap_or(0);
-        let i_1se = cv
-            .alphas
-            .iter()
-            .position(|&x| x == cv.alpha_1se)
-            .unwrap_or(0);
+    let position = |alpha: f64| cv.alphas.iter().position(|&x| x == alpha).unwrap_or(0);
+    let (i_min, i_1se, i_refit) = (
+        position(cv.alpha_min),
+        position(cv.alpha_1se),
+        position(cv.alpha),
+    );
+    let design = all.design().expect("cv reads samples");
+    let sel = report::selected(cv.fit.coef(), features);
+    let r2_train = report::r2_per_task(&cv.fit, design)?;
+    let r2_cv = report::r2_cv(&cv, i_refit, design);
+    if a.m.json {
+        let mut v = serde_json::json!({
+            "command": "cv",
+            "model": cv.fit.description().kind,
+            "n_features": features.len(),
+            "n_tasks": tasks.len(),
+            "folds": cv.folds.len(),
+            "n_alphas": cv.alphas.len(),
+            "alpha_max": cv.fit.alpha_max(),
+            "alpha_min": cv.alpha_min,
+            "mse_min": cv.mse_mean[i_min],
+            "alpha_1se": cv.alpha_1se,
+            "mse_1se": cv.mse_mean[i_1se],
+            "alpha": cv.alpha,
+            "graph_strength": matches!(strengths, Strengths::Graph(_)).then_some(lambda).filter(|_| graph.is_some()),
+            "relation_strength": matches!(strengths, Strengths::Relations(_)).then_some(lambda),
+            "selected": sel.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "r2_cv": report::per_task_json(tasks, &r2_cv),
+            "r2_train": report::per_task_json(tasks, &r2_train),
+            "seconds": seconds,
+            "threads": threads,
+            "outputs": [a.out_dir.display().to_string()],
+        });
+        if let (Some(obj), serde_json::Value::Object(cert)) =
+            (v.as_object_mut(), report::certificate_json(&cv.fit))
+        {
+            obj.extend(cert);
+        }
+        report::print_json(&v)?;
+    } else if !a.m.quiet {
         outln!(
-            "mtreg cv: {}-fold cross-validation over {} alphas in {seconds:.3} s ({} thread{})",
+            "mtreg cv: {}-fold cross-validation over {} in {seconds:.3} s ({})",
             cv.folds.len(),
-            cv.alphas.len(),
-            threads,
-            if threads == 1 { "" } else { "s" }
+            plural(cv.alphas.len(), "alpha"),
+            plural(threads, "thread")
         )?;
         outln!(
             "  alpha_min  {:.6e}  mse {:.6e} ± {:.2e}",
@@ -448,21 +512,21 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
             )?,
             Strengths::Graph(_) => {}
         }
+        outln!("  refit at   {:.6e}: {}", cv.alpha, cv.fit.certificate())?;
         outln!(
-            "  refit at   {:.6e}: {} of {} features, {}",
-            cv.alpha,
-            cv.fit.n_nonzero_rows(),
-            features.len(),
-            cv.fit.certificate()
+            "  selected   {}",
+            report::selected_line(&sel, features.len())
         )?;
+        outln!("  R^2 cv     {}", report::per_task_line(tasks, &r2_cv))?;
+        outln!("  R^2 train  {}", report::per_task_line(tasks, &r2_train))?;
         if let Some(rel) = &relations {
             outln!(
-                "  relations  {} alternations at the refit{}",
-                rel.objectives().len(),
-                if rel.converged() {
+                "  relations  {} at the refit{}",
+                plural(rel.n_outer(), "alternation"),
+                if rel.alternation_converged() {
                     ""
                 } else {
-                    " (not converged)"
+                    " (stopped at --max-outer)"
                 }
             )?;
         }
@@ -481,6 +545,54 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Refuses more folds than samples, naming the file (and, for `--long`
+/// data, whose tasks are each split into K parts, the task).
+fn check_folds(a: &CvArgs, all: &super::common::Loaded) -> anyhow::Result<()> {
+    use super::data::Design;
+    let k = a.folds;
+    let file = [&a.m.long, &a.m.data, &a.m.x]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    match all.design() {
+        Some(Design::PerTask { ys, .. }) => {
+            let short: Vec<String> = all
+                .tasks()
+                .iter()
+                .zip(ys)
+                .filter(|(_, y)| y.len() < k)
+                .map(|(t, y)| format!("{t:?} ({})", plural(y.len(), "sample")))
+                .collect();
+            if k >= 2 && !short.is_empty() {
+                return Err(UsageError(format!(
+                    "{file}: --folds {k} splits each task's samples into {k} parts, but task{} \
+                     {} {} fewer than {k} samples; lower --folds or drop {}",
+                    if short.len() == 1 { "" } else { "s" },
+                    short.join(", "),
+                    if short.len() == 1 { "has" } else { "have" },
+                    if short.len() == 1 {
+                        "that task"
+                    } else {
+                        "those tasks"
+                    }
+                ))
+                .into());
+            }
+        }
+        Some(Design::Shared { x, .. }) if k >= 2 && x.nrows() < k => {
+            return Err(UsageError(format!(
+                "{file}: --folds {k} needs at least {k} samples, but the data have {}",
+                x.nrows()
+            ))
+            .into());
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 impl CvArgs {
@@ -525,4 +637,71 @@ fn bounded_threads(requested: usize, jobs: usize) -> usize {
         return bound;
     }
     requested
+}
+
+/// Warnings for a selection at the edge of its grid: the smallest alpha (a
+/// better one may lie below), the largest (no features), or the smallest or
+/// largest of several strengths.
+fn edge_warnings(
+    alphas: &[f64],
+    alpha: f64,
+    strengths: &[f64],
+    strength: f64,
+    strength_flag: &str,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if alphas.len() > 1 {
+        let smallest = alphas.iter().copied().fold(f64::INFINITY, f64::min);
+        let largest = alphas.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if alpha == smallest {
+            out.push(format!(
+                "the selected alpha {alpha:.6e} is the smallest of the grid: the CV error may \
+                 fall further below it (lower --eps, or give smaller --alphas)"
+            ));
+        } else if alpha == largest {
+            out.push(format!(
+                "the selected alpha {alpha:.6e} is the largest of the grid (the fewest \
+                 features): the CV error may fall further above it (give larger --alphas)"
+            ));
+        }
+    }
+    if strengths.len() > 1 {
+        let smallest = strengths.iter().copied().fold(f64::INFINITY, f64::min);
+        let largest = strengths.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let side = if strength == smallest {
+            Some("smallest")
+        } else if strength == largest {
+            Some("largest")
+        } else {
+            None
+        };
+        if let Some(side) = side {
+            out.push(format!(
+                "the selected strength {strength} is the {side} of {strength_flag}: the CV error \
+                 may fall further beyond it (extend the grid)"
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::edge_warnings;
+
+    #[test]
+    fn selections_at_the_edge_of_a_grid_are_flagged() {
+        let alphas = [1.0, 0.1, 0.01];
+        assert!(edge_warnings(&alphas, 0.1, &[], 0.0, "--x").is_empty());
+        assert!(edge_warnings(&alphas, 0.01, &[], 0.0, "--x")[0].contains("smallest"));
+        assert!(edge_warnings(&alphas, 1.0, &[], 0.0, "--x")[0].contains("largest"));
+        // one alpha, one strength: no grid to be at the edge of
+        assert!(edge_warnings(&[0.5], 0.5, &[2.0], 2.0, "--x").is_empty());
+        let w = edge_warnings(&alphas, 0.1, &[0.1, 1.0, 10.0], 10.0, "--graph-strengths");
+        assert!(
+            w.len() == 1 && w[0].contains("largest of --graph-strengths"),
+            "{w:?}"
+        );
+        assert!(edge_warnings(&alphas, 0.1, &[0.1, 1.0, 10.0], 1.0, "--x").is_empty());
+    }
 }

@@ -75,6 +75,60 @@ pub fn load_shared(x: &Path, y: &Path, opts: &ReadOptions) -> anyhow::Result<Inp
     })
 }
 
+/// Reads one CSV holding the features and the `targets` columns (`--data
+/// FILE --targets a,b`): the targets are the tasks, the other columns the
+/// features, in file order.
+pub fn load_joint(path: &Path, targets: &[String], opts: &ReadOptions) -> anyhow::Result<Inputs> {
+    let opts = ReadOptions {
+        header: mtreg::io::csv::HeaderMode::Present,
+        ..*opts
+    };
+    let t = read_matrix(path, &opts)?;
+    let names = t.names.unwrap_or_default();
+    let shown = path.display().to_string();
+    let mut target_cols = Vec::with_capacity(targets.len());
+    for (k, name) in targets.iter().enumerate() {
+        if targets[..k].contains(name) {
+            return Err(UsageError(format!("--targets lists {name:?} twice")).into());
+        }
+        let Some(j) = names.iter().position(|h| h == name) else {
+            let list: Vec<&str> = names.iter().take(10).map(String::as_str).collect();
+            return Err(InputError::at(
+                &shown,
+                1,
+                None,
+                format!(
+                    "no column {name:?} (from --targets); the header has {}{}",
+                    list.join(", "),
+                    if names.len() > 10 { ", ..." } else { "" }
+                ),
+            )
+            .into());
+        };
+        target_cols.push(j);
+    }
+    let feature_cols: Vec<usize> = (0..names.len())
+        .filter(|j| !target_cols.contains(j))
+        .collect();
+    if feature_cols.is_empty() {
+        return Err(InputError::file(
+            &shown,
+            "no feature columns: every column is a --targets column",
+        )
+        .into());
+    }
+    let pick =
+        |cols: &[usize]| Mat::from_fn(t.data.nrows(), cols.len(), |i, k| t.data[(i, cols[k])]);
+    Ok(Inputs {
+        features: feature_cols.iter().map(|&j| names[j].clone()).collect(),
+        tasks: targets.to_vec(),
+        data: Design::Shared {
+            x: pick(&feature_cols),
+            y: pick(&target_cols),
+        },
+    })
+}
+
 /// Reads one long CSV (per-task designs).
 pub fn load_long(path: &Path, opts: &LongOptions) -> anyhow::Result<Inputs> {
     let d = read_long(path, opts)?;
@@ -106,6 +160,39 @@ fn columns(path: &Path, header: &[String], wanted: &[&str]) -> Result<Vec<usize>
         .collect()
 }
 
+/// A cell that names one task and is the 0-based index of another (tasks
+/// named "2", "0", "1"): names win; the first such cell of a file is
+/// reported once.
+#[derive(Default)]
+struct Ambiguity(Option<String>);
+
+impl Ambiguity {
+    fn note(&mut self, cell: &str, tasks: &[String], by_name: usize, line: usize) {
+        if self.0.is_some() {
+            return;
+        }
+        if let Ok(k) = cell.parse::<usize>()
+            && k < tasks.len()
+            && k != by_name
+        {
+            self.0 = Some(format!(
+                "line {line}: {cell:?} is read as the task named {cell:?}, not as the 0-based \
+                 index {k} (task {:?}); task names win over indices",
+                tasks[k]
+            ));
+        }
+    }
+
+    fn warn(self, path: &Path) {
+        if let Some(msg) = self.0 {
+            super::print::errln!(
+                "warning: {}, {msg} (give non-numeric task names to avoid the ambiguity)",
+                path.display()
+            );
+        }
+    }
+}
+
 /// Resolves a task by name, or by 0-based index when no task has that name.
 fn task_index(
     cell: &str,
@@ -113,8 +200,10 @@ fn task_index(
     path: &Path,
     line: usize,
     col: (usize, &str),
+    ambiguity: &mut Ambiguity,
 ) -> Result<usize, InputError> {
     if let Some(i) = tasks.iter().position(|t| t == cell) {
+        ambiguity.note(cell, tasks, i, line);
         return Ok(i);
     }
     if let Ok(i) = cell.parse::<usize>()
@@ -162,11 +251,26 @@ pub fn read_edges(
     let (header, records) = read_records(path, &opts)?;
     let cols = columns(path, &header, &["source", "target", "weight"])?;
     let mut seen: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut amb = Ambiguity::default();
     let mut edges = Vec::with_capacity(records.len());
     let shown = path.display().to_string();
     for (line, rec) in &records {
-        let s = task_index(&rec[cols[0]], tasks, path, *line, (cols[0], "source"))?;
-        let t = task_index(&rec[cols[1]], tasks, path, *line, (cols[1], "target"))?;
+        let s = task_index(
+            &rec[cols[0]],
+            tasks,
+            path,
+            *line,
+            (cols[0], "source"),
+            &mut amb,
+        )?;
+        let t = task_index(
+            &rec[cols[1]],
+            tasks,
+            path,
+            *line,
+            (cols[1], "target"),
+            &mut amb,
+        )?;
         let w = number(&rec[cols[2]], path, *line, (cols[2], "weight"))?;
         let at = |col: usize, name: &str, msg: String| {
             InputError::at(&shown, *line, Some((col + 1, Some(name.to_string()))), msg)
@@ -200,6 +304,7 @@ pub fn read_edges(
         }
         edges.push((s, t, w));
     }
+    amb.warn(path);
     Ok(edges)
 }
 
@@ -295,8 +400,16 @@ pub fn read_task_weights(path: &Path, tasks: &[String], delimiter: u8) -> anyhow
     let cols = columns(path, &header, &["task", "weight"])?;
     let mut weights = vec![1.0; tasks.len()];
     let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut amb = Ambiguity::default();
     for (line, rec) in &records {
-        let t = task_index(&rec[cols[0]], tasks, path, *line, (cols[0], "task"))?;
+        let t = task_index(
+            &rec[cols[0]],
+            tasks,
+            path,
+            *line,
+            (cols[0], "task"),
+            &mut amb,
+        )?;
         let w = number(&rec[cols[1]], path, *line, (cols[1], "weight"))?;
         let at = |msg: String| {
             InputError::at(
@@ -318,5 +431,6 @@ pub fn read_task_weights(path: &Path, tasks: &[String], delimiter: u8) -> anyhow
         }
         weights[t] = w;
     }
+    amb.warn(path);
     Ok(weights)
 }

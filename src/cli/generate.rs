@@ -1,6 +1,6 @@
 //! `mtreg generate`: make_regression (or a structured multi-task problem) to CSV files.
 
-use super::print::errln;
+use super::print::{outln, plural};
 use clap::Args;
 use mtreg::generate::{MakeRegression, StructuredTasks, TaskStructure};
 use mtreg::io::csv::write_matrix;
@@ -23,19 +23,25 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = 1)]
     n_targets: usize,
     /// Constant added to every target.
-    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_hyphen_values = true,
+        conflicts_with = "structure"
+    )]
     bias: f64,
     /// Standard deviation of the Gaussian noise added to Y.
     #[arg(long, default_value_t = 0.0)]
     noise: f64,
     /// Approximate rank of X (low-rank design with a singular-value profile).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "structure")]
     effective_rank: Option<usize>,
-    /// Weight of the slowly decaying tail of the singular values (with --effective-rank).
-    #[arg(long, default_value_t = 0.5)]
-    tail_strength: f64,
+    /// Weight of the slowly decaying tail of the singular values (with
+    /// --effective-rank) [default: 0.5].
+    #[arg(long, requires = "effective_rank")]
+    tail_strength: Option<f64>,
     /// Keep informative features first and samples in generation order.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "structure")]
     no_shuffle: bool,
     /// Random seed (same seed, same data on every platform).
     #[arg(long, default_value_t = 0)]
@@ -52,33 +58,41 @@ pub struct GenerateArgs {
     /// Samples per task for --structure, comma-separated (e.g. 50,80,120); the
     /// number of values is the number of tasks. Default: --n-samples for each of
     /// --n-targets tasks.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', requires = "structure")]
     samples_per_task: Vec<usize>,
-    /// --structure chain: step between neighbouring tasks (relative scale).
-    #[arg(long, default_value_t = 0.3)]
-    smoothness: f64,
-    /// --structure clusters: number of groups (task t is in group t mod K).
-    #[arg(long, default_value_t = 2)]
-    n_clusters: usize,
-    /// --structure clusters: spread within a group, relative to the centres.
-    #[arg(long, default_value_t = 0.1)]
-    within: f64,
-    /// --structure low-rank: rank of W.
-    #[arg(long, default_value_t = 2)]
-    rank: usize,
-    /// --structure outlier-tasks: number of outlier tasks.
-    #[arg(long, default_value_t = 1)]
-    n_outliers: usize,
+    /// --structure chain: step between neighbouring tasks (relative scale)
+    /// [default: 0.3].
+    #[arg(long, requires = "structure")]
+    smoothness: Option<f64>,
+    /// --structure clusters: number of groups (task t is in group t mod K)
+    /// [default: 2].
+    #[arg(long, requires = "structure")]
+    n_clusters: Option<usize>,
+    /// --structure clusters: spread within a group, relative to the centres
+    /// [default: 0.1].
+    #[arg(long, requires = "structure")]
+    within: Option<f64>,
+    /// --structure low-rank: rank of W [default: 2].
+    #[arg(long, requires = "structure")]
+    rank: Option<usize>,
+    /// --structure outlier-tasks: number of outlier tasks [default: 1].
+    #[arg(long, requires = "structure")]
+    n_outliers: Option<usize>,
     /// --structure outlier-tasks: size of the outlier coefficients relative to
-    /// the shared ones.
-    #[arg(long, default_value_t = 1.0)]
-    outlier_scale: f64,
+    /// the shared ones [default: 1].
+    #[arg(long, requires = "structure")]
+    outlier_scale: Option<f64>,
     /// --structure: noise standard deviation of each task, comma-separated
-    /// (tasks of unequal noise; overrides --noise).
-    #[arg(long, value_delimiter = ',')]
+    /// (tasks of unequal noise; instead of --noise).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        requires = "structure",
+        conflicts_with = "noise"
+    )]
     task_noise: Vec<f64>,
     /// --structure: one design shared by all tasks (equal samples per task).
-    #[arg(long)]
+    #[arg(long, requires = "structure")]
     shared_design: bool,
     /// Output directory (created if missing).
     #[arg(long)]
@@ -86,6 +100,9 @@ pub struct GenerateArgs {
     /// Overwrite existing output files.
     #[arg(long)]
     force: bool,
+    /// Print nothing but errors and warnings.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// `--structure` values.
@@ -118,7 +135,7 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         .bias(a.bias)
         .noise(a.noise)
         .effective_rank(a.effective_rank)
-        .tail_strength(a.tail_strength)
+        .tail_strength(a.tail_strength.unwrap_or(0.5))
         .shuffle(!a.no_shuffle)
         .seed(a.seed)
         .generate()?;
@@ -133,17 +150,53 @@ pub fn run(a: GenerateArgs) -> anyhow::Result<ExitCode> {
         outs.write(id, |w| write_matrix(w, Some(header), rows, m.as_ref()))?;
     }
     super::commit(outs)?;
-    errln!(
-        "wrote {}/{{X,Y,coef}}.csv: {} samples x {} features, {} targets",
-        a.out.display(),
-        a.n_samples,
-        a.n_features,
-        a.n_targets
-    );
+    if !a.quiet {
+        outln!(
+            "wrote {}/{{X,Y,coef}}.csv: {}, {}, {}",
+            a.out.display(),
+            plural(a.n_samples, "sample"),
+            plural(a.n_features, "feature"),
+            plural(a.n_targets, "target")
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuses a `--structure` parameter given with another structure (each
+/// flag names the one it belongs to).
+fn check_structure_flags(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<()> {
+    use StructureArg::{Chain, Clusters, LowRank, OutlierTasks};
+    let flags = [
+        ("--smoothness", a.smoothness.is_some(), Chain, "chain"),
+        ("--n-clusters", a.n_clusters.is_some(), Clusters, "clusters"),
+        ("--within", a.within.is_some(), Clusters, "clusters"),
+        ("--rank", a.rank.is_some(), LowRank, "low-rank"),
+        (
+            "--n-outliers",
+            a.n_outliers.is_some(),
+            OutlierTasks,
+            "outlier-tasks",
+        ),
+        (
+            "--outlier-scale",
+            a.outlier_scale.is_some(),
+            OutlierTasks,
+            "outlier-tasks",
+        ),
+    ];
+    for (flag, given, wanted, name) in flags {
+        if given && structure != wanted {
+            return Err(super::UsageError(format!(
+                "{flag} needs --structure {name} (it has no effect on another structure)"
+            ))
+            .into());
+        }
+    }
+    Ok(())
+}
+
 fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitCode> {
+    check_structure_flags(a, structure)?;
     // Every output is checked before any work, and written as one unit.
     let mut outs = Outputs::new(a.force, &[] as &[&std::path::Path]);
     let long_out = outs.file(a.out.join("long.csv"))?;
@@ -169,16 +222,18 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
         .n_informative(a.n_informative)
         .structure(match structure {
             StructureArg::Chain => TaskStructure::Chain {
-                smoothness: a.smoothness,
+                smoothness: a.smoothness.unwrap_or(0.3),
             },
             StructureArg::Clusters => TaskStructure::Clusters {
-                n_clusters: a.n_clusters,
-                within: a.within,
+                n_clusters: a.n_clusters.unwrap_or(2),
+                within: a.within.unwrap_or(0.1),
             },
-            StructureArg::LowRank => TaskStructure::LowRank { rank: a.rank },
+            StructureArg::LowRank => TaskStructure::LowRank {
+                rank: a.rank.unwrap_or(2),
+            },
             StructureArg::OutlierTasks => TaskStructure::OutlierTasks {
-                n_outliers: a.n_outliers,
-                scale: a.outlier_scale,
+                n_outliers: a.n_outliers.unwrap_or(1),
+                scale: a.outlier_scale.unwrap_or(1.0),
             },
         })
         .noise(a.noise)
@@ -248,17 +303,19 @@ fn structured(a: &GenerateArgs, structure: StructureArg) -> anyhow::Result<ExitC
         outs.write(y_out, |w| write_matrix(w, Some(&tasks), None, y.as_ref()))?;
     }
     super::commit(outs)?;
-    errln!(
-        "wrote {}/{{long,edges,coef}}.csv{}: {} tasks ({} samples), {} features",
-        a.out.display(),
-        if a.shared_design {
-            " and X.csv, Y.csv"
-        } else {
-            ""
-        },
-        sizes.len(),
-        sizes.iter().sum::<usize>(),
-        a.n_features
-    );
+    if !a.quiet {
+        outln!(
+            "wrote {}/{{long,edges,coef}}.csv{}: {} ({}), {}",
+            a.out.display(),
+            if a.shared_design {
+                " and X.csv, Y.csv"
+            } else {
+                ""
+            },
+            plural(sizes.len(), "task"),
+            plural(sizes.iter().sum::<usize>(), "sample"),
+            plural(a.n_features, "feature")
+        )?;
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,11 +6,13 @@ mod data;
 mod generate;
 mod inspect;
 mod models;
+mod packaging;
 mod path;
 mod plots;
 mod predict;
 pub mod print;
 mod progress;
+mod report;
 mod solve;
 mod stats;
 
@@ -38,13 +40,20 @@ enum Command {
     Path(Box<path::PathArgs>),
     /// K-fold cross-validation over the alpha grid, then a refit.
     Cv(Box<cv::CvArgs>),
-    /// Predict Y from X with a model file written by `solve --model`.
+    /// Predict from new data (--x, or per-task rows with --long) with a model
+    /// file (`solve --model`) or a `path` (--alpha) or `cv` directory.
     Predict(predict::PredictArgs),
     /// Read a numeric CSV file and describe it (shape, names, column summaries).
     Inspect(inspect::InspectArgs),
     /// Reduce X and Y (CSV files of any size, in shards) to sufficient
     /// statistics for `solve --stats`; `stats merge` adds statistics up.
     Stats(Box<stats::StatsArgs>),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    /// on stdout.
+    Completions(packaging::CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write every page into a
+    /// directory with --out-dir.
+    Man(packaging::ManArgs),
 }
 
 /// CSV input flags shared by the subcommands that read data.
@@ -94,6 +103,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Predict(args) => predict::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::Stats(args) => stats::run(*args),
+        Command::Completions(args) => packaging::completions(args),
+        Command::Man(args) => packaging::man(args),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::UsageError;
 use super::common::ModelArgs;
-use super::print::{errln, outln};
+use super::print::{errln, outln, plural};
 use clap::Args;
 use mtreg::io::CsvWriter;
 use mtreg::path::AlphaGrid;
@@ -24,10 +24,15 @@ pub struct PathArgs {
     /// Output directory: alphas.csv, coefs.csv, model.json.
     #[arg(long)]
     out_dir: PathBuf,
+    /// One coefficient vector shared by all tasks (the limit of a strong graph).
+    #[arg(long, conflicts_with_all = ["graph", "chain"])]
+    pooled: bool,
     /// Also write SVG plots into this directory: the coefficient path (and,
     /// for --penalty trace, the singular values of W along the path).
     #[arg(long)]
     plot: Option<PathBuf>,
+    #[command(flatten)]
+    stop: super::common::PathTolFlag,
     #[command(flatten)]
     m: ModelArgs,
 }
@@ -65,6 +70,12 @@ struct PathPoint {
 
 pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     // Every output is checked before any work, and written as one unit.
+    a.m.check_orphans()?;
+    if a.m.stats.is_some() && a.pooled {
+        return Err(
+            UsageError("--pooled needs the data: it is not available with --stats".into()).into(),
+        );
+    }
     let mut outs = a.m.outputs();
     let file = |f: &str| a.out_dir.join(f);
     let alphas_out = outs.file(file("alphas.csv"))?;
@@ -92,7 +103,11 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     // from the samples, or from sufficient statistics (`mtreg stats`)
     a.m.refuse_auto_weights()?;
     let loaded = a.m.load(true)?;
-    let model = a.m.model(loaded.graph.as_ref(), None)?.progress(progress);
+    let model =
+        a.m.model(loaded.graph.as_ref(), None)?
+            .path_tol(a.stop.path_tol)
+            .pooled(a.pooled)
+            .progress(progress);
     let path = model.path_data(loaded.data(), &grid);
     bar.finish_and_clear();
     let path = path?;
@@ -178,22 +193,40 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let unconverged = path.fits.iter().filter(|f| !f.converged()).count();
     if unconverged > 0 {
         errln!(
-            "warning: {unconverged} of {} path points stopped on --max-iter",
-            path.fits.len()
+            "warning: {unconverged} of {} stopped on --max-iter{}",
+            plural(path.fits.len(), "path point"),
+            super::common::scale_hint(&loaded, a.m.standardize)
         );
     }
-    if !a.m.quiet {
-        let last = path
-            .fits
-            .last()
-            .ok_or_else(|| UsageError("empty path".into()))?;
+    let last = path
+        .fits
+        .last()
+        .ok_or_else(|| UsageError("empty path".into()))?;
+    if a.m.json {
+        let sel = super::report::selected(last.coef(), features);
+        super::report::print_json(&serde_json::json!({
+            "command": "path",
+            "model": last.description().kind,
+            "n_features": features.len(),
+            "n_tasks": tasks.len(),
+            "alpha_max": path.alpha_max,
+            "n_alphas": path.alphas.len(),
+            "alphas": path.alphas,
+            "nnz_rows": path.fits.iter().map(|f| f.n_nonzero_rows()).collect::<Vec<_>>(),
+            "converged": path.fits.iter().map(|f| f.converged()).collect::<Vec<_>>(),
+            "n_unconverged": unconverged,
+            "selected_at_smallest_alpha": sel.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            "seconds": seconds,
+            "outputs": [a.out_dir.display().to_string()],
+        }))?;
+    } else if !a.m.quiet {
         outln!(
-            "mtreg path: {} alphas from {:.6e} to {:.6e} in {seconds:.3} s; {} of {} features at the smallest alpha",
-            path.alphas.len(),
+            "mtreg path: {} from {:.6e} to {:.6e} in {seconds:.3} s; {} of {} at the smallest alpha",
+            plural(path.alphas.len(), "alpha"),
             path.alphas[0],
             path.alphas[path.alphas.len() - 1],
             last.n_nonzero_rows(),
-            features.len()
+            plural(features.len(), "feature")
         )?;
         outln!(
             "  wrote      {}/{{alphas.csv, coefs.csv, model.json}}",

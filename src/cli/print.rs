@@ -42,6 +42,15 @@ macro_rules! errln {
 
 pub(crate) use {errln, outln};
 
+/// `n` and `noun`, plural unless `n` is 1: `plural(3, "task")` is "3 tasks".
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Whether `err` comes from a closed pipe (`EPIPE`).
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {

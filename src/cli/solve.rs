@@ -4,7 +4,8 @@
 use super::UsageError;
 use super::common::{Loaded, ModelArgs, Source, write_relations};
 use super::data::Design;
-use super::print::errln;
+use super::print::{errln, plural};
+use super::report;
 use clap::Args;
 use mtreg::io::csv::write_matrix;
 use mtreg::io::model::ModelFile;
@@ -58,7 +59,7 @@ pub struct SolveArgs {
     #[arg(long, requires = "relation_strength", conflicts_with_all = ["graph", "chain"])]
     learn_relations: bool,
     /// lambda2, the strength of the learned-relationship term (> 0).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_negative_numbers = true, requires = "learn_relations")]
     relation_strength: Option<f64>,
     /// With --learn-relations: write Sigma and the task correlations as CSV
     /// (task_a,task_b,sigma,correlation).
@@ -79,6 +80,8 @@ pub struct SolveArgs {
     #[arg(long)]
     plot: Option<PathBuf>,
     #[command(flatten)]
+    outer: super::common::MaxOuterFlag,
+    #[command(flatten)]
     m: ModelArgs,
 }
 
@@ -94,6 +97,7 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
         super::models::check_components(&a.m, a.pooled || a.learn_relations || a.rank.is_some())?;
     }
     // Every output is checked before any work, and written as one unit.
+    a.m.check_orphans()?;
     let mut outs = a.m.outputs();
     let coef_out = outs.file(&a.out)?;
     let components_out = a.components.as_ref().map(|p| outs.file(p)).transpose()?;
@@ -130,11 +134,6 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
             expected: "finite and > 0",
         }
         .into());
-    }
-    if a.learn_relations && a.m.standardize {
-        return Err(
-            UsageError("--standardize is not supported with --learn-relations".into()).into(),
-        );
     }
     let bar = super::progress::bar(a.m.max_iter, a.m.quiet);
     let monitor = Some(super::progress::monitor(bar.clone(), a.m.verbose));
@@ -175,7 +174,9 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
         let lambda2 = a
             .relation_strength
             .expect("clap requires --relation-strength");
-        let model = a.m.relations(lambda2, monitor)?;
+        let model =
+            a.m.relations(lambda2, monitor)?
+                .max_outer(a.outer.max_outer);
         let fitted = (|| {
             let mut problem = model.prepare(&data)?;
             let alpha = a.alpha_for(model.alpha_max_prepared(&problem)?);
@@ -240,17 +241,20 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
             w.alternations
         );
     }
-    if !fit.converged() {
+    // the last W-step's own certificate (for learned relations `converged`
+    // also needs the alternation)
+    if !fit.certificate().is_satisfied() {
         errln!(
-            "warning: not converged after {} epochs: {} (raise --max-iter or --tol)",
+            "warning: not converged after {} epochs: {} (raise --max-iter or --tol){}",
             fit.n_iter(),
-            fit.certificate()
+            fit.certificate(),
+            super::common::scale_hint(&loaded, a.m.standardize)
         );
     }
     if let Some(rel) = outcome
         .relations
         .as_ref()
-        .filter(|r| !r.converged() && fit.converged())
+        .filter(|r| !r.alternation_converged() && fit.certificate().is_satisfied())
     {
         let o = rel.objectives();
         let last = o.len() - 1;
@@ -260,13 +264,15 @@ pub fn run(mut a: SolveArgs) -> anyhow::Result<ExitCode> {
             f64::NAN
         };
         errln!(
-            "warning: learned relations: stopped after {} alternations with a relative \
-             objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
+            "warning: learned relations: stopped after {} alternations (--max-outer) with a \
+             relative objective decrease of {decrease:.1e} per alternation (> 1e-6); the task \
              covariance is close to singular, which slows the alternation down",
             o.len()
         );
     }
-    if !a.m.quiet {
+    if a.m.json {
+        json_summary(&a, &outcome, &loaded)?;
+    } else if !a.m.quiet {
         summary(&a, &outcome, &loaded)?;
     }
     Ok(if a.strict && !converged {
@@ -285,6 +291,56 @@ impl SolveArgs {
             (None, None) => unreachable!("clap requires --alpha or --alpha-ratio"),
         }
     }
+}
+
+/// The `--json` summary: what was fitted, the selection, the certificate,
+/// R² per task and the files written.
+fn json_summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<()> {
+    let fit = &outcome.fit;
+    let (features, tasks) = (loaded.features(), loaded.tasks());
+    let sel = report::selected(fit.coef(), features);
+    let (r2, r2_mean) = match &loaded.source {
+        Source::Samples(inputs) => {
+            let r2 = report::r2_per_task(fit, &inputs.data)?;
+            (Some(report::per_task_json(tasks, &r2)), None)
+        }
+        Source::Stats(stats) => (None, Some(stats.score(fit)?)),
+    };
+    let outputs: Vec<String> = std::iter::once(&a.out)
+        .chain(&a.model)
+        .chain(&a.relations)
+        .map(|p| p.display().to_string())
+        .collect();
+    let mut v = serde_json::json!({
+        "command": "solve",
+        "model": fit.description().kind,
+        "penalty": a.m.penalty,
+        "n_samples": fit.description().n_samples,
+        "n_features": features.len(),
+        "n_tasks": tasks.len(),
+        "alpha": fit.alpha(),
+        "alpha_max": fit.alpha_max(),
+        "l1_ratio": fit.l1_ratio(),
+        "selected": sel.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+        "seconds": fit.seconds(),
+        "r2_train": r2,
+        "r2_train_mean": r2_mean,
+        "outputs": outputs,
+    });
+    if let (Some(obj), serde_json::Value::Object(cert)) =
+        (v.as_object_mut(), report::certificate_json(fit))
+    {
+        obj.extend(cert);
+        if let Some(rel) = &outcome.relations {
+            obj.insert(
+                "relation_alternations".into(),
+                rel.objectives().len().into(),
+            );
+            obj.insert("relations_converged".into(), rel.converged().into());
+        }
+    }
+    report::print_json(&v)?;
+    Ok(())
 }
 
 fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<()> {
@@ -326,7 +382,10 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
     };
     writeln!(
         out,
-        "  data       {n} samples x {p} features, {t} tasks{design}"
+        "  data       {} x {}, {}{design}",
+        plural(n, "sample"),
+        plural(p, "feature"),
+        plural(t, "task")
     )?;
     if fit.alpha_max().is_finite() {
         writeln!(
@@ -338,40 +397,22 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
         )?;
     }
     // Selected features, strongest first (row norm of W).
-    let c = fit.coef();
-    let mut sel: Vec<(f64, usize)> = (0..p)
-        .map(|j| ((0..t).map(|k| c[(j, k)].powi(2)).sum::<f64>().sqrt(), j))
-        .filter(|(nrm, _)| *nrm > 0.0)
-        .collect();
-    sel.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let shown: Vec<&str> = sel
-        .iter()
-        .take(8)
-        .map(|&(_, j)| features[j].as_str())
-        .collect();
-    let more = if sel.len() > 8 {
-        format!(", ... ({} more)", sel.len() - 8)
-    } else {
-        String::new()
-    };
+    let sel = report::selected(fit.coef(), features);
+    writeln!(out, "  selected   {}", report::selected_line(&sel, p))?;
     writeln!(
         out,
-        "  selected   {} of {p} features{}{}{}",
-        sel.len(),
-        if sel.is_empty() { "" } else { ": " },
-        shown.join(", "),
-        more
-    )?;
-    writeln!(
-        out,
-        "  {}  {} after {} epochs, {:.3} s{}{}",
+        "  {}  {} after {}{}, {:.3} s{}{}",
         if fit.converged() {
             "converged"
         } else {
             "STOPPED  "
         },
         fit.certificate(),
-        fit.n_iter(),
+        plural(fit.n_iter(), "epoch"),
+        match &outcome.relations {
+            Some(rel) => format!(" in {}", plural(rel.n_outer(), "alternation")),
+            None => String::new(),
+        },
         fit.seconds(),
         if fit.used_gram() { " (Gram mode)" } else { "" },
         match fit.n_screened() {
@@ -379,36 +420,37 @@ fn summary(a: &SolveArgs, outcome: &Outcome, loaded: &Loaded) -> anyhow::Result<
             k => format!(", {k} rows screened out"),
         }
     )?;
-    writeln!(out, "  objective  {:.10e}", fit.objective())?;
-    super::models::report(&mut out, fit, features, tasks)?;
-    let r2 = match &loaded.source {
-        Source::Samples(inputs) => match &inputs.data {
-            Design::Shared { x, y } => Some(fit.score(x, y)?),
-            Design::PerTask { .. } => None,
-        },
-        Source::Stats(stats) => Some(stats.score(fit)?),
+    // learned relations: the MTRL objective after the last Sigma-step (the
+    // W-step's, at the previous Sigma, is larger)
+    let objective = match &outcome.relations {
+        Some(rel) => rel.objectives().last().copied().unwrap_or(f64::NAN),
+        None => fit.objective(),
     };
-    if let Some(r2) = r2 {
-        let task_list = if t <= 6 {
-            tasks.join(", ")
-        } else {
-            format!("{}, ..., {}", tasks[..3].join(", "), tasks[t - 1])
-        };
-        writeln!(
-            out,
-            "  R^2 train  {r2:.4} (mean over {t} tasks: {task_list})"
-        )?;
+    writeln!(out, "  objective  {objective:.10e}")?;
+    super::models::report(&mut out, fit, features, tasks)?;
+    match &loaded.source {
+        Source::Samples(inputs) => {
+            let r2 = report::r2_per_task(fit, &inputs.data)?;
+            writeln!(out, "  R^2 train  {}", report::per_task_line(tasks, &r2))?;
+        }
+        Source::Stats(stats) => {
+            let r2 = stats.score(fit)?;
+            writeln!(
+                out,
+                "  R^2 train  mean {r2:.4} (over {})",
+                plural(t, "task")
+            )?;
+        }
     }
     if let Some(rel) = &outcome.relations {
         writeln!(
             out,
-            "  relations  {} alternations, objective {:.10e}{}",
-            rel.objectives().len(),
-            rel.objectives().last().copied().unwrap_or(f64::NAN),
-            if rel.converged() {
+            "  relations  {}{}",
+            plural(rel.n_outer(), "alternation"),
+            if rel.alternation_converged() {
                 ""
             } else {
-                " (not converged)"
+                " (stopped at --max-outer)"
             }
         )?;
         if t <= 12 {

@@ -39,7 +39,7 @@ use crate::cv::CvOptions;
 use crate::error::Result;
 use crate::fitted::Description;
 use crate::interop::MatrixInput;
-use crate::path::{AlphaGrid, Path, ProgressCallback, Settings};
+use crate::path::{AlphaGrid, Path, PathTol, ProgressCallback, Settings};
 use crate::problem::{Data, Preprocessing, Problem};
 use crate::solver::{Monitor, Selection};
 use crate::stats::SufficientStats;
@@ -137,6 +137,16 @@ impl<M: Model> Estimator<M> {
     /// `tol · ρ · alpha_max`.
     pub fn tol(mut self, tol: f64) -> Self {
         self.settings.tol = tol;
+        self
+    }
+    /// How each alpha of a [`path`](Self::path) or
+    /// [`cross_validate`](Self::cross_validate) is declared solved (see
+    /// [`PathTol`]): by default to a relative accuracy of
+    /// [`PathTol::DEFAULT_REL`] of the objective at that alpha;
+    /// `PathTol::Sklearn` for scikit-learn's `tol` at every alpha. Single
+    /// fits always use [`tol`](Self::tol).
+    pub fn path_tol(mut self, rule: PathTol) -> Self {
+        self.settings.path_tol = rule;
         self
     }
     /// Maximum number of epochs (per fit).

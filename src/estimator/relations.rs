@@ -117,7 +117,9 @@ pub struct RelationCv {
 }
 
 impl RelationFit {
-    /// The final W-step fit (coefficients, intercepts, certificate of the W-step).
+    /// The fit: coefficients and intercepts of the final W-step with its
+    /// certificate; `n_iter()` the epochs of all W-steps, `seconds()` the
+    /// whole alternation, `converged()` as [`converged`](Self::converged).
     pub fn fit(&self) -> &Fit {
         &self.fit
     }
@@ -133,9 +135,19 @@ impl RelationFit {
     pub fn objectives(&self) -> &[f64] {
         &self.objectives
     }
-    /// Whether the alternation met `outer_tol` (and the last W-step its `tol`).
+    /// Whether the alternation met `outer_tol` and the last W-step its
+    /// certificate (the same as `fit().converged()`).
     pub fn converged(&self) -> bool {
-        self.converged && self.fit.converged()
+        self.fit.converged()
+    }
+    /// Whether the alternation met `outer_tol` within `max_outer`
+    /// alternations (the last W-step aside: see its certificate).
+    pub fn alternation_converged(&self) -> bool {
+        self.converged
+    }
+    /// Alternations run (W-step then Σ-step), at most `max_outer`.
+    pub fn n_outer(&self) -> usize {
+        self.objectives.len()
     }
 }
 
@@ -393,6 +405,7 @@ fn alternate(est: &RelationLearning, problem: &mut Problem) -> Result<RelationFi
     let mut objectives = Vec::new();
     let mut converged = false;
     let mut last_fit = None;
+    let mut epochs = 0;
     for _ in 0..m.max_outer {
         let coupling = Mat::from_fn(t, t, |i, j| lambda2 * sigma_inv[(i, j)]);
         let family = m.family.coupled(coupling)?;
@@ -404,14 +417,17 @@ fn alternate(est: &RelationLearning, problem: &mut Problem) -> Result<RelationFi
             &description,
         )?;
         let fit = path.fits.pop().expect("one alpha");
-        // WᵀW (T × T)
+        epochs += fit.n_iter;
+        // WᵀW (T × T) of the coefficients the penalty acts on (standardised
+        // when the columns are: W̃_j = σ_j W_j)
         let w = fit.coef();
+        let wt = problem.start(Some(&w.to_owned()))?;
         let mut wtw = Mat::<f64>::zeros(t, t);
         matmul(
             wtw.as_mut(),
             Accum::Replace,
-            w.transpose(),
-            w,
+            wt.as_ref(),
+            wt.transpose(),
             1.0,
             Par::Seq,
         );
@@ -474,8 +490,12 @@ fn alternate(est: &RelationLearning, problem: &mut Problem) -> Result<RelationFi
         objectives.clone(),
     ));
     fit.description = Arc::new(d);
-    // the whole alternation, preparation included
+    // What the whole alternation did: every W-step's epochs, its time
+    // (preparation included), and converged only when the alternation met
+    // `outer_tol` and the last W-step its own certificate.
     fit.seconds = problem.seconds() + begin.elapsed().as_secs_f64();
+    fit.n_iter = epochs;
+    fit.converged = converged && fit.converged;
     Ok(RelationFit {
         fit,
         sigma,
@@ -511,13 +531,6 @@ impl Model for Relations {
         }
         if m.max_outer == 0 {
             return bad("max_outer", 0.0, ">= 1");
-        }
-        if est.settings.standardize {
-            return bad(
-                "standardize (not supported with learned relations)",
-                1.0,
-                "false",
-            );
         }
         if m.family.sparsity().is_none() {
             return Err(Error::Incompatible(format!(

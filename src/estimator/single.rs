@@ -5,7 +5,7 @@ use super::{Estimator, Family, Model};
 use crate::cv::{CvOptions, CvResult};
 use crate::error::Result;
 use crate::fitted::{Description, Fit};
-use crate::path::{AlphaGrid, Alphas, Path, ProgressCallback};
+use crate::path::{AlphaGrid, Alphas, Path, PathTol, ProgressCallback};
 use crate::problem::{Data, Problem};
 use std::sync::Arc;
 
@@ -75,11 +75,38 @@ pub(crate) fn cross_validate<M: SinglePenalty>(
         let mut problem = M::prepare_data(&est, fold)?;
         Ok(run(&est, &mut problem, Alphas::Explicit(alphas))?.fits)
     };
+    let grid = alphas.clone();
     crate::cv::cross_validate(data, opts, alphas, &fold_path, |alpha| {
-        let refit = est.clone().alpha(alpha);
-        match full.as_mut() {
-            Some(problem) => fit(&refit, problem),
-            None => fit(&refit, &mut M::prepare_data(&refit, data)?),
-        }
+        let refit = est.clone().alpha(alpha).progress(None);
+        let mut prepared;
+        let problem = match full.as_mut() {
+            Some(problem) => problem,
+            None => {
+                prepared = M::prepare_data(&refit, data)?;
+                &mut prepared
+            }
+        };
+        refit_at(&refit, problem, &grid, alpha)
     })
+}
+
+/// The refit of a cross-validation at the selected `alpha` of `grid`. Under
+/// the relative path rule ([`PathTol::Relative`]) it is the end of the
+/// warm-started path on all data from the top of the grid down to `alpha`
+/// (as glmnet's), solved to the path's accuracy; under
+/// [`PathTol::Sklearn`] a single fit from zero at `tol` (scikit-learn's
+/// refit).
+pub(crate) fn refit_at<M: SinglePenalty>(
+    est: &Estimator<M>,
+    problem: &mut Problem,
+    grid: &[f64],
+    alpha: f64,
+) -> Result<Fit> {
+    match (est.settings.path_tol, grid.iter().position(|&a| a == alpha)) {
+        (PathTol::Relative(_), Some(i)) => {
+            let mut path = run(est, problem, Alphas::Explicit(&grid[..=i]))?;
+            Ok(path.fits.pop().expect("at least one alpha"))
+        }
+        _ => fit(est, problem),
+    }
 }

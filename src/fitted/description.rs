@@ -35,8 +35,13 @@ pub struct Description {
     pub fit_intercept: bool,
     /// Whether the columns of X were standardised.
     pub standardize: bool,
-    /// The relative tolerance asked for.
+    /// The relative tolerance asked for (scikit-learn's `tol`).
     pub tol: f64,
+    /// The relative accuracy of a path or cross-validation fit (the gap at
+    /// most this fraction of the objective at its alpha, see
+    /// [`PathTol`](crate::path::PathTol)); `None` for single fits and
+    /// scikit-learn's rule.
+    pub path_tol: Option<f64>,
     /// The epoch budget.
     pub max_iter: usize,
     /// Training samples (all tasks together for per-task designs).
@@ -252,6 +257,7 @@ impl Description {
             fit_intercept: true,
             standardize: false,
             tol: 1e-4,
+            path_tol: None,
             max_iter: 1000,
             n_samples: 0,
             n_samples_per_task: None,

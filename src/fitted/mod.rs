@@ -207,13 +207,20 @@ impl Fit {
     /// predicted exactly, else 0.
     ///
     /// # Errors
-    /// As [`predict`](Self::predict), and `ShapeMismatch` if Y does not match.
+    /// As [`predict`](Self::predict), `ShapeMismatch` if Y does not match,
+    /// and `EmptyInput` for no samples or no tasks (R² is undefined there).
     pub fn score<X: MatrixInput + ?Sized, Y: MatrixInput + ?Sized>(
         &self,
         x: &X,
         y: &Y,
     ) -> Result<f64> {
         let y = y.as_faer();
+        if y.nrows() == 0 {
+            return Err(Error::EmptyInput("no samples to score (Y has no rows)"));
+        }
+        if y.ncols() == 0 {
+            return Err(Error::EmptyInput("no tasks to score (Y has no columns)"));
+        }
         let pred = self.predict(x)?;
         if (y.nrows(), y.ncols()) != (pred.nrows(), pred.ncols()) {
             return Err(Error::ShapeMismatch {

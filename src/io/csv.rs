@@ -246,6 +246,121 @@ pub fn read_records_from_reader<R: Read>(
     Ok((names.unwrap_or_default(), rows))
 }
 
+/// A numeric table with some named text columns (a sample ID, a task name),
+/// as `mtreg predict` reads new data: see [`read_labelled`].
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    /// Names of the numeric columns, in file order.
+    pub names: Vec<String>,
+    /// The numeric columns: one row per data record.
+    pub data: Mat<f64>,
+    /// The cells of each requested text column (in the order requested), one
+    /// per data record, trimmed.
+    pub text: Vec<Vec<String>>,
+    /// The 1-based line of each data record (as an editor counts).
+    pub lines: Vec<usize>,
+}
+
+/// Reads a table with a header whose columns named in `text_columns` hold
+/// text and every other column numbers (the rules of [`read_matrix`], with
+/// the same located errors). `opts.header` is ignored: the first record is
+/// always the header.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("mtreg-labelled-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("new.csv");
+/// std::fs::write(&path, "id,a,b\ns1,1,2\ns2,3,4\n").unwrap();
+/// let t = mtreg::io::csv::read_labelled(&path, &Default::default(), &["id"])?;
+/// assert_eq!(t.names, ["a", "b"]);
+/// assert_eq!(t.text[0], ["s1", "s2"]);
+/// assert_eq!(t.data[(1, 0)], 3.0);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// Ok::<(), mtreg::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// [`Error::Input`] as [`read_matrix`], and for a requested column the header
+/// does not have (naming the columns it has).
+pub fn read_labelled(path: &Path, opts: &ReadOptions, text_columns: &[&str]) -> Result<Labelled> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|e| cannot_read(&name, &e))?;
+    let mut src = open_records(file, &name, opts.delimiter)?;
+    let head = read_head(&mut src, &name, opts.delimiter, HeaderMode::Present)?;
+    head.require_data(&name)?;
+    let header = head.names.clone().unwrap_or_default();
+    // column j of the file -> Some(k): the k-th requested text column
+    let mut text_of = vec![None; header.len()];
+    for (k, wanted) in text_columns.iter().enumerate() {
+        let Some(j) = header.iter().position(|h| h == wanted) else {
+            let shown: Vec<&str> = header.iter().take(8).map(String::as_str).collect();
+            return Err(InputError::at(
+                &name,
+                head.header_line,
+                None,
+                format!(
+                    "no column {wanted:?}; the header has {}{}",
+                    shown.join(", "),
+                    if header.len() > 8 { ", ..." } else { "" }
+                ),
+            )
+            .into());
+        };
+        text_of[j] = Some(k);
+    }
+    let names: Vec<String> = header
+        .iter()
+        .zip(&text_of)
+        .filter(|(_, t)| t.is_none())
+        .map(|(h, _)| h.clone())
+        .collect();
+    let parser = head.parser(&name);
+    let mut row = LabelledRow {
+        text_of: &text_of,
+        numbers: Vec::new(),
+        text: vec![Vec::new(); text_columns.len()],
+    };
+    let mut more = head.data;
+    let mut lines = Vec::new();
+    while more {
+        parser.parse(&src.rec, || src.line(), &mut row)?;
+        lines.push(src.line());
+        more = src.advance()?;
+    }
+    let (rows, m) = (lines.len(), names.len());
+    let numbers = row.numbers;
+    Ok(Labelled {
+        names,
+        data: Mat::from_fn(rows, m, |i, j| numbers[i * m + j]),
+        text: row.text,
+        lines,
+    })
+}
+
+/// A record of [`read_labelled`]: numbers in file order, text cells by column.
+struct LabelledRow<'a> {
+    text_of: &'a [Option<usize>],
+    numbers: Vec<f64>,
+    text: Vec<Vec<String>>,
+}
+
+impl RowSink for LabelledRow<'_> {
+    fn number(&mut self, _: usize, v: f64) {
+        self.numbers.push(v);
+    }
+
+    fn is_text(&self, j: usize) -> bool {
+        self.text_of[j].is_some()
+    }
+
+    fn text(&mut self, j: usize, raw: &[u8]) -> std::result::Result<(), String> {
+        let k = self.text_of[j].expect("is_text");
+        self.text[k].push(text_cell(raw)?.to_owned());
+        Ok(())
+    }
+}
+
 /// The general matrix reader (the csv crate's state machine). `bound` is
 /// `(bytes, line feeds)` of the input when known in advance.
 pub(crate) fn parse_matrix<R: Read>(
@@ -514,7 +629,12 @@ mod tests {
     fn first_row_with_nan_is_data_and_rejected() {
         let e = err("1,NaN\n4,5\n");
         assert_eq!((e.line, e.column), (Some(1), col(2, None)));
-        assert_eq!(e.message, "non-finite value: \"NaN\"");
+        assert!(
+            e.message
+                .starts_with("missing value \"NaN\"; missing values are not supported"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -648,9 +768,18 @@ mod tests {
 
     #[test]
     fn non_finite_values() {
+        for cell in ["NaN", "nan", "NA", "n/a", "null"] {
+            let e = err(&format!("a,b\n1,2\n3,{cell}\n"));
+            assert_eq!((e.line, e.column), (Some(3), col(2, Some("b"))), "{cell}");
+            assert_eq!(
+                e.message,
+                format!(
+                    "missing value {cell:?}; {}",
+                    crate::io::record::MISSING_HINT
+                )
+            );
+        }
         for (cell, shown) in [
-            ("NaN", "NaN"),
-            ("nan", "nan"),
             ("inf", "inf"),
             ("-inf", "-inf"),
             ("+Infinity", "+Infinity"),
@@ -666,7 +795,12 @@ mod tests {
     fn missing_values() {
         let e = err("a,b,c\n1,,3\n");
         assert_eq!((e.line, e.column), (Some(2), col(2, Some("b"))));
-        assert_eq!(e.message, "missing value (empty cell)");
+        assert!(
+            e.message
+                .starts_with("missing value (empty cell); missing values are not supported"),
+            "{}",
+            e.message
+        );
         let e = err("a,b,c\n1,2,3\n4,5,\n");
         assert_eq!((e.line, e.column), (Some(3), col(3, Some("c"))));
         let e = err("a,b\n1,2\n\"\",  \n");

@@ -688,7 +688,7 @@ mod tests {
                 "task,a,y\nt,NaN,2\n",
                 2,
                 (2, "a"),
-                "non-finite value: \"NaN\"",
+                "missing value \"NaN\"; MISSING",
             ),
             (
                 "task,a,y\nt,1, -inf \n",
@@ -706,13 +706,13 @@ mod tests {
                 "task,a,y\nt,,2\n",
                 2,
                 (2, "a"),
-                "missing value (empty cell)",
+                "missing value (empty cell); MISSING",
             ),
             (
                 "task,a,y\n\nt,1,\n",
                 3,
                 (3, "y"),
-                "missing value (empty cell)",
+                "missing value (empty cell); MISSING",
             ),
             ("a,y,task\nt,1,u\n", 2, (1, "a"), "not a number: \"t\""),
         ] {
@@ -722,6 +722,7 @@ mod tests {
                 (Some(line), col(column.0, column.1)),
                 "{content:?}"
             );
+            let message = message.replace("MISSING", crate::io::record::MISSING_HINT);
             assert_eq!(e.message, message, "{content:?}");
         }
     }

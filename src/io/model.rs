@@ -51,6 +51,10 @@ pub struct ModelFile {
     pub standardize: bool,
     /// Relative tolerance requested.
     pub tol: f64,
+    /// Relative accuracy at each alpha of a path or cross-validation (see
+    /// `PathTol`); absent for single fits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path_tol: Option<f64>,
     /// Epoch budget.
     pub max_iter: usize,
     /// Whether the certificate met the tolerance.
@@ -118,6 +122,14 @@ pub struct ModelFile {
     /// Cross-validation: `"min"` or `"1se"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv_select: Option<String>,
+    /// Cross-validation: epochs of each fold fit, `[alpha][fold]` (alphas as
+    /// in cv.csv, decreasing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv_n_iter: Option<Vec<Vec<usize>>>,
+    /// Cross-validation: whether each fold fit met its stopping rule,
+    /// `[alpha][fold]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cv_converged: Option<Vec<Vec<bool>>>,
     /// Cross-validation over ranks: the rank minimising the mean held-out MSE.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rank_min: Option<usize>,
@@ -264,6 +276,7 @@ impl ModelFile {
             fit_intercept: d.fit_intercept,
             standardize: d.standardize,
             tol: d.tol,
+            path_tol: d.path_tol,
             max_iter: d.max_iter,
             converged: fit.converged(),
             certificate: fit.certificate(),
@@ -289,6 +302,8 @@ impl ModelFile {
             alpha_1se: None,
             cv_folds: None,
             cv_select: None,
+            cv_n_iter: None,
+            cv_converged: None,
             rank_min: None,
             rank_1se: None,
             graph: complete.then(|| "complete".to_string()),
@@ -326,12 +341,15 @@ impl ModelFile {
     }
 
     /// The file of a cross-validation: its refit ([`from_fit`](Self::from_fit))
-    /// and the CV fields `alpha_min`, `alpha_1se`, `cv_folds`, `cv_select`.
+    /// and the CV fields `alpha_min`, `alpha_1se`, `cv_folds`, `cv_select`,
+    /// `cv_n_iter`, `cv_converged`.
     pub fn from_cv(cv: &CvResult, select: Select) -> Self {
         let mut file = Self::from_fit(&cv.fit);
         file.alpha_min = Some(cv.alpha_min);
         file.alpha_1se = Some(cv.alpha_1se);
         file.cv_folds = Some(cv.folds.len());
+        file.cv_n_iter = Some(cv.n_iter.clone());
+        file.cv_converged = Some(cv.converged.clone());
         file.cv_select = Some(select_name(select).to_string());
         file
     }
@@ -366,6 +384,7 @@ impl ModelFile {
         d.fit_intercept = self.fit_intercept;
         d.standardize = self.standardize;
         d.tol = self.tol;
+        d.path_tol = self.path_tol;
         d.max_iter = self.max_iter;
         d.n_samples = self.n_samples;
         d.n_samples_per_task = self.n_samples_per_task.clone();

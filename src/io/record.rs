@@ -284,6 +284,18 @@ pub(crate) fn with_hint(mut e: InputError, hint: Option<&str>) -> InputError {
     e
 }
 
+/// What to do about a missing value (appended to its message).
+pub(crate) const MISSING_HINT: &str = "missing values are not supported: drop the rows that \
+     have any (pandas: df.dropna(), R: na.omit) or fill them in before mtreg reads the file";
+
+/// The usual spellings of a missing value in exported tables (`NA`, `NaN`,
+/// `null`, ...), case-insensitively.
+pub(crate) fn is_missing_marker(text: &str) -> bool {
+    ["na", "n/a", "nan", "null", "none", "?", "#n/a"]
+        .iter()
+        .any(|m| text.eq_ignore_ascii_case(m))
+}
+
 /// The message for a cell that is not a finite number.
 pub(crate) fn cell_error(
     source: &str,
@@ -295,7 +307,8 @@ pub(crate) fn cell_error(
 ) -> InputError {
     let text = String::from_utf8_lossy(raw.trim_ascii());
     let message = match kind {
-        CellError::Missing => "missing value (empty cell)".to_owned(),
+        CellError::Missing => format!("missing value (empty cell); {MISSING_HINT}"),
+        _ if is_missing_marker(&text) => format!("missing value {text:?}; {MISSING_HINT}"),
         CellError::NonFinite => format!("non-finite value: {text:?}"),
         CellError::NotNumber => format!("not a number: {text:?}"),
     };

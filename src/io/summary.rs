@@ -110,9 +110,30 @@ pub fn squares_overflow(data: MatRef<'_, f64>, centre: bool) -> Option<usize> {
     })
 }
 
+/// The first column whose values (centred by their mean when `centre`) are
+/// not all zero but whose sum of squares underflows (below the smallest
+/// normal f64, about 2.2e-308): the fits would see it as a column of zeros
+/// (alpha_max, norms and the duality gap lose it). Returns the column and
+/// its largest magnitude.
+pub fn squares_underflow(data: MatRef<'_, f64>, centre: bool) -> Option<(usize, f64)> {
+    let n = data.nrows() as f64;
+    (0..data.ncols()).find_map(|j| {
+        let col = data.col(j);
+        let mean = if centre {
+            col.iter().sum::<f64>() / n
+        } else {
+            0.0
+        };
+        let biggest = col.iter().fold(0.0f64, |m, &v| m.max((v - mean).abs()));
+        let squares = col.iter().map(|&v| (v - mean) * (v - mean)).sum::<f64>();
+        (biggest > 0.0 && squares < f64::MIN_POSITIVE).then_some((j, biggest))
+    })
+}
+
 /// Refuses `data` (read from `source`, columns named by `names`) when the
 /// fits would ([`squares_overflow`]), naming the file, the range of the
-/// values and the column of the largest magnitude.
+/// values and the column of the largest magnitude; and a column of values
+/// so small that their squares underflow ([`squares_underflow`]).
 ///
 /// # Errors
 /// [`Error::Input`] as described.
@@ -122,6 +143,19 @@ pub fn check_magnitude(
     source: &str,
     centre: bool,
 ) -> Result<()> {
+    if let Some((j, biggest)) = squares_underflow(data, centre) {
+        return Err(Error::Input(InputError {
+            path: source.to_owned(),
+            line: None,
+            column: Some((j + 1, names.map(|n| n[j].clone()))),
+            message: format!(
+                "values too small: the column's values{} are at most {biggest:e} in magnitude, \
+                 so their squares underflow f64 and the fit would treat the column as zeros; \
+                 rescale the data (multiply it by a power of ten)",
+                if centre { " (centred)" } else { "" }
+            ),
+        }));
+    }
     let Some(j) = squares_overflow(data, centre) else {
         return Ok(());
     };
@@ -162,6 +196,32 @@ mod tests {
         let s = summarize(&[0.0, 0.0]);
         assert_eq!((s.mean, s.std), (0.0, 0.0));
         assert!(summarize(&[]).mean.is_nan());
+    }
+
+    #[test]
+    fn tiny_columns_whose_squares_underflow_are_refused() {
+        let ok = faer::mat![[1e-150, 0.0], [-1e-150, 0.0]];
+        assert!(
+            squares_underflow(ok.as_ref(), true).is_none(),
+            "zeros are fine"
+        );
+        let tiny = faer::mat![[1.0, 1e-300], [2.0, -3e-300], [3.0, 2e-300]];
+        assert_eq!(
+            squares_underflow(tiny.as_ref(), false).map(|t| t.0),
+            Some(1)
+        );
+        // a constant column is all zeros once centred
+        let constant = faer::mat![[1.0, 1e-300], [2.0, 1e-300]];
+        assert!(squares_underflow(constant.as_ref(), true).is_none());
+        assert!(squares_underflow(constant.as_ref(), false).is_some());
+        let names = vec!["a".to_owned(), "b".to_owned()];
+        let e = check_magnitude(tiny.as_ref(), Some(&names), "X.csv", true).unwrap_err();
+        assert!(e.is_user_error());
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("X.csv, column 2 (\"b\"): values too small") && msg.contains("rescale"),
+            "{msg}"
+        );
     }
 
     #[test]

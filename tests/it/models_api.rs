@@ -424,7 +424,13 @@ fn alpha_max_and_warm_started_paths() {
             n_alphas: 8,
             eps: 0.05,
         };
-        let path = model.path(&x, &y, &grid).unwrap();
+        // the same stopping rule as the cold fits (scikit-learn's tol; the
+        // default relative rule of paths is tighter at small alphas)
+        let path = model
+            .clone()
+            .path_tol(mtreg::path::PathTol::Sklearn)
+            .path(&x, &y, &grid)
+            .unwrap();
         let mut cold_iters = 0;
         for (alpha, warm) in path.alphas.iter().zip(&path.fits) {
             assert!(warm.converged());
