@@ -40,11 +40,11 @@
 //! counted for it).
 
 use faer::Mat;
+use mtreg::bcd::Workspace;
 use mtreg::datafit::{Datafit, Gram, Quadratic};
 use mtreg::generate::MakeRegression;
 use mtreg::io::csv::{HeaderMode, ReadOptions, read_matrix};
 use mtreg::penalty::L21;
-use mtreg::solver::bcd::Workspace;
 use mtreg::{GramMode, MultiTaskLasso, alpha_max};
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -70,9 +70,10 @@ criterion_main!(benches);
 /// One BCD epoch over every row (all rows active), with and without a task
 /// coupling: the graph term must add only O(T²) per row update.
 fn row_update(c: &mut Criterion) {
+    use mtreg::bcd::Workspace;
     use mtreg::datafit::Quadratic;
+    use mtreg::datafit::row_epoch;
     use mtreg::penalty::{Coupled, L21, Sparsity, TaskGraph};
-    use mtreg::solver::bcd::{Workspace, bcd_epoch};
 
     let mut group = c.benchmark_group("epoch_all_rows");
     group.sample_size(10);
@@ -94,13 +95,13 @@ fn row_update(c: &mut Criterion) {
         let mut wt = faer::Mat::<f64>::zeros(t, p);
         let mut work = Workspace::new(t);
         for _ in 0..3 {
-            bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work);
+            row_epoch(&mut df, &l21, &mut wt, &ws, &mut work);
         }
         let id = format!("{n}x{p}x{t}");
         group.bench_function(BenchmarkId::new("l21", &id), |b| {
             b.iter_batched(
                 || (df.clone(), wt.clone()),
-                |(mut df, mut wt)| bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
+                |(mut df, mut wt)| row_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
                 criterion::BatchSize::LargeInput,
             )
         });
@@ -108,7 +109,7 @@ fn row_update(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("l21_chain_graph", &id), |b| {
             b.iter_batched(
                 || (df.clone(), wt.clone()),
-                |(mut df, mut wt)| bcd_epoch(&mut df, &coupled, &mut wt, &ws, &mut work2),
+                |(mut df, mut wt)| row_epoch(&mut df, &coupled, &mut wt, &ws, &mut work2),
                 criterion::BatchSize::LargeInput,
             )
         });
@@ -121,9 +122,10 @@ fn row_update(c: &mut Criterion) {
 /// mode, and the passes of an outer check (the duality gap, the KKT /
 /// working-set scoring pass, and the gap-safe screening pass).
 fn kernels(c: &mut Criterion) {
+    use mtreg::bcd::Workspace;
+    use mtreg::datafit::row_epoch;
     use mtreg::datafit::{Datafit, Quadratic};
     use mtreg::penalty::{L21, Penalty};
-    use mtreg::solver::bcd::{Workspace, bcd_epoch};
     use mtreg::solver::gap::{duality_gap, duality_gap_scaled, kkt_residual};
     use mtreg::solver::screening::{Screened, Sphere};
 
@@ -144,7 +146,7 @@ fn kernels(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("epoch_rows", &id), |b| {
             b.iter_batched(
                 || (df.clone(), wt.clone()),
-                |(mut df, mut wt)| bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
+                |(mut df, mut wt)| row_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
                 criterion::BatchSize::LargeInput,
             )
         });
@@ -211,7 +213,7 @@ fn kernels(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("epoch_gram_rows", &id), |b| {
             b.iter_batched(
                 || (df.clone(), wt.clone()),
-                |(mut df, mut wt)| bcd_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
+                |(mut df, mut wt)| row_epoch(&mut df, &l21, &mut wt, &ws, &mut work),
                 criterion::BatchSize::LargeInput,
             )
         });

@@ -39,7 +39,8 @@
 //!   [`Description`](fitted::Description).
 //! - [`datafit`], [`penalty`], [`solver`]: the engine, split as in skglm — a smooth
 //!   loss, a block-separable penalty, and a working-set block coordinate-descent
-//!   solver generic over both, with its [`certificate`].
+//!   solver generic over both, with its [`certificate`]; [`bcd`] holds the
+//!   block-step kernel they share.
 //! - [`models`]: closed forms and alternations of the shared-representation
 //!   models (reduced-rank regression, task weights from the noise); their
 //!   penalties live in [`penalty`] and are solved by [`solver::apg`].
@@ -77,6 +78,7 @@
 )]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod bcd;
 pub mod certificate;
 pub mod cv;
 pub mod datafit;

@@ -66,12 +66,14 @@ mod x86 {
 /// not charged to its first fit.
 pub fn probe_cpu_features() {
     #[cfg(target_arch = "x86_64")]
-    let _ = has_avx2_fma();
+    let _ = (has_avx2_fma(), has_avx());
 }
 
+/// Whether the CPU has AVX2 and FMA (probed once; see
+/// [`probe_cpu_features`]): the run-time switch of the multiversioned kernels.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn has_avx2_fma() -> bool {
+pub(crate) fn has_avx2_fma() -> bool {
     use std::sync::atomic::{AtomicU8, Ordering};
     // 0 = unknown, 1 = no, 2 = yes: the feature probe runs once.
     static STATE: AtomicU8 = AtomicU8::new(0);
@@ -84,6 +86,90 @@ fn has_avx2_fma() -> bool {
             yes
         }
     }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn has_avx() -> bool {
+    use std::sync::atomic::{AtomicU8, Ordering};
+    static STATE: AtomicU8 = AtomicU8::new(0);
+    match STATE.load(Ordering::Relaxed) {
+        2 => true,
+        1 => false,
+        _ => {
+            let yes = is_x86_feature_detected!("avx");
+            STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
+}
+
+/// Clears the upper halves of the vector registers (`vzeroupper`) when the CPU
+/// has AVX; nothing elsewhere.
+///
+/// faer's kernels run in AVX2/AVX-512 and can return with the upper register
+/// state dirty; code compiled for baseline x86-64 (SSE2, like most of this
+/// crate) then pays a state-transition penalty on every vector instruction
+/// until the state is cleared. Measured on this crate's machine (AMD EPYC,
+/// AVX-512): a pass of column norms over a 50 × 5000 gradient took 0.74–1.0 ms
+/// right after a faer product, 0.32–0.43 ms after `vzeroupper`. [`matmul`]
+/// calls this after every product.
+#[inline]
+pub fn clear_upper() {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx() {
+        // SAFETY: the CPU supports AVX (checked above); vzeroupper only
+        // zeroes the upper halves of the vector registers, which no live
+        // value of this (baseline-compiled) code occupies.
+        unsafe { std::arch::x86_64::_mm256_zeroupper() }
+    }
+}
+
+/// faer's `matmul` followed by [`clear_upper`]: every product of the solver's
+/// hot paths goes through here, so that the scalar and SSE code after it runs
+/// without the AVX state-transition penalty.
+#[inline]
+pub fn matmul(
+    dst: faer::MatMut<'_, f64>,
+    accum: faer::Accum,
+    a: faer::MatRef<'_, f64>,
+    b: faer::MatRef<'_, f64>,
+    alpha: f64,
+    par: faer::Par,
+) {
+    faer::linalg::matmul::matmul(dst, accum, a, b, alpha, par);
+    clear_upper();
+}
+
+/// [`matmul`] split by columns of `b` (and `dst`) over `threads` rayon tasks
+/// (in the current rayon pool), each a sequential faer product: the full
+/// gradient `RᵀX` of a large fit on two cores. `threads ≤ 1`: one call.
+pub fn matmul_cols(
+    dst: faer::MatMut<'_, f64>,
+    accum: faer::Accum,
+    a: faer::MatRef<'_, f64>,
+    b: faer::MatRef<'_, f64>,
+    alpha: f64,
+    threads: usize,
+) {
+    let p = b.ncols();
+    if threads <= 1 || p < 2 * threads {
+        matmul(dst, accum, a, b, alpha, faer::Par::Seq);
+        return;
+    }
+    let chunk = p.div_ceil(threads);
+    rayon::scope(|s| {
+        let mut rest = dst;
+        let mut j0 = 0;
+        while j0 < p {
+            let k = chunk.min(p - j0);
+            let (head, tail) = rest.split_at_col_mut(k);
+            rest = tail;
+            let bj = b.subcols(j0, k);
+            s.spawn(move |_| matmul(head, accum, a, bj, alpha, faer::Par::Seq));
+            j0 += k;
+        }
+    });
 }
 
 /// `aᵀ b` for two slices of equal length.
@@ -135,6 +221,19 @@ pub fn norm(a: &[f64]) -> f64 {
     } else {
         a.iter().fold(0.0f64, |acc, v| acc.hypot(*v))
     }
+}
+
+/// Column j of a matrix with contiguous columns (row stride 1), as a slice.
+///
+/// # Panics
+/// If the column is not contiguous (programmer error).
+#[inline]
+#[track_caller]
+pub fn col_slice(m: faer::MatRef<'_, f64>, j: usize) -> &[f64] {
+    m.col(j)
+        .try_as_col_major()
+        .expect("contiguous columns")
+        .as_slice()
 }
 
 /// Squared Frobenius norm of a faer matrix.
@@ -211,7 +310,7 @@ pub fn gemm(
         "gemm: shapes do not agree"
     );
     if m * n * k > SMALL_GEMM {
-        faer::linalg::matmul::matmul(dst, accum, a, b, alpha, faer::Par::Seq);
+        matmul(dst, accum, a, b, alpha, faer::Par::Seq);
         return;
     }
     if matches!(accum, faer::Accum::Replace) {
@@ -253,6 +352,447 @@ pub fn gemm(
     }
 }
 
+/// What one pass over a design X (n × p) and targets Y (n × T) gives: the
+/// negative gradient at zero, the column norms and the target norm.
+#[derive(Debug, Clone)]
+pub struct ColumnScan {
+    /// `YᵀX / n` (T × p): `(XᵀY/n)ᵀ`, the negative gradient of the loss at
+    /// W = 0 in the solver's layout.
+    pub xty: faer::Mat<f64>,
+    /// `‖x_j‖²` for every column j.
+    pub sq_norms: Vec<f64>,
+    /// `‖Y‖²_F`.
+    pub y_sq: f64,
+}
+
+impl ColumnScan {
+    /// Whether every figure is finite. A non-finite or overflowing entry of X
+    /// makes its column's norm non-finite, one of Y makes `y_sq` non-finite;
+    /// so this is a complete validity check of X and Y at no extra pass.
+    pub fn is_finite(&self) -> bool {
+        self.y_sq.is_finite() && self.sq_norms.iter().all(|v| v.is_finite())
+    }
+}
+
+/// Rows per chunk of [`column_scan`] with few tasks: the chunk of Y
+/// (`rows × T`, T ≤ [`FUSED_MAX_T`]) stays in the L1/L2 cache while every
+/// column of X streams past it.
+const SCAN_ROWS: usize = 8192;
+
+/// Largest T for which [`column_scan`] uses its fused kernel (above it, the
+/// product is compute-bound and goes to faer's GEMM).
+const FUSED_MAX_T: usize = 8;
+
+/// `Σ_i x_i y_t,i` for the T slices `y`, and `Σ_i x_i²`, in one sweep over x
+/// (four lanes per sum: vectorised, one x load for T + 1 products).
+#[inline(always)]
+fn dots_and_norm<const T: usize, const FMA: bool>(x: &[f64], y: &[&[f64]; T]) -> ([f64; T], f64) {
+    const L: usize = 4;
+    let n = x.len();
+    let y: [&[f64]; T] = std::array::from_fn(|t| &y[t][..n]);
+    let mut acc = [[0.0f64; L]; T];
+    let mut sq = [0.0f64; L];
+    let mut i = 0;
+    while i + L <= n {
+        let xv: &[f64; L] = x[i..i + L].try_into().expect("L values");
+        for l in 0..L {
+            sq[l] = madd::<FMA>(xv[l], xv[l], sq[l]);
+        }
+        for t in 0..T {
+            let yv: &[f64; L] = y[t][i..i + L].try_into().expect("L values");
+            for l in 0..L {
+                acc[t][l] = madd::<FMA>(xv[l], yv[l], acc[t][l]);
+            }
+        }
+        i += L;
+    }
+    let mut out = [0.0f64; T];
+    let mut s = (sq[0] + sq[2]) + (sq[1] + sq[3]);
+    for t in 0..T {
+        out[t] = (acc[t][0] + acc[t][2]) + (acc[t][1] + acc[t][3]);
+    }
+    while i < n {
+        s = madd::<FMA>(x[i], x[i], s);
+        for t in 0..T {
+            out[t] = madd::<FMA>(x[i], y[t][i], out[t]);
+        }
+        i += 1;
+    }
+    (out, s)
+}
+
+/// [`dots_and_norm`] with AVX2+FMA intrinsics: LLVM vectorises the portable
+/// loop two lanes wide only.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dots_and_norm_avx2<const T: usize>(
+    x: &[f64],
+    next: Option<&[f64]>,
+    y: &[&[f64]; T],
+) -> ([f64; T], f64) {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let next = next.map_or(std::ptr::null(), |v| v.as_ptr());
+    let y: [&[f64]; T] = std::array::from_fn(|t| &y[t][..n]);
+    let mut acc = [_mm256_setzero_pd(); T];
+    let mut sq = _mm256_setzero_pd();
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: i + 4 ≤ n = len of x and of every y[t] (sliced above)
+        unsafe {
+            if i % 8 == 0 && !next.is_null() {
+                // the next column streams in while this one is summed
+                // (two memory streams: about the bandwidth faer's GEMM gets)
+                _mm_prefetch::<_MM_HINT_T0>(next.wrapping_add(i) as *const i8);
+            }
+            let xv = _mm256_loadu_pd(x.as_ptr().add(i));
+            sq = _mm256_fmadd_pd(xv, xv, sq);
+            for t in 0..T {
+                let yv = _mm256_loadu_pd(y[t].as_ptr().add(i));
+                acc[t] = _mm256_fmadd_pd(xv, yv, acc[t]);
+            }
+        }
+        i += 4;
+    }
+    let sum = |v: __m256d| {
+        let mut a = [0.0f64; 4];
+        // SAFETY: a holds 4 f64
+        unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) };
+        (a[0] + a[2]) + (a[1] + a[3])
+    };
+    let mut out = [0.0f64; T];
+    for t in 0..T {
+        out[t] = sum(acc[t]);
+    }
+    let mut s = sum(sq);
+    while i < n {
+        s = x[i].mul_add(x[i], s);
+        for t in 0..T {
+            out[t] = x[i].mul_add(y[t][i], out[t]);
+        }
+        i += 1;
+    }
+    (out, s)
+}
+
+/// One chunk of [`column_scan`] with T = `T` tasks: for every column j of
+/// `x` (rows of the chunk), `xty[:, j] += x_jᵀ y / n` and `sq[j] += ‖x_j‖²`.
+#[inline(always)]
+fn scan_chunk<const T: usize, const FMA: bool>(
+    x: faer::MatRef<'_, f64>,
+    y: faer::MatRef<'_, f64>,
+    inv_n: f64,
+    xty: &mut faer::Mat<f64>,
+    sq: &mut [f64],
+) {
+    let ys: [&[f64]; T] = std::array::from_fn(|t| col_slice(y, t));
+    for (j, s) in sq.iter_mut().enumerate() {
+        #[cfg(target_arch = "x86_64")]
+        let (d, norm) = if FMA {
+            // SAFETY: FMA = true only from scan_chunk_dyn's avx2 path, taken
+            // when the CPU supports avx2 and fma
+            unsafe {
+                let next = (j + 1 < x.ncols()).then(|| col_slice(x, j + 1));
+                dots_and_norm_avx2::<T>(col_slice(x, j), next, &ys)
+            }
+        } else {
+            dots_and_norm::<T, FMA>(col_slice(x, j), &ys)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let (d, norm) = dots_and_norm::<T, FMA>(col_slice(x, j), &ys);
+        *s += norm;
+        for (t, v) in d.iter().enumerate() {
+            xty[(t, j)] += v * inv_n;
+        }
+    }
+}
+
+macro_rules! scan_dispatch {
+    ($($t:literal),*) => {
+        /// [`scan_chunk`] for a run-time T ≤ [`FUSED_MAX_T`], AVX2+FMA when the
+        /// CPU has them.
+        fn scan_chunk_dyn(
+            x: faer::MatRef<'_, f64>,
+            y: faer::MatRef<'_, f64>,
+            inv_n: f64,
+            xty: &mut faer::Mat<f64>,
+            sq: &mut [f64],
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2(
+                    x: faer::MatRef<'_, f64>,
+                    y: faer::MatRef<'_, f64>,
+                    inv_n: f64,
+                    xty: &mut faer::Mat<f64>,
+                    sq: &mut [f64],
+                ) {
+                    match y.ncols() {
+                        $($t => scan_chunk::<$t, true>(x, y, inv_n, xty, sq),)*
+                        _ => unreachable!("T ≤ FUSED_MAX_T"),
+                    }
+                }
+                // SAFETY: the CPU supports avx2 and fma (checked above).
+                return unsafe { avx2(x, y, inv_n, xty, sq) };
+            }
+            match y.ncols() {
+                $($t => scan_chunk::<$t, false>(x, y, inv_n, xty, sq),)*
+                _ => unreachable!("T ≤ FUSED_MAX_T"),
+            }
+        }
+    };
+}
+scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
+
+/// `out[t] = xᵀ m_t` for the T columns of `m` (one sweep over x), AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; every column of `m` has `x.len()`
+/// values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dots_cols_avx2<const T: usize>(x: &[f64], m: &[&[f64]; T]) -> [f64; T] {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let mut acc = [_mm256_setzero_pd(); T];
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: i + 4 ≤ n, the length of x and of every column
+        unsafe {
+            let xv = _mm256_loadu_pd(x.as_ptr().add(i));
+            for t in 0..T {
+                acc[t] = _mm256_fmadd_pd(xv, _mm256_loadu_pd(m[t].as_ptr().add(i)), acc[t]);
+            }
+        }
+        i += 4;
+    }
+    let mut out = [0.0f64; T];
+    for t in 0..T {
+        let mut a = [0.0f64; 4];
+        // SAFETY: a holds 4 f64
+        unsafe { _mm256_storeu_pd(a.as_mut_ptr(), acc[t]) };
+        out[t] = (a[0] + a[2]) + (a[1] + a[3]);
+    }
+    while i < n {
+        for t in 0..T {
+            out[t] = x[i].mul_add(m[t][i], out[t]);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `m_t += alpha_t x` for the T columns of `m` (one sweep over x), AVX2.
+///
+/// # Safety
+/// As [`dots_cols_avx2`].
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn axpy_cols_avx2<const T: usize>(alpha: &[f64; T], x: &[f64], m: [&mut [f64]; T]) {
+    use std::arch::x86_64::*;
+    let n = x.len();
+    let a: [__m256d; T] = std::array::from_fn(|t| _mm256_set1_pd(alpha[t]));
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: i + 4 ≤ n, the length of x and of every column
+        unsafe {
+            let xv = _mm256_loadu_pd(x.as_ptr().add(i));
+            for t in 0..T {
+                let p = m[t].as_mut_ptr().add(i);
+                _mm256_storeu_pd(p, _mm256_fmadd_pd(a[t], xv, _mm256_loadu_pd(p)));
+            }
+        }
+        i += 4;
+    }
+    while i < n {
+        for t in 0..T {
+            m[t][i] = alpha[t].mul_add(x[i], m[t][i]);
+        }
+        i += 1;
+    }
+}
+
+/// Largest T handled by [`dots_cols`] and [`axpy_cols`] in one sweep.
+pub const FUSED_COLS: usize = 8;
+
+macro_rules! cols_dispatch {
+    ($($t:literal),*) => {
+        /// `out[t] = xᵀ m[:, t]` for every column t of `m` (n × T, contiguous
+        /// columns, `out.len() = T`): the T dot products of one block gradient
+        /// in a single sweep over x when T ≤ [`FUSED_COLS`] and the CPU has
+        /// AVX2+FMA, else T calls of [`dot`].
+        ///
+        /// ```
+        /// let m = faer::mat![[1.0, 2.0], [3.0, 4.0]];
+        /// let mut out = [0.0; 2];
+        /// mtreg::linalg::dots_cols(&[1.0, 1.0], m.as_ref(), &mut out);
+        /// assert_eq!(out, [4.0, 6.0]);
+        /// ```
+        pub fn dots_cols(x: &[f64], m: faer::MatRef<'_, f64>, out: &mut [f64]) {
+            debug_assert_eq!(out.len(), m.ncols());
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                match out.len() {
+                    $($t => {
+                        let cols: [&[f64]; $t] = std::array::from_fn(|t| &col_slice(m, t)[..x.len()]);
+                        // SAFETY: avx2 and fma checked; columns sliced to x.len()
+                        out.copy_from_slice(&unsafe { dots_cols_avx2::<$t>(x, &cols) });
+                        return;
+                    })*
+                    _ => {}
+                }
+            }
+            for (t, o) in out.iter_mut().enumerate() {
+                *o = dot(x, col_slice(m, t));
+            }
+        }
+
+        /// `m[:, t] += alpha[t] · x` for every column t of `m` (n × T,
+        /// contiguous columns): the rank-1 update of one block step in a single
+        /// sweep over x when T ≤ [`FUSED_COLS`] and the CPU has AVX2+FMA, else
+        /// T calls of [`axpy`] (skipping zero coefficients).
+        ///
+        /// ```
+        /// let mut m = faer::mat![[1.0, 2.0], [3.0, 4.0]];
+        /// mtreg::linalg::axpy_cols(&[1.0, -1.0], &[1.0, 2.0], m.as_mut());
+        /// assert_eq!(m, faer::mat![[2.0, 1.0], [5.0, 2.0]]);
+        /// ```
+        pub fn axpy_cols(alpha: &[f64], x: &[f64], mut m: faer::MatMut<'_, f64>) {
+            debug_assert_eq!(alpha.len(), m.ncols());
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                match alpha.len() {
+                    $($t => {
+                        let a: [f64; $t] = alpha.try_into().expect("T coefficients");
+                        let n = x.len();
+                        let mut rest = m.as_mut();
+                        let cols: [&mut [f64]; $t] = std::array::from_fn(|_| {
+                            let (head, tail) = std::mem::replace(&mut rest, faer::MatMut::from_column_major_slice_mut(&mut [], 0, 0)).split_at_col_mut(1);
+                            rest = tail;
+                            &mut head.col_mut(0).try_as_col_major_mut().expect("contiguous columns").as_slice_mut()[..n]
+                        });
+                        // SAFETY: avx2 and fma checked; columns sliced to x.len()
+                        unsafe { axpy_cols_avx2::<$t>(&a, x, cols) };
+                        return;
+                    })*
+                    _ => {}
+                }
+            }
+            for (t, &a) in alpha.iter().enumerate() {
+                if a != 0.0 {
+                    axpy(a, x, m.as_mut().col_mut(t).try_as_col_major_mut().expect("contiguous columns").as_slice_mut());
+                }
+            }
+        }
+    };
+}
+cols_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
+
+/// `XᵀY/n`, `‖x_j‖²` and `‖Y‖²` in **one** pass over X. X and Y need
+/// contiguous columns (see [`col_slice`]).
+///
+/// With few tasks (T ≤ 8) the product is memory-bound: a fused kernel
+/// streams each column of X once against a cache-resident chunk of rows of Y
+/// and accumulates its T dot products and its norm in the same sweep (that one
+/// pass is what preparing a tall problem costs). With more tasks, faer's GEMM
+/// (compute-bound) and a norm pass.
+///
+/// ```
+/// use faer::mat;
+/// let x = mat![[1.0, 0.0], [1.0, 2.0]];
+/// let y = mat![[2.0], [4.0]];
+/// let s = mtreg::linalg::column_scan(x.as_ref(), y.as_ref());
+/// assert_eq!(s.xty, mat![[3.0, 4.0]]); // (XᵀY/n)ᵀ
+/// assert_eq!((s.sq_norms, s.y_sq), (vec![2.0, 4.0], 20.0));
+/// ```
+///
+/// # Panics
+/// If X and Y have different row counts or non-contiguous columns.
+#[track_caller]
+pub fn column_scan(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> ColumnScan {
+    column_scan_threads(x, y, 1)
+}
+
+/// [`column_scan`] with the columns of X split over `threads` rayon tasks.
+///
+/// # Panics
+/// As [`column_scan`].
+#[track_caller]
+pub fn column_scan_threads(
+    x: faer::MatRef<'_, f64>,
+    y: faer::MatRef<'_, f64>,
+    threads: usize,
+) -> ColumnScan {
+    let p = x.ncols();
+    if threads <= 1 || p < 2 * threads {
+        return column_scan_seq(x, y);
+    }
+    let chunk = p.div_ceil(threads);
+    let parts: Vec<ColumnScan> = {
+        use rayon::prelude::*;
+        (0..p)
+            .step_by(chunk)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|j0| column_scan_seq(x.subcols(j0, chunk.min(p - j0)), y))
+            .collect()
+    };
+    let t = y.ncols();
+    let mut xty = faer::Mat::<f64>::zeros(t, p);
+    let mut sq_norms = Vec::with_capacity(p);
+    let mut j0 = 0;
+    for part in &parts {
+        let k = part.sq_norms.len();
+        xty.as_mut().subcols_mut(j0, k).copy_from(part.xty.as_ref());
+        sq_norms.extend_from_slice(&part.sq_norms);
+        j0 += k;
+    }
+    ColumnScan {
+        xty,
+        sq_norms,
+        y_sq: parts[0].y_sq,
+    }
+}
+
+#[track_caller]
+fn column_scan_seq(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> ColumnScan {
+    let (n, p, t) = (x.nrows(), x.ncols(), y.ncols());
+    assert_eq!(n, y.nrows(), "X and Y must have the same rows");
+    let mut xty = faer::Mat::<f64>::zeros(t, p);
+    let mut sq_norms = vec![0.0; p];
+    let inv_n = if n > 0 { 1.0 / n as f64 } else { 0.0 };
+    if (1..=FUSED_MAX_T).contains(&t) {
+        let mut i0 = 0;
+        while i0 < n {
+            let k = SCAN_ROWS.min(n - i0);
+            scan_chunk_dyn(
+                x.subrows(i0, k),
+                y.subrows(i0, k),
+                inv_n,
+                &mut xty,
+                &mut sq_norms,
+            );
+            i0 += k;
+        }
+    } else {
+        // YᵀX/n
+        gemm(xty.as_mut(), faer::Accum::Replace, y.transpose(), x, inv_n);
+        for (j, s) in sq_norms.iter_mut().enumerate() {
+            *s = sq_norm(col_slice(x, j));
+        }
+    }
+    let y_sq = (0..t).map(|q| sq_norm(col_slice(y, q))).sum();
+    ColumnScan {
+        xty,
+        sq_norms,
+        y_sq,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +818,115 @@ mod tests {
         let v = [1e200, 1e200];
         assert!((norm(&v) / (2f64.sqrt() * 1e200) - 1.0).abs() < 1e-15);
         assert_eq!(norm(&[3.0, 4.0]), 5.0);
+    }
+
+    /// The one-pass scan equals the separate products, over several chunks.
+    #[test]
+    fn column_scan_matches_separate_passes() {
+        let f = |i: usize, j: usize| ((i * 13 + j * 7) as f64 * 0.173).sin();
+        for (n, p, t) in [
+            (5000, 3, 2),
+            (7, 5, 3),
+            (300, 600, 4),
+            (3, 2, 8),
+            (50, 20, 9),
+            (70, 4, 1),
+        ] {
+            let x = faer::Mat::from_fn(n, p, f);
+            let y = faer::Mat::from_fn(n, t, |i, q| f(i + 3, q + 11));
+            let s = column_scan(x.as_ref(), y.as_ref());
+            for j in 0..p {
+                let norm: f64 = (0..n).map(|i| x[(i, j)] * x[(i, j)]).sum();
+                assert!((s.sq_norms[j] - norm).abs() <= 1e-12 * norm);
+                for q in 0..t {
+                    let d: f64 = (0..n).map(|i| x[(i, j)] * y[(i, q)]).sum::<f64>() / n as f64;
+                    assert!((s.xty[(q, j)] - d).abs() <= 1e-12 * (1.0 + d.abs()));
+                }
+            }
+            assert!((s.y_sq - sq_norm_mat(y.as_ref())).abs() <= 1e-12 * s.y_sq);
+            assert!(s.is_finite());
+        }
+        let mut x = faer::Mat::from_fn(200, 3, f);
+        x[(150, 1)] = 1e200;
+        let y = faer::Mat::from_fn(200, 1, f);
+        assert!(!column_scan(x.as_ref(), y.as_ref()).is_finite());
+    }
+
+    /// The fused multi-column dot products and updates equal T separate
+    /// ones, for every T (fused and fallback) and tail length.
+    #[test]
+    fn multi_column_kernels_match_separate_loops() {
+        let f = |i: usize, j: usize| ((i * 3 + j * 17) as f64 * 0.311).sin();
+        for t in 1..=10 {
+            for n in [0, 1, 3, 4, 7, 33] {
+                let x: Vec<f64> = (0..n).map(|i| f(i, 99)).collect();
+                let m = faer::Mat::from_fn(n, t, f);
+                let mut out = vec![0.0; t];
+                dots_cols(&x, m.as_ref(), &mut out);
+                for q in 0..t {
+                    let want: f64 = (0..n).map(|i| x[i] * m[(i, q)]).sum();
+                    assert!((out[q] - want).abs() <= 1e-13, "dot t {t} n {n}");
+                }
+                let alpha: Vec<f64> = (0..t)
+                    .map(|q| if q == 1 { 0.0 } else { q as f64 - 2.5 })
+                    .collect();
+                let mut m2 = m.clone();
+                axpy_cols(&alpha, &x, m2.as_mut());
+                for q in 0..t {
+                    for i in 0..n {
+                        let want = m[(i, q)] + alpha[q] * x[i];
+                        assert!((m2[(i, q)] - want).abs() <= 1e-14, "axpy t {t} n {n}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// The column-split products and scans equal the sequential ones.
+    #[test]
+    fn threaded_products_equal_sequential_ones() {
+        let f = |i: usize, j: usize| ((i * 5 + j * 11) as f64 * 0.217).cos();
+        let (n, p, t) = (120, 37, 6);
+        let x = faer::Mat::from_fn(n, p, f);
+        let r = faer::Mat::from_fn(n, t, |i, q| f(i + 2, q + 3));
+        let mut want = faer::Mat::<f64>::zeros(t, p);
+        matmul(
+            want.as_mut(),
+            faer::Accum::Replace,
+            r.transpose(),
+            x.as_ref(),
+            -0.5,
+            faer::Par::Seq,
+        );
+        let s1 = column_scan(x.as_ref(), r.as_ref());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        for threads in [1, 2, 3, 16, 40] {
+            let mut got = faer::Mat::<f64>::zeros(t, p);
+            pool.install(|| {
+                matmul_cols(
+                    got.as_mut(),
+                    faer::Accum::Replace,
+                    r.transpose(),
+                    x.as_ref(),
+                    -0.5,
+                    threads,
+                )
+            });
+            for j in 0..p {
+                for q in 0..t {
+                    assert!(
+                        (got[(q, j)] - want[(q, j)]).abs() <= 1e-13,
+                        "{threads} {q} {j}"
+                    );
+                }
+            }
+            let s2 = pool.install(|| column_scan_threads(x.as_ref(), r.as_ref(), threads));
+            assert_eq!(s1.xty, s2.xty);
+            assert_eq!((&s1.sq_norms, s1.y_sq), (&s2.sq_norms, s2.y_sq));
+        }
     }
 
     #[test]

@@ -322,6 +322,7 @@ pub(crate) struct Settings {
     pub monitor: Option<Monitor>,
     pub progress: Option<ProgressCallback>,
     pub warm_start: Option<Mat<f64>>,
+    pub threads: usize,
 }
 
 impl Settings {
@@ -345,6 +346,7 @@ impl Settings {
             monitor: None,
             progress: None,
             warm_start: None,
+            threads: 1,
         }
     }
 
@@ -376,6 +378,9 @@ impl Settings {
         }
         if self.max_iter == 0 {
             return bad("max_iter", 0.0, ">= 1");
+        }
+        if self.threads == 0 {
+            return bad("threads", 0.0, ">= 1");
         }
         Ok(())
     }
@@ -415,12 +420,23 @@ pub(crate) fn run<F: PenaltyFamily>(
     start: Option<&Mat<f64>>,
     description: &Arc<Description>,
 ) -> Result<Path> {
+    if settings.threads > 1 && rayon::current_num_threads() != settings.threads {
+        // the fit's parallel products run in a pool of its own
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(settings.threads)
+            .build()
+            .map_err(|e| {
+                Error::Linalg(format!("cannot start {} threads: {e}", settings.threads))
+            })?;
+        return pool.install(|| run(problem, family, settings, alphas, start, description));
+    }
     let alpha_max = family.alpha_max(problem.grad0(), settings.l1_ratio)?;
     let (alphas, along_path) = match alphas {
         Alphas::Single => (vec![settings.alpha], false),
         Alphas::Grid(g) => (grid_values(g, alpha_max, family.name())?, true),
         Alphas::Explicit(a) => (check_alphas(a)?, true),
     };
+    problem.plan_fits(alphas.len());
     // what every fit records: the path's relative accuracy, when it applies
     let described;
     let description = match settings.path_tol {
@@ -473,6 +489,7 @@ fn solver_options(settings: &Settings, along_path: bool) -> SolverOptions {
         anderson: (settings.anderson && !along_path).then_some(5),
         screening: settings.screening,
         monitor: settings.monitor.clone(),
+        threads: settings.threads,
         ..SolverOptions::default()
     }
 }
@@ -599,12 +616,13 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
     };
     let (gram, tol_scale, prep_seconds) =
         (problem.uses_gram(), problem.tol_scale(), problem.seconds());
+    // the first gradient from preparation, when it is exact (data as given)
+    let mut warm = problem.first_warm(wt0.as_ref());
     let mut rule = Stopping::new(plan.settings, plan.along_path, tol_scale, plan.alpha_max);
     let (datafit, inverse) = problem.split();
     let mut fits = Vec::with_capacity(plan.alphas.len());
     // the solver's iterate (the model's wt, or its lifted form)
     let mut init: Option<Mat<f64>> = None;
-    let mut warm = None;
     for &alpha in plan.alphas {
         let step = Instant::now();
         let penalty = family.penalty(alpha, plan.settings.l1_ratio)?;

@@ -38,6 +38,17 @@ pub fn check_finite(what: &'static str, m: MatRef<'_, f64>) -> Result<()> {
 /// # Errors
 /// `EmptyInput`, `ShapeMismatch` or `NonFinite`.
 pub fn validate_xy(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
+    validate_shapes(x, y)?;
+    check_finite("X", x)?;
+    check_finite("Y", y)
+}
+
+/// Checks the shapes of a shared-design problem (not its values): as
+/// [`validate_xy`] without the finiteness check.
+///
+/// # Errors
+/// `EmptyInput` or `ShapeMismatch`.
+pub fn validate_shapes(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
     if x.nrows() == 0 {
         return Err(Error::EmptyInput("X has no rows (samples)"));
     }
@@ -54,8 +65,7 @@ pub fn validate_xy(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<()> {
             found: y.nrows(),
         });
     }
-    check_finite("X", x)?;
-    check_finite("Y", y)
+    Ok(())
 }
 
 /// Checks per-task designs `xs[t]` (n_t × p, the same p for all) and targets

@@ -30,6 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import families  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[2]
 REL_GAP_TARGET = 1e-6
 MAX_TOL_STEPS = 6            # tol is divided by sqrt(10) at most this many times
@@ -42,6 +45,16 @@ PATH_N_ALPHAS = 20           # the alpha grid of docs/objective.md: geometric al
 PATH_EPS = 1e-2
 MB = 1e6                     # RSS and matrix sizes are reported in 10^6 bytes
 RSS_SLACK = (1.2, 50 * MB)   # target: peak RSS <= 1.2 * (X + Y as f64) + 50 MB
+
+
+CLOCK = {"name": "wall"}   # set by --clock
+
+
+def fit_clock():
+    """The clock fits are timed with: wall (perf_counter) or, with --clock cpu,
+    this process's CPU time (process_time: the peers run on one thread, so it
+    is their thread's time, little disturbed by other processes' load)."""
+    return time.process_time() if CLOCK["name"] == "cpu" else time.perf_counter()
 
 
 def log(*a):
@@ -173,9 +186,9 @@ def fit_sklearn(X, Y, alpha, tol, ctx):
 
     m = MultiTaskLasso(alpha=alpha, fit_intercept=False, tol=tol,
                        max_iter=MAX_ITER)
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     m.fit(X, Y)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return m.coef_.T, dt, dict(n_iter=int(m.n_iter_))
 
 
@@ -187,13 +200,13 @@ def path_sklearn(X, Y, alphas, tol, ctx):
     m = MultiTaskLasso(alpha=alphas[0], fit_intercept=False, tol=tol,
                        max_iter=MAX_ITER, warm_start=True)
     out, iters = [], []
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     for a in alphas:
         m.set_params(alpha=a)
         m.fit(X, Y)
         out.append((a, m.coef_.T.copy()))
         iters.append(int(m.n_iter_))
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return out, dt, dict(n_iter=iters)
 
 
@@ -202,20 +215,20 @@ def fit_celer(X, Y, alpha, tol, ctx):
     # what it calls. Returns (alphas, coefs of shape (T, p, n_alphas), gaps).
     from celer.homotopy import mtl_path
 
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     _, coefs, gaps = mtl_path(X, Y, alphas=[alpha], tol=tol, max_iter=1000,
                               max_epochs=50_000, p0=10, prune=True)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return coefs[:, :, 0].T, dt, dict(own_gap=float(gaps[0]))
 
 
 def path_celer(X, Y, alphas, tol, ctx):
     from celer.homotopy import mtl_path  # warm-starts along the grid itself
 
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     _, coefs, gaps = mtl_path(X, Y, alphas=alphas, tol=tol, max_iter=1000,
                               max_epochs=50_000, p0=10, prune=True)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return ([(a, coefs[:, :, k].T) for k, a in enumerate(alphas)], dt,
             dict(own_gap=[float(g) for g in gaps]))
 
@@ -225,9 +238,9 @@ def fit_skglm(X, Y, alpha, tol, ctx):
 
     m = MultiTaskLasso(alpha=alpha, fit_intercept=False, tol=tol,
                        max_iter=1000, max_epochs=50_000)
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     m.fit(X, Y)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return m.coef_.T, dt, dict(n_iter=int(m.n_iter_),
                                kkt=float(m.stopping_crit))
 
@@ -240,9 +253,9 @@ def path_skglm(X, Y, alphas, tol, ctx):
 
     m = MultiTaskLasso(alpha=alphas[0], fit_intercept=False, tol=tol,
                        max_iter=1000, max_epochs=50_000)
-    t0 = time.perf_counter()
+    t0 = fit_clock()
     _, coefs, crits = m.path(X, Y, alphas)
-    dt = time.perf_counter() - t0
+    dt = fit_clock() - t0
     return ([(a, coefs[:, :, k].T) for k, a in enumerate(alphas)], dt,
             dict(kkt=[float(c) for c in crits]))
 
@@ -329,6 +342,50 @@ def path_mtreg(X, Y, alphas, tol, ctx):
     return [(float(k), Ws[k]) for k in keys], float(model["seconds"]), extra
 
 
+def run_warm_fit(ctx, args):
+    """benches/warm_fit.rs: one untimed fit, then one timed fit, in a process
+    that has read the CSVs (the peers' warm-process treatment). Returns
+    (seconds, coefficients as a flat array, report dict, wall)."""
+    with tempfile.TemporaryDirectory(prefix="mtreg-warm-") as tmp:
+        w_out, js = Path(tmp) / "w.f64", Path(tmp) / "out.json"
+        cmd = [ctx["warm_fit"], "--x", ctx["x_csv"], "--y", ctx["y_csv"],
+               "--max-iter", str(MAX_ITER), "--repeats", "1",
+               "--threads", str(ctx.get("mtreg_threads", 1)),
+               "--w-out", str(w_out), "--json", str(js), *args]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, env=ctx["env"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"warm_fit exit {proc.returncode}: "
+                               f"{proc.stderr.strip()[-200:]}")
+        out = json.loads(js.read_text())
+        w = np.fromfile(w_out, dtype="<f8")
+    times = out["cpu_times"] if CLOCK["name"] == "cpu" else out["times"]
+    report = dict(out["report"], wall_fit_s=out["times"][0],
+                  cpu_fit_s=out["cpu_times"][0])
+    return float(times[0]), w, report, wall
+
+
+def fit_mtreg_warm(X, Y, alpha, tol, ctx):
+    secs, w, report, wall = run_warm_fit(
+        ctx, ["--alpha", repr(float(alpha)), "--tol", repr(float(tol))])
+    W = w.reshape(X.shape[1], Y.shape[1])
+    extra = dict(wall_s=wall, rss_bytes=None, **report)
+    return W, secs, extra
+
+
+def path_mtreg_warm(X, Y, alphas, tol, ctx):
+    secs, w, report, wall = run_warm_fit(
+        ctx, ["--alphas", ",".join(repr(float(a)) for a in alphas),
+              "--tol", repr(float(tol))])
+    p, T = X.shape[1], Y.shape[1]
+    Ws = w.reshape(len(alphas), p, T)
+    used = report.pop("alphas")
+    extra = dict(wall_s=wall, rss_bytes=None, alphas=used, **report)
+    return [(float(a), Ws[k]) for k, a in enumerate(used)], secs, extra
+
+
 SOLVERS = {"sklearn": fit_sklearn, "celer": fit_celer, "skglm": fit_skglm,
            "mtreg": fit_mtreg}
 PATH_SOLVERS = {"sklearn": path_sklearn, "celer": path_celer,
@@ -369,8 +426,16 @@ def warm_up(solver, path=False):
 
 # ----------------------------------------------------------------- runner --
 
-def run_one(solver, fit, check, tol0, repeats):
+SLOW_PEER = 3.0   # a peer this many times slower than the fastest so far is timed once
+
+
+def run_one(solver, fit, check, tol0, repeats, fastest=None):
     """Calibrate tol, then time `repeats` runs. Never raises.
+
+    `fastest`: the fastest peer's median time on this problem so far; a peer
+    whose calibrated run takes more than SLOW_PEER times that cannot be the
+    fastest, and that run is its only sample (noted), which bounds the run
+    time of the harness on problems where one peer takes minutes.
 
     fit(tol) -> (result, seconds, extra); check(result) -> (rel_gap, nnz
     rows, per-point gaps or None). For a path, rel_gap is the largest over
@@ -404,7 +469,10 @@ def run_one(solver, fit, check, tol0, repeats):
                        nnz_rows=nnz, extra=extra)
             return res
         samples = [(nnz, secs, g, extra)] if secs >= REUSE_CALIBRATION_S else []
-        while len(samples) < repeats:
+        if fastest is not None and solver != "mtreg" and secs > SLOW_PEER * fastest:
+            samples = [(nnz, secs, g, extra)]
+            res["single_sample"] = True
+        while len(samples) < repeats and not res.get("single_sample"):
             samples.append(call(tol))
             log(f"    {solver:7s} timed     {samples[-1][1]:9.4f}s  "
                 f"rel_gap={samples[-1][2]:.2e}")
@@ -428,12 +496,12 @@ def run_one(solver, fit, check, tol0, repeats):
     return res
 
 
-def run_single(solver, X, Y, alpha, ctx, repeats):
+def run_single(solver, X, Y, alpha, ctx, repeats, fastest=None):
     def check(W):
         return rel_gap(X, Y, W, alpha), nnz_rows(W), None
 
     r = run_one(solver, lambda tol: SOLVERS[solver](X, Y, alpha, tol, ctx),
-                check, start_tol(solver, alpha), repeats)
+                check, start_tol(solver, alpha), repeats, fastest)
     if "tol" in r:
         r["tol_over_alpha"] = r["tol"] / alpha
     return r
@@ -638,7 +706,7 @@ def set_python_threads(k):
 # ------------------------------------------------------------------ table --
 
 def fmt_time(s):
-    return "-" if s is None else (f"{s:.4f}" if s < 1 else f"{s:.3f}")
+    return "-" if s is None else (f"{s:.3g}" if s < 1 else f"{s:.3f}")
 
 
 def markdown(rows):
@@ -662,6 +730,8 @@ def markdown(rows):
             notes.append("COEF.csv != MODEL.json coef")
         if r.get("grid_note"):
             notes.append(r["grid_note"])
+        if r.get("single_sample"):
+            notes.append(f"one sample (> {SLOW_PEER:g}x the fastest peer)")
         cells = [r["problem"], r["shape"], r["ratio_label"], r["solver"],
                  f"{r['tol']:.3g}" if "tol" in r else "-",
                  fmt_time(r.get("seconds")) if ok or "seconds" in r else "-",
@@ -704,6 +774,79 @@ def roofline_markdown(rows):
              f"axpy {fmt_rate(b['axpy_gflops'])} GFLOP/s"
              for (p, m), b in rates.items()]
     return "\n".join(out) + "\n\nSingle-thread BLAS rates:\n" + "\n".join(lines)
+
+
+def fastest_peer(group):
+    """(peer name, ratio fastest peer / mtreg, mtreg row) of one problem."""
+    m = next((r for r in group if r["solver"] == "mtreg"), None)
+    peers = [r for r in group if r["solver"] != "mtreg" and r["status"] == "ok"]
+    if m is None or m["status"] != "ok" or not peers:
+        return None, None, m
+    best = min(peers, key=lambda r: r["seconds"])
+    return best["solver"], best["seconds"] / m["seconds"], m
+
+
+def draws_markdown(groups):
+    """One row per (draw, alpha), worst ratio first; then min / median per
+    family and alpha class (0.1 vs 0.01-0.02), worst first."""
+    items = []
+    for g in groups:
+        peer, ratio, m = fastest_peer(g)
+        items.append((ratio, peer, m, g[0]))
+    head = ["draw", "family", "n x p x T", "rho", "active", "snr",
+            "alpha/alpha_max", "mtreg (s)", "nnz rows", "fastest peer",
+            "fastest peer / mtreg"]
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for ratio, peer, m, r in sorted(items, key=lambda it: (
+            it[0] is not None, it[0] or 0.0)):
+        d = r["draw"]
+        cells = [r["data"], d["family"], r["shape"], f"{d['rho']:.2f}",
+                 str(d["n_active"]), f"{d['snr']:.2g}", r["ratio_label"],
+                 fmt_time(m.get("seconds")) if m else "-",
+                 str(m.get("nnz_rows", "-")) if m else "-", peer or "-",
+                 f"{ratio:.2f}×" if ratio else
+                 (m["status"] if m else "no mtreg")]
+        out.append("| " + " | ".join(cells) + " |")
+    fam = {}
+    for ratio, _, _, r in items:
+        cls = "0.1" if abs(r["ratio"] - 0.1) < 1e-12 else "0.01-0.02"
+        fam.setdefault((r["draw"]["family"], cls), []).append(ratio)
+    head = ["family", "alpha/alpha_max", "draws", "min", "median"]
+    summ = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    def key(kv):
+        vals = [v for v in kv[1] if v is not None]
+        return (len(vals) == len(kv[1]), min(vals) if vals else 0.0)
+    for (f, cls), vals in sorted(fam.items(), key=key):
+        ok = [v for v in vals if v is not None]
+        cells = [f, cls, str(len(vals)),
+                 f"{min(ok):.2f}×" if ok else "-",
+                 f"{statistics.median(ok):.2f}×" if ok else "-"]
+        if len(ok) < len(vals):
+            cells[3] += f" ({len(vals) - len(ok)} failed)"
+        summ.append("| " + " | ".join(cells) + " |")
+    allv = [v for v, *_ in items if v is not None]
+    tail = (f"\nAll draws: min {min(allv):.2f}×, median "
+            f"{statistics.median(allv):.2f}× over {len(allv)} problem-alphas"
+            if allv else "")
+    return "\n".join(out) + "\n\nPer family:\n\n" + "\n".join(summ) + tail
+
+
+def warm_fit_exe():
+    """Builds benches/warm_fit.rs (release) and returns its executable."""
+    cmd = ["cargo", "bench", "--bench", "warm_fit", "--no-run",
+           "--message-format=json"]
+    log("  " + " ".join(cmd))
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    for ln in proc.stdout.splitlines():
+        try:
+            msg = json.loads(ln)
+        except ValueError:
+            continue
+        if (msg.get("reason") == "compiler-artifact" and msg.get("executable")
+                and msg["target"]["name"] == "warm_fit"):
+            return msg["executable"]
+    raise RuntimeError("could not build the warm_fit bench:\n"
+                       + proc.stderr[-2000:])
 
 
 def rss_markdown(rows, infos):
@@ -754,10 +897,38 @@ def main(argv=None):
     ap.add_argument("--regen", action="store_true",
                     help="rewrite the CSV files even if present")
     ap.add_argument("--json", type=Path, help="write raw results here")
+    ap.add_argument("--draws", type=int, default=0,
+                    help="also time N problems drawn at random from the "
+                    "families of families.py (round robin), at 0.1 and at a "
+                    "random ratio in [0.01, 0.02]")
+    ap.add_argument("--seed", type=int,
+                    help="seed of the draws (default: a fresh one, printed)")
+    ap.add_argument("--families", help="comma list of families to draw from "
+                    "(default all)")
+    ap.add_argument("--keep-draws", action="store_true",
+                    help="keep the CSVs of the draws (default: deleted after "
+                    "each draw; the seed regenerates them)")
+    ap.add_argument("--mtreg-timing", choices=("warm", "cli"), default="warm",
+                    help="warm: benches/warm_fit.rs times library fits in a "
+                    "warm process, as the peers are timed (default); cli: the "
+                    "`seconds` of a fresh `mtreg solve` process (and its peak "
+                    "RSS)")
+    ap.add_argument("--warm-fit", help="the warm_fit bench executable "
+                    "(default: built with cargo bench --no-run)")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="time fits by wall clock (default) or by CPU time of "
+                    "the fitting thread/process (single thread only; robust "
+                    "to other load on a shared machine; mtreg: warm timing "
+                    "only)")
     args = ap.parse_args(argv)
+    CLOCK["name"] = args.clock
+    if args.clock == "cpu" and (args.threads != 1 or args.mtreg_timing != "warm"):
+        ap.error("--clock cpu needs --threads 1 and --mtreg-timing warm")
 
-    full = not args.quick and not args.problems
+    full = not args.quick and not args.problems and not args.draws
     problems = ["small", "meg_like"] if args.quick else list(PROBLEMS) + ["path"]
+    if args.draws and not args.problems:
+        problems = []
     if args.problems:
         problems = args.problems.split(",")
     ratios = [0.1] if args.quick else list(RATIOS)
@@ -782,7 +953,14 @@ def main(argv=None):
     # it may run on (wall column only).
     env = dict(os.environ, OMP_NUM_THREADS=k, OPENBLAS_NUM_THREADS=k,
                MKL_NUM_THREADS=k, RAYON_NUM_THREADS=k)
+    warm_exe = None
+    if "mtreg" in solvers and args.mtreg_timing == "warm":
+        warm_exe = args.warm_fit or warm_fit_exe()
+        SOLVERS["mtreg"] = fit_mtreg_warm
+        PATH_SOLVERS["mtreg"] = path_mtreg_warm
     mach, vers = machine(), versions(args.mtreg)
+    if warm_exe:
+        vers["mtreg"] = f"warm_fit bench {warm_exe}"
     limiter = set_python_threads(args.threads)
     for s in solvers:
         try:
@@ -797,7 +975,7 @@ def main(argv=None):
         info["alpha_max"] = alpha_max(X, Y)
         infos[name] = info
         ctx = dict(mtreg=args.mtreg, x_csv=info["x_csv"], y_csv=info["y_csv"],
-                   env=env)
+                   env=env, warm_fit=warm_exe)
         return X, Y, info, ctx
 
     def finish(group):
@@ -816,12 +994,57 @@ def main(argv=None):
                 f"alpha = {ratio:g} * alpha_max = {alpha:.6g}")
             group = []
             for s in solvers:
-                r = run_single(s, X, Y, alpha, ctx, args.repeats)
+                ok = [g["seconds"] for g in group if g["status"] == "ok"]
+                r = run_single(s, X, Y, alpha, ctx, args.repeats,
+                               min(ok) if ok else None)
                 r.update(problem=name, data=name, ratio=ratio,
                          ratio_label=f"{ratio:g}", alpha=alpha,
                          shape=f"{info['n']} x {info['p']} x {info['T']}")
                 group.append(r)
             finish(group)
+
+    draw_rows, draw_seed = [], None
+    if args.draws:
+        draw_seed = (args.seed if args.seed is not None
+                     else int(np.random.SeedSequence().entropy % 2**32))
+        log(f"[draws] {args.draws} draws, seed {draw_seed} (replay: --draws "
+            f"{args.draws} --seed {draw_seed}"
+            + (f" --families {args.families}" if args.families else "") + ")")
+        fams = args.families.split(",") if args.families else None
+        for i, params in enumerate(families.draws(args.draws, draw_seed, fams)):
+            name = f"draw{i}"
+            d = args.data_dir / "draws" / str(draw_seed) / f"{i}-{params['family']}"
+            d.mkdir(parents=True, exist_ok=True)
+            log(f"[{name}] {families.label(params)}")
+            X, Y = families.draw_problem(params)
+            xp, yp = d / "X.csv", d / "Y.csv"
+            families.write_csv(xp, X)
+            families.write_csv(yp, Y)
+            amax = alpha_max(X, Y)
+            info = dict(name=name, recipe=families.label(params), params=params,
+                        n=X.shape[0], p=X.shape[1], T=Y.shape[1],
+                        x_csv=str(xp), y_csv=str(yp), alpha_max=amax)
+            infos[name] = info
+            ctx = dict(mtreg=args.mtreg, x_csv=str(xp), y_csv=str(yp),
+                       env=env, warm_fit=warm_exe)
+            for ratio in (0.1, params["small_ratio"]):
+                alpha = ratio * amax
+                log(f"[{name}] alpha = {ratio:.4g} * alpha_max = {alpha:.6g}")
+                group = []
+                for s_ in solvers:
+                    ok = [g["seconds"] for g in group if g["status"] == "ok"]
+                    r = run_single(s_, X, Y, alpha, ctx, args.repeats,
+                                   min(ok) if ok else None)
+                    r.update(problem=f"{name} {params['family']}", data=name,
+                             ratio=ratio, ratio_label=f"{ratio:.3g}",
+                             alpha=alpha, draw=params,
+                             shape=f"{info['n']} x {info['p']} x {info['T']}")
+                    group.append(r)
+                finish(group)
+                draw_rows.append(group)
+            if not args.keep_draws:
+                for f in (xp, yp):
+                    f.unlink()
 
     path_info = None
     if do_path:
@@ -864,7 +1087,8 @@ def main(argv=None):
             log(f"roofline failed: {type(e).__name__}: {e}")
             roof = dict(error=f"{type(e).__name__}: {e}")
 
-    if "mtreg" in solvers and versions(args.mtreg).get("mtreg") != vers["mtreg"]:
+    if ("mtreg" in solvers and not warm_exe
+            and versions(args.mtreg).get("mtreg") != vers["mtreg"]):
         log("WARNING: the mtreg binary changed during the run; rerun to get "
             "consistent mtreg rows")
 
@@ -876,12 +1100,20 @@ def main(argv=None):
               "`mtreg solve`/`mtreg path` have no thread option and fit on one "
               "thread (RAYON_NUM_THREADS is set for when they gain one).")
     print(f"Target: independent rel gap <= {REL_GAP_TARGET:g}; time = median "
-          f"of {args.repeats} fits at the calibrated tol"
+          f"of {args.repeats} fits at the calibrated tol ({args.clock} clock"
+          + (", mtreg timed warm in-process (benches/warm_fit.rs)"
+             if warm_exe else "") + ")"
           + (f"; path: alphas geometric from alpha_max to {PATH_EPS:g} "
              f"alpha_max, {PATH_N_ALPHAS} values, warm starts, rel gap "
              "checked at every alpha, time = whole path" if do_path else "")
           + "\n")
     print(markdown(rows))
+    if draw_rows:
+        print(f"\nRandomised draws (seed {draw_seed}; replay with --draws "
+              f"{args.draws} --seed {draw_seed}"
+              + (f" --families {args.families}" if args.families else "")
+              + "), ratio = fastest peer time / mtreg time, worst first:\n")
+        print(draws_markdown(draw_rows))
     rss = rss_markdown(rows, infos)
     if rss:
         print(f"\nPeak RSS of the mtreg process (max over the timed runs; "
@@ -908,6 +1140,8 @@ def main(argv=None):
     if args.json:
         args.json.write_text(json.dumps(
             dict(machine=mach, versions=vers, threads=args.threads,
+                 draw_seed=draw_seed, mtreg_timing=args.mtreg_timing,
+                 clock=args.clock,
                  rel_gap_target=REL_GAP_TARGET, repeats=args.repeats,
                  problems=infos, path=path_info, results=rows,
                  roofline=roof), indent=1, default=str))

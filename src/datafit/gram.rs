@@ -1,8 +1,8 @@
 //! Gram mode: the shared-design quadratic loss through `XᵀX` and `XᵀY` only.
 
-use super::{Datafit, ResidualStats};
+use super::{Datafit, GramFacts, ResidualStats};
+use crate::linalg::matmul;
 use crate::linalg::{axpy, inner_mat, sq_norm_mat};
-use faer::linalg::matmul::matmul;
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
@@ -100,6 +100,7 @@ impl Gram {
                 1.0 / n,
                 Par::Seq,
             );
+            crate::linalg::clear_upper();
             for j in 0..p {
                 for i in 0..j {
                     q[(i, j)] = q[(j, i)];
@@ -134,6 +135,38 @@ impl Gram {
         }
     }
 
+    /// The working-set Gram subproblem (see [`Datafit::working_set_gram`])
+    /// from `q = Q_SS` (w × w), `a_s = X_SᵀR/n` (w × T) at the current
+    /// residuals R, the iterate `wt` (T × p), the working set `ws` and the
+    /// current loss value `‖R‖²/(2n)`. Its state is at `W_S`.
+    pub(crate) fn subproblem(
+        q: Mat<f64>,
+        a_s: Mat<f64>,
+        wt: MatRef<'_, f64>,
+        ws: &[usize],
+        value: f64,
+    ) -> Self {
+        let w_s = super::gather_columns(wt, ws);
+        // B_S = A_S + Q_SS W_S (the subproblem's XᵀY/n)
+        let mut b = a_s.clone();
+        crate::linalg::gemm(b.as_mut(), Accum::Add, q.as_ref(), w_s.transpose(), 1.0);
+        // its ‖Y‖²/n: f(W_S) = ½(y_sq − ⟨W_S, B_S⟩ − ⟨W_S, A_S⟩) must be `value`
+        let y_sq = 2.0 * value
+            + inner_mat(w_s.transpose(), a_s.as_ref())
+            + inner_mat(w_s.transpose(), b.as_ref());
+        let diag = (0..q.nrows()).map(|j| q[(j, j)]).collect();
+        let blocked = Blocked::new(q.nrows(), b.ncols());
+        Self {
+            q,
+            c: b,
+            g: a_s,
+            diag,
+            y_sq,
+            n: 1.0,
+            blocked,
+        }
+    }
+
     /// `⟨W, C⟩ + ⟨W, G⟩ = (⟨W, XᵀY⟩ + ⟨W, XᵀR⟩) / n` for the iterate `wt`.
     fn w_terms(&self, wt: MatRef<'_, f64>) -> (f64, f64) {
         (
@@ -151,7 +184,7 @@ impl Gram {
         wt: &mut Mat<f64>,
         rows: &[usize],
         elastic: Option<crate::penalty::ElasticForm>,
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         let b = &mut self.blocked;
         let mut worst = 0.0f64;
@@ -159,11 +192,7 @@ impl Gram {
         for &j in rows {
             let h = self.diag[j];
             let w = wt.col_as_slice_mut(j);
-            if h <= 0.0 {
-                // zero column: see `bcd_epoch`
-                if w.iter().any(|&v| v != 0.0) {
-                    w.fill(0.0);
-                }
+            if crate::bcd::skip_flat_block(h, w) {
                 continue;
             }
             // ∇_j f = −G[j, :] + Σ_m Q[j, k_m] δ_m over the rows k_m of the
@@ -194,7 +223,7 @@ impl Gram {
                     continue;
                 }
             }
-            let (violation, changed) = crate::solver::bcd::block_step(penalty, j, h, w, work);
+            let (violation, changed) = crate::bcd::block_step(penalty, j, h, w, work);
             worst = worst.max(violation);
             if changed {
                 b.rows[moved] = j;
@@ -276,7 +305,16 @@ impl Datafit for Gram {
 
     #[inline]
     fn update_block(&mut self, j: usize, delta: &[f64]) {
-        // G −= q_j δᵀ  (q_j = column j of Q, contiguous)
+        // G −= q_j δᵀ  (q_j = column j of Q, contiguous; one sweep over q_j)
+        let mut minus = [0.0f64; crate::linalg::FUSED_COLS];
+        if delta.len() <= minus.len() {
+            let minus = &mut minus[..delta.len()];
+            for (m, &d) in minus.iter_mut().zip(delta) {
+                *m = -d;
+            }
+            crate::linalg::axpy_cols(minus, self.q.col_as_slice(j), self.g.as_mut());
+            return;
+        }
         let qj = self.q.col_as_slice(j);
         for (t, &d) in delta.iter().enumerate() {
             if d != 0.0 {
@@ -290,12 +328,12 @@ impl Datafit for Gram {
         penalty: &P,
         wt: &mut Mat<f64>,
         ws: &[usize],
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         // Few tasks: a GEMM with T < 4 columns is slower than the row kernel's
         // axpys (measured at p = 200: T = 1 always, T = 3 about even).
         if self.c.ncols() < 4 {
-            return crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work);
+            return super::row_epoch(self, penalty, wt, ws, work);
         }
         let elastic = penalty.elastic_form();
         let mut worst = 0.0f64;
@@ -317,6 +355,61 @@ impl Datafit for Gram {
         true
     }
 
+    fn gram_facts(&self, ws: &[usize]) -> Option<GramFacts> {
+        Some(GramFacts {
+            n_samples: self.n as usize,
+            full_gram: true,
+            cached: ws.len(),
+        })
+    }
+
+    fn working_set_gram(&mut self, ws: &[usize], wt: MatRef<'_, f64>) -> Option<Gram> {
+        let (w, t) = (ws.len(), self.c.ncols());
+        let q = Mat::from_fn(w, w, |u, v| self.q[(ws[u], ws[v])]);
+        let a_s = Mat::from_fn(w, t, |u, k| self.g[(ws[u], k)]);
+        Some(Gram::subproblem(q, a_s, wt, ws, self.value(wt)))
+    }
+
+    fn commit_working_set(&mut self, ws: &[usize], wt: &mut Mat<f64>, wt_s: MatRef<'_, f64>) {
+        let t = wt.nrows();
+        let b = &mut self.blocked;
+        let mut moved = 0;
+        let flush = |b: &mut Blocked, g: &mut Mat<f64>, q: &Mat<f64>, m: usize| {
+            // G −= Q[:, moved] Δᵀ
+            for (c, &k) in b.rows[..m].iter().enumerate() {
+                b.q.col_as_slice_mut(c).copy_from_slice(q.col_as_slice(k));
+            }
+            matmul(
+                g.as_mut(),
+                Accum::Add,
+                b.q.as_ref().subcols(0, m),
+                b.d.as_ref().subcols(0, m).transpose(),
+                -1.0,
+                Par::Seq,
+            );
+        };
+        for (c, &j) in ws.iter().enumerate() {
+            let mut changed = false;
+            for k in 0..t {
+                let delta = wt_s[(k, c)] - wt[(k, j)];
+                b.d[(k, moved)] = delta;
+                changed |= delta != 0.0;
+                wt[(k, j)] = wt_s[(k, c)];
+            }
+            if changed {
+                b.rows[moved] = j;
+                moved += 1;
+                if moved == GRAM_BLOCK {
+                    flush(b, &mut self.g, &self.q, moved);
+                    moved = 0;
+                }
+            }
+        }
+        if moved > 0 {
+            flush(b, &mut self.g, &self.q, moved);
+        }
+    }
+
     fn residual_stats(&self, wt: MatRef<'_, f64>) -> Option<ResidualStats> {
         let (wc, wg) = self.w_terms(wt);
         let y_sq = self.y_sq / self.n;
@@ -331,9 +424,10 @@ impl Datafit for Gram {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bcd::Workspace;
+    use crate::datafit::row_epoch;
     use crate::datafit::testing::problem;
     use crate::penalty::{Coupled, L1, L21, Penalty, Sparsity, TaskGraph};
-    use crate::solver::bcd::{Workspace, bcd_epoch};
     use rand::SeedableRng;
     use rand::seq::SliceRandom;
     use rand_chacha::ChaCha8Rng;
@@ -357,7 +451,7 @@ mod tests {
         let mut b = a.clone();
         let mut work = Workspace::new(t);
         for _ in 0..4 {
-            let va = bcd_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
+            let va = row_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
             let vb = b.epoch(pen, &mut wt_b, ws, &mut work);
             assert!(close(va, vb), "violation {va} vs {vb}");
         }

@@ -26,9 +26,11 @@ mod quadratic;
 
 pub use gram::Gram;
 pub use per_task::PerTask;
-pub use quadratic::Quadratic;
+pub use quadratic::{Quadratic, WS_GRAM_BUDGET};
 
-use faer::{MatMut, MatRef};
+use crate::bcd::{Workspace, block_step, skip_flat_block};
+use crate::penalty::Penalty;
+use faer::{Mat, MatMut, MatRef};
 
 /// Residual quantities the closed-form duality gap needs, weighted as in the
 /// loss: for `f(W) = Σ_t a_t/2 ‖y_t − X_t w_t‖²` (shared design: `a_t = 1/n`),
@@ -70,19 +72,20 @@ pub trait Datafit {
     /// as one matrix product.
     fn full_gradient(&self, out: MatMut<'_, f64>);
     /// One epoch of block steps over `ws` (in that order); returns the largest
-    /// pre-update violation. The default calls the generic kernel
-    /// [`crate::solver::bcd::bcd_epoch`]; a datafit may fuse passes over its state.
+    /// pre-update violation. The default is the plain row-by-row kernel
+    /// [`row_epoch`]; a datafit may fuse passes over its state, with the same
+    /// iterates up to rounding.
     fn epoch<P: crate::penalty::Penalty>(
         &mut self,
         penalty: &P,
         wt: &mut faer::Mat<f64>,
         ws: &[usize],
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut Workspace,
     ) -> f64
     where
         Self: Sized,
     {
-        crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work)
+        row_epoch(self, penalty, wt, ws, work)
     }
 
     /// Remember the current state as the reference of [`drift`](Datafit::drift).
@@ -118,6 +121,143 @@ pub trait Datafit {
         let _ = wt;
         None
     }
+
+    /// Runs the full-size products (full gradients) on `threads` rayon tasks
+    /// in the current pool; 1 (the default) keeps everything sequential.
+    fn set_threads(&mut self, threads: usize) {
+        let _ = threads;
+    }
+
+    /// What the strategy cost model ([`crate::solver::strategy`]) needs to
+    /// choose an inner mode for the working set `ws`, or `None` if this
+    /// datafit has no working-set Gram subproblem.
+    fn gram_facts(&self, ws: &[usize]) -> Option<GramFacts> {
+        let _ = ws;
+        None
+    }
+
+    /// The working-set Gram subproblem at the current state: for the rows
+    /// `ws` (in that order) and the others fixed at their values in `wt`,
+    /// a [`Gram`] datafit over `w = |ws|` features whose loss equals this
+    /// one up to a constant and whose state is at `W_S` (the columns `ws` of
+    /// `wt`, as [`gather_columns`] lays them out). `None` if unsupported.
+    ///
+    /// With `R` the current residuals, `Q_SS = X_SᵀX_S/n` and
+    /// `B_S = X_SᵀR/n + Q_SS W_S`: `f(W) = ½⟨V, Q_SS V⟩ − ⟨B_S, V⟩ + const`
+    /// as a function of `V = W_S`, which is a [`Gram`] datafit with `XᵀY/n = B_S`.
+    fn working_set_gram(&mut self, ws: &[usize], wt: MatRef<'_, f64>) -> Option<Gram> {
+        let _ = (ws, wt);
+        None
+    }
+
+    /// Writes the subproblem's iterate `wt_s` (T × |ws|) into the columns
+    /// `ws` of `wt` and brings the state up to date with the change (after
+    /// [`working_set_gram`](Datafit::working_set_gram)).
+    fn commit_working_set(&mut self, ws: &[usize], wt: &mut Mat<f64>, wt_s: MatRef<'_, f64>) {
+        for (c, &j) in ws.iter().enumerate() {
+            for k in 0..wt.nrows() {
+                wt[(k, j)] = wt_s[(k, c)];
+            }
+        }
+        self.init_state(wt.as_ref());
+    }
+}
+
+/// A matrix a datafit owns or borrows (no copy of the caller's data when it
+/// needs neither centring nor scaling). Columns are contiguous.
+#[derive(Debug, Clone)]
+pub(crate) enum Store<'a> {
+    Owned(Mat<f64>),
+    Borrowed(MatRef<'a, f64>),
+}
+
+impl<'a> Store<'a> {
+    /// Borrows `m` when its columns are contiguous, else copies it.
+    pub(crate) fn borrow(m: MatRef<'a, f64>) -> Self {
+        if m.nrows() <= 1 || m.row_stride() == 1 {
+            Store::Borrowed(m)
+        } else {
+            Store::Owned(m.to_owned())
+        }
+    }
+
+    #[inline]
+    pub(crate) fn as_ref(&self) -> MatRef<'_, f64> {
+        match self {
+            Store::Owned(m) => m.as_ref(),
+            Store::Borrowed(m) => *m,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn nrows(&self) -> usize {
+        self.as_ref().nrows()
+    }
+
+    #[inline]
+    pub(crate) fn ncols(&self) -> usize {
+        self.as_ref().ncols()
+    }
+
+    /// Column j as a slice.
+    #[inline]
+    pub(crate) fn col(&self, j: usize) -> &[f64] {
+        match self {
+            Store::Owned(m) => m.col_as_slice(j),
+            Store::Borrowed(m) => crate::linalg::col_slice(*m, j),
+        }
+    }
+}
+
+/// Facts a datafit reports to the strategy cost model
+/// ([`crate::solver::strategy::inner_mode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GramFacts {
+    /// Samples n.
+    pub n_samples: usize,
+    /// Whether the datafit is a full Gram matrix (else residuals).
+    pub full_gram: bool,
+    /// Columns of the working set already in the working-set Gram cache
+    /// (all of them for a full Gram).
+    pub cached: usize,
+}
+
+/// The columns `ws` of `wt` (T × p) as a T × |ws| matrix.
+pub fn gather_columns(wt: MatRef<'_, f64>, ws: &[usize]) -> Mat<f64> {
+    Mat::from_fn(wt.nrows(), ws.len(), |k, c| wt[(k, ws[c])])
+}
+
+/// One epoch of exact block minimisation over the blocks `ws`, in that order,
+/// one row at a time: the reference kernel every fused epoch is tested against.
+///
+/// For each block j with curvature `h = h_j`: `g = ∇_j f(W)`,
+/// `w_j ← argmin h/2‖w‖² − (h w_j − g)ᵀw + g_j(w)` ([`block_step`]), then the
+/// datafit state is updated with the change. Returns the largest optimality
+/// violation `dist(−g, ∂g_j(w_j))` seen *before* each block's update: a free,
+/// slightly stale KKT estimate used to stop the inner loop (the outer loop
+/// certifies properly).
+pub fn row_epoch<D: Datafit, P: Penalty>(
+    datafit: &mut D,
+    penalty: &P,
+    wt: &mut Mat<f64>,
+    ws: &[usize],
+    work: &mut Workspace,
+) -> f64 {
+    let mut worst = 0.0f64;
+    for &j in ws {
+        let h = datafit.block_curvature(j);
+        let w = wt.col_as_slice_mut(j);
+        if skip_flat_block(h, w) {
+            continue;
+        }
+        datafit.gradient_block(j, work.grad_mut());
+        let (violation, changed) = block_step(penalty, j, h, w, work);
+        worst = worst.max(violation);
+        if changed {
+            datafit.update_block(j, work.delta());
+        }
+    }
+    worst
 }
 
 /// Test data shared by the datafits' kernel tests.

@@ -1,8 +1,8 @@
 //! Residual mode: the shared-design quadratic loss with `R = Y − X W` kept in place.
 
-use super::{Datafit, ResidualStats};
-use crate::linalg::{axpy, dot, inner_mat, sq_norm, sq_norm_mat};
-use faer::linalg::matmul::matmul;
+use super::{Datafit, Gram, GramFacts, ResidualStats, Store};
+use crate::linalg::matmul;
+use crate::linalg::{axpy, inner_mat, sq_norm, sq_norm_mat};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
 
 /// `f(W) = 1/(2n) ‖Y − X W‖²_F`, with residuals maintained in place.
@@ -18,20 +18,70 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 /// copy of the working set's columns of X (at most 32 MiB; beyond that the
 /// columns are gathered block by block).
 #[derive(Debug, Clone)]
-pub struct Quadratic {
-    x: Mat<f64>,
-    y: Mat<f64>,
+pub struct Quadratic<'a> {
+    x: Store<'a>,
+    y: Store<'a>,
     r: Mat<f64>,
     /// `‖x_j‖² / n`.
     curvature: Vec<f64>,
     inv_n: f64,
+    /// `‖Y‖²/n`.
+    y_sq: f64,
+    /// Tasks of the full-size products ([`Datafit::set_threads`]).
+    threads: usize,
     /// Buffers of the blocked epoch.
     blocked: Blocked,
     /// Copy of the working set's columns of X.
     ws_x: WsCopy,
     /// Residuals at the last [`Datafit::mark_reference`] (empty before).
     r_ref: Mat<f64>,
+    /// The working-set Gram cache (see [`Datafit::working_set_gram`]).
+    ws_gram: WsGram,
 }
+
+/// The Gram matrix of the columns of X that have been in a working set, for
+/// working-set Gram subproblems.
+///
+/// Slots only grow (in the order columns first enter a working set), so a
+/// working set that gains k columns costs `X_cᵀ X_new` (`2n·c·k` with c cached
+/// columns), not a new Gram matrix. X is never copied: every product streams
+/// the needed columns in chunks of rows gathered into a small buffer
+/// ([`Quadratic::stream_columns`]). When the cache would exceed its budget
+/// (`w² ≤` [`WS_GRAM_BUDGET`]) it restarts from the current working set.
+#[derive(Debug, Clone)]
+struct WsGram {
+    /// Feature of each slot.
+    cols: Vec<usize>,
+    /// Slot of each feature (`usize::MAX`: not cached); empty until first use.
+    slot: Vec<usize>,
+    /// The Gram matrix of the cached columns, `X_cᵀX_c / n` (capacity²).
+    q: Mat<f64>,
+    /// Largest cache, in values of q.
+    budget: usize,
+    /// Scratch: a chunk of rows of the streamed columns.
+    buf: Mat<f64>,
+}
+
+const NO_SLOT: usize = usize::MAX;
+
+impl Default for WsGram {
+    fn default() -> Self {
+        Self {
+            cols: Vec::new(),
+            slot: Vec::new(),
+            q: Mat::new(),
+            budget: WS_GRAM_BUDGET,
+            buf: Mat::new(),
+        }
+    }
+}
+
+/// Bytes of the row-chunk buffer of streamed products (L2-resident).
+const STREAM_CHUNK_BYTES: usize = 256 * 1024;
+
+/// Largest working-set Gram matrix of a [`Quadratic`], in values (w², 64 MiB);
+/// beyond it the solver keeps residual epochs.
+pub const WS_GRAM_BUDGET: usize = 1 << 23;
 
 impl Blocked {
     /// Buffers for n samples and T tasks.
@@ -77,7 +127,7 @@ struct Blocked {
     h: Mat<f64>,
 }
 
-impl Quadratic {
+impl Quadratic<'static> {
     /// Builds the datafit from an n × p design and n × T targets (already centred
     /// if an intercept is fitted). The state starts at `W = 0`.
     ///
@@ -85,13 +135,44 @@ impl Quadratic {
     /// If the row counts differ or n = 0 (programmer error: estimators validate).
     #[track_caller]
     pub fn new(x: Mat<f64>, y: Mat<f64>) -> Self {
+        let x = Store::Owned(x);
+        let curvature = (0..x.ncols()).map(|j| sq_norm(x.col(j))).collect();
+        Self::build(x, Store::Owned(y), curvature)
+    }
+
+    /// [`new`](Self::new) given the squared column norms `‖x_j‖²` (as
+    /// [`crate::linalg::column_scan`] computes them with `XᵀY`).
+    ///
+    /// # Panics
+    /// As [`new`](Self::new), or if there is not one norm per column.
+    #[track_caller]
+    pub fn with_norms(x: Mat<f64>, y: Mat<f64>, sq_norms: Vec<f64>) -> Self {
+        assert_eq!(sq_norms.len(), x.ncols(), "one norm per column of X");
+        Self::build(Store::Owned(x), Store::Owned(y), sq_norms)
+    }
+}
+
+impl<'a> Quadratic<'a> {
+    /// The datafit on borrowed X (n × p) and Y (n × T), given the squared
+    /// column norms `‖x_j‖²` (as [`crate::linalg::column_scan`] computes them
+    /// with `XᵀY`): no copy of X or Y when their columns are contiguous.
+    ///
+    /// # Panics
+    /// If the shapes disagree or n = 0 (programmer error: estimators validate).
+    #[track_caller]
+    pub fn borrowed(x: MatRef<'a, f64>, y: MatRef<'a, f64>, sq_norms: Vec<f64>) -> Self {
+        assert_eq!(sq_norms.len(), x.ncols(), "one norm per column of X");
+        Self::build(Store::borrow(x), Store::borrow(y), sq_norms)
+    }
+
+    #[track_caller]
+    fn build(x: Store<'a>, y: Store<'a>, sq_norms: Vec<f64>) -> Self {
         assert_eq!(x.nrows(), y.nrows(), "X and Y must have the same rows");
         assert!(x.nrows() > 0, "need at least one sample");
         let inv_n = 1.0 / x.nrows() as f64;
-        let curvature = (0..x.ncols())
-            .map(|j| sq_norm(x.col_as_slice(j)) * inv_n)
-            .collect();
-        let r = y.clone();
+        let curvature = sq_norms.into_iter().map(|s| s * inv_n).collect();
+        let r = y.as_ref().to_owned();
+        let y_sq = sq_norm_mat(y.as_ref()) * inv_n;
         let blocked = Blocked::new(x.nrows(), y.ncols());
         Self {
             x,
@@ -99,6 +180,8 @@ impl Quadratic {
             r,
             curvature,
             inv_n,
+            y_sq,
+            threads: 1,
             blocked,
             ws_x: WsCopy {
                 rows: Vec::new(),
@@ -108,6 +191,7 @@ impl Quadratic {
                 budget: WS_COPY_BUDGET,
             },
             r_ref: Mat::new(),
+            ws_gram: WsGram::default(),
         }
     }
 
@@ -121,13 +205,120 @@ impl Quadratic {
         self.y.as_ref()
     }
 
+    /// Caps the working-set Gram cache at `values` (tests: forces restarts).
+    #[cfg(test)]
+    pub(crate) fn set_ws_gram_budget(&mut self, values: usize) {
+        self.ws_gram.budget = values;
+    }
+
     /// The current residuals `R = Y − X W` (n × T).
     pub fn residuals(&self) -> MatRef<'_, f64> {
         self.r.as_ref()
     }
 }
 
-impl Quadratic {
+impl Quadratic<'_> {
+    /// Streams the columns `cols` of X in chunks of rows: `f(i0, chunk)` gets
+    /// each chunk (rows `i0..i0 + k` of those columns, gathered k × |cols|,
+    /// L2-resident), so that X is read once and never copied whole.
+    fn stream_columns(&mut self, cols: &[usize], mut f: impl FnMut(usize, MatRef<'_, f64>)) {
+        let n = self.x.nrows();
+        let m = cols.len().max(1);
+        let rows = (STREAM_CHUNK_BYTES / (8 * m)).clamp(64, n.max(64));
+        let buf = &mut self.ws_gram.buf;
+        if buf.nrows() < rows.min(n) || buf.ncols() < cols.len() {
+            *buf = Mat::zeros(rows.min(n), cols.len());
+        }
+        let mut i0 = 0;
+        while i0 < n {
+            let k = rows.min(n - i0);
+            for (c, &j) in cols.iter().enumerate() {
+                buf.col_as_slice_mut(c)[..k].copy_from_slice(&self.x.col(j)[i0..i0 + k]);
+            }
+            f(i0, buf.as_ref().submatrix(0, 0, k, cols.len()));
+            i0 += k;
+        }
+    }
+
+    /// Puts the columns `ws` in the working-set Gram cache and returns
+    /// `X_cᵀR/n` for every cached column c (capacity × T, slot order): one
+    /// stream over the cached columns gives both the new Gram entries
+    /// (`X_cᵀ X_new`) and the products with the residuals.
+    fn cache_columns(&mut self, ws: &[usize]) -> Mat<f64> {
+        let (n, p, t) = (self.x.nrows(), self.x.ncols(), self.y.ncols());
+        let g = &mut self.ws_gram;
+        if g.slot.len() != p {
+            g.slot = vec![NO_SLOT; p];
+        }
+        let mut fresh: Vec<usize> = ws
+            .iter()
+            .copied()
+            .filter(|&j| g.slot[j] == NO_SLOT)
+            .collect();
+        let needed = g.cols.len() + fresh.len();
+        if needed * needed > g.budget {
+            // restart from the working set alone
+            for &j in &g.cols {
+                g.slot[j] = NO_SLOT;
+            }
+            g.cols.clear();
+            fresh = ws.to_vec();
+        }
+        let c0 = g.cols.len();
+        let needed = c0 + fresh.len();
+        if g.q.ncols() < needed {
+            let cap = needed.max(2 * g.q.ncols()).min(p);
+            let cap = if cap * cap > g.budget { needed } else { cap };
+            let mut q = Mat::<f64>::zeros(cap, cap);
+            q.as_mut()
+                .submatrix_mut(0, 0, c0, c0)
+                .copy_from(g.q.as_ref().submatrix(0, 0, c0, c0));
+            g.q = q;
+        }
+        for (c, &j) in fresh.iter().enumerate() {
+            g.slot[j] = c0 + c;
+            g.cols.push(j);
+        }
+        let cols = g.cols.clone();
+        let k = fresh.len();
+        let mut q_new = Mat::<f64>::zeros(needed, k);
+        let mut a = Mat::<f64>::zeros(needed, t);
+        let inv_n = self.inv_n;
+        let r = std::mem::replace(&mut self.r, Mat::new());
+        self.stream_columns(&cols, |i0, chunk| {
+            let rows = chunk.nrows();
+            // Q[:, new] += X_cᵀ X_new / n
+            if k > 0 {
+                crate::linalg::gemm(
+                    q_new.as_mut(),
+                    Accum::Add,
+                    chunk.transpose(),
+                    chunk.subcols(c0, k),
+                    inv_n,
+                );
+            }
+            // A += X_cᵀ R / n
+            crate::linalg::gemm(
+                a.as_mut(),
+                Accum::Add,
+                chunk.transpose(),
+                r.as_ref().subrows(i0, rows),
+                inv_n,
+            );
+        });
+        self.r = r;
+        let g = &mut self.ws_gram;
+        for c in 0..k {
+            for s in 0..needed {
+                let v = q_new[(s, c)];
+                g.q[(s, c0 + c)] = v;
+                g.q[(c0 + c, s)] = v;
+            }
+        }
+        let _ = n;
+        a
+    }
+
     /// Coordinate descent over the rows `rows` (at most [`EPOCH_BLOCK`]) with
     /// level-3 gradient and residual updates; the iterates are those of the
     /// row-at-a-time kernel up to rounding.
@@ -137,7 +328,7 @@ impl Quadratic {
         wt: &mut Mat<f64>,
         rows: &[usize],
         cached: Option<usize>,
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         let k = rows.len();
         let b = &mut self.blocked;
@@ -146,8 +337,7 @@ impl Quadratic {
         let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
         if !consecutive && cached.is_none() {
             for (c, &j) in rows.iter().enumerate() {
-                b.xb.col_as_slice_mut(c)
-                    .copy_from_slice(self.x.col_as_slice(j));
+                b.xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
             }
         }
         let x = &self.x;
@@ -177,17 +367,13 @@ impl Quadratic {
             let h = self.curvature[j];
             let w = wt.col_as_slice_mut(j);
             b.d.col_as_slice_mut(c).fill(0.0);
-            if h <= 0.0 {
-                // zero column: see `bcd_epoch`
-                if w.iter().any(|&v| v != 0.0) {
-                    w.fill(0.0);
-                }
+            if crate::bcd::skip_flat_block(h, w) {
                 continue;
             }
             for (o, &gv) in work.grad.iter_mut().zip(b.g.col_as_slice(c)) {
                 *o = -gv;
             }
-            let (violation, changed) = crate::solver::bcd::block_step(penalty, j, h, w, work);
+            let (violation, changed) = crate::bcd::block_step(penalty, j, h, w, work);
             worst = worst.max(violation);
             if !changed {
                 continue;
@@ -234,7 +420,7 @@ impl Quadratic {
     }
 }
 
-impl Datafit for Quadratic {
+impl Datafit for Quadratic<'_> {
     fn n_features(&self) -> usize {
         self.x.ncols()
     }
@@ -246,14 +432,14 @@ impl Datafit for Quadratic {
     fn init_state(&mut self, wt: MatRef<'_, f64>) {
         debug_assert_eq!(wt.ncols(), self.x.ncols());
         let (n, t) = (self.x.nrows(), wt.nrows());
-        self.r.copy_from(&self.y);
+        self.r.copy_from(self.y.as_ref());
         let support: Vec<usize> = (0..wt.ncols())
             .filter(|&j| (0..t).any(|k| wt[(k, j)] != 0.0))
             .collect();
         if support.len() * t <= 256 {
             // R = Y − Σ_{j ∈ S} x_j w_jᵀ, a few rank-1 updates.
             for &j in &support {
-                let xj = self.x.col_as_slice(j);
+                let xj = self.x.col(j);
                 for k in 0..t {
                     let w = wt[(k, j)];
                     if w != 0.0 {
@@ -275,7 +461,7 @@ impl Datafit for Quadratic {
         } else {
             // R = Y − X_S W_S as one GEMM on the gathered support (a dense
             // support makes the rank-1 loop memory-bound and ~10× slower).
-            let xs = Mat::from_fn(n, support.len(), |i, k| self.x[(i, support[k])]);
+            let xs = Mat::from_fn(n, support.len(), |i, k| self.x.as_ref()[(i, support[k])]);
             let ws = Mat::from_fn(support.len(), t, |k, c| wt[(c, support[k])]);
             matmul(
                 self.r.as_mut(),
@@ -299,17 +485,26 @@ impl Datafit for Quadratic {
 
     #[inline]
     fn gradient_block(&self, j: usize, out: &mut [f64]) {
-        // ∇_j f = −x_jᵀ R / n
-        let xj = self.x.col_as_slice(j);
-        for (t, o) in out.iter_mut().enumerate() {
-            *o = -dot(xj, self.r.col_as_slice(t)) * self.inv_n;
+        // ∇_j f = −x_jᵀ R / n  (T dots in one sweep over x_j)
+        crate::linalg::dots_cols(self.x.col(j), self.r.as_ref(), out);
+        for o in out.iter_mut() {
+            *o *= -self.inv_n;
         }
     }
 
     #[inline]
     fn update_block(&mut self, j: usize, delta: &[f64]) {
-        // R −= x_j δᵀ
-        let xj = self.x.col_as_slice(j);
+        // R −= x_j δᵀ  (one sweep over x_j)
+        let mut minus = [0.0f64; crate::linalg::FUSED_COLS];
+        if delta.len() <= minus.len() {
+            let minus = &mut minus[..delta.len()];
+            for (m, &d) in minus.iter_mut().zip(delta) {
+                *m = -d;
+            }
+            crate::linalg::axpy_cols(minus, self.x.col(j), self.r.as_mut());
+            return;
+        }
+        let xj = self.x.col(j);
         for (t, &d) in delta.iter().enumerate() {
             if d != 0.0 {
                 axpy(-d, xj, self.r.col_as_slice_mut(t));
@@ -322,11 +517,11 @@ impl Datafit for Quadratic {
         penalty: &P,
         wt: &mut Mat<f64>,
         ws: &[usize],
-        work: &mut crate::solver::bcd::Workspace,
+        work: &mut crate::bcd::Workspace,
     ) -> f64 {
         // Short columns or few tasks: R is small, the row kernel is as good.
         if self.x.nrows() < 32 || self.y.ncols() < 4 || ws.len() < EPOCH_BLOCK {
-            return crate::solver::bcd::bcd_epoch(self, penalty, wt, ws, work);
+            return super::row_epoch(self, penalty, wt, ws, work);
         }
         // The inner loop repeats epochs over one working set: copy its columns
         // of X once (within a memory budget) instead of gathering every epoch.
@@ -340,7 +535,7 @@ impl Datafit for Quadratic {
                 self.ws_x
                     .x
                     .col_as_slice_mut(c)
-                    .copy_from_slice(self.x.col_as_slice(j));
+                    .copy_from_slice(self.x.col(j));
             }
             self.ws_x.rows.clear();
             self.ws_x.rows.extend_from_slice(ws);
@@ -389,8 +584,7 @@ impl Datafit for Quadratic {
         for chunk in rows.chunks(EPOCH_BLOCK) {
             let k = chunk.len();
             for (c, &j) in chunk.iter().enumerate() {
-                b.xb.col_as_slice_mut(c)
-                    .copy_from_slice(self.x.col_as_slice(j));
+                b.xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
             }
             matmul(
                 b.g.as_mut().subcols_mut(0, k),
@@ -407,26 +601,88 @@ impl Datafit for Quadratic {
     }
 
     fn full_gradient(&self, out: MatMut<'_, f64>) {
-        // ∇f = −Rᵀ X / n  (T × p), one GEMM.
-        matmul(
+        // ∇f = −Rᵀ X / n  (T × p), one GEMM (split by columns on threads).
+        crate::linalg::matmul_cols(
             out,
             Accum::Replace,
             self.r.transpose(),
             self.x.as_ref(),
             -self.inv_n,
-            Par::Seq,
+            self.threads,
         );
+    }
+
+    fn set_threads(&mut self, threads: usize) {
+        self.threads = threads.max(1);
     }
 
     fn supports_screening(&self) -> bool {
         true
     }
 
+    fn gram_facts(&self, ws: &[usize]) -> Option<GramFacts> {
+        let g = &self.ws_gram;
+        let cached = if g.slot.is_empty() {
+            0
+        } else {
+            ws.iter().filter(|&&j| g.slot[j] != NO_SLOT).count()
+        };
+        Some(GramFacts {
+            n_samples: self.x.nrows(),
+            full_gram: false,
+            cached,
+        })
+    }
+
+    fn working_set_gram(&mut self, ws: &[usize], wt: MatRef<'_, f64>) -> Option<Gram> {
+        let a = self.cache_columns(ws);
+        let t = self.y.ncols();
+        let g = &self.ws_gram;
+        let slots: Vec<usize> = ws.iter().map(|&j| g.slot[j]).collect();
+        let q = Mat::from_fn(ws.len(), ws.len(), |u, v| g.q[(slots[u], slots[v])]);
+        let a_s = Mat::from_fn(ws.len(), t, |u, k| a[(slots[u], k)]);
+        Some(Gram::subproblem(q, a_s, wt, ws, self.value(wt)))
+    }
+
+    fn commit_working_set(&mut self, ws: &[usize], wt: &mut Mat<f64>, wt_s: MatRef<'_, f64>) {
+        let t = wt.nrows();
+        // the rows that moved and their changes D (m × T)
+        let mut moved = Vec::new();
+        let mut d = Vec::new();
+        for (c, &j) in ws.iter().enumerate() {
+            if (0..t).any(|k| wt_s[(k, c)] != wt[(k, j)]) {
+                moved.push(j);
+                d.extend((0..t).map(|k| wt_s[(k, c)] - wt[(k, j)]));
+                for k in 0..t {
+                    wt[(k, j)] = wt_s[(k, c)];
+                }
+            }
+        }
+        if moved.is_empty() {
+            return;
+        }
+        // d holds Dᵀ column by column: T × m, column-major
+        let dt = faer::MatRef::from_column_major_slice(&d, t, moved.len());
+        // R −= X_moved D, streamed by chunks of rows
+        let mut r = std::mem::replace(&mut self.r, Mat::new());
+        self.stream_columns(&moved, |i0, chunk| {
+            let rows = chunk.nrows();
+            crate::linalg::gemm(
+                r.as_mut().subrows_mut(i0, rows),
+                Accum::Add,
+                chunk,
+                dt.transpose(),
+                -1.0,
+            );
+        });
+        self.r = r;
+    }
+
     fn residual_stats(&self, _wt: MatRef<'_, f64>) -> Option<ResidualStats> {
         Some(ResidualStats {
             r_sq: sq_norm_mat(self.r.as_ref()) * self.inv_n,
             r_dot_y: inner_mat(self.r.as_ref(), self.y.as_ref()) * self.inv_n,
-            y_sq: sq_norm_mat(self.y.as_ref()) * self.inv_n,
+            y_sq: self.y_sq,
         })
     }
 }
@@ -434,9 +690,10 @@ impl Datafit for Quadratic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bcd::Workspace;
+    use crate::datafit::row_epoch;
     use crate::datafit::testing::problem;
     use crate::penalty::{L1, L21};
-    use crate::solver::bcd::{Workspace, bcd_epoch};
 
     /// The blocked epoch must reproduce the row-at-a-time epoch (same rows in
     /// the same order), for gathered and consecutive rows, L21 and L1.
@@ -454,7 +711,7 @@ mod tests {
         b.init_state(wt_b.as_ref());
         let mut work = Workspace::new(t);
         for _ in 0..4 {
-            let va = bcd_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
+            let va = row_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
             let vb = b.epoch(pen, &mut wt_b, ws, &mut work);
             assert!((va - vb).abs() <= 1e-10 * (1.0 + va.abs()), "{va} vs {vb}");
         }

@@ -40,6 +40,7 @@ pub struct ElasticNet;
 /// | `gram` | auto | residual or Gram-matrix mode | |
 /// | `progress` | none | told `(done, total)` after each alpha of a path | |
 /// | `warm_start` | none | initial coefficients (p × T) | |
+/// | `threads` | 1 | threads of one fit's full-size products | `≥ 1` |
 ///
 /// The settings and the fitting methods are those of every [`Estimator`].
 /// Per-task designs ([`fit_tasks`](Estimator::fit_tasks)) fit the same
@@ -177,7 +178,7 @@ impl Estimator<ElasticNet> {
 impl sealed::Sealed for ElasticNet {}
 
 impl SinglePenalty for ElasticNet {
-    fn prepare_data(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare_data<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         Problem::prepare(data, est.preprocessing())
     }
 
@@ -195,7 +196,7 @@ impl Model for ElasticNet {
     fn check(_: &Estimator<Self>) -> Result<()> {
         Ok(())
     }
-    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         Self::prepare_data(est, data)
     }
     fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64> {

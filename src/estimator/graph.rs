@@ -143,7 +143,7 @@ impl Graph {
 impl sealed::Sealed for Graph {}
 
 impl SinglePenalty for Graph {
-    fn prepare_data(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare_data<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         if est.model.pooled {
             Problem::prepare_pooled(data, est.preprocessing())
         } else {
@@ -225,7 +225,7 @@ impl Model for Graph {
         }
         Ok(())
     }
-    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         Self::prepare_data(est, data)
     }
     fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64> {

@@ -73,7 +73,7 @@ pub trait Model: Clone + std::fmt::Debug + Send + Sync + sealed::Sealed {
     #[doc(hidden)]
     fn check(est: &Estimator<Self>) -> Result<()>;
     #[doc(hidden)]
-    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem>;
+    fn prepare<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>>;
     #[doc(hidden)]
     fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64>;
     #[doc(hidden)]
@@ -164,6 +164,13 @@ impl<M: Model> Estimator<M> {
         self.settings.gram = gram;
         self
     }
+    /// Threads for one fit's full-size products (the gradient checks; default
+    /// 1). Epochs stay sequential. For many fits (CV) parallel folds scale
+    /// better: see [`CvOptions::threads`](crate::cv::CvOptions::threads).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.settings.threads = threads;
+        self
+    }
     /// Use working sets (default true); false gives plain full-epoch BCD.
     pub fn working_set(mut self, yes: bool) -> Self {
         self.settings.working_set = yes;
@@ -237,7 +244,7 @@ impl<M: Model> Estimator<M> {
     /// # Errors
     /// `InvalidParameter` for bad parameters; `EmptyInput`, `ShapeMismatch`,
     /// `NonFinite`, `Overflow` for unusable data.
-    pub fn prepare<'d>(&self, data: impl Into<Data<'d>>) -> Result<Problem> {
+    pub fn prepare<'d>(&self, data: impl Into<Data<'d>>) -> Result<Problem<'d>> {
         self.validate()?;
         M::prepare(self, &data.into())
     }

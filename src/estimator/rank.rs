@@ -150,7 +150,7 @@ impl Estimator<Rank> {
         let path = |_: usize, fold: &Data<'_>, _: &[f64], tick: Option<ProgressCallback>| {
             let problem = match fold.source() {
                 Source::Shared { x, y } => {
-                    let fold = Data::shared(&x, &y)
+                    let fold = Data::shared_views(x, y)
                         .maybe_task_weights(weights.as_deref())
                         .maybe_sample_weights(fold.sample_weight_values());
                     Rank::prepare(self, &fold)?
@@ -320,7 +320,7 @@ impl Model for Rank {
 
     /// The shared design without the task weights (the closed form applies
     /// them), which are recorded on the problem.
-    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         match data.source() {
             Source::Shared { .. } => {}
             Source::Tasks { .. } => {

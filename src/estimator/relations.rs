@@ -540,7 +540,7 @@ impl Model for Relations {
         }
         Ok(())
     }
-    fn prepare(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem> {
+    fn prepare<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>> {
         Problem::prepare(data, est.preprocessing())
     }
     fn alpha_max(est: &Estimator<Self>, problem: &Problem) -> Result<f64> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// A model fitted with one penalty family per prepared problem.
 pub(crate) trait SinglePenalty: Model<Fitted = Fit, Cv = CvResult> {
     /// Prepares the data as this model needs them.
-    fn prepare_data(est: &Estimator<Self>, data: &Data<'_>) -> Result<Problem>;
+    fn prepare_data<'d>(est: &Estimator<Self>, data: &Data<'d>) -> Result<Problem<'d>>;
 
     /// The family to sweep with on `problem` (coupled or pooled as the model
     /// says) and the description of its fits.

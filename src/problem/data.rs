@@ -184,6 +184,15 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// X and Y of a shared design, for as long as the data are borrowed
+    /// (what a [`Problem`](super::Problem) of data used as given keeps).
+    pub(crate) fn shared_pair(&self) -> Option<(MatRef<'a, f64>, MatRef<'a, f64>)> {
+        match &self.samples {
+            Samples::Shared { x, y } => Some((*x, *y)),
+            _ => None,
+        }
+    }
+
     /// The task weights, if given.
     pub fn weights(&self) -> Option<&'a [f64]> {
         self.weights

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::linalg::{dot, sq_norm};
 use crate::preprocess::{Scaling, prepare_stats, prepare_tasks_weighted, prepare_weighted};
 use crate::stats::SufficientStats;
-use crate::validate::{check_finite, validate_xy};
+use crate::validate::{check_finite, validate_shapes, validate_xy};
 use faer::{Accum, Mat, MatRef};
 use std::sync::Arc;
 use std::time::Instant;
@@ -24,18 +24,19 @@ pub enum GramMode {
 }
 
 impl GramMode {
-    /// The cost model behind `Auto`: building `XᵀX` costs `n p²` flops at GEMM
-    /// speed (about 8× the per-flop speed of a coordinate step), an epoch in
-    /// residual mode `n p T`; Gram mode pays off when n is well above p and the
-    /// Gram build costs less than about ten residual epochs (`p < 80 T`), with
-    /// `p ≤ 10 000` to bound its `p²` memory.
+    /// What `Auto` picks for a single fit of an n × p × T problem: the engine's
+    /// cost model ([`crate::solver::strategy::datafit_mode`]). Along a path or
+    /// a cross-validation fold, where the Gram matrix is reused by every alpha,
+    /// it is taken more often (the sweep revisits the choice).
     pub fn prefers_gram(n: usize, p: usize, t: usize) -> bool {
-        n >= 2 * p && p < 80 * t && p <= 10_000
+        Self::Auto.resolve(n, p, t, 1)
     }
 
-    fn resolve(self, n: usize, p: usize, t: usize) -> bool {
+    /// Whether a prepared problem serving `fits` fits uses the full Gram.
+    fn resolve(self, n: usize, p: usize, t: usize, fits: usize) -> bool {
+        use crate::solver::strategy::{DatafitMode, Shape, datafit_mode};
         match self {
-            GramMode::Auto => Self::prefers_gram(n, p, t),
+            GramMode::Auto => datafit_mode(Shape { n, p, t }, fits) == DatafitMode::FullGram,
             GramMode::Always => true,
             GramMode::Never => false,
         }
@@ -61,8 +62,9 @@ const STATS_ROUTE_MIN: usize = 1 << 20;
 
 /// The one place where the residual/Gram choice is made, for a shared design
 /// of n samples, p features and T tasks.
+/// (single fit: [`Problem::plan_fits`] revisits the choice for a sweep).
 pub(crate) fn choose_route(mode: GramMode, n: usize, p: usize, t: usize) -> Route {
-    if t == 0 || !mode.resolve(n, p, t) {
+    if t == 0 || !mode.resolve(n, p, t, 1) {
         Route::Residual
     } else if n.saturating_mul(p) >= STATS_ROUTE_MIN {
         Route::GramFromChunks
@@ -97,8 +99,8 @@ impl Default for Preprocessing {
 
 /// The datafit of a prepared problem; [`with_datafit!`] dispatches on it.
 #[derive(Debug, Clone)]
-pub(crate) enum AnyDatafit {
-    Quadratic(Box<Quadratic>),
+pub(crate) enum AnyDatafit<'a> {
+    Quadratic(Box<Quadratic<'a>>),
     Gram(Box<Gram>),
     PerTask(Box<PerTask>),
 }
@@ -161,9 +163,15 @@ enum Recovery {
 /// (each cross-validation fold prepares its own). Built by an estimator's
 /// [`prepare`](crate::estimator::Estimator::prepare), with the estimator's
 /// [`Preprocessing`].
+///
+/// The lifetime is that of the data: a shared design used as given (no
+/// intercept, no standardisation) in residual mode is borrowed, not copied
+/// (a copy of a large X costs as much as the whole fit of a sparse
+/// solution); every other preparation owns what it built.
 #[derive(Debug, Clone)]
-pub struct Problem {
-    datafit: AnyDatafit,
+pub struct Problem<'a> {
+    datafit: AnyDatafit<'a>,
+    exact_grad0: bool,
     inverse: Inverse,
     grad0: Mat<f64>,
     tol_scale: f64,
@@ -180,14 +188,17 @@ pub struct Problem {
 }
 
 /// What a route produces before the bookkeeping common to all.
-struct Prepared {
-    datafit: AnyDatafit,
+struct Prepared<'a> {
+    datafit: AnyDatafit<'a>,
+    /// `grad0` is `−∇f(0)` exactly as the datafit computes it (the first
+    /// gradient of a fit from zero needs no product).
+    exact_grad0: bool,
     recovery: Recovery,
     grad0: Mat<f64>,
     tol_scale: f64,
 }
 
-impl Problem {
+impl<'a> Problem<'a> {
     /// Prepares `data` for fitting: validation, centring (with
     /// `fit_intercept`), standardisation, the datafit, `−∇f(0)` and the
     /// tolerance scale.
@@ -202,13 +213,16 @@ impl Problem {
     /// `EmptyInput`, `ShapeMismatch`, `NonFinite`, `Overflow` for unusable
     /// data; `InvalidParameter` for a bad task or sample weight;
     /// `Incompatible` for task or sample weights with sufficient statistics.
-    pub fn prepare(data: &Data<'_>, preprocessing: Preprocessing) -> Result<Self> {
+    pub fn prepare(data: &Data<'a>, preprocessing: Preprocessing) -> Result<Self> {
         let start = Instant::now();
         data.check_names()?;
         let prep = preprocessing;
         let sw = data.sample_weight_values();
         let prepared = match (data.source(), data.weights()) {
-            (Source::Shared { x, y }, None) => shared(x, y, sw, prep)?,
+            (Source::Shared { .. }, None) => {
+                let (x, y) = data.shared_pair().expect("a shared design");
+                shared(x, y, sw, prep)?
+            }
             (Source::Stats(_), _) if sw.is_some() => return Err(stats_with_sample_weights()),
             (Source::Stats(stats), None) => from_stats(stats, prep)?,
             (Source::Stats(_), Some(_)) => {
@@ -262,9 +276,15 @@ impl Problem {
         Ok(Self::finish(data, preprocessing, prepared, start))
     }
 
-    fn finish(data: &Data<'_>, preprocessing: Preprocessing, p: Prepared, start: Instant) -> Self {
+    fn finish(
+        data: &Data<'_>,
+        preprocessing: Preprocessing,
+        p: Prepared<'a>,
+        start: Instant,
+    ) -> Self {
         Self {
             datafit: p.datafit,
+            exact_grad0: p.exact_grad0,
             inverse: Inverse {
                 recovery: p.recovery,
                 n_features: data.n_features(),
@@ -314,6 +334,40 @@ impl Problem {
     /// not hold a second copy of X while the folds run.
     pub fn worth_keeping(&self) -> bool {
         self.uses_gram()
+    }
+
+    /// Prepares the problem for a sweep of `fits` fits: with `GramMode::Auto`,
+    /// a residual datafit whose full Gram matrix the cost model
+    /// ([`crate::solver::strategy::datafit_mode`]) prefers when it is reused
+    /// by that many fits is replaced by it (built from the prepared X and Y,
+    /// which are then dropped). Preparation itself assumes one fit.
+    pub(crate) fn plan_fits(&mut self, fits: usize) {
+        if self.preprocessing.gram != GramMode::Auto || fits <= 1 {
+            return;
+        }
+        let AnyDatafit::Quadratic(q) = &self.datafit else {
+            return;
+        };
+        let (n, p, t) = (q.x().nrows(), q.x().ncols(), q.y().ncols());
+        if t > 0 && GramMode::Auto.resolve(n, p, t, fits) {
+            let gram = Gram::new(q.x(), q.y());
+            self.datafit = AnyDatafit::Gram(Box::new(gram));
+            self.exact_grad0 = false;
+        }
+    }
+
+    /// The solver's gradient state for a first fit from `wt0`: `−grad0` when
+    /// `wt0` is zero and `grad0` is the datafit's own gradient (data used as
+    /// given), so that the first check needs no product; else `None`.
+    pub(crate) fn first_warm(&self, wt0: MatRef<'_, f64>) -> Option<crate::solver::WarmStart> {
+        let zero = (0..wt0.ncols()).all(|j| wt0.col(j).iter().all(|&v| v == 0.0));
+        (self.exact_grad0 && zero && wt0.nrows() == self.grad0.nrows()).then(|| {
+            crate::solver::WarmStart::exact(Mat::from_fn(
+                self.grad0.nrows(),
+                self.grad0.ncols(),
+                |k, j| -self.grad0[(k, j)],
+            ))
+        })
     }
 
     /// Whether this is the pooled problem ([`prepare_pooled`](Self::prepare_pooled)).
@@ -389,7 +443,7 @@ impl Problem {
 
     /// The datafit (mutable, for the solver) and the inverse of the
     /// preparation, borrowed together.
-    pub(crate) fn split(&mut self) -> (&mut AnyDatafit, &Inverse) {
+    pub(crate) fn split(&mut self) -> (&mut AnyDatafit<'a>, &Inverse) {
         (&mut self.datafit, &self.inverse)
     }
 
@@ -478,14 +532,23 @@ fn stats_with_sample_weights() -> Error {
 
 /// Shared design: centre/scale (weighted with sample weights), then residual
 /// or Gram mode. Weighted data take the Gram route through a weighted,
-/// centred copy of X (the statistics route sums unweighted rows).
-fn shared(
-    x: MatRef<'_, f64>,
-    y: MatRef<'_, f64>,
+/// centred copy of X (the statistics route sums unweighted rows). Data used
+/// as given (no intercept, no standardisation, no sample weights) are
+/// neither centred nor copied ([`shared_as_given`]).
+fn shared<'a>(
+    x: MatRef<'a, f64>,
+    y: MatRef<'a, f64>,
     sample_weights: Option<&[f64]>,
     prep: Preprocessing,
-) -> Result<Prepared> {
+) -> Result<Prepared<'a>> {
     let route = choose_route(prep.gram, x.nrows(), x.ncols(), y.ncols());
+    if !prep.fit_intercept
+        && !prep.standardize
+        && sample_weights.is_none()
+        && route != Route::GramFromChunks
+    {
+        return shared_as_given(x, y, route);
+    }
     if route == Route::GramFromChunks && sample_weights.is_none() {
         validate_xy(x, y)?;
         let stats = SufficientStats::from_data(&x, &y)?;
@@ -500,6 +563,7 @@ fn shared(
         AnyDatafit::Quadratic(Box::new(Quadratic::new(pr.x, pr.y)))
     };
     Ok(Prepared {
+        exact_grad0: false,
         datafit,
         recovery: Recovery::Shared(pr.scaling),
         grad0,
@@ -507,13 +571,100 @@ fn shared(
     })
 }
 
+/// [`shared`] on data used as given (no intercept, no standardisation): no
+/// centring pass and no copy.
+///
+/// One pass over X ([`crate::linalg::column_scan`]) gives `XᵀY/n` (alpha_max,
+/// and the exact first gradient of a fit from zero, [`Problem::first_warm`]),
+/// the column norms (the residual datafit's curvatures) and the validity check
+/// (a non-finite or overflowing value makes a norm non-finite; only then is X
+/// scanned again to name it). The residual datafit borrows X and Y (the
+/// problem lives no longer than the data); the Gram route reads X directly.
+/// Only X or Y without contiguous columns (row-major views) are copied first.
+fn shared_as_given<'a>(
+    x: MatRef<'a, f64>,
+    y: MatRef<'a, f64>,
+    route: Route,
+) -> Result<Prepared<'a>> {
+    validate_shapes(x, y)?;
+    let contiguous = |m: MatRef<'_, f64>| m.nrows() <= 1 || m.row_stride() == 1;
+    if !(contiguous(x) && contiguous(y)) {
+        let (xo, yo) = (x.to_owned(), y.to_owned());
+        let scan = checked_scan(xo.as_ref(), yo.as_ref())?;
+        let (xty, y_sq) = (scan.xty, scan.y_sq);
+        let datafit = if route == Route::Gram {
+            AnyDatafit::Gram(Box::new(Gram::new(xo.as_ref(), yo.as_ref())))
+        } else {
+            AnyDatafit::Quadratic(Box::new(Quadratic::with_norms(xo, yo, scan.sq_norms)))
+        };
+        return Ok(as_given(
+            datafit,
+            xty,
+            y_sq / x.nrows() as f64,
+            x.ncols(),
+            y.ncols(),
+        ));
+    }
+    let scan = checked_scan(x, y)?;
+    let (xty, y_sq) = (scan.xty, scan.y_sq);
+    let datafit = if route == Route::Gram {
+        AnyDatafit::Gram(Box::new(Gram::new(x, y)))
+    } else {
+        AnyDatafit::Quadratic(Box::new(Quadratic::borrowed(x, y, scan.sq_norms)))
+    };
+    Ok(as_given(
+        datafit,
+        xty,
+        y_sq / x.nrows() as f64,
+        x.ncols(),
+        y.ncols(),
+    ))
+}
+
+/// The one pass over X and Y of data used as given, refusing non-finite and
+/// overflowing values (named as [`validate_xy`] and `prepare` name them).
+fn checked_scan(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Result<crate::linalg::ColumnScan> {
+    let scan = crate::linalg::column_scan(x, y);
+    let x_ok = scan.sq_norms.iter().sum::<f64>().is_finite();
+    if !(x_ok && scan.is_finite()) {
+        // name the first non-finite value, else it is an overflow
+        validate_xy(x, y)?;
+        return Err(Error::Overflow {
+            what: if x_ok { "Y" } else { "X" },
+        });
+    }
+    Ok(scan)
+}
+
+/// The prepared problem of data used as given.
+fn as_given(
+    datafit: AnyDatafit<'_>,
+    grad0: Mat<f64>,
+    tol_scale: f64,
+    p: usize,
+    t: usize,
+) -> Prepared<'_> {
+    Prepared {
+        exact_grad0: matches!(datafit, AnyDatafit::Quadratic(_)),
+        datafit,
+        recovery: Recovery::Shared(Scaling {
+            x_mean: vec![0.0; p],
+            y_mean: vec![0.0; t],
+            x_scale: vec![1.0; p],
+        }),
+        grad0,
+        tol_scale,
+    }
+}
+
 /// Sufficient statistics: always Gram mode.
-fn from_stats(stats: &SufficientStats, prep: Preprocessing) -> Result<Prepared> {
+fn from_stats(stats: &SufficientStats, prep: Preprocessing) -> Result<Prepared<'static>> {
     let ps = prepare_stats(stats, prep.fit_intercept, prep.standardize)?;
     let n = stats.n_samples() as f64;
     let grad0 = ps.c.transpose().to_owned();
     let tol_scale = ps.y_sq / n;
     Ok(Prepared {
+        exact_grad0: false,
         datafit: AnyDatafit::Gram(Box::new(Gram::from_stats(ps.q, ps.c, ps.y_sq, n))),
         recovery: Recovery::Shared(ps.scaling),
         grad0,
@@ -548,7 +699,7 @@ fn tasks(
     weights: Option<&[f64]>,
     sample_weights: Option<&[&[f64]]>,
     prep: Preprocessing,
-) -> Result<Prepared> {
+) -> Result<Prepared<'static>> {
     let pt = prepare_tasks_weighted(
         xs,
         ys,
@@ -559,6 +710,7 @@ fn tasks(
     )?;
     let (_, tol_scale, grad0) = task_loss(&pt.x, &pt.y, &pt.weights)?;
     Ok(Prepared {
+        exact_grad0: false,
         datafit: AnyDatafit::PerTask(Box::new(PerTask::new(pt.x, pt.y, &pt.weights))),
         recovery: Recovery::Tasks {
             x_mean: pt.x_mean,
@@ -578,7 +730,7 @@ fn pooled(
     weights: Option<&[f64]>,
     sample_weights: Option<&[&[f64]]>,
     prep: Preprocessing,
-) -> Result<Prepared> {
+) -> Result<Prepared<'static>> {
     let pt = prepare_tasks_weighted(
         xs,
         ys,
@@ -606,6 +758,7 @@ fn pooled(
     }
     let grad0 = Mat::from_fn(1, p, |_, j| dot(xs.col_as_slice(j), &ys) / total as f64);
     Ok(Prepared {
+        exact_grad0: false,
         datafit: AnyDatafit::PerTask(Box::new(PerTask::new(vec![xs], vec![ys], &[1.0]))),
         recovery: Recovery::Pooled {
             x_mean: pt.x_mean,
@@ -627,4 +780,48 @@ fn intercepts(coef: &Mat<f64>, x_mean: &Mat<f64>, y_mean: &[f64]) -> Vec<f64> {
                     .sum::<f64>()
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::datafit::Datafit;
+
+    /// The first gradient handed to a fit of data used as given is the
+    /// datafit's own `∇f(0)` (to rounding), and only then is one handed over.
+    #[test]
+    fn first_warm_is_the_datafits_gradient_at_zero() {
+        let (n, p, t) = (40, 7, 3);
+        let x = Mat::from_fn(n, p, |i, j| ((i * 7 + j * 3) % 11) as f64 - 4.0);
+        let y = Mat::from_fn(n, t, |i, k| ((i * 5 + k) % 7) as f64 - 2.5);
+        let as_given = Preprocessing {
+            fit_intercept: false,
+            gram: GramMode::Never,
+            ..Preprocessing::default()
+        };
+        let mut problem = Problem::prepare(&Data::shared(&x, &y), as_given).unwrap();
+        let zero = Mat::<f64>::zeros(t, p);
+        let warm = problem.first_warm(zero.as_ref()).expect("exact at zero");
+        let (datafit, _) = problem.split();
+        let AnyDatafit::Quadratic(d) = datafit else {
+            panic!("residual datafit expected");
+        };
+        d.init_state(zero.as_ref());
+        let mut grad = Mat::<f64>::zeros(t, p);
+        d.full_gradient(grad.as_mut());
+        for j in 0..p {
+            for k in 0..t {
+                let (a, b) = (warm.grad[(k, j)], grad[(k, j)]);
+                assert!(
+                    (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
+                    "({k}, {j}): {a} vs {b}"
+                );
+            }
+        }
+        // not at a non-zero start, not after centring
+        let start = Mat::from_fn(t, p, |k, j| (k + j) as f64);
+        assert!(problem.first_warm(start.as_ref()).is_none());
+        let centred = Problem::prepare(&Data::shared(&x, &y), Preprocessing::default()).unwrap();
+        assert!(centred.first_warm(zero.as_ref()).is_none());
+    }
 }

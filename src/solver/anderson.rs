@@ -9,10 +9,19 @@
 //! the iteration stays monotone and convergence is untouched.
 
 /// History of working-set iterates and the extrapolation.
+///
+/// The iterate buffers are reused from one extrapolation to the next (an
+/// inner loop pushes one iterate per epoch: no allocation per epoch).
 #[derive(Debug, Clone)]
 pub struct Anderson {
     k: usize,
     history: Vec<Vec<f64>>,
+    /// Buffers of a finished history, for the next one.
+    spare: Vec<Vec<f64>>,
+    /// The differences `U` (k buffers).
+    diffs: Vec<Vec<f64>>,
+    /// The extrapolated point.
+    out: Vec<f64>,
 }
 
 impl Anderson {
@@ -21,32 +30,54 @@ impl Anderson {
         Self {
             k,
             history: Vec::with_capacity(k + 1),
+            spare: Vec::with_capacity(k + 1),
+            diffs: Vec::new(),
+            out: Vec::new(),
         }
     }
 
     /// Forgets the history (the working set changed).
     pub fn reset(&mut self) {
-        self.history.clear();
+        self.spare.append(&mut self.history);
     }
 
     /// Records an iterate; returns the extrapolated point once `k + 1` iterates
     /// are stored (then the history restarts), or `None`.
     pub fn push(&mut self, w: Vec<f64>) -> Option<Vec<f64>> {
-        self.history.push(w);
+        self.push_with(|buf| *buf = w).map(<[f64]>::to_vec)
+    }
+
+    /// [`push`](Anderson::push) of the iterate `fill` writes into a reused
+    /// buffer (cleared before the call).
+    pub fn push_with(&mut self, fill: impl FnOnce(&mut Vec<f64>)) -> Option<&[f64]> {
+        let mut buf = self.spare.pop().unwrap_or_default();
+        buf.clear();
+        fill(&mut buf);
+        self.history.push(buf);
         if self.history.len() <= self.k {
             return None;
         }
-        let h = std::mem::take(&mut self.history);
-        let k = self.k;
+        let ok = self.extrapolate();
+        self.spare.append(&mut self.history);
+        ok.then_some(self.out.as_slice())
+    }
+
+    /// The extrapolation of the full history into `self.out`; false if the
+    /// differences are degenerate.
+    fn extrapolate(&mut self) -> bool {
+        let (k, h) = (self.k, &self.history);
         let len = h[0].len();
+        // U = [w⁽¹⁾ − w⁽⁰⁾, …]
+        self.diffs.resize_with(k, Vec::new);
+        for (i, d) in self.diffs.iter_mut().enumerate() {
+            d.clear();
+            d.extend(h[i + 1].iter().zip(&h[i]).map(|(a, b)| a - b));
+        }
         // Gram matrix of the differences, UᵀU (k × k).
-        let diffs: Vec<Vec<f64>> = (0..k)
-            .map(|i| (0..len).map(|m| h[i + 1][m] - h[i][m]).collect())
-            .collect();
         let mut g = vec![0.0; k * k];
         for a in 0..k {
             for b in 0..=a {
-                let v = crate::linalg::dot(&diffs[a], &diffs[b]);
+                let v = crate::linalg::dot(&self.diffs[a], &self.diffs[b]);
                 g[a * k + b] = v;
                 g[b * k + a] = v;
             }
@@ -54,23 +85,26 @@ impl Anderson {
         // Solve (G + δI) z = 1 by Cholesky; δ regularises a rank-deficient G.
         let trace: f64 = (0..k).map(|i| g[i * k + i]).sum();
         if !(trace.is_finite() && trace > 0.0) {
-            return None;
+            return false;
         }
         let delta = 1e-10 * trace;
         for i in 0..k {
             g[i * k + i] += delta;
         }
-        let z = cholesky_solve(&mut g, k, &vec![1.0; k])?;
+        let Some(z) = cholesky_solve(&mut g, k, &vec![1.0; k]) else {
+            return false;
+        };
         let s: f64 = z.iter().sum();
         if !(s.is_finite() && s != 0.0) {
-            return None;
+            return false;
         }
         // w_acc = Σ_i c_i w⁽ⁱ⁺¹⁾, c = z / Σz
-        let mut out = vec![0.0; len];
+        self.out.clear();
+        self.out.resize(len, 0.0);
         for (i, zi) in z.iter().enumerate() {
-            crate::linalg::axpy(zi / s, &h[i + 1], &mut out);
+            crate::linalg::axpy(zi / s, &h[i + 1], &mut self.out);
         }
-        Some(out)
+        true
     }
 }
 

@@ -70,6 +70,18 @@ pub fn duality_gap_scaled(
             omega += form.sparsity.block_norm(wj);
         }
     }
+    gap_from_sums(stats, form, dual_norm_max, omega, w_sq)
+}
+
+/// The duality gap and its dual scaling from the sums a pass over the blocks
+/// gives: `max_j Ω*(A_j)`, `Ω(W)` and `‖W‖²`.
+pub(crate) fn gap_from_sums(
+    stats: &ResidualStats,
+    form: &ElasticForm,
+    dual_norm_max: f64,
+    omega: f64,
+    w_sq: f64,
+) -> (f64, f64) {
     let s = if dual_norm_max > form.l1 {
         form.l1 / dual_norm_max
     } else {

@@ -14,7 +14,7 @@
 //!    ([`gap::kkt_residual`]). Stop when it is `≤ tol`.
 //! 2. **Working set.** Score each block by its optimality violation; keep the
 //!    support plus the worst violators ([`working_set`]).
-//! 3. **Inner loop.** Exact block-minimisation epochs ([`bcd::bcd_epoch`]) over the
+//! 3. **Inner loop.** Exact block-minimisation epochs ([`Datafit::epoch`]) over the
 //!    working set until its (free, pre-update) violation falls below
 //!    `inner_ratio ×` the outer violation, then back to 1.
 //!
@@ -27,17 +27,21 @@
 
 pub mod anderson;
 pub mod apg;
-pub mod bcd;
+mod check;
 pub mod gap;
+pub mod gradient;
+mod outer;
 pub mod screening;
+pub mod strategy;
+mod subproblem;
 pub mod working_set;
+
+pub use gradient::{Reference, WarmStart};
 
 use crate::certificate::Certificate;
 use crate::datafit::Datafit;
 use crate::penalty::Penalty;
 use faer::Mat;
-use rand::SeedableRng;
-use rand::seq::SliceRandom;
 
 /// Order in which blocks are visited within an epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,10 +101,11 @@ pub struct SolverOptions {
     pub max_iter: usize,
     /// Use working sets (otherwise every epoch visits every block).
     pub working_set: bool,
-    /// Initial working-set size.
+    /// Initial working-set size (0: the cost model's,
+    /// [`strategy::first_working_set`]).
     pub ws_start: usize,
     /// The inner loop stops when its violation is below this fraction of the
-    /// outer one.
+    /// outer one (0: the cost model's, [`strategy::inner_ratio`]).
     pub inner_ratio: f64,
     /// Block order.
     pub selection: Selection,
@@ -114,6 +119,13 @@ pub struct SolverOptions {
     /// penalty has a closed-form dual and the datafit
     /// [supports it](Datafit::supports_screening).
     pub screening: bool,
+    /// How inner solves run: `None` lets the cost model choose
+    /// ([`strategy::inner_mode`]); `Some` forces one mode wherever the datafit
+    /// supports it (tests, benchmarks).
+    pub inner_mode: Option<strategy::InnerMode>,
+    /// Tasks for the full-size products (full gradients) of a single fit, run
+    /// in the current rayon pool ([`Datafit::set_threads`]); 1: sequential.
+    pub threads: usize,
 }
 
 impl Default for SolverOptions {
@@ -123,13 +135,15 @@ impl Default for SolverOptions {
             kkt_tol: 1e-10,
             max_iter: 1000,
             working_set: true,
-            ws_start: 10,
-            inner_ratio: 0.3,
+            ws_start: 0,
+            inner_ratio: 0.0,
             selection: Selection::Cyclic,
             trace: false,
             anderson: Some(5),
             monitor: None,
             screening: true,
+            inner_mode: None,
+            threads: 1,
         }
     }
 }
@@ -195,16 +209,16 @@ pub fn certificate<D: Datafit, P: Penalty>(
 
 /// What gap-safe screening needs from a duality-gap certificate.
 #[derive(Debug, Clone, Copy)]
-struct DualPoint {
+pub(crate) struct DualPoint {
     /// Dual scaling `s` of the gap's dual point.
-    scale: f64,
+    pub(crate) scale: f64,
     /// `‖Y‖²/n` (the scale of the gap's rounding).
-    y_sq: f64,
+    pub(crate) y_sq: f64,
 }
 
 /// [`certificate`], and the gap's dual point when the certificate is the
 /// duality gap.
-fn certify<D: Datafit, P: Penalty>(
+pub(crate) fn certify<D: Datafit, P: Penalty>(
     datafit: &D,
     penalty: &P,
     grad: faer::MatRef<'_, f64>,
@@ -256,65 +270,11 @@ pub fn solve<D: Datafit, P: Penalty>(
 /// hundred epochs is far below any tolerance, so this is cheap insurance).
 const RESYNC_EVERY: usize = 8;
 
-/// The state a solve can restart from without a matrix product: see
-/// [`solve_from`].
-#[derive(Debug, Clone)]
-pub struct WarmStart {
-    /// `∇f(wt)` (T × p), except the columns certified by the drift bound, which
-    /// are zero (their true dual norm is below `l1`).
-    pub grad: Mat<f64>,
-    /// Block dual norms at the datafit's reference
-    /// ([`Datafit::mark_reference`]); `None` when `grad` is exact everywhere.
-    pub reference: Option<Reference>,
-    /// Which columns of `grad` are exact at `wt` (computed at the last check);
-    /// empty when all are.
-    pub fresh: Vec<bool>,
-    /// The Lipschitz constant of `∇f` the accelerated proximal gradient
-    /// reached ([`apg::ApgInfo::lipschitz`]): the next solve on the same
-    /// datafit starts from it instead of a power iteration. `None` from
-    /// block coordinate descent.
-    pub lipschitz: Option<f64>,
-}
-
-impl WarmStart {
-    /// An exact gradient (every column computed at the current state).
-    pub fn exact(grad: Mat<f64>) -> Self {
-        Self {
-            grad,
-            reference: None,
-            fresh: Vec::new(),
-            lipschitz: None,
-        }
-    }
-}
-
 impl Solution {
     /// Moves the warm state out (to pass to the next [`solve_from`]), leaving
     /// an empty one.
     pub fn take_warm(&mut self) -> WarmStart {
         std::mem::replace(&mut self.warm, WarmStart::exact(Mat::new()))
-    }
-}
-
-/// The block dual norms of the last full gradient: the centres of the drift
-/// bound of [`solve_from`].
-#[derive(Debug, Clone)]
-pub struct Reference {
-    /// Dual norm of each gradient block.
-    pub norms: Vec<f64>,
-}
-
-impl Reference {
-    fn new(form: &crate::penalty::ElasticForm, grad: &Mat<f64>) -> Self {
-        Self {
-            norms: block_dual_norms(form, grad.as_ref()),
-        }
-    }
-
-    /// The drift bound on block j's gradient dual norm now: its norm at the
-    /// reference plus `√h_j · drift` (see [`Datafit::drift`]).
-    fn bound(&self, j: usize, h: f64, drift: f64) -> f64 {
-        self.norms[j] + h.max(0.0).sqrt() * drift
     }
 }
 
@@ -326,14 +286,8 @@ impl Reference {
 /// **Skipped gradients.** For penalties with a closed-form dual
 /// ([`Penalty::elastic_form`]) and datafits that bound their gradient drift
 /// ([`Datafit::drift`]), an outer check recomputes only the blocks that can
-/// matter: a zero block whose dual norm at the last full gradient plus
-/// `√h_j · drift` is below `l1` is provably non-violating (its KKT violation
-/// is 0) and cannot set the dual scaling of the gap, so the certificate is
-/// exactly the one a full gradient would give. (The same sphere argument as
-/// gap-safe screening, Ndiaye et al., JMLR 2017, applied to the gradient
-/// instead of the dual point.) A full product is redone, and becomes the new
-/// reference, when more than half the blocks need recomputing (a partial product
-/// gathers its columns; beyond half, measured slower than the full GEMM).
+/// matter; the certificate is exactly the one a full gradient would give (see
+/// [`gradient`]).
 ///
 /// **Gap-safe screening** ([`screening`], with [`SolverOptions::screening`]).
 /// At each check, zero rows that the gap-safe sphere excludes are removed from
@@ -349,312 +303,10 @@ pub fn solve_from<D: Datafit, P: Penalty>(
     opts: &SolverOptions,
     datafit: &mut D,
     penalty: &P,
-    mut wt: Mat<f64>,
+    wt: Mat<f64>,
     warm_start: Option<WarmStart>,
 ) -> Solution {
-    let (t, p) = (datafit.n_tasks(), datafit.n_features());
-    assert_eq!((wt.nrows(), wt.ncols()), (t, p), "wt must be T × p");
-    let warm = warm_start.is_some();
-    let (mut grad, mut reference, mut fresh) = match warm_start {
-        Some(w) => (w.grad, w.reference, w.fresh),
-        None => (Mat::<f64>::zeros(t, p), None, Vec::new()),
-    };
-    assert_eq!((grad.nrows(), grad.ncols()), (t, p), "grad must be T × p");
-    let form = penalty.elastic_form().filter(|f| f.l1 > 0.0);
-    let mut rows: Vec<usize> = Vec::new();
-    let mut outer = 0usize;
-    let mut scores = vec![0.0; p];
-    let mut ws: Vec<usize> = Vec::with_capacity(p);
-    let all: Vec<usize> = (0..p).collect();
-    let mut order: Vec<usize> = Vec::with_capacity(p);
-    let mut work = bcd::Workspace::new(t);
-    let mut rng = match opts.selection {
-        Selection::Random { seed } => Some(rand_chacha::ChaCha8Rng::seed_from_u64(seed)),
-        Selection::Cyclic => None,
-    };
-    let mut trace = Vec::new();
-    let mut n_iter = 0usize;
-    let mut accel = opts.anderson.map(anderson::Anderson::new);
-    let mut saved: Vec<f64> = Vec::new();
-    let mut kkt;
-    let screen_on = opts.screening && form.is_some() && datafit.supports_screening();
-    let mut screened = screening::Screened::new(if screen_on { p } else { 0 });
-    let mut pending: Vec<usize> = Vec::new();
-
-    let (certificate, converged) = loop {
-        if outer % RESYNC_EVERY == 0 && !(warm && outer == 0) {
-            datafit.init_state(wt.as_ref());
-        }
-        if warm && outer == 0 && reference.is_none() {
-            // an exact warm gradient: it becomes the reference
-            if let Some(f) = &form {
-                datafit.mark_reference();
-                reference = Some(Reference::new(f, &grad));
-            }
-        } else {
-            // at a warm first check the state has not moved since the columns
-            // marked fresh were computed
-            let keep_fresh = warm && outer == 0;
-            refresh_gradient(
-                datafit,
-                penalty,
-                form.as_ref(),
-                wt.as_ref(),
-                &mut grad,
-                &mut reference,
-                (&mut fresh, keep_fresh),
-                (&mut rows, &screened, &mut pending),
-            );
-        }
-        outer += 1;
-        let (mut cert, mut dual) = certify(datafit, penalty, grad.as_ref(), wt.as_ref(), opts);
-        if cert.is_satisfied() && !pending.is_empty() {
-            // the certificate must be the full gap: compute the screened blocks
-            // the drift bound does not certify
-            datafit.gradient_rows(&pending, grad.as_mut());
-            if !fresh.is_empty() {
-                for &j in &pending {
-                    fresh[j] = true;
-                }
-            }
-            pending.clear();
-            (cert, dual) = certify(datafit, penalty, grad.as_ref(), wt.as_ref(), opts);
-        }
-        if let (true, Some(f), Certificate::DualGap { value, .. }, Some(dp)) =
-            (screen_on, &form, cert, dual)
-        {
-            if !cert.is_satisfied() {
-                let sphere = screening::Sphere {
-                    l1: f.l1,
-                    l2: f.l2,
-                    scale: dp.scale,
-                    gap: value,
-                    y_sq: dp.y_sq,
-                };
-                let drift = datafit.drift();
-                let candidates = (0..p)
-                    .filter(|&j| penalty.is_penalized(j) && wt.col(j).iter().all(|&v| v == 0.0));
-                screened.screen(&sphere, candidates, |j| {
-                    let h = datafit.block_curvature(j);
-                    if fresh.is_empty() || fresh[j] {
-                        Some((h, f.sparsity.block_dual_norm(grad.col_as_slice(j))))
-                    } else {
-                        Some((h, reference.as_ref()?.bound(j, h, drift?)))
-                    }
-                });
-            }
-        }
-        if opts.trace {
-            trace.push((n_iter, cert.value()));
-        }
-        // Score blocks (the largest violation is the KKT residual); the support
-        // is always in the working set.
-        let mut n_support = 0;
-        let mut outer_violation = 0.0f64;
-        for (j, score) in scores.iter_mut().enumerate() {
-            let block = wt.col_as_slice(j);
-            let v = penalty.subdiff_distance(j, block, grad.col_as_slice(j));
-            outer_violation = outer_violation.max(v);
-            *score = if !penalty.is_penalized(j) || penalty.in_support(block) {
-                n_support += 1;
-                f64::INFINITY
-            } else if screened.contains(j) {
-                0.0
-            } else {
-                v
-            };
-        }
-        kkt = outer_violation;
-        let done = cert.is_satisfied();
-        if let Some(m) = &opts.monitor {
-            let report = Progress {
-                n_iter,
-                max_iter: opts.max_iter,
-                certificate: cert.value(),
-                tol: cert.tol(),
-            };
-            if !(m.0)(&report) && !done {
-                break (cert, false);
-            }
-        }
-        if done {
-            break (cert, true);
-        }
-        if n_iter >= opts.max_iter {
-            break (cert, false);
-        }
-
-        let ws_ref: &[usize] = if opts.working_set {
-            working_set::select(
-                &scores,
-                working_set::size(opts.ws_start, n_support, p),
-                &mut ws,
-            );
-            if ws.is_empty() { &all } else { &ws }
-        } else {
-            &all
-        };
-        let inner_tol = opts.inner_ratio * outer_violation;
-
-        loop {
-            let epoch_order: &[usize] = match rng.as_mut() {
-                Some(rng) => {
-                    order.clear();
-                    order.extend_from_slice(ws_ref);
-                    order.shuffle(rng);
-                    &order
-                }
-                None => ws_ref,
-            };
-            let violation = datafit.epoch(penalty, &mut wt, epoch_order, &mut work);
-            n_iter += 1;
-            if violation <= inner_tol || n_iter >= opts.max_iter {
-                break;
-            }
-            if let Some(acc) = accel.as_mut() {
-                extrapolate(acc, datafit, penalty, &mut wt, ws_ref, &mut saved);
-            }
-        }
-        if let Some(acc) = accel.as_mut() {
-            acc.reset();
-        }
-    };
-
-    let objective = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
-    let gap = match certificate {
-        Certificate::DualGap { value, .. } => Some(value),
-        Certificate::Kkt { .. } => any_gap(datafit, penalty, grad.as_ref(), wt.as_ref()),
-    };
-    Solution {
-        gap,
-        warm: WarmStart {
-            grad,
-            reference,
-            fresh,
-            lipschitz: None,
-        },
-        wt,
-        certificate,
-        objective,
-        n_iter,
-        converged,
-        trace,
-        kkt,
-        screened: screened.rows(),
-    }
-}
-
-/// Records the working-set iterate; every `K` epochs tries the Anderson
-/// extrapolation and keeps it only if it lowers the objective (the datafit
-/// state is re-synchronised either way).
-fn extrapolate<D: Datafit, P: Penalty>(
-    acc: &mut anderson::Anderson,
-    datafit: &mut D,
-    penalty: &P,
-    wt: &mut Mat<f64>,
-    ws: &[usize],
-    saved: &mut Vec<f64>,
-) {
-    let snapshot: Vec<f64> = ws
-        .iter()
-        .flat_map(|&j| wt.col_as_slice(j).iter().copied())
-        .collect();
-    let Some(candidate) = acc.push(snapshot) else {
-        return;
-    };
-    let current = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
-    let t = wt.nrows();
-    saved.clear();
-    for (slot, &j) in ws.iter().enumerate() {
-        let col = wt.col_as_slice_mut(j);
-        saved.extend_from_slice(col);
-        col.copy_from_slice(&candidate[slot * t..(slot + 1) * t]);
-    }
-    datafit.init_state(wt.as_ref());
-    let tried = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
-    if tried.is_nan() || tried >= current {
-        for (slot, &j) in ws.iter().enumerate() {
-            wt.col_as_slice_mut(j)
-                .copy_from_slice(&saved[slot * t..(slot + 1) * t]);
-        }
-        datafit.init_state(wt.as_ref());
-    }
-}
-
-/// Dual norms of the gradient blocks (the columns of `grad`).
-fn block_dual_norms(form: &crate::penalty::ElasticForm, grad: faer::MatRef<'_, f64>) -> Vec<f64> {
-    let mut buf = vec![0.0; grad.nrows()];
-    (0..grad.ncols())
-        .map(|j| {
-            form.sparsity
-                .block_dual_norm(gap::column(grad, j, &mut buf))
-        })
-        .collect()
-}
-
-/// Brings `grad` up to date for an outer check: every block, or (see
-/// [`solve_from`]) only those the drift bound cannot certify. `fresh` records
-/// which columns are exact at the current state; with `keep_fresh` (the state
-/// has not moved since they were computed) those are not recomputed.
-#[allow(clippy::too_many_arguments)]
-fn refresh_gradient<D: Datafit, P: Penalty>(
-    datafit: &mut D,
-    penalty: &P,
-    form: Option<&crate::penalty::ElasticForm>,
-    wt: faer::MatRef<'_, f64>,
-    grad: &mut Mat<f64>,
-    reference: &mut Option<Reference>,
-    (fresh, keep_fresh): (&mut Vec<bool>, bool),
-    (rows, screened, pending): (&mut Vec<usize>, &screening::Screened, &mut Vec<usize>),
-) {
-    let p = wt.ncols();
-    pending.clear();
-    if keep_fresh && reference.is_some() && fresh.is_empty() {
-        return; // the last refresh was a full product at this very state
-    }
-    if let (Some(f), Some(rf), Some(drift)) = (form, reference.as_ref(), datafit.drift()) {
-        let known = keep_fresh && fresh.len() == p;
-        rows.clear();
-        for j in 0..p {
-            if known && fresh.get(j) == Some(&true) {
-                continue;
-            }
-            let zero = wt.col(j).iter().all(|&v| v == 0.0);
-            let bound = rf.bound(j, datafit.block_curvature(j), drift);
-            let certified = bound < f.l1;
-            if zero && !certified && screened.contains(j) {
-                // screened: not needed until the final check (see solve_from)
-                grad.col_as_slice_mut(j).fill(0.0);
-                pending.push(j);
-            } else if !zero || !penalty.is_penalized(j) || !certified {
-                rows.push(j);
-            } else {
-                // Certified: the true block has dual norm < l1, so any stored
-                // value of norm < l1 gives the same gap and a zero violation.
-                // Zero it: a value from a later partial refresh could show a
-                // violation the block no longer has.
-                grad.col_as_slice_mut(j).fill(0.0);
-            }
-        }
-        if 2 * rows.len() <= p {
-            datafit.gradient_rows(rows, grad.as_mut());
-            if !known {
-                fresh.clear();
-                fresh.resize(p, false);
-            }
-            for &j in rows.iter() {
-                fresh[j] = true;
-            }
-            return;
-        }
-    }
-    datafit.full_gradient(grad.as_mut());
-    pending.clear();
-    fresh.clear();
-    *reference = form.map(|f| {
-        datafit.mark_reference();
-        Reference::new(f, grad)
-    });
+    outer::Outer::new(opts, datafit, penalty, wt, warm_start).run()
 }
 
 #[cfg(test)]

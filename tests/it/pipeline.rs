@@ -324,3 +324,108 @@ fn model_files_round_trip_every_kind_of_fit() {
     bad.intercept.pop();
     assert!(bad.to_fit().is_err());
 }
+
+/// Data used as given (no intercept, no standardisation) skip the centring
+/// pass: one scan gives XᵀY/n, the column norms and the validity check, and
+/// the first solve starts from that gradient. On centred data this is the
+/// centring route's problem: the same certified solution in every Gram mode,
+/// also for a strided (row-major) X, checked by the independent gap.
+#[test]
+fn data_used_as_given_fit_as_the_centring_route() {
+    use crate::common::{centred, check};
+    use mtreg::{GramMode, MultiTaskElasticNet};
+    let (x, y) = problem(11, 120, 40, 3, 5, 0.4);
+    let (xc, yc) = centred(&x, &y, true);
+    let xt = xc.transpose().to_owned();
+    let strided = xt.transpose();
+    let amax = MultiTaskLasso::new(1.0)
+        .fit_intercept(false)
+        .alpha_max_of(&xc, &yc)
+        .unwrap();
+    for gram in [GramMode::Never, GramMode::Always, GramMode::Auto] {
+        for ratio in [0.5, 0.1, 0.02] {
+            let alpha = ratio * amax;
+            let m = MultiTaskElasticNet::new(alpha)
+                .l1_ratio(0.8)
+                .tol(1e-10)
+                .gram(gram);
+            let given = m.clone().fit_intercept(false).fit(&xc, &yc).unwrap();
+            let centring = m.clone().fit_intercept(true).fit(&xc, &yc).unwrap();
+            let strided_fit = m.clone().fit_intercept(false).fit(&strided, &yc).unwrap();
+            for f in [&given, &centring, &strided_fit] {
+                assert!(f.certificate().is_satisfied(), "{gram:?} {ratio}");
+                let c = check(&xc, &yc, f.coef(), alpha, 0.8);
+                assert!(c.gap <= 2e-10 * c.y_sq / c.n, "{gram:?} {ratio}: {}", c.gap);
+            }
+            let d = rel_diff(given.coef(), centring.coef());
+            assert!(d < 1e-6, "{gram:?} {ratio}: {d}");
+            assert_eq!(given.coef(), strided_fit.coef());
+        }
+    }
+}
+
+/// The as-given route's single scan names bad values as the centring route
+/// does: the first non-finite value by position, an overflow by matrix.
+#[test]
+fn data_used_as_given_refuse_bad_values() {
+    let (x, y) = problem(12, 30, 6, 2, 2, 0.0);
+    let m = MultiTaskLasso::new(0.1).fit_intercept(false);
+    let mut bad = x.clone();
+    bad[(4, 3)] = f64::NAN;
+    assert!(matches!(
+        m.fit(&bad, &y),
+        Err(mtreg::Error::NonFinite {
+            what: "X",
+            row: 4,
+            col: 3
+        })
+    ));
+    let mut bad = y.clone();
+    bad[(2, 1)] = f64::INFINITY;
+    assert!(matches!(
+        m.fit(&x, &bad),
+        Err(mtreg::Error::NonFinite {
+            what: "Y",
+            row: 2,
+            col: 1
+        })
+    ));
+    let mut big = x.clone();
+    big[(0, 0)] = 1e200;
+    assert!(matches!(
+        m.fit(&big, &y),
+        Err(mtreg::Error::Overflow { what: "X" })
+    ));
+    let mut big = y.clone();
+    big[(0, 0)] = 1e200;
+    assert!(matches!(
+        m.fit(&x, &big),
+        Err(mtreg::Error::Overflow { what: "Y" })
+    ));
+}
+
+/// `GramMode::Auto` decides residual vs full Gram by how many fits reuse the
+/// prepared problem: a single fit of this shape (p = 200, T = 5) keeps
+/// residuals, a 20-alpha path takes the Gram matrix (its `n p²` shared by the
+/// alphas); both give the certified solutions of `GramMode::Never`.
+#[test]
+fn auto_gram_mode_follows_the_number_of_fits() {
+    use mtreg::GramMode;
+    let (x, y) = problem(13, 400, 200, 5, 8, 0.3);
+    let m = MultiTaskLasso::new(1.0).tol(1e-10);
+    let grid = AlphaGrid::Auto {
+        n_alphas: 20,
+        eps: 1e-2,
+    };
+    let auto = m.path(&x, &y, &grid).unwrap();
+    let never = m.clone().gram(GramMode::Never).path(&x, &y, &grid).unwrap();
+    assert!(auto.fits.iter().all(|f| f.used_gram()));
+    assert!(never.fits.iter().all(|f| !f.used_gram()));
+    for (a, b) in auto.fits.iter().zip(&never.fits) {
+        assert!(a.certificate().is_satisfied() && b.certificate().is_satisfied());
+        assert!(rel_diff(a.coef(), b.coef()) < 1e-6);
+    }
+    let single = m.clone().alpha(auto.alphas[10]).fit(&x, &y).unwrap();
+    assert!(!single.used_gram());
+    assert!(rel_diff(single.coef(), auto.fits[10].coef()) < 1e-6);
+}

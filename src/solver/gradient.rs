@@ -1,0 +1,269 @@
+//! The gradient cache of the outer loop: the full gradient `∇f(W)` the
+//! certificate, the working-set scores and screening read, kept with as few
+//! matrix products as the drift bound allows.
+//!
+//! **Skipped blocks.** For penalties with a closed-form dual
+//! ([`crate::penalty::Penalty::elastic_form`]) and datafits that bound their
+//! gradient drift ([`Datafit::drift`]), a refresh recomputes only the blocks
+//! that can matter: a zero block whose dual norm at the last full gradient
+//! (the *reference*) plus `√h_j · drift` is below `l1` is provably
+//! non-violating (its KKT violation is 0) and cannot set the dual scaling of the
+//! gap, so the certificate is exactly the one a full gradient would give (the
+//! sphere argument of gap-safe screening, Ndiaye et al., JMLR 2017, applied to
+//! the gradient instead of the dual point). Such a block is stored as zero: a
+//! value from a later partial refresh could show a violation it no longer has.
+//! A full product is redone, and becomes the new reference, when more than
+//! half the blocks need recomputing (a partial product gathers its columns;
+//! beyond half, measured slower than the full GEMM).
+//!
+//! **Screened blocks** ([`super::screening`]) are not recomputed either: they
+//! are zero at every optimum, and their gradient is needed only for the final
+//! certificate, which must be the full duality gap. They are listed as
+//! *pending* and computed by `GradientCache::complete_pending` when the
+//! certificate is otherwise met.
+
+use super::screening::Screened;
+use crate::datafit::Datafit;
+use crate::penalty::{ElasticForm, Penalty};
+use faer::Mat;
+
+/// The state a solve can restart from without a matrix product: see
+/// [`super::solve_from`].
+#[derive(Debug, Clone)]
+pub struct WarmStart {
+    /// `∇f(wt)` (T × p), except the columns certified by the drift bound, which
+    /// are zero (their true dual norm is below `l1`).
+    pub grad: Mat<f64>,
+    /// Block dual norms at the datafit's reference
+    /// ([`Datafit::mark_reference`]); `None` when `grad` is exact everywhere.
+    pub reference: Option<Reference>,
+    /// Which columns of `grad` are exact at `wt` (computed at the last check);
+    /// empty when all are.
+    pub fresh: Vec<bool>,
+    /// The Lipschitz constant of `∇f` the accelerated proximal gradient
+    /// reached ([`super::apg::ApgInfo::lipschitz`]): the next solve on the
+    /// same datafit starts from it instead of a power iteration. `None` from
+    /// block coordinate descent.
+    pub lipschitz: Option<f64>,
+}
+
+impl WarmStart {
+    /// An exact gradient (every column computed at the current state).
+    pub fn exact(grad: Mat<f64>) -> Self {
+        Self {
+            grad,
+            reference: None,
+            fresh: Vec::new(),
+            lipschitz: None,
+        }
+    }
+}
+
+/// The block dual norms of the last full gradient: the centres of the drift
+/// bound.
+#[derive(Debug, Clone)]
+pub struct Reference {
+    /// Dual norm of each gradient block.
+    pub norms: Vec<f64>,
+}
+
+impl Reference {
+    fn new(form: &ElasticForm, grad: &Mat<f64>) -> Self {
+        let mut buf = vec![0.0; grad.nrows()];
+        let norms = (0..grad.ncols())
+            .map(|j| {
+                form.sparsity
+                    .block_dual_norm(super::gap::column(grad.as_ref(), j, &mut buf))
+            })
+            .collect();
+        Self { norms }
+    }
+
+    /// The drift bound on block j's gradient dual norm now: its norm at the
+    /// reference plus `√h_j · drift` (see [`Datafit::drift`]).
+    #[inline]
+    pub(crate) fn bound(&self, j: usize, h: f64, drift: f64) -> f64 {
+        self.norms[j] + h.max(0.0).sqrt() * drift
+    }
+}
+
+/// `∇f(W)` as the outer loop sees it (T × p), with what is known about each
+/// column.
+#[derive(Debug)]
+pub(crate) struct GradientCache {
+    /// The gradient; certified and pending columns are zero.
+    pub(crate) grad: Mat<f64>,
+    /// Dual norms of the last full product (`None`: no drift bound, or the
+    /// warm gradient is exact and not yet adopted).
+    pub(crate) reference: Option<Reference>,
+    /// Which columns are exact at the current state (empty: all are, or the
+    /// last refresh was a full product).
+    pub(crate) fresh: Vec<bool>,
+    /// Screened blocks not computed at the last refresh.
+    pending: Vec<usize>,
+    /// Scratch: the blocks a partial refresh computes.
+    rows: Vec<usize>,
+    /// The reference was just taken and its norms are not computed yet.
+    norms_pending: bool,
+}
+
+impl GradientCache {
+    /// An empty cache for T × p, or the warm state of a previous solve.
+    ///
+    /// # Panics
+    /// If the warm gradient is not T × p.
+    #[track_caller]
+    pub(crate) fn new(warm: Option<WarmStart>, t: usize, p: usize) -> Self {
+        let (grad, reference, fresh) = match warm {
+            Some(w) => (w.grad, w.reference, w.fresh),
+            None => (Mat::zeros(t, p), None, Vec::new()),
+        };
+        assert_eq!((grad.nrows(), grad.ncols()), (t, p), "grad must be T × p");
+        Self {
+            grad,
+            reference,
+            fresh,
+            pending: Vec::new(),
+            rows: Vec::new(),
+            norms_pending: false,
+        }
+    }
+
+    /// Whether the cache holds an exact warm gradient no reference was taken
+    /// of yet (it becomes the reference at the first check).
+    pub(crate) fn is_unadopted_exact(&self) -> bool {
+        self.reference.is_none()
+    }
+
+    /// Takes an exact gradient of the current state as the drift reference.
+    /// Its block dual norms are left to the check's fused pass
+    /// ([`GradientCache::set_reference_norms`]).
+    pub(crate) fn adopt<D: Datafit>(&mut self, datafit: &mut D, form: Option<&ElasticForm>) {
+        if form.is_some() {
+            datafit.mark_reference();
+            self.reference = Some(Reference { norms: Vec::new() });
+            self.norms_pending = true;
+        }
+    }
+
+    /// The reference's block dual norms, `Ω*(g_j)` of the gradient as it is
+    /// now (the fused pass computes them anyway).
+    pub(crate) fn set_reference_norms(&mut self, norms: &[f64]) {
+        if let (true, Some(r)) = (self.norms_pending, self.reference.as_mut()) {
+            r.norms.clear();
+            r.norms.extend_from_slice(norms);
+        }
+        self.norms_pending = false;
+    }
+
+    /// Computes the reference's block dual norms if no fused pass did.
+    pub(crate) fn ensure_reference_norms(&mut self, form: Option<&ElasticForm>) {
+        if let (true, Some(f)) = (self.norms_pending, form) {
+            self.reference = Some(Reference::new(f, &self.grad));
+        }
+        self.norms_pending = false;
+    }
+
+    /// Brings the gradient up to date for an outer check: every block, or
+    /// only those the drift bound cannot certify (see the module doc). With
+    /// `keep_fresh` (the state has not moved since the columns marked fresh
+    /// were computed) those are not recomputed.
+    pub(crate) fn refresh<D: Datafit, P: Penalty>(
+        &mut self,
+        datafit: &mut D,
+        penalty: &P,
+        form: Option<&ElasticForm>,
+        wt: faer::MatRef<'_, f64>,
+        screened: &Screened,
+        keep_fresh: bool,
+    ) {
+        let p = wt.ncols();
+        self.pending.clear();
+        if keep_fresh && self.reference.is_some() && self.fresh.is_empty() {
+            return; // the last refresh was a full product at this very state
+        }
+        if let (Some(f), Some(rf), Some(drift)) = (form, self.reference.as_ref(), datafit.drift()) {
+            let known = keep_fresh && self.fresh.len() == p;
+            self.rows.clear();
+            for j in 0..p {
+                if known && self.fresh[j] {
+                    continue;
+                }
+                let zero = wt.col(j).iter().all(|&v| v == 0.0);
+                let certified = rf.bound(j, datafit.block_curvature(j), drift) < f.l1;
+                if zero && !certified && screened.contains(j) {
+                    // screened: not needed until the final check
+                    self.grad.col_as_slice_mut(j).fill(0.0);
+                    self.pending.push(j);
+                } else if !zero || !penalty.is_penalized(j) || !certified {
+                    self.rows.push(j);
+                } else {
+                    // certified: any stored value of dual norm < l1 gives the
+                    // same gap and a zero violation
+                    self.grad.col_as_slice_mut(j).fill(0.0);
+                }
+            }
+            if 2 * self.rows.len() <= p {
+                datafit.gradient_rows(&self.rows, self.grad.as_mut());
+                if !known {
+                    self.fresh.clear();
+                    self.fresh.resize(p, false);
+                }
+                for &j in &self.rows {
+                    self.fresh[j] = true;
+                }
+                return;
+            }
+        }
+        datafit.full_gradient(self.grad.as_mut());
+        self.pending.clear();
+        self.fresh.clear();
+        self.reference = None;
+        self.adopt(datafit, form);
+    }
+
+    /// Whether screened blocks were left out of the last refresh.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Computes the screened blocks left out of the last refresh (the final
+    /// certificate must be the full duality gap).
+    pub(crate) fn complete_pending<D: Datafit>(&mut self, datafit: &mut D) {
+        datafit.gradient_rows(&self.pending, self.grad.as_mut());
+        if !self.fresh.is_empty() {
+            for &j in &self.pending {
+                self.fresh[j] = true;
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// An upper bound on `Ω*(∇_j f)` for a zero block: its exact dual norm
+    /// `gnorm` (as stored by the check's pass) when fresh, else the drift
+    /// bound (`None` without one).
+    #[inline]
+    pub(crate) fn dual_norm_bound(
+        &self,
+        j: usize,
+        gnorm: f64,
+        h: f64,
+        drift: Option<f64>,
+    ) -> Option<f64> {
+        if self.fresh.is_empty() || self.fresh[j] {
+            Some(gnorm)
+        } else {
+            Some(self.reference.as_ref()?.bound(j, h, drift?))
+        }
+    }
+
+    /// The state to restart a solve from ([`super::Solution::warm`]).
+    pub(crate) fn into_warm(self) -> WarmStart {
+        WarmStart {
+            grad: self.grad,
+            reference: self.reference,
+            fresh: self.fresh,
+            lipschitz: None,
+        }
+    }
+}

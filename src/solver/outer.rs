@@ -1,0 +1,591 @@
+//! The outer loop of the working-set solver as an explicit state.
+//!
+//! One outer iteration is a *check* followed by an *inner solve*:
+//!
+//! 1. **Check** ([`Outer::check`]): bring the datafit state and the gradient
+//!    cache up to date with W, compute the certificate, screen, and score every
+//!    block by its optimality violation (the largest score is the KKT
+//!    residual).
+//! 2. **Inner solve** ([`Outer::inner_solve`]): pick the working set from the
+//!    scores and run epochs over it until its (free, pre-update) violation
+//!    falls below `inner_ratio ×` the outer violation.
+//!
+//! The state between iterations is what the fields below hold: the iterate,
+//! the gradient cache ([`GradientCache`]), the screened rows, the working set
+//! and the inner loop's scratch. Nothing else survives an iteration.
+
+use super::gradient::GradientCache;
+use super::screening::{Screened, Sphere};
+use super::strategy;
+use super::subproblem::Subset;
+use super::{
+    DualPoint, Progress, RESYNC_EVERY, Selection, Solution, SolverOptions, WarmStart, anderson,
+    certify, working_set,
+};
+use crate::bcd::Workspace;
+use crate::certificate::Certificate;
+use crate::datafit::{Datafit, gather_columns};
+use crate::penalty::{ElasticForm, Penalty};
+use faer::Mat;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy)]
+struct Check {
+    certificate: Certificate,
+    /// The KKT residual (largest block violation).
+    kkt: f64,
+    /// Blocks forced into the working set (support and unpenalised blocks).
+    n_support: usize,
+}
+
+/// The working set and the block scores it is chosen from.
+#[derive(Debug)]
+struct WorkingSet {
+    /// Violation of each block at the last check (`+∞` for forced blocks,
+    /// 0 for screened ones).
+    scores: Vec<f64>,
+    /// The current working set, increasing.
+    rows: Vec<usize>,
+    /// Scratch: the visiting order of an epoch in random selection.
+    order: Vec<usize>,
+    rng: Option<rand_chacha::ChaCha8Rng>,
+}
+
+/// Scratch of the inner loop.
+#[derive(Debug)]
+struct Inner {
+    work: Workspace,
+    accel: Option<anderson::Anderson>,
+    extrapolation: Extrapolation,
+}
+
+/// The solver between two outer iterations.
+pub(super) struct Outer<'a, D: Datafit, P: Penalty> {
+    opts: &'a SolverOptions,
+    datafit: &'a mut D,
+    penalty: &'a P,
+    /// The penalty's elastic form when `l1 > 0` (duality gap, drift bound,
+    /// screening).
+    form: Option<ElasticForm>,
+    /// Whether gap-safe screening applies.
+    screen_on: bool,
+    wt: Mat<f64>,
+    gradient: GradientCache,
+    /// `Ω*(g_j)` of every gradient block at the last check.
+    gnorms: Vec<f64>,
+    screened: Screened,
+    ws: WorkingSet,
+    inner: Inner,
+    /// Started from a previous solve's gradient state.
+    warm: bool,
+    /// Checks done.
+    checks: usize,
+    /// Epochs run.
+    n_iter: usize,
+    /// Epochs per decade of KKT reduction of the last inner solve (the cost
+    /// model's forecast of the next).
+    epochs_per_decade: f64,
+    trace: Vec<(usize, f64)>,
+}
+
+impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
+    /// The state before the first check.
+    ///
+    /// # Panics
+    /// If `wt` or the warm gradient is not T × p.
+    #[track_caller]
+    pub(super) fn new(
+        opts: &'a SolverOptions,
+        datafit: &'a mut D,
+        penalty: &'a P,
+        wt: Mat<f64>,
+        warm: Option<WarmStart>,
+    ) -> Self {
+        let (t, p) = (datafit.n_tasks(), datafit.n_features());
+        assert_eq!((wt.nrows(), wt.ncols()), (t, p), "wt must be T × p");
+        datafit.set_threads(opts.threads);
+        let form = penalty.elastic_form().filter(|f| f.l1 > 0.0);
+        let screen_on = opts.screening && form.is_some() && datafit.supports_screening();
+        Self {
+            opts,
+            penalty,
+            form,
+            screen_on,
+            wt,
+            warm: warm.is_some(),
+            gradient: GradientCache::new(warm, t, p),
+            gnorms: vec![0.0; p],
+            screened: Screened::new(if screen_on { p } else { 0 }),
+            ws: WorkingSet {
+                scores: vec![0.0; p],
+                rows: Vec::with_capacity(p),
+                order: Vec::with_capacity(p),
+                rng: match opts.selection {
+                    Selection::Random { seed } => {
+                        Some(rand_chacha::ChaCha8Rng::seed_from_u64(seed))
+                    }
+                    Selection::Cyclic => None,
+                },
+            },
+            inner: Inner {
+                work: Workspace::new(t),
+                accel: opts.anderson.map(anderson::Anderson::new),
+                extrapolation: Extrapolation::default(),
+            },
+            datafit,
+            checks: 0,
+            n_iter: 0,
+            epochs_per_decade: strategy::EPOCHS_PER_DECADE,
+            trace: Vec::new(),
+        }
+    }
+
+    /// Checks and inner solves until the certificate is met, the epoch budget
+    /// is spent or the monitor asks to stop.
+    pub(super) fn run(mut self) -> Solution {
+        loop {
+            let check = self.check();
+            let done = check.certificate.is_satisfied();
+            if let Some(m) = &self.opts.monitor {
+                let report = Progress {
+                    n_iter: self.n_iter,
+                    max_iter: self.opts.max_iter,
+                    certificate: check.certificate.value(),
+                    tol: check.certificate.tol(),
+                };
+                if !(m.0)(&report) && !done {
+                    return self.finish(check, false);
+                }
+            }
+            if done {
+                return self.finish(check, true);
+            }
+            if self.n_iter >= self.opts.max_iter {
+                return self.finish(check, false);
+            }
+            self.inner_solve(check);
+        }
+    }
+
+    /// One check: state and gradient up to date, certificate, screening,
+    /// block scores.
+    fn check(&mut self) -> Check {
+        // at a warm first check the state has not moved since the warm
+        // gradient was computed
+        let warm_first = self.warm && self.checks == 0;
+        if self.checks % RESYNC_EVERY == 0 && !warm_first {
+            self.datafit.init_state(self.wt.as_ref());
+        }
+        if warm_first && self.gradient.is_unadopted_exact() {
+            self.gradient.adopt(self.datafit, self.form.as_ref());
+        } else {
+            self.gradient.refresh(
+                self.datafit,
+                self.penalty,
+                self.form.as_ref(),
+                self.wt.as_ref(),
+                &self.screened,
+                warm_first,
+            );
+        }
+        self.checks += 1;
+        let stats = self
+            .form
+            .and_then(|_| self.datafit.residual_stats(self.wt.as_ref()));
+        let (cert, dual, kkt, n_support) = match (self.form, stats) {
+            (Some(form), Some(stats)) => self.fused_certify(&form, &stats),
+            _ => {
+                self.gradient.ensure_reference_norms(self.form.as_ref());
+                let (mut cert, mut dual) = self.certify();
+                if cert.is_satisfied() && self.gradient.has_pending() {
+                    self.gradient.complete_pending(self.datafit);
+                    (cert, dual) = self.certify();
+                }
+                let grad = &self.gradient.grad;
+                for j in 0..self.gnorms.len() {
+                    self.gnorms[j] = self
+                        .form
+                        .map_or(0.0, |f| f.sparsity.block_dual_norm(grad.col_as_slice(j)));
+                }
+                let (kkt, n_support) = self.score();
+                (cert, dual, kkt, n_support)
+            }
+        };
+        if !cert.is_satisfied() {
+            self.screen(cert, dual);
+        }
+        if self.opts.trace {
+            self.trace.push((self.n_iter, cert.value()));
+        }
+        Check {
+            certificate: cert,
+            kkt,
+            n_support,
+        }
+    }
+
+    /// The certificate, dual point, KKT residual and forced-block count of an
+    /// elastic penalty from one fused pass ([`super::check`]).
+    fn fused_certify(
+        &mut self,
+        form: &ElasticForm,
+        stats: &crate::datafit::ResidualStats,
+    ) -> (Certificate, Option<DualPoint>, f64, usize) {
+        loop {
+            let sums = super::check::fused_pass(
+                form,
+                self.penalty,
+                self.gradient.grad.as_ref(),
+                self.wt.as_ref(),
+                &self.screened,
+                &mut self.ws.scores,
+                &mut self.gnorms,
+            );
+            self.gradient.set_reference_norms(&self.gnorms);
+            let (value, scale) =
+                super::gap::gap_from_sums(stats, form, sums.dual_max, sums.omega, sums.w_sq);
+            let cert = Certificate::DualGap {
+                value,
+                tol: self.opts.tol,
+            };
+            if cert.is_satisfied() && self.gradient.has_pending() {
+                // the certificate must be the full gap: compute the screened
+                // blocks the drift bound does not certify, then redo the pass
+                self.gradient.complete_pending(self.datafit);
+                continue;
+            }
+            let dual = DualPoint {
+                scale,
+                y_sq: stats.y_sq,
+            };
+            return (cert, Some(dual), sums.kkt, sums.n_support);
+        }
+    }
+
+    fn certify(&self) -> (Certificate, Option<DualPoint>) {
+        certify(
+            &*self.datafit,
+            self.penalty,
+            self.gradient.grad.as_ref(),
+            self.wt.as_ref(),
+            self.opts,
+        )
+    }
+
+    /// Gap-safe screening of the zero rows ([`super::screening`]).
+    fn screen(&mut self, cert: Certificate, dual: Option<DualPoint>) {
+        let (Some(f), Certificate::DualGap { value, .. }, Some(dp)) = (&self.form, cert, dual)
+        else {
+            return;
+        };
+        if !self.screen_on {
+            return;
+        }
+        let sphere = Sphere {
+            l1: f.l1,
+            l2: f.l2,
+            scale: dp.scale,
+            gap: value,
+            y_sq: dp.y_sq,
+        };
+        let drift = self.datafit.drift();
+        let (wt, penalty, datafit, gradient, gnorms) = (
+            &self.wt,
+            self.penalty,
+            &*self.datafit,
+            &self.gradient,
+            &self.gnorms,
+        );
+        let candidates = (0..wt.ncols())
+            .filter(|&j| penalty.is_penalized(j) && wt.col(j).iter().all(|&v| v == 0.0));
+        self.screened.screen(&sphere, candidates, |j| {
+            let h = datafit.block_curvature(j);
+            Some((h, gradient.dual_norm_bound(j, gnorms[j], h, drift)?))
+        });
+    }
+
+    /// Scores every block by its violation (the largest is the KKT
+    /// residual); the support and unpenalised blocks score `+∞`, screened
+    /// ones 0. Returns the KKT residual and the number of forced blocks.
+    fn score(&mut self) -> (f64, usize) {
+        let mut n_support = 0;
+        let mut worst = 0.0f64;
+        let grad = &self.gradient.grad;
+        for (j, score) in self.ws.scores.iter_mut().enumerate() {
+            let block = self.wt.col_as_slice(j);
+            let v = self
+                .penalty
+                .subdiff_distance(j, block, grad.col_as_slice(j));
+            worst = worst.max(v);
+            *score = if !self.penalty.is_penalized(j) || self.penalty.in_support(block) {
+                n_support += 1;
+                f64::INFINITY
+            } else if self.screened.contains(j) {
+                0.0
+            } else {
+                v
+            };
+        }
+        (worst, n_support)
+    }
+
+    /// Chooses the working set and runs epochs over it until its violation
+    /// is below `inner_ratio ×` the check's KKT residual: the datafit's own
+    /// epochs, or epochs on the working set's Gram subproblem when the cost
+    /// model says so ([`strategy::inner_mode`]).
+    fn inner_solve(&mut self, check: Check) {
+        let p = self.ws.scores.len();
+        if self.opts.working_set {
+            let t = self.wt.nrows();
+            let first = match self.opts.ws_start {
+                0 => strategy::first_working_set(p, t),
+                w => w,
+            };
+            let previous = self.ws.rows.len();
+            let size = strategy::working_set_size(first, check.n_support, previous, p);
+            working_set::select(&self.ws.scores, size, &mut self.ws.rows);
+        }
+        if !self.opts.working_set || self.ws.rows.is_empty() {
+            self.ws.rows.clear();
+            self.ws.rows.extend(0..p);
+        }
+        let ws = std::mem::take(&mut self.ws.rows);
+        let (mode, facts) = self.inner_mode(&ws);
+        let ratio = match (self.opts.inner_ratio, facts) {
+            (r, _) if r > 0.0 => r,
+            (_, Some(f)) => strategy::inner_ratio(mode, &f),
+            (_, None) => DEFAULT_INNER_RATIO,
+        };
+        let inner_tol = ratio * check.kkt;
+        let before = self.n_iter;
+        match mode {
+            strategy::InnerMode::Epochs => {
+                let mut ctl = Control {
+                    tol: inner_tol,
+                    max_iter: self.opts.max_iter,
+                    n_iter: &mut self.n_iter,
+                    rng: self.ws.rng.as_mut(),
+                    order: &mut self.ws.order,
+                    inner: &mut self.inner,
+                };
+                run_epochs(self.datafit, self.penalty, &mut self.wt, &ws, &mut ctl);
+            }
+            strategy::InnerMode::WorkingSetGram => {
+                let mut sub = self
+                    .datafit
+                    .working_set_gram(&ws, self.wt.as_ref())
+                    .expect("gram_facts promised a working-set Gram");
+                let mut wt_s = gather_columns(self.wt.as_ref(), &ws);
+                let penalty = Subset {
+                    inner: self.penalty,
+                    rows: &ws,
+                };
+                let local: Vec<usize> = (0..ws.len()).collect();
+                let mut ctl = Control {
+                    tol: inner_tol,
+                    max_iter: self.opts.max_iter,
+                    n_iter: &mut self.n_iter,
+                    rng: self.ws.rng.as_mut(),
+                    order: &mut self.ws.order,
+                    inner: &mut self.inner,
+                };
+                run_epochs(&mut sub, &penalty, &mut wt_s, &local, &mut ctl);
+                self.datafit
+                    .commit_working_set(&ws, &mut self.wt, wt_s.as_ref());
+            }
+        }
+        let epochs = (self.n_iter - before) as f64;
+        self.epochs_per_decade = epochs / strategy::decades(ratio);
+        self.ws.rows = ws;
+    }
+
+    /// The cost model's inner mode for the working set `ws`, and the facts it
+    /// was chosen from (`None`: the datafit has no working-set Gram).
+    fn inner_mode(&self, ws: &[usize]) -> (strategy::InnerMode, Option<strategy::InnerFacts>) {
+        let Some(facts) = self.datafit.gram_facts(ws) else {
+            return (strategy::InnerMode::Epochs, None);
+        };
+        let moving = ws
+            .iter()
+            .filter(|&&j| self.penalty.in_support(self.wt.col_as_slice(j)))
+            .count();
+        let facts = strategy::InnerFacts {
+            shape: strategy::Shape {
+                n: facts.n_samples,
+                p: self.ws.scores.len(),
+                t: self.wt.nrows(),
+            },
+            full_gram: facts.full_gram,
+            w: ws.len(),
+            cached: facts.cached,
+            moving,
+            epochs_per_decade: self.epochs_per_decade,
+        };
+        let mode = self
+            .opts
+            .inner_mode
+            .unwrap_or_else(|| strategy::inner_mode(&facts));
+        (mode, Some(facts))
+    }
+
+    /// The solution at the last check.
+    fn finish(self, check: Check, converged: bool) -> Solution {
+        let (datafit, penalty, wt) = (&*self.datafit, self.penalty, self.wt);
+        let objective = datafit.value(wt.as_ref()) + penalty.value(wt.as_ref());
+        let grad = self.gradient.grad.as_ref();
+        let gap = match check.certificate {
+            Certificate::DualGap { value, .. } => Some(value),
+            Certificate::Kkt { .. } => super::any_gap(datafit, penalty, grad, wt.as_ref()),
+        };
+        Solution {
+            gap,
+            warm: self.gradient.into_warm(),
+            wt,
+            certificate: check.certificate,
+            objective,
+            n_iter: self.n_iter,
+            converged,
+            trace: self.trace,
+            kkt: check.kkt,
+            screened: self.screened.rows(),
+        }
+    }
+}
+
+/// The inner ratio of datafits without a cost model (per-task designs).
+const DEFAULT_INNER_RATIO: f64 = 0.3;
+
+/// What an inner loop runs under.
+struct Control<'s> {
+    /// Stop when an epoch's violation is at most this.
+    tol: f64,
+    max_iter: usize,
+    /// Epochs so far (of the whole solve).
+    n_iter: &'s mut usize,
+    rng: Option<&'s mut rand_chacha::ChaCha8Rng>,
+    order: &'s mut Vec<usize>,
+    inner: &'s mut Inner,
+}
+
+/// Epochs over `ws` (with Anderson extrapolation when on) until an epoch's
+/// violation is at most `ctl.tol` or the epoch budget is spent. Generic over
+/// the datafit so that the working-set Gram subproblem runs the same loop.
+fn run_epochs<D: Datafit, P: Penalty>(
+    datafit: &mut D,
+    penalty: &P,
+    wt: &mut Mat<f64>,
+    ws: &[usize],
+    ctl: &mut Control<'_>,
+) {
+    loop {
+        let order: &[usize] = match ctl.rng.as_mut() {
+            Some(rng) => {
+                ctl.order.clear();
+                ctl.order.extend_from_slice(ws);
+                ctl.order.shuffle(rng);
+                ctl.order
+            }
+            None => ws,
+        };
+        let violation = datafit.epoch(penalty, wt, order, &mut ctl.inner.work);
+        *ctl.n_iter += 1;
+        if violation <= ctl.tol || *ctl.n_iter >= ctl.max_iter {
+            break;
+        }
+        if let Some(acc) = ctl.inner.accel.as_mut() {
+            extrapolate(acc, datafit, penalty, wt, ws, &mut ctl.inner.extrapolation);
+        }
+    }
+    if let Some(acc) = ctl.inner.accel.as_mut() {
+        acc.reset();
+    }
+}
+
+/// Records the working-set iterate; every `K` epochs tries the Anderson
+/// extrapolation and keeps it only if it lowers the objective (the datafit
+/// state is re-synchronised either way).
+fn extrapolate<D: Datafit, P: Penalty>(
+    acc: &mut anderson::Anderson,
+    datafit: &mut D,
+    penalty: &P,
+    wt: &mut Mat<f64>,
+    ws: &[usize],
+    scratch: &mut Extrapolation,
+) {
+    let Some(candidate) = acc.push_with(|buf| {
+        for &j in ws {
+            buf.extend_from_slice(wt.col_as_slice(j));
+        }
+    }) else {
+        return;
+    };
+    // Only the working set moves: the objective changes by the datafit's
+    // value and the penalty of those rows (the others are a constant).
+    let t = wt.nrows();
+    let objective = |datafit: &D, wt: &Mat<f64>, pen: &mut Mat<f64>| {
+        for (c, &j) in ws.iter().enumerate() {
+            pen.col_as_slice_mut(c).copy_from_slice(wt.col_as_slice(j));
+        }
+        datafit.value(wt.as_ref()) + penalty.value(pen.as_ref())
+    };
+    if scratch.pen.nrows() != t || scratch.pen.ncols() != ws.len() {
+        scratch.pen = Mat::zeros(t, ws.len());
+    }
+    let current = objective(datafit, wt, &mut scratch.pen);
+    // W_S ← candidate, the datafit state following block by block
+    scratch.saved.clear();
+    scratch.delta.resize(t, 0.0);
+    for (slot, &j) in ws.iter().enumerate() {
+        let col = wt.col_as_slice_mut(j);
+        scratch.saved.extend_from_slice(col);
+        let new = &candidate[slot * t..(slot + 1) * t];
+        let mut moved = false;
+        for ((d, &nv), &ov) in scratch.delta.iter_mut().zip(new).zip(col.iter()) {
+            *d = nv - ov;
+            moved |= *d != 0.0;
+        }
+        if moved {
+            col.copy_from_slice(new);
+            datafit.update_block(j, &scratch.delta);
+        }
+    }
+    let tried = objective(datafit, wt, &mut scratch.pen);
+    if tried.is_nan() || tried >= current {
+        for (slot, &j) in ws.iter().enumerate() {
+            let old = &scratch.saved[slot * t..(slot + 1) * t];
+            let col = wt.col_as_slice_mut(j);
+            let mut moved = false;
+            for ((d, &ov), &nv) in scratch.delta.iter_mut().zip(old).zip(col.iter()) {
+                *d = ov - nv;
+                moved |= *d != 0.0;
+            }
+            if moved {
+                col.copy_from_slice(old);
+                datafit.update_block(j, &scratch.delta);
+            }
+        }
+    }
+}
+
+/// Scratch of [`extrapolate`].
+#[derive(Debug)]
+struct Extrapolation {
+    /// The working-set rows before the trial.
+    saved: Vec<f64>,
+    /// One row's change.
+    delta: Vec<f64>,
+    /// The working-set rows gathered for the penalty's value (T × w).
+    pen: Mat<f64>,
+}
+
+impl Default for Extrapolation {
+    fn default() -> Self {
+        Self {
+            saved: Vec::new(),
+            delta: Vec::new(),
+            pen: Mat::new(),
+        }
+    }
+}

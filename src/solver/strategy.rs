@@ -1,0 +1,337 @@
+//! The engine's strategy choices, made by one cost model on run-time facts.
+//!
+//! A shared-design fit can represent the loss `f(W) = ‖Y − XW‖²/(2n)` three
+//! ways, all exact:
+//!
+//! - **residual** ([`crate::datafit::Quadratic`]): keep `R = Y − XW`; a block
+//!   step reads and updates R (`O(nT)`), a full gradient is `XᵀR` (`2npT`);
+//! - **working-set Gram** (a subproblem of either datafit,
+//!   [`crate::datafit::Datafit::working_set_gram`]): for one inner solve over a
+//!   working set S of w rows, `Q_SS = X_SᵀX_S/n` (grown incrementally, only the
+//!   columns new to the cache cost `X_Sᵀ X_new`), `B_S = X_SᵀR/n + Q_SS W_S`;
+//!   the epochs then cost `O(wT)` per moving row, and R takes the change once
+//!   at the end (`R −= X_S ΔW_Sᵀ`);
+//! - **full Gram** ([`crate::datafit::Gram`]): `Q = XᵀX/n` once (`n p²`
+//!   flops), then block steps cost `O(pT)` and a full gradient is free.
+//!
+//! All counts below are flops of matrix products (every term is a GEMM or a
+//! loop of equal arithmetic intensity, so flops compare times); n samples, p
+//! features, T tasks, w rows in the working set, m of them moving per epoch
+//! (about the support), c columns already in the working-set Gram cache,
+//! k = w − c new ones, E epochs per inner solve.
+//!
+//! **Inner solve** ([`inner_mode`]). The costs of one inner solve:
+//!
+//! ```text
+//! residual epochs:   epoch  = 2nTw + 2nTm           gradient GEMM + residual update
+//! working-set Gram:  setup  = 2nck + nk²            grow Q_SS by the new columns
+//!                           + 2nwT + 2nTm           B_S = X_SᵀR/n, final R update
+//!                    epoch  = 2wTm + wT             epochs on Q_SS
+//! (full Gram datafit: setup = w² + 2pTm, gather Q_SS and final G update;
+//!  its plain epochs cost 2pTm + pT)
+//! check (full gradient):      2npT                  (full Gram: pT)
+//! ```
+//!
+//! The two modes run the same coordinate descent (the same iterates), so they
+//! need the same epochs per decade of KKT reduction, `d` (measured on the
+//! previous inner solves of the fit). They differ in what an epoch costs and
+//! in how tightly an inner solve is run ([`inner_ratio`]: cheap epochs run
+//! to 10⁻³ of the outer violation, three decades per outer iteration, so that
+//! fewer checks are needed). The model compares the price of one decade:
+//!
+//! ```text
+//! (setup + check) / decades(mode) + d · epoch(mode)
+//! ```
+//!
+//! So the working-set Gram pays its (one-off, cached) Gram growth when it
+//! saves enough epochs and checks: nearly always on tall problems (an epoch is
+//! `O(wT)` against `O(nT)`), on sparse wide ones (few new columns), and not
+//! on the dense solutions of wide problems (w in the thousands, n in the
+//! hundreds: growing Q_SS costs more than the epochs it saves, and its w²
+//! memory is large), where residual epochs stay.
+//!
+//! **Datafit** ([`datafit_mode`]), once per prepared problem reused by F fits
+//! (F = 1 for a fit, the number of alphas for a path or a CV fold): per fit
+//! the residual route pays the full gradients after the first (the first is
+//! `XᵀY`, computed anyway for alpha_max): `(K − 1)·2npT` with K checks per fit
+//! (measured: K ≈ 3 from zero, K ≈ 2 per alpha along a warm path), plus its
+//! working-set Gram `n w²` shared by the F fits. The full Gram pays `n p²`
+//! once. So
+//!
+//! ```text
+//! full Gram  ⟺  n p² / F  <  (K − 1)·2npT + n w²/F   ⟺   p² < 2F(K − 1)pT + w²
+//! ```
+//!
+//! with w the first working set. It also needs p ≤ n (otherwise its block steps,
+//! `O(pT)`, cost more than residual ones, `O(nT)`, and Q is larger than X) and
+//! p ≤ [`FULL_GRAM_MAX_P`] (memory). A single fit from zero then takes the full
+//! Gram only for `p < 4T + w²/p` (many tasks), a 20-alpha path for
+//! `p ≲ 40T`, a 100-alpha CV fold for `p ≲ 200T`.
+
+/// Largest p for which a full Gram matrix (p² values) is built.
+pub const FULL_GRAM_MAX_P: usize = 10_000;
+
+use crate::datafit::WS_GRAM_BUDGET;
+
+/// The shape of a shared-design problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Samples n.
+    pub n: usize,
+    /// Features p.
+    pub p: usize,
+    /// Tasks T.
+    pub t: usize,
+}
+
+/// How the loss of a shared-design problem is represented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatafitMode {
+    /// Residuals R (with working-set Gram inner solves where they pay).
+    Residual,
+    /// The full Gram matrix `XᵀX/n`.
+    FullGram,
+}
+
+/// The datafit for a problem of `shape` whose preparation serves `fits`
+/// fits (see the module doc for the derivation).
+pub fn datafit_mode(shape: Shape, fits: usize) -> DatafitMode {
+    let Shape { n, p, t } = shape;
+    if p > n || p > FULL_GRAM_MAX_P {
+        return DatafitMode::Residual;
+    }
+    let (pf, tf, f) = (p as f64, t as f64, fits.max(1) as f64);
+    // full gradients after the first, per fit
+    let extra_checks = if fits > 1 { 1.0 } else { 2.0 };
+    let w = first_working_set(p, t) as f64;
+    if pf * pf < 2.0 * f * extra_checks * pf * tf + w * w {
+        DatafitMode::FullGram
+    } else {
+        DatafitMode::Residual
+    }
+}
+
+/// How one inner solve runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InnerMode {
+    /// Epochs of the datafit itself over the working set.
+    Epochs,
+    /// Epochs on the working set's Gram subproblem.
+    WorkingSetGram,
+}
+
+/// What the inner-mode choice is made from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct InnerFacts {
+    /// The datafit's shape.
+    pub shape: Shape,
+    /// Whether the datafit is a full Gram (else residuals).
+    pub full_gram: bool,
+    /// Working-set size w.
+    pub w: usize,
+    /// Working-set columns already in the Gram cache.
+    pub cached: usize,
+    /// Rows expected to move per epoch (the support in the working set).
+    pub moving: usize,
+    /// Epochs per decade of KKT reduction, measured on the fit's previous
+    /// inner solves ([`EPOCHS_PER_DECADE`] before the first).
+    pub epochs_per_decade: f64,
+}
+
+/// What one epoch, the setup of a working-set Gram subproblem and one check
+/// cost, in flops (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Costs {
+    /// An epoch of the datafit's own over the working set.
+    pub epoch: f64,
+    /// An epoch on the working-set Gram subproblem.
+    pub sub_epoch: f64,
+    /// Building and committing the subproblem.
+    pub sub_setup: f64,
+    /// A check's gradient.
+    pub check: f64,
+}
+
+impl Costs {
+    /// The costs for the facts `f`.
+    pub fn of(f: &InnerFacts) -> Self {
+        let Shape { n, p, t } = f.shape;
+        let (nf, pf, tf, w) = (n as f64, p as f64, t as f64, f.w as f64);
+        let m = f.moving.max(1).min(f.w) as f64;
+        let sub_epoch = 2.0 * w * tf * m + w * tf;
+        if f.full_gram {
+            return Costs {
+                epoch: 2.0 * pf * tf * m + pf * tf,
+                sub_epoch,
+                sub_setup: w * w + 2.0 * pf * tf * m,
+                check: pf * tf,
+            };
+        }
+        let c = f.cached.min(f.w) as f64;
+        let k = w - c;
+        Costs {
+            epoch: 2.0 * nf * tf * (w + m),
+            sub_epoch,
+            sub_setup: 2.0 * nf * c * k + nf * k * k + 2.0 * nf * tf * (w + m),
+            check: 2.0 * nf * pf * tf,
+        }
+    }
+}
+
+/// Decades of KKT reduction an inner solve at `ratio` aims for.
+pub fn decades(ratio: f64) -> f64 {
+    -ratio.log10()
+}
+
+/// The inner mode of one inner solve: the cheaper price per decade of KKT
+/// reduction (see the module doc).
+pub fn inner_mode(f: &InnerFacts) -> InnerMode {
+    if !f.full_gram && f.w * f.w > WS_GRAM_BUDGET {
+        return InnerMode::Epochs;
+    }
+    let c = Costs::of(f);
+    let d = f.epochs_per_decade.max(0.5);
+    let sub_decades = decades(ratio_of(c.sub_epoch, c.check));
+    let own_decades = decades(ratio_of(c.epoch, c.check));
+    let sub = (c.sub_setup + c.check) / sub_decades + d * c.sub_epoch;
+    let own = c.check / own_decades + d * c.epoch;
+    if sub < own {
+        InnerMode::WorkingSetGram
+    } else {
+        InnerMode::Epochs
+    }
+}
+
+/// The epochs per decade assumed before the first inner solve of a fit.
+pub const EPOCHS_PER_DECADE: f64 = 4.0;
+
+/// The inner solve's stopping ratio: an inner solve stops when its epoch
+/// violation is below this fraction of the check's KKT residual.
+///
+/// A tighter inner solve costs more epochs and saves outer iterations, each
+/// of which costs a check (a full gradient). So the ratio follows the price of
+/// an epoch relative to a check, `clamp(epoch / check, 10⁻³, 0.3)`: on a
+/// working-set Gram subproblem (`2wTm` per epoch against `2npT`) inner solves
+/// run to 10⁻³ of the outer violation; residual epochs over a working set of
+/// w rows (`4nTw` against `2npT`, i.e. `2w/p`) stop at 0.3 once the working set
+/// is a sizeable fraction of p (dense solutions, where checks are cheap
+/// relative to epochs). Measured on drawn problems (tall, square, very wide,
+/// MEG-like, at 0.1 and 0.01–0.02 alpha_max): fixed ratios of 10⁻³ and 0.3
+/// each lost up to 2× on one of the two regimes.
+pub fn inner_ratio(mode: InnerMode, f: &InnerFacts) -> f64 {
+    let c = Costs::of(f);
+    match mode {
+        InnerMode::WorkingSetGram => ratio_of(c.sub_epoch, c.check),
+        InnerMode::Epochs => ratio_of(c.epoch, c.check),
+    }
+}
+
+/// `clamp(epoch / check, 10⁻³, 0.3)`.
+fn ratio_of(epoch: f64, check: f64) -> f64 {
+    (epoch / check).clamp(1e-3, 0.3)
+}
+
+/// The first working-set size, `clamp(√(pT), 10, 100)`.
+///
+/// Each outer check costs a full gradient (`2npT`, or a pass over X when that
+/// is memory-bound); a working set of w rows costs, in working-set Gram mode,
+/// `n w²` once, and in residual epochs `4nTw` per epoch. A first set that
+/// already holds the support saves checks, one that is too large wastes its
+/// `n w²`: balancing one check against the Gram (`2npT ≈ n w²` up to the
+/// GEMM/stream speed ratio) gives `w ≈ √(pT)`, capped at 100 (wide problems,
+/// where the support is a few dozen rows and residual epochs over w rows
+/// cost `4nTw`) and floored at 10.
+pub fn first_working_set(p: usize, t: usize) -> usize {
+    let w = ((p as f64) * (t as f64)).sqrt().round() as usize;
+    w.clamp(10, 100).min(p)
+}
+
+/// The working-set size after a check: the first size, or twice the support
+/// (celer and skglm double it), four times when the support filled at least
+/// three quarters of the `previous` working set (it was too small: a dense
+/// solution is still being found, and each outer iteration spent growing it
+/// costs a check), at most p.
+///
+/// Measured (thread CPU time, drawn problems with supports of 150–2300 rows):
+/// the ×4 rule cut 5–20 % of the time on square and MEG-like problems with
+/// large supports, and changed sparse ones by less than the timing noise.
+pub fn working_set_size(first: usize, n_support: usize, previous: usize, p: usize) -> usize {
+    let saturated = previous > 0 && 4 * n_support >= 3 * previous;
+    let growth = if saturated { 4 } else { 2 };
+    first.max(growth * n_support).min(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(n: usize, p: usize, t: usize, w: usize, cached: usize, moving: usize) -> InnerFacts {
+        InnerFacts {
+            shape: Shape { n, p, t },
+            full_gram: false,
+            w,
+            cached,
+            moving,
+            epochs_per_decade: EPOCHS_PER_DECADE,
+        }
+    }
+
+    /// The cost model's choices on the regimes its derivation describes.
+    #[test]
+    fn cost_model_regimes() {
+        let shape = |n, p, t| Shape { n, p, t };
+        // single fits: full Gram only with many tasks; never when p > n
+        assert_eq!(datafit_mode(shape(30000, 200, 5), 1), DatafitMode::Residual);
+        assert_eq!(
+            datafit_mode(shape(10000, 150, 100), 1),
+            DatafitMode::FullGram
+        );
+        assert_eq!(
+            datafit_mode(shape(300, 5000, 50), 100),
+            DatafitMode::Residual
+        );
+        // reuse along a path pays for the Gram of a tall problem
+        assert_eq!(
+            datafit_mode(shape(30000, 200, 5), 100),
+            DatafitMode::FullGram
+        );
+        // tall: the working-set Gram; wide dense: residual epochs
+        assert_eq!(
+            inner_mode(&facts(30000, 200, 5, 40, 0, 20)),
+            InnerMode::WorkingSetGram
+        );
+        assert_eq!(
+            inner_mode(&facts(300, 5000, 50, 2500, 0, 1200)),
+            InnerMode::Epochs
+        );
+        // a sparse wide working set already cached
+        assert_eq!(
+            inner_mode(&facts(300, 5000, 50, 100, 100, 20)),
+            InnerMode::WorkingSetGram
+        );
+        // a full Gram datafit: a small working set's subproblem beats full-length epochs
+        let full = InnerFacts {
+            full_gram: true,
+            ..facts(30000, 2000, 10, 50, 50, 20)
+        };
+        assert_eq!(inner_mode(&full), InnerMode::WorkingSetGram);
+        // over budget: residual epochs whatever the costs
+        assert_eq!(
+            inner_mode(&facts(1 << 20, 5000, 1, 4000, 0, 10)),
+            InnerMode::Epochs
+        );
+        // inner ratios stay in [1e-3, 0.3], tight for cheap epochs
+        let tall = facts(30000, 200, 5, 40, 40, 20);
+        assert_eq!(inner_ratio(InnerMode::WorkingSetGram, &tall), 1e-3);
+        let dense = facts(300, 5000, 50, 4000, 0, 2000);
+        assert_eq!(inner_ratio(InnerMode::Epochs, &dense), 0.3);
+        // working sets: first size, 2x support, 4x when saturated, at most p
+        assert_eq!(first_working_set(200, 5), 32);
+        assert_eq!(first_working_set(5000, 50), 100);
+        assert_eq!(first_working_set(5, 2), 5);
+        assert_eq!(working_set_size(32, 10, 32, 200), 32);
+        assert_eq!(working_set_size(32, 20, 64, 200), 40);
+        assert_eq!(working_set_size(32, 30, 32, 200), 120);
+        assert_eq!(working_set_size(32, 90, 100, 200), 200);
+    }
+}
