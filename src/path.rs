@@ -150,7 +150,7 @@ impl AlphaGrid {
 ///   [`PathTol::DEFAULT_REL`]): at each alpha the duality gap is at most `r`
 ///   times a certified lower bound of the optimal objective **at that alpha**
 ///   (and at most scikit-learn's `tol · ‖Y‖²/n`); the KKT residual of coupled
-///   models is at most `√r · ρ · alpha` (and `tol · ρ · alpha_max`). Every
+///   models is at most `r^¾ · ρ · alpha` (and `tol · ρ · alpha_max`). Every
 ///   alpha is then solved to the same relative accuracy, however small the
 ///   objective gets along the path.
 /// - [`Sklearn`](PathTol::Sklearn): scikit-learn's rule at every alpha, the
@@ -513,7 +513,7 @@ fn solver_options(settings: &Settings, along_path: bool) -> SolverOptions {
 ///   (a family outside that form), so the bound `gap ≤ r · P*_α` always
 ///   holds. A floor of `1e-12` times the scale leaves the gap above its own
 ///   rounding;
-/// - a KKT residual at most `√r · ρ · α`: the residual relative to the size
+/// - a KKT residual at most `r^¾ · ρ · α`: the residual relative to the size
 ///   of the penalty's subgradient at that alpha.
 #[derive(Debug, Clone)]
 struct Stopping {
@@ -551,7 +551,7 @@ impl Stopping {
             let (d, at) = self.lower;
             let bound = d * (alpha / at).min(1.0);
             opts.tol = self.gap_threshold(r, bound);
-            opts.kkt_tol = self.kkt_cap.min(r.sqrt() * self.rho * alpha);
+            opts.kkt_tol = self.kkt_cap.min(r.powf(0.75) * self.rho * alpha);
         }
     }
 
