@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo bench --bench warm_fit -- --x X.csv --y Y.csv --tol 5e-7 \
 //!     (--alpha A | --alpha-ratio R | --alphas a1,a2,... | --cv-alphas K --folds F) \
-//!     [--repeats R] [--threads K] [--no-anderson] [--intercept] [--w-out W.f64] [--json OUT.json]
+//!     [--repeats R] [--threads K] [--no-anderson] [--intercept] [--path-tol R] [--w-out W.f64] [--json OUT.json]
 //! ```
 //!
 //! The peers (scikit-learn, celer, skglm) are timed inside a Python process
@@ -26,6 +26,12 @@
 //! CPU times are the calling thread's, for a cross-validation the process's (its
 //! folds run on worker threads).
 //!
+//! Paths and cross-validations stop at scikit-learn's rule at every alpha
+//! (`PathTol::Sklearn`: gap ≤ tol · ‖Y‖²/n), the rule the peers use, so that
+//! `compare.py`'s tol calibration gives every solver the same verified gap;
+//! `--path-tol R` times the library's default relative rule instead
+//! (`PathTol::Relative(R)`, docs/objective.md).
+//!
 //! `--intercept` fits intercepts (centring; as scikit-learn's
 //! `MultiTaskLassoCV` does per fold), otherwise data are used as given.
 //!
@@ -36,7 +42,7 @@
 use faer::Mat;
 use mtreg::MultiTaskLasso;
 use mtreg::io::csv::{HeaderMode, ReadOptions, read_matrix};
-use mtreg::path::AlphaGrid;
+use mtreg::path::{AlphaGrid, PathTol};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,6 +64,7 @@ struct Args {
     json: Option<PathBuf>,
     no_anderson: bool,
     intercept: bool,
+    path_tol: Option<f64>,
 }
 
 fn parse_args() -> Args {
@@ -90,6 +97,7 @@ fn parse_args() -> Args {
             "--json" => a.json = Some(PathBuf::from(value())),
             "--no-anderson" => a.no_anderson = true,
             "--intercept" => a.intercept = true,
+            "--path-tol" => a.path_tol = Some(value().parse().expect("--path-tol")),
             // `cargo bench` passes `--bench`
             _ => {}
         }
@@ -161,7 +169,8 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
         .tol(a.tol)
         .max_iter(a.max_iter)
         .threads(if a.cv_alphas.is_some() { 1 } else { a.threads })
-        .anderson(!a.no_anderson);
+        .anderson(!a.no_anderson)
+        .path_tol(a.path_tol.map_or(PathTol::Sklearn, PathTol::Relative));
     // CV folds run on worker threads: the process's CPU time is theirs
     let clock = if a.cv_alphas.is_some() {
         process_cpu_seconds
