@@ -200,6 +200,26 @@ pub fn scale_hint(loaded: &Loaded, standardized: bool) -> String {
     }
 }
 
+/// A hint for fits that stopped on `--max-iter` at the small end of a grid
+/// on a design with fewer samples than features: those alphas approach
+/// interpolation, where an exact solution (the default `--path-tol`) takes
+/// many epochs. Empty otherwise.
+pub fn interpolation_hint(loaded: &Loaded, at_small_end: bool) -> String {
+    let wide = match loaded.design() {
+        Some(super::data::Design::Shared { x, .. }) => x.nrows() < x.ncols(),
+        Some(super::data::Design::PerTask { xs, .. }) => xs.iter().any(|x| x.nrows() < x.ncols()),
+        None => false,
+    };
+    if wide && at_small_end {
+        "; the smallest alphas of a design with fewer samples than features approach \
+         interpolation, where exact fits are slow: end the grid higher (--eps 1e-2, \
+         glmnet's default when p > n) or use scikit-learn's accuracy (--path-tol sklearn)"
+            .into()
+    } else {
+        String::new()
+    }
+}
+
 /// The smallest and largest non-zero standard deviation of the columns of
 /// the row blocks stacked (`None` if every column is constant).
 fn column_std_range(blocks: &[faer::MatRef<'_, f64>]) -> Option<(f64, f64)> {

@@ -405,10 +405,14 @@ pub fn run(a: CvArgs) -> anyhow::Result<ExitCode> {
         let total = cv.alphas.len() * cv.folds.len();
         errln!(
             "warning: {} of {total} fold fits stopped on --max-iter (the largest alpha {:.6e}); \
-             their held-out errors are not exact (raise --max-iter){}",
+             their held-out errors are not exact (raise --max-iter){}{}",
             unconverged.len(),
             cv.alphas[first],
-            super::common::scale_hint(&all, a.m.standardize)
+            super::common::scale_hint(&all, a.m.standardize),
+            super::common::interpolation_hint(
+                &all,
+                unconverged.iter().any(|&(i, _)| i + 1 == cv.alphas.len())
+            )
         );
     }
     if let Some(rel) = relations

@@ -193,9 +193,13 @@ pub fn run(a: PathArgs) -> anyhow::Result<ExitCode> {
     let unconverged = path.fits.iter().filter(|f| !f.converged()).count();
     if unconverged > 0 {
         errln!(
-            "warning: {unconverged} of {} stopped on --max-iter{}",
+            "warning: {unconverged} of {} stopped on --max-iter{}{}",
             plural(path.fits.len(), "path point"),
-            super::common::scale_hint(&loaded, a.m.standardize)
+            super::common::scale_hint(&loaded, a.m.standardize),
+            super::common::interpolation_hint(
+                &loaded,
+                path.fits.last().is_some_and(|f| !f.converged())
+            )
         );
     }
     let last = path

@@ -271,3 +271,60 @@ fn unscaled_columns_are_named_in_the_warning() {
     let err = solve(&["--standardize"]);
     assert!(!err.contains("very different scales"), "{err}");
 }
+
+/// Fits stopped on --max-iter at the small end of the grid of a design with
+/// fewer samples than features name interpolation and suggest a higher --eps
+/// or scikit-learn's accuracy; a tall design gets no such hint.
+#[test]
+fn wide_designs_get_the_interpolation_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let data = |name: &str, n: &str, p: &str| {
+        mtreg()
+            .args(["generate", "--n-samples", n, "--n-features", p])
+            .args([
+                "--n-informative",
+                "10",
+                "--n-targets",
+                "3",
+                "--noise",
+                "0.1",
+            ])
+            .arg("--out")
+            .arg(d.join(name))
+            .assert()
+            .success();
+    };
+    data("wide", "30", "80");
+    data("tall", "200", "20");
+    let run = |cmd: &str, name: &str| {
+        let o = mtreg()
+            .arg(cmd)
+            .arg("--x")
+            .arg(d.join(name).join("X.csv"))
+            .arg("--y")
+            .arg(d.join(name).join("Y.csv"))
+            .args(["--n-alphas", "10", "--max-iter", "3", "--out-dir"])
+            .arg(d.join(format!("{cmd}-{name}")))
+            .arg("-q")
+            .assert()
+            .success()
+            .get_output()
+            .clone();
+        String::from_utf8(o.stderr).unwrap()
+    };
+    for cmd in ["path", "cv"] {
+        let err = run(cmd, "wide");
+        assert!(
+            err.contains("stopped on --max-iter") && err.contains("interpolation"),
+            "{cmd}: {err}"
+        );
+        assert!(
+            err.contains("--eps 1e-2") && err.contains("--path-tol sklearn"),
+            "{err}"
+        );
+        let err = run(cmd, "tall");
+        assert!(err.contains("stopped on --max-iter"), "{cmd}: {err}");
+        assert!(!err.contains("interpolation"), "{cmd}: {err}");
+    }
+}
