@@ -105,11 +105,10 @@ fn parse_args() -> Args {
     a
 }
 
-/// CPU time of the calling thread, in seconds (Linux `CLOCK_THREAD_CPUTIME_ID`;
-/// elsewhere the wall clock is the only figure). Less disturbed than wall time
-/// by other processes on a shared machine (but not by their cache pressure).
+/// CPU time of `clock` in seconds (Linux `clock_gettime`; elsewhere `None`,
+/// and the wall clock is the only figure).
 #[cfg(target_os = "linux")]
-fn thread_cpu_seconds() -> Option<f64> {
+fn cpu_seconds(clock: i32) -> Option<f64> {
     #[repr(C)]
     struct Timespec {
         sec: i64,
@@ -118,41 +117,29 @@ fn thread_cpu_seconds() -> Option<f64> {
     unsafe extern "C" {
         fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
     }
-    const CLOCK_THREAD_CPUTIME_ID: i32 = 3;
     let mut ts = Timespec { sec: 0, nsec: 0 };
     // SAFETY: a valid clock id and a pointer to a live, writable timespec.
-    let rc = unsafe { clock_gettime(CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    let rc = unsafe { clock_gettime(clock, &mut ts) };
     (rc == 0).then_some(ts.sec as f64 + ts.nsec as f64 * 1e-9)
 }
 
 #[cfg(not(target_os = "linux"))]
+fn cpu_seconds(_clock: i32) -> Option<f64> {
+    None
+}
+
+/// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`): less disturbed
+/// than wall time by other processes on a shared machine (but not by their
+/// cache pressure).
 fn thread_cpu_seconds() -> Option<f64> {
-    None
+    cpu_seconds(3)
 }
 
-/// CPU time of the whole process (all threads), in seconds (Linux
-/// `CLOCK_PROCESS_CPUTIME_ID`): the clock of a cross-validation, whose folds
-/// run on rayon's worker threads while the calling thread waits.
-#[cfg(target_os = "linux")]
+/// CPU time of the whole process, all threads (`CLOCK_PROCESS_CPUTIME_ID`):
+/// the clock of a cross-validation, whose folds run on rayon's worker threads
+/// while the calling thread waits.
 fn process_cpu_seconds() -> Option<f64> {
-    #[repr(C)]
-    struct Timespec {
-        sec: i64,
-        nsec: i64,
-    }
-    unsafe extern "C" {
-        fn clock_gettime(clock: i32, tp: *mut Timespec) -> i32;
-    }
-    const CLOCK_PROCESS_CPUTIME_ID: i32 = 2;
-    let mut ts = Timespec { sec: 0, nsec: 0 };
-    // SAFETY: a valid clock id and a pointer to a live, writable timespec.
-    let rc = unsafe { clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
-    (rc == 0).then_some(ts.sec as f64 + ts.nsec as f64 * 1e-9)
-}
-
-#[cfg(not(target_os = "linux"))]
-fn process_cpu_seconds() -> Option<f64> {
-    None
+    cpu_seconds(2)
 }
 
 /// What one timed run reports.

@@ -7,10 +7,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
 use super::{
-    DESC_SIZE, GRID_GREY, HEIGHT, MARK_COLORS, MAX_HIGHLIGHTED, OTHER_GREY, PALETTE, Swatch,
-    TEXT_GREY, TICK_SIZE, TITLE_SIZE, TickFormat, WIDTH, XAxis, checked_log10, checked_marks,
-    display_name, diverging, draw_legend, fmt_sig, font, legend_width, mark_dash, min_max,
-    nearest_count, padded_range, render_err, text_style, text_width,
+    DESC_SIZE, GRID_GREY, MAX_HIGHLIGHTED, OTHER_GREY, PALETTE, Swatch, TEXT_GREY, TICK_SIZE,
+    TITLE_SIZE, WIDTH, checked_log10, checked_marks, display_name, diverging, fmt_sig, font,
+    min_max, padded_range, render_err, text_style, text_width,
 };
 use crate::{Error, Result};
 
@@ -97,64 +96,16 @@ pub fn singular_value_path_svg(
             Swatch::Line(OTHER_GREY, 2),
         ));
     }
-    for (k, m) in marks.iter().enumerate() {
-        let (dash, gap) = mark_dash(k);
-        legend.push((
-            format!("{} = {}", m.label, fmt_sig(m.alpha)),
-            Swatch::Dashed(MARK_COLORS[k % MARK_COLORS.len()], dash, gap),
-        ));
-    }
-    let xa = XAxis::new(x_lo, x_hi);
-    let y_ticks = plotters::coord::types::RangedCoordf64::from(y_lo..y_hi).key_points(7);
-    let y_fmt = TickFormat::for_ticks(&y_ticks);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
-        root.fill(&WHITE).map_err(render_err())?;
-        let labels: Vec<String> = legend.iter().map(|e| e.0.clone()).collect();
-        let legend_w = legend_width(&root, &labels);
-        let (plot_area, legend_area) = root.split_horizontally(WIDTH as i32 - legend_w - 14);
-        let widest_y = y_ticks
-            .iter()
-            .map(|&v| text_width(&root, &y_fmt.apply(v), TICK_SIZE))
-            .max()
-            .unwrap_or(0);
-        let mut chart = ChartBuilder::on(&plot_area)
-            .caption("Singular values of W along the path", font(TITLE_SIZE))
-            .margin(10)
-            .margin_right(6)
-            .x_label_area_size(58)
-            .top_x_label_area_size(58)
-            .y_label_area_size(widest_y + 46)
-            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)
-            .map_err(render_err())?
-            .set_secondary_coord(x_lo..x_hi, y_lo..y_hi);
-        chart
-            .configure_mesh()
-            .x_labels(xa.n_ticks)
-            .y_labels(7)
-            .x_label_formatter(&|v| xa.label(*v))
-            .y_label_formatter(&|v| y_fmt.apply(*v))
-            .max_light_lines(0)
-            .bold_line_style(GRID_GREY.stroke_width(1))
-            .axis_style(TEXT_GREY.stroke_width(1))
-            .label_style(font(TICK_SIZE))
-            .axis_desc_style(font(DESC_SIZE))
-            .x_desc("log10(alpha)  (alpha decreasing to the right)")
-            .y_desc("singular values of W")
-            .draw()
-            .map_err(render_err())?;
-        chart
-            .configure_secondary_axes()
-            .x_labels(xa.n_ticks)
-            .y_labels(0)
-            .x_label_formatter(&|v| nearest_count(&xs, &rank, *v))
-            .axis_style(TEXT_GREY.stroke_width(1))
-            .label_style(font(TICK_SIZE))
-            .axis_desc_style(font(DESC_SIZE))
-            .x_desc("rank of W")
-            .draw()
-            .map_err(render_err())?;
+    let frame = super::path::PathFrame {
+        caption: "Singular values of W along the path",
+        y_desc: "singular values of W",
+        top_desc: "rank of W",
+        xs: &xs,
+        counts: &rank,
+        x: (x_lo, x_hi),
+        y: (y_lo, y_hi),
+    };
+    super::path::path_figure(&frame, &marks, legend, |chart| {
         for k in (0..r).rev() {
             let style = if k < shown {
                 PALETTE[k].stroke_width(2)
@@ -162,34 +113,10 @@ pub fn singular_value_path_svg(
                 OTHER_GREY.stroke_width(1)
             };
             let runs = super::finite_runs(order.iter().map(|&i| (xs[i], sv(i, k))));
-            for run in runs {
-                if run.len() == 1 {
-                    chart
-                        .draw_series([Circle::new(run[0], 3, style.color.filled())])
-                        .map_err(render_err())?;
-                } else {
-                    chart
-                        .draw_series(LineSeries::new(run, style))
-                        .map_err(render_err())?;
-                }
-            }
+            super::path::draw_runs(chart, &runs, style)?;
         }
-        for (k, m) in marks.iter().enumerate() {
-            let (dash, gap) = mark_dash(k);
-            chart
-                .draw_series(DashedLineSeries::new(
-                    [(-m.log10, y_lo), (-m.log10, y_hi)],
-                    dash,
-                    gap,
-                    MARK_COLORS[k % MARK_COLORS.len()].stroke_width(2),
-                ))
-                .map_err(render_err())?;
-        }
-        let (_, plot_y) = chart.plotting_area().get_pixel_range();
-        draw_legend(&legend_area, plot_y.start, &legend).map_err(render_err())?;
-        root.present().map_err(render_err())?;
-    }
-    Ok(svg)
+        Ok(())
+    })
 }
 
 /// Two parts of W side by side (features × tasks): e.g. the shared part P and

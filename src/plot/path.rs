@@ -1,13 +1,14 @@
 //! The coefficient path.
 
 use faer::MatRef;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{
-    DESC_SIZE, GRID_GREY, HEIGHT, MARK_COLORS, MAX_HIGHLIGHTED, OTHER_GREY, PALETTE, Swatch,
-    TEXT_GREY, TICK_SIZE, TITLE_SIZE, TickFormat, WIDTH, XAxis, checked_log10, checked_marks,
-    display_name, draw_legend, finite_runs, fmt_sig, font, legend_width, mark_dash, min_max,
-    nearest_count, padded_range, render_err, text_width,
+    DESC_SIZE, DrawResult, GRID_GREY, HEIGHT, MARK_COLORS, MAX_HIGHLIGHTED, Mark, OTHER_GREY,
+    PALETTE, Swatch, TEXT_GREY, TICK_SIZE, TITLE_SIZE, TickFormat, WIDTH, XAxis, checked_log10,
+    checked_marks, display_name, draw_legend, finite_runs, fmt_sig, font, legend_width, mark_dash,
+    min_max, nearest_count, padded_range, render_err, text_width,
 };
 use crate::{Error, Result};
 
@@ -135,15 +136,69 @@ pub fn coefficient_path_svg(
             Swatch::Line(OTHER_GREY, 2),
         ));
     }
-    for (k, m) in marks.iter().enumerate() {
-        legend.push((format!("{} = {}", m.label, fmt_sig(m.alpha)), {
-            let (dash, gap) = mark_dash(k);
-            Swatch::Dashed(MARK_COLORS[k % MARK_COLORS.len()], dash, gap)
-        }));
-    }
+    let frame = PathFrame {
+        caption: "Coefficient path",
+        y_desc: "row norm of W:  ||W_j||_2",
+        top_desc: "non-zero features",
+        xs: &xs,
+        counts: &nnz,
+        x: (x_lo, x_hi),
+        y: (y_lo, y_hi),
+    };
+    path_figure(&frame, &marks, legend, |chart| {
+        let series = |j: usize| -> Vec<Vec<(f64, f64)>> {
+            finite_runs(order.iter().map(|&i| (xs[i], norm(i, j))))
+        };
+        // Background features first, thin and grey; the named ones on top,
+        // the strongest last.
+        for j in (0..p).filter(|j| !ranked.contains(j)) {
+            draw_runs(chart, &series(j), OTHER_GREY.stroke_width(1))?;
+        }
+        for (rank, &j) in ranked.iter().enumerate().rev() {
+            draw_runs(chart, &series(j), PALETTE[rank].stroke_width(2))?;
+        }
+        Ok(())
+    })
+}
 
+/// The chart of a path figure: log10(alpha) along x (decreasing to the
+/// right), data coordinates along y.
+pub(super) type PathChart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The text and ranges of a path figure's frame.
+pub(super) struct PathFrame<'a> {
+    pub caption: &'a str,
+    pub y_desc: &'a str,
+    /// The top axis: a count per path point (`counts[i]` at `xs[i]`).
+    pub top_desc: &'a str,
+    pub xs: &'a [f64],
+    pub counts: &'a [usize],
+    pub x: (f64, f64),
+    pub y: (f64, f64),
+}
+
+/// A figure along the path, shared by the coefficient and singular-value
+/// paths: the frame (caption, log-alpha axis, the count axis on top, y axis),
+/// the series drawn by `draw`, a dashed line per mark, and the legend
+/// (`legend`, then one entry per mark) to the right.
+pub(super) fn path_figure(
+    frame: &PathFrame<'_>,
+    marks: &[Mark],
+    mut legend: Vec<(String, Swatch)>,
+    draw: impl FnOnce(&mut PathChart<'_, '_>) -> DrawResult,
+) -> Result<String> {
+    let (x_lo, x_hi) = frame.x;
+    let (y_lo, y_hi) = frame.y;
+    for (k, m) in marks.iter().enumerate() {
+        let (dash, gap) = mark_dash(k);
+        legend.push((
+            format!("{} = {}", m.label, fmt_sig(m.alpha)),
+            Swatch::Dashed(MARK_COLORS[k % MARK_COLORS.len()], dash, gap),
+        ));
+    }
     let xa = XAxis::new(x_lo, x_hi);
-    let y_ticks = plotters::coord::types::RangedCoordf64::from(y_lo..y_hi).key_points(7);
+    let y_ticks = RangedCoordf64::from(y_lo..y_hi).key_points(7);
     let y_fmt = TickFormat::for_ticks(&y_ticks);
     let mut svg = String::new();
     {
@@ -158,7 +213,7 @@ pub fn coefficient_path_svg(
             .max()
             .unwrap_or(0);
         let mut chart = ChartBuilder::on(&plot_area)
-            .caption("Coefficient path", font(TITLE_SIZE))
+            .caption(frame.caption, font(TITLE_SIZE))
             .margin(10)
             .margin_right(6)
             .x_label_area_size(58)
@@ -179,53 +234,29 @@ pub fn coefficient_path_svg(
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(DESC_SIZE))
             .x_desc("log10(alpha)  (alpha decreasing to the right)")
-            .y_desc("row norm of W:  ||W_j||_2")
+            .y_desc(frame.y_desc)
             .draw()
             .map_err(render_err())?;
         chart
             .configure_secondary_axes()
             .x_labels(xa.n_ticks)
             .y_labels(0)
-            .x_label_formatter(&|v| nearest_count(&xs, &nnz, *v))
+            .x_label_formatter(&|v| nearest_count(frame.xs, frame.counts, *v))
             .axis_style(TEXT_GREY.stroke_width(1))
             .label_style(font(TICK_SIZE))
             .axis_desc_style(font(DESC_SIZE))
-            .x_desc("non-zero features")
+            .x_desc(frame.top_desc)
             .draw()
             .map_err(render_err())?;
-
-        let series = |j: usize| -> Vec<Vec<(f64, f64)>> {
-            finite_runs(order.iter().map(|&i| (xs[i], norm(i, j))))
-        };
-        let draw = |chart: &mut ChartContext<'_, SVGBackend<'_>, _>,
-                    runs: &[Vec<(f64, f64)>],
-                    style: ShapeStyle| {
-            for run in runs {
-                if run.len() == 1 {
-                    chart.draw_series([Circle::new(run[0], 3, style.color.filled())])?;
-                } else {
-                    chart.draw_series(LineSeries::new(run.iter().copied(), style))?;
-                }
-            }
-            Ok::<(), DrawingAreaErrorKind<std::io::Error>>(())
-        };
-        // Background features first, thin and grey; the named ones on top,
-        // the strongest last.
-        for j in (0..p).filter(|j| !ranked.contains(j)) {
-            draw(&mut chart, &series(j), OTHER_GREY.stroke_width(1)).map_err(render_err())?;
-        }
-        for (rank, &j) in ranked.iter().enumerate().rev() {
-            draw(&mut chart, &series(j), PALETTE[rank].stroke_width(2)).map_err(render_err())?;
-        }
+        draw(&mut chart).map_err(render_err())?;
         for (k, m) in marks.iter().enumerate() {
-            let color = MARK_COLORS[k % MARK_COLORS.len()];
             let (dash, gap) = mark_dash(k);
             chart
                 .draw_series(DashedLineSeries::new(
                     [(-m.log10, y_lo), (-m.log10, y_hi)],
                     dash,
                     gap,
-                    color.stroke_width(2),
+                    MARK_COLORS[k % MARK_COLORS.len()].stroke_width(2),
                 ))
                 .map_err(render_err())?;
         }
@@ -234,4 +265,20 @@ pub fn coefficient_path_svg(
         root.present().map_err(render_err())?;
     }
     Ok(svg)
+}
+
+/// Runs of finite points as lines (a lone point as a dot).
+pub(super) fn draw_runs(
+    chart: &mut PathChart<'_, '_>,
+    runs: &[Vec<(f64, f64)>],
+    style: ShapeStyle,
+) -> DrawResult {
+    for run in runs {
+        if run.len() == 1 {
+            chart.draw_series([Circle::new(run[0], 3, style.color.filled())])?;
+        } else {
+            chart.draw_series(LineSeries::new(run.iter().copied(), style))?;
+        }
+    }
+    Ok(())
 }
