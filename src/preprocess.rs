@@ -427,16 +427,28 @@ impl Scaling {
         let (t, p) = (wt.nrows(), wt.ncols());
         // A transpose in tiles of 64 features, so that both the reads of wt
         // and the writes of coef stay in cache.
+        // Zero rows (most of a sparse fit's, along a path and in every CV
+        // fold) are skipped: their coefficients stay 0 and add nothing to the
+        // intercept.
         const TILE: usize = 64;
         let mut coef = Mat::<f64>::zeros(p, t);
         let mut intercept = self.y_mean.clone();
+        let mut rows = [0usize; TILE];
         for j0 in (0..p).step_by(TILE) {
             let j1 = (j0 + TILE).min(p);
+            let mut m = 0;
+            for j in j0..j1 {
+                if wt.col(j).iter().any(|&v| v != 0.0) {
+                    rows[m] = j;
+                    m += 1;
+                }
+            }
             for (k, icpt) in intercept.iter_mut().enumerate() {
-                let col = &mut coef.col_as_slice_mut(k)[j0..j1];
-                for (c, j) in col.iter_mut().zip(j0..j1) {
-                    *c = wt[(k, j)] / self.x_scale[j];
-                    *icpt -= self.x_mean[j] * *c;
+                let col = coef.col_as_slice_mut(k);
+                for &j in &rows[..m] {
+                    let c = wt[(k, j)] / self.x_scale[j];
+                    col[j] = c;
+                    *icpt -= self.x_mean[j] * c;
                 }
             }
         }

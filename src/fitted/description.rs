@@ -214,6 +214,23 @@ pub(crate) fn correlation(s: MatRef<'_, f64>) -> Mat<f64> {
 }
 
 /// Names `x0, x1, …` (or another prefix).
+/// [`default_names`] shared: the last list made for each prefix is kept, so
+/// that repeated fits of one shape (CV folds, a warm process fitting again)
+/// share one allocation instead of making and dropping p strings each
+/// (measured: 9% of a 4.5 ms fit with p = 10 730).
+pub(crate) fn shared_default_names(prefix: &'static str, n: usize) -> Arc<[String]> {
+    type Named = (&'static str, Arc<[String]>);
+    static LAST: std::sync::Mutex<Vec<Named>> = std::sync::Mutex::new(Vec::new());
+    let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, names)) = last.iter().find(|(p, v)| *p == prefix && v.len() == n) {
+        return names.clone();
+    }
+    let names: Arc<[String]> = default_names(prefix, n).into();
+    last.retain(|(p, _)| *p != prefix);
+    last.push((prefix, names.clone()));
+    names
+}
+
 pub(crate) fn default_names(prefix: &str, n: usize) -> Vec<String> {
     (0..n)
         .map(|j| {

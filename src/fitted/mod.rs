@@ -11,7 +11,7 @@ mod description;
 mod structure;
 
 pub use description::{AutoWeights, ClusterTerm, Description, GraphTerm, LearnedRelations};
-pub(crate) use description::{correlation, default_names, is_complete_graph};
+pub(crate) use description::{correlation, default_names, is_complete_graph, shared_default_names};
 pub use structure::{Components, TaskClusters};
 
 use crate::certificate::Certificate;

@@ -248,6 +248,23 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// [`feature_names`](Self::feature_names) as the fit records them (the
+    /// default names shared between fits of the same shape).
+    pub(crate) fn feature_names_shared(&self) -> std::sync::Arc<[String]> {
+        match (&self.feature_names, self.source()) {
+            (None, Source::Stats(_)) | (Some(_), _) => self.feature_names().into(),
+            (None, _) => crate::fitted::shared_default_names("x", self.n_features()),
+        }
+    }
+
+    /// [`task_names`](Self::task_names) as the fit records them.
+    pub(crate) fn task_names_shared(&self) -> std::sync::Arc<[String]> {
+        match (&self.task_names, self.source()) {
+            (None, Source::Stats(_)) | (Some(_), _) => self.task_names().into(),
+            (None, _) => crate::fitted::shared_default_names("y", self.n_tasks()),
+        }
+    }
+
     /// The task names (given, the statistics', or `y0, y1, …`).
     pub fn task_names(&self) -> Vec<String> {
         match (&self.task_names, self.source()) {

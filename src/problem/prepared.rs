@@ -299,8 +299,8 @@ impl<'a> Problem<'a> {
             n_samples_per_task: data.n_samples_per_task(),
             weights: data.weights().map(<[f64]>::to_vec),
             sample_weighted: data.sample_weight_values().is_some(),
-            feature_names: data.feature_names().into(),
-            task_names: data.task_names().into(),
+            feature_names: data.feature_names_shared(),
+            task_names: data.task_names_shared(),
             seconds: start.elapsed().as_secs_f64(),
         }
     }
