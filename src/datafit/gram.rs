@@ -33,6 +33,8 @@ pub struct Gram {
     q: Mat<f64>,
     c: Mat<f64>,
     g: Mat<f64>,
+    /// G at the last [`Datafit::save_state`] (empty before).
+    g_saved: Mat<f64>,
     /// The diagonal of Q (the block curvatures), contiguous.
     diag: Vec<f64>,
     y_sq: f64,
@@ -128,6 +130,7 @@ impl Gram {
             q,
             c,
             g,
+            g_saved: Mat::new(),
             diag,
             y_sq,
             n,
@@ -160,6 +163,7 @@ impl Gram {
             q,
             c: b,
             g: a_s,
+            g_saved: Mat::new(),
             diag,
             y_sq,
             n: 1.0,
@@ -304,6 +308,19 @@ impl Datafit for Gram {
     }
 
     #[inline]
+    fn save_state(&mut self) -> bool {
+        if self.g_saved.nrows() == self.g.nrows() && self.g_saved.ncols() == self.g.ncols() {
+            self.g_saved.copy_from(&self.g);
+        } else {
+            self.g_saved = self.g.clone();
+        }
+        true
+    }
+
+    fn restore_state(&mut self) {
+        self.g.copy_from(&self.g_saved);
+    }
+
     fn update_block(&mut self, j: usize, delta: &[f64]) {
         // G −= q_j δᵀ  (q_j = column j of Q, contiguous; one sweep over q_j)
         let mut minus = [0.0f64; crate::linalg::FUSED_COLS];

@@ -26,7 +26,7 @@ mod quadratic;
 
 pub use gram::Gram;
 pub use per_task::PerTask;
-pub use quadratic::{Quadratic, WS_GRAM_BUDGET};
+pub use quadratic::{EPOCH_BLOCK, Quadratic, WS_GRAM_BUDGET};
 
 use crate::bcd::{Workspace, block_step, skip_flat_block};
 use crate::penalty::Penalty;
@@ -68,6 +68,28 @@ pub trait Datafit {
     fn gradient_block(&self, j: usize, out: &mut [f64]);
     /// Update the state after `w_j ← w_j + delta`.
     fn update_block(&mut self, j: usize, delta: &[f64]);
+    /// Update the state after `w_j ← w_j + delta_c` for every `j = rows[c]`
+    /// (`delta`: T × |rows|, zero columns allowed). The default applies the
+    /// changes one block at a time; a datafit may apply them as matrix
+    /// products (the extrapolation step moves a whole working set at once).
+    fn update_blocks(&mut self, rows: &[usize], delta: MatRef<'_, f64>) {
+        let mut buf = vec![0.0; delta.nrows()];
+        for (c, &j) in rows.iter().enumerate() {
+            let d = crate::solver::gap::column(delta, c, &mut buf);
+            if d.iter().any(|&v| v != 0.0) {
+                self.update_block(j, d);
+            }
+        }
+    }
+    /// Saves the state so that [`restore_state`](Datafit::restore_state) can
+    /// put it back (an extrapolation trial that is rejected); `false` if this
+    /// datafit cannot, and the caller undoes its changes instead.
+    fn save_state(&mut self) -> bool {
+        false
+    }
+    /// Puts back the state of the last [`save_state`](Datafit::save_state)
+    /// that returned `true`.
+    fn restore_state(&mut self) {}
     /// The full gradient `∇f(W)` as a T × p matrix (column j = block j), computed
     /// as one matrix product.
     fn full_gradient(&self, out: MatMut<'_, f64>);

@@ -91,6 +91,7 @@ impl Blocked {
             g: Mat::zeros(t, EPOCH_BLOCK),
             d: Mat::zeros(t, EPOCH_BLOCK),
             h: Mat::zeros(EPOCH_BLOCK, EPOCH_BLOCK),
+            split: Mat::new(),
         }
     }
 }
@@ -125,6 +126,9 @@ struct Blocked {
     d: Mat<f64>,
     /// `X_bᵀ X_b / n` (B × B).
     h: Mat<f64>,
+    /// The second half's share of a product split over samples on two
+    /// threads ([`crate::linalg::matmul_tn_rows`]).
+    split: Mat<f64>,
 }
 
 impl Quadratic<'static> {
@@ -347,13 +351,13 @@ impl Quadratic<'_> {
             (false, Some(at)) => self.ws_x.x.as_ref().subcols(at, k),
             (false, None) => b.xb.as_ref().subcols(0, k),
         };
-        matmul(
+        crate::linalg::matmul_tn_rows(
             b.g.as_mut().subcols_mut(0, k),
-            Accum::Replace,
-            self.r.transpose(),
+            &mut b.split,
+            self.r.as_ref(),
             xb,
             self.inv_n,
-            Par::Seq,
+            self.threads,
         );
         let mut worst = 0.0f64;
         let mut moved = 0usize;
@@ -382,13 +386,13 @@ impl Quadratic<'_> {
                 // Later rows of the block see the move: g_l −= (x_lᵀ x_j / n) δ,
                 // with the block's Gram matrix computed on the first move.
                 if !have_h {
-                    matmul(
+                    crate::linalg::matmul_tn_rows(
                         hmat.as_mut().submatrix_mut(0, h0, k, k),
-                        Accum::Replace,
-                        xb.transpose(),
+                        &mut b.split,
+                        xb,
                         xb,
                         self.inv_n,
-                        Par::Seq,
+                        self.threads,
                     );
                     have_h = true;
                     if cached.is_some() {
@@ -407,13 +411,12 @@ impl Quadratic<'_> {
         }
         // R −= X_b Δ (Δ stored as T × k, zero for the rows that did not move)
         if moved > 0 {
-            matmul(
+            crate::linalg::matmul_rows(
                 self.r.as_mut(),
-                Accum::Add,
                 xb,
                 b.d.as_ref().subcols(0, k).transpose(),
                 -1.0,
-                Par::Seq,
+                self.threads,
             );
         }
         worst
@@ -509,6 +512,48 @@ impl Datafit for Quadratic<'_> {
             if d != 0.0 {
                 axpy(-d, xj, self.r.col_as_slice_mut(t));
             }
+        }
+    }
+
+    fn update_blocks(&mut self, rows: &[usize], delta: MatRef<'_, f64>) {
+        let t = delta.nrows();
+        if self.x.nrows() < 32 || t < 4 {
+            // as in `epoch`: the row kernel's axpys beat a thin GEMM
+            let mut d = vec![0.0; t];
+            for (c, &j) in rows.iter().enumerate() {
+                for (o, &v) in d.iter_mut().zip(delta.col(c).iter()) {
+                    *o = v;
+                }
+                if d.iter().any(|&v| v != 0.0) {
+                    self.update_block(j, &d);
+                }
+            }
+            return;
+        }
+        // R −= X_S Δᵀ over the rows that moved, EPOCH_BLOCK at a time (their
+        // columns of X and of Δ gathered; one GEMM each)
+        let mut moved = rows
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| delta.col(*c).iter().any(|&v| v != 0.0))
+            .peekable();
+        while moved.peek().is_some() {
+            let b = &mut self.blocked;
+            let mut k = 0;
+            for (c, &j) in moved.by_ref().take(EPOCH_BLOCK) {
+                b.xb.col_as_slice_mut(k).copy_from_slice(self.x.col(j));
+                for (o, &v) in b.d.col_as_slice_mut(k).iter_mut().zip(delta.col(c).iter()) {
+                    *o = v;
+                }
+                k += 1;
+            }
+            crate::linalg::matmul_rows(
+                self.r.as_mut(),
+                b.xb.as_ref().subcols(0, k),
+                b.d.as_ref().subcols(0, k).transpose(),
+                -1.0,
+                self.threads,
+            );
         }
     }
 
@@ -731,6 +776,72 @@ mod tests {
             for i in 0..n {
                 let (u, v) = (a.r[(i, q)], b.r[(i, q)]);
                 assert!((u - v).abs() <= 1e-10, "R[{i},{q}] {u} vs {v}");
+            }
+        }
+    }
+
+    /// Epochs whose block products split over samples on two workers give
+    /// the row kernel's iterates, and so does a working set moved at once
+    /// ([`Datafit::update_blocks`], the extrapolation step), on one thread
+    /// and split, with unmoved rows among the moved ones.
+    #[test]
+    fn split_epochs_and_block_updates_equal_row_steps() {
+        let (n, p, t) = (2100, 40, 16);
+        assert!(
+            crate::linalg::splits_by_rows(n, t * EPOCH_BLOCK),
+            "large enough to split"
+        );
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let (x, y, wt0) = problem(n, p, t, 7);
+        let ws: Vec<usize> = (0..p).filter(|j| j % 5 != 2).collect();
+        let pen = L21::new(0.002, 0.9);
+        for threads in [1, 2] {
+            let (mut wt_a, mut wt_b) = (wt0.clone(), wt0.clone());
+            let mut a = Quadratic::new(x.clone(), y.clone());
+            let mut b = Quadratic::new(x.clone(), y.clone());
+            b.set_threads(threads);
+            a.init_state(wt_a.as_ref());
+            b.init_state(wt_b.as_ref());
+            let mut work = Workspace::new(t);
+            pool.install(|| {
+                for _ in 0..3 {
+                    let va = row_epoch(&mut a, &pen, &mut wt_a, &ws, &mut work);
+                    let vb = b.epoch(&pen, &mut wt_b, &ws, &mut work);
+                    assert!((va - vb).abs() <= 1e-10 * (1.0 + va.abs()), "{va} vs {vb}");
+                }
+                // move the working set at once; every third row stays put
+                let delta = Mat::from_fn(t, ws.len(), |k, c| {
+                    if c % 3 == 0 {
+                        0.0
+                    } else {
+                        ((k * 3 + c) as f64 * 0.7).sin() * 1e-2
+                    }
+                });
+                for (c, &j) in ws.iter().enumerate() {
+                    let d: Vec<f64> = delta.col(c).iter().copied().collect();
+                    if d.iter().any(|&v| v != 0.0) {
+                        a.update_block(j, &d);
+                    }
+                }
+                b.update_blocks(&ws, delta.as_ref());
+            });
+            for j in 0..p {
+                for k in 0..t {
+                    let (u, v) = (wt_a[(k, j)], wt_b[(k, j)]);
+                    assert!(
+                        (u - v).abs() <= 1e-10 * (1.0 + u.abs()),
+                        "{threads}: w[{k},{j}] {u} vs {v}"
+                    );
+                }
+            }
+            for q in 0..t {
+                for i in 0..n {
+                    let (u, v) = (a.r[(i, q)], b.r[(i, q)]);
+                    assert!((u - v).abs() <= 1e-10, "{threads}: R[{i},{q}] {u} vs {v}");
+                }
             }
         }
     }

@@ -534,37 +534,46 @@ fn extrapolate<D: Datafit, P: Penalty>(
         scratch.pen = Mat::zeros(t, ws.len());
     }
     let current = objective(datafit, wt, &mut scratch.pen);
-    // W_S ← candidate, the datafit state following block by block
+    // W_S ← candidate; the datafit state takes the whole change at once
     scratch.saved.clear();
-    scratch.delta.resize(t, 0.0);
+    if scratch.delta.nrows() != t || scratch.delta.ncols() != ws.len() {
+        scratch.delta = Mat::zeros(t, ws.len());
+    }
     for (slot, &j) in ws.iter().enumerate() {
         let col = wt.col_as_slice_mut(j);
         scratch.saved.extend_from_slice(col);
         let new = &candidate[slot * t..(slot + 1) * t];
-        let mut moved = false;
-        for ((d, &nv), &ov) in scratch.delta.iter_mut().zip(new).zip(col.iter()) {
+        for ((d, &nv), &ov) in scratch
+            .delta
+            .col_as_slice_mut(slot)
+            .iter_mut()
+            .zip(new)
+            .zip(col.iter())
+        {
             *d = nv - ov;
-            moved |= *d != 0.0;
         }
-        if moved {
-            col.copy_from_slice(new);
-            datafit.update_block(j, &scratch.delta);
-        }
+        col.copy_from_slice(new);
     }
+    let saved_state = datafit.save_state();
+    datafit.update_blocks(ws, scratch.delta.as_ref());
     let tried = objective(datafit, wt, &mut scratch.pen);
     if tried.is_nan() || tried >= current {
         for (slot, &j) in ws.iter().enumerate() {
-            let old = &scratch.saved[slot * t..(slot + 1) * t];
-            let col = wt.col_as_slice_mut(j);
-            let mut moved = false;
-            for ((d, &ov), &nv) in scratch.delta.iter_mut().zip(old).zip(col.iter()) {
-                *d = ov - nv;
-                moved |= *d != 0.0;
+            wt.col_as_slice_mut(j)
+                .copy_from_slice(&scratch.saved[slot * t..(slot + 1) * t]);
+        }
+        if saved_state {
+            datafit.restore_state();
+        } else {
+            for v in scratch
+                .delta
+                .as_mut()
+                .col_iter_mut()
+                .flat_map(|c| c.iter_mut())
+            {
+                *v = -*v;
             }
-            if moved {
-                col.copy_from_slice(old);
-                datafit.update_block(j, &scratch.delta);
-            }
+            datafit.update_blocks(ws, scratch.delta.as_ref());
         }
     }
 }
@@ -574,8 +583,8 @@ fn extrapolate<D: Datafit, P: Penalty>(
 struct Extrapolation {
     /// The working-set rows before the trial.
     saved: Vec<f64>,
-    /// One row's change.
-    delta: Vec<f64>,
+    /// The working set's change (T × w).
+    delta: Mat<f64>,
     /// The working-set rows gathered for the penalty's value (T × w).
     pen: Mat<f64>,
 }
@@ -584,7 +593,7 @@ impl Default for Extrapolation {
     fn default() -> Self {
         Self {
             saved: Vec::new(),
-            delta: Vec::new(),
+            delta: Mat::new(),
             pen: Mat::new(),
         }
     }

@@ -287,3 +287,88 @@ fn cli_sample_weight_files() {
         serde_json::from_str(&std::fs::read_to_string(d.join("cv/model.json")).unwrap()).unwrap();
     assert_eq!(model["sample_weighted"], true);
 }
+
+/// A fit on two threads (its epochs' block products split over samples) is
+/// the one-thread fit: objectives within the certified gaps, coefficients
+/// within what the gaps prove.
+#[test]
+fn two_thread_fit_equals_one_thread_fit() {
+    let (n, p, t) = (2100, 30, 16);
+    assert!(mtreg::linalg::splits_by_rows(
+        n,
+        t * mtreg::datafit::EPOCH_BLOCK
+    ));
+    let (x, y) = problem(5, n, p, t, 6, 0.5);
+    let alpha = 0.05 * mtreg::alpha_max(&x, &y, 1.0, true).unwrap();
+    let fit = |k| {
+        MultiTaskLasso::new(alpha)
+            .tol(1e-10)
+            .threads(k)
+            .fit(&x, &y)
+            .unwrap()
+    };
+    let (a, b) = (fit(1), fit(2));
+    assert!(a.converged() && b.converged());
+    let (ga, gb) = (a.dual_gap().unwrap(), b.dual_gap().unwrap());
+    let floor = 1e-13 * a.objective().abs();
+    assert!(
+        (a.objective() - b.objective()).abs() <= ga.max(gb) + floor,
+        "{} vs {}",
+        a.objective(),
+        b.objective()
+    );
+    let (xc, _) = crate::common::centred(&x, &y, true);
+    let d =
+        crate::common::gap_distance(&xc, a.coef(), b.coef(), alpha, 1.0, ga + floor, gb + floor);
+    assert!(d.h_norm <= d.h_bound, "{} > {}", d.h_norm, d.h_bound);
+    assert!(a.n_nonzero_rows() > 3, "the fit must move rows");
+}
+
+/// The solver on two workers with residual epochs forced (block products
+/// split over samples, the extrapolation moving the working set at once) is
+/// the one-thread solve, within what the certified gaps prove.
+#[test]
+fn two_thread_residual_epochs_equal_one_thread_epochs() {
+    use mtreg::datafit::Quadratic;
+    use mtreg::penalty::L21;
+    use mtreg::solver::{SolverOptions, solve, strategy::InnerMode};
+    let (n, p, t) = (2100, 30, 16);
+    let (x, y) = problem(6, n, p, t, 6, 0.7);
+    let (xc, yc) = crate::common::centred(&x, &y, true);
+    let alpha = 0.02 * mtreg::alpha_max(&x, &y, 1.0, true).unwrap();
+    let y_sq: f64 = (0..t)
+        .map(|k| yc.col(k).iter().map(|v| v * v).sum::<f64>())
+        .sum::<f64>()
+        / n as f64;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let run = |threads| {
+        let opts = SolverOptions {
+            tol: 1e-12 * y_sq,
+            max_iter: 100_000,
+            threads,
+            inner_mode: Some(InnerMode::Epochs),
+            ..SolverOptions::default()
+        };
+        let mut d = Quadratic::new(xc.clone(), yc.clone());
+        pool.install(|| solve(&opts, &mut d, &L21::new(alpha, 1.0), Mat::zeros(t, p)))
+    };
+    let (a, b) = (run(1), run(2));
+    assert!(a.converged && b.converged);
+    let (ga, gb) = (a.gap.unwrap(), b.gap.unwrap());
+    let floor = 1e-14 * y_sq;
+    let (wa, wb) = (a.wt.transpose().to_owned(), b.wt.transpose().to_owned());
+    let d = crate::common::gap_distance(
+        &xc,
+        wa.as_ref(),
+        wb.as_ref(),
+        alpha,
+        1.0,
+        ga + floor,
+        gb + floor,
+    );
+    assert!(d.h_norm <= d.h_bound, "{} > {}", d.h_norm, d.h_bound);
+    assert!(a.n_iter > 5, "the solve must run epochs");
+}
