@@ -303,7 +303,8 @@ fn squared_errors(
     y: MatRef<'_, f64>,
     w: &[f64],
 ) -> Result<(f64, Vec<f64>)> {
-    let pred = fit.predict(&x)?;
+    // the fold's held-out rows are the validated data's
+    let pred = fit.predict_valid(x);
     let t = y.ncols();
     let mut per_task = vec![0.0; t];
     for k in 0..t {

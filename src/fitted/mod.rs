@@ -197,9 +197,36 @@ impl Fit {
             });
         }
         crate::validate::check_finite("X", x)?;
-        let mut out = Mat::from_fn(x.nrows(), self.coef.ncols(), |_, t| self.intercept[t]);
-        crate::linalg::gemm(out.as_mut(), faer::Accum::Add, x, self.coef.as_ref(), 1.0);
-        Ok(out)
+        Ok(self.predict_valid(x))
+    }
+
+    /// [`predict`](Self::predict) on an X already checked (p columns,
+    /// finite): only the columns of the non-zero rows of W enter the product
+    /// when they are at most half of them (a sparse fit, as most of a path's
+    /// or a CV fold's: `n·|S|·T` flops instead of `n·p·T`).
+    pub(crate) fn predict_valid(&self, x: MatRef<'_, f64>) -> Mat<f64> {
+        let (p, t) = (self.coef.nrows(), self.coef.ncols());
+        let mut out = Mat::from_fn(x.nrows(), t, |_, k| self.intercept[k]);
+        let support: Vec<usize> = (0..p)
+            .filter(|&j| (0..t).any(|k| self.coef[(j, k)] != 0.0))
+            .collect();
+        if 2 * support.len() <= p {
+            if support.is_empty() {
+                return out;
+            }
+            let xs = Mat::from_fn(x.nrows(), support.len(), |i, c| x[(i, support[c])]);
+            let ws = Mat::from_fn(support.len(), t, |c, k| self.coef[(support[c], k)]);
+            crate::linalg::gemm(
+                out.as_mut(),
+                faer::Accum::Add,
+                xs.as_ref(),
+                ws.as_ref(),
+                1.0,
+            );
+        } else {
+            crate::linalg::gemm(out.as_mut(), faer::Accum::Add, x, self.coef.as_ref(), 1.0);
+        }
+        out
     }
 
     /// Coefficient of determination R², averaged uniformly over tasks (as

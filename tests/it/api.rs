@@ -372,3 +372,27 @@ fn two_thread_residual_epochs_equal_one_thread_epochs() {
     assert!(d.h_norm <= d.h_bound, "{} > {}", d.h_norm, d.h_bound);
     assert!(a.n_iter > 5, "the solve must run epochs");
 }
+
+/// Predictions of sparse fits (the product over the support only) and of
+/// dense fits (the full product) are `X W + 1 bᵀ`.
+#[test]
+fn predictions_of_sparse_and_dense_fits_are_xw_plus_b() {
+    let (n, p, t) = (60, 40, 3);
+    let (x, y) = problem(8, n, p, t, 5, 0.3);
+    let amax = mtreg::alpha_max(&x, &y, 1.0, true).unwrap();
+    for (ratio, sparse) in [(0.3, true), (1e-3, false)] {
+        let fit = MultiTaskLasso::new(ratio * amax).fit(&x, &y).unwrap();
+        assert_eq!(2 * fit.n_nonzero_rows() <= p, sparse, "ratio {ratio}");
+        let pred = fit.predict(&x).unwrap();
+        for i in 0..n {
+            for k in 0..t {
+                let want: f64 = fit.intercept()[k]
+                    + (0..p).map(|j| x[(i, j)] * fit.coef()[(j, k)]).sum::<f64>();
+                assert!(
+                    (pred[(i, k)] - want).abs() <= 1e-10 * (1.0 + want.abs()),
+                    "{ratio} [{i},{k}]"
+                );
+            }
+        }
+    }
+}
