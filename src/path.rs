@@ -451,9 +451,7 @@ pub(crate) fn run<F: PenaltyFamily>(
         // Epochs whose block products split over samples run on a worker of
         // a pool of that size, so that they fork and join between workers (a
         // join from outside any pool blocks the caller and wakes a worker on
-        // every call: slower than one thread). Smaller fits stay on the
-        // caller's thread: only their full gradients split (measured: a
-        // 7 ms MEG-like fit ran 1.3–1.6× slower inside a pool).
+        // every call: slower than one thread).
         let pool = shared_pool(settings.threads)?;
         return pool.install(|| run(problem, family, settings, alphas, start, description));
     }
@@ -475,8 +473,15 @@ pub(crate) fn run<F: PenaltyFamily>(
         }
         _ => description,
     };
+    // Smaller fits run on one thread: their epochs do not split, and
+    // splitting only their full gradients was measured slower than one
+    // thread (0.86–0.98× on a square and a MEG-like problem at 0.01–0.02
+    // alpha_max: the idle workers' spinning costs more than half a gradient
+    // saves on two cores).
+    let threads = if epochs_split { settings.threads } else { 1 };
     let plan = Plan {
         settings,
+        threads,
         alphas: &alphas,
         alpha_max,
         start,
@@ -494,6 +499,8 @@ pub(crate) fn run<F: PenaltyFamily>(
 /// One sweep over decreasing alphas on a prepared problem.
 struct Plan<'a> {
     settings: &'a Settings,
+    /// Threads of the solver's split products (see [`run`]).
+    threads: usize,
     alphas: &'a [f64],
     alpha_max: f64,
     start: Option<&'a Mat<f64>>,
@@ -507,7 +514,7 @@ struct Plan<'a> {
 /// extrapolation is off: warm starts leave a few epochs per alpha and the
 /// extrapolation then costs more than it saves (measured on meg_like, 100
 /// alphas: 15% more CPU time with it); single fits keep it.
-fn solver_options(settings: &Settings, along_path: bool) -> SolverOptions {
+fn solver_options(settings: &Settings, along_path: bool, threads: usize) -> SolverOptions {
     SolverOptions {
         max_iter: settings.max_iter,
         working_set: settings.working_set,
@@ -516,7 +523,7 @@ fn solver_options(settings: &Settings, along_path: bool) -> SolverOptions {
         anderson: (settings.anderson && !along_path).then_some(5),
         screening: settings.screening,
         monitor: settings.monitor.clone(),
-        threads: settings.threads,
+        threads,
         ..SolverOptions::default()
     }
 }
@@ -635,7 +642,7 @@ fn details<S: Solve>(
 fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -> Result<Vec<Fit>> {
     let begin = Instant::now();
     let wt0 = problem.start(plan.start)?;
-    let mut opts = solver_options(plan.settings, plan.along_path);
+    let mut opts = solver_options(plan.settings, plan.along_path, plan.threads);
     let progress = if plan.along_path {
         plan.settings.progress.as_ref()
     } else {

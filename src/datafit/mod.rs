@@ -144,8 +144,9 @@ pub trait Datafit {
         None
     }
 
-    /// Runs the full-size products (full gradients) on `threads` rayon tasks
-    /// in the current pool; 1 (the default) keeps everything sequential.
+    /// Runs the split products (full gradients; in residual mode also the
+    /// epochs' block products) on `threads` rayon tasks in the current pool;
+    /// 1 (the default) keeps everything sequential.
     fn set_threads(&mut self, threads: usize) {
         let _ = threads;
     }

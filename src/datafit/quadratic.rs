@@ -27,7 +27,7 @@ pub struct Quadratic<'a> {
     inv_n: f64,
     /// `‖Y‖²/n`.
     y_sq: f64,
-    /// Tasks of the full-size products ([`Datafit::set_threads`]).
+    /// Tasks of the split products ([`Datafit::set_threads`]).
     threads: usize,
     /// Buffers of the blocked epoch.
     blocked: Blocked,

@@ -40,7 +40,7 @@ pub struct ElasticNet;
 /// | `gram` | auto | residual or Gram-matrix mode | |
 /// | `progress` | none | told `(done, total)` after each alpha of a path | |
 /// | `warm_start` | none | initial coefficients (p × T) | |
-/// | `threads` | 1 | threads of one fit's full-size products | `≥ 1` |
+/// | `threads` | 1 | threads of one large fit's split products (epochs' block products, full gradients) | `≥ 1` |
 ///
 /// The settings and the fitting methods are those of every [`Estimator`].
 /// Per-task designs ([`fit_tasks`](Estimator::fit_tasks)) fit the same

@@ -164,9 +164,13 @@ impl<M: Model> Estimator<M> {
         self.settings.gram = gram;
         self
     }
-    /// Threads for one fit's full-size products (the gradient checks; default
-    /// 1). Epochs stay sequential. For many fits (CV) parallel folds scale
-    /// better: see [`CvOptions::threads`](crate::cv::CvOptions::threads).
+    /// Threads for one fit (default 1). A fit whose epochs' block products
+    /// are large enough (n·T·16 ≥ 2¹⁹ multiply-adds, e.g. n = 2100 with T = 16)
+    /// splits them and its full gradients over the threads, with the same
+    /// iterates up to rounding; smaller fits run on one thread, where a
+    /// split was measured slower (docs/benchmarks.md). For many fits (CV)
+    /// parallel folds scale better: see
+    /// [`CvOptions::threads`](crate::cv::CvOptions::threads).
     pub fn threads(mut self, threads: usize) -> Self {
         self.settings.threads = threads;
         self

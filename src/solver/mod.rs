@@ -123,7 +123,8 @@ pub struct SolverOptions {
     /// ([`strategy::inner_mode`]); `Some` forces one mode wherever the datafit
     /// supports it (tests, benchmarks).
     pub inner_mode: Option<strategy::InnerMode>,
-    /// Tasks for the full-size products (full gradients) of a single fit, run
+    /// Tasks for the split products (full gradients, residual epochs' block
+    /// products over samples) of a single fit, run
     /// in the current rayon pool ([`Datafit::set_threads`]); 1: sequential.
     pub threads: usize,
 }
