@@ -781,18 +781,30 @@ macro_rules! cols_dispatch {
         /// ```
         pub fn axpy_cols(alpha: &[f64], x: &[f64], mut m: faer::MatMut<'_, f64>) {
             debug_assert_eq!(alpha.len(), m.ncols());
+            // the kernel writes T disjoint columns of x.len() values
             #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
+            if has_avx2_fma()
+                && m.ncols() == alpha.len()
+                && m.row_stride() == 1
+                && m.nrows() >= x.len()
+                && (m.ncols() <= 1 || m.col_stride() >= m.nrows() as isize)
+            {
+                let (n, stride) = (x.len(), m.col_stride());
                 match alpha.len() {
                     $($t => {
                         let a: [f64; $t] = alpha.try_into().expect("T coefficients");
-                        let n = x.len();
-                        let mut rest = m.as_mut();
-                        let cols: [&mut [f64]; $t] = std::array::from_fn(|_| {
-                            let (head, tail) = std::mem::replace(&mut rest, faer::MatMut::from_column_major_slice_mut(&mut [], 0, 0)).split_at_col_mut(1);
-                            rest = tail;
-                            &mut head.col_mut(0).try_as_col_major_mut().expect("contiguous columns").as_slice_mut()[..n]
-                        });
+                        let base = m.as_ptr_mut();
+                        // (a plain loop: building the slices with
+                        // `std::array::from_fn` left a closure call per
+                        // column that LLVM stopped inlining, +20% on small fits)
+                        let mut cols: [&mut [f64]; $t] = Default::default();
+                        for (t, c) in cols.iter_mut().enumerate() {
+                            // SAFETY: m has T = alpha.len() columns (checked);
+                            // column t starts at base + t·stride and holds
+                            // nrows ≥ n values; stride ≥ nrows, so the T
+                            // slices are disjoint and inside m
+                            *c = unsafe { std::slice::from_raw_parts_mut(base.offset(t as isize * stride), n) };
+                        }
                         // SAFETY: avx2 and fma checked; columns sliced to x.len()
                         unsafe { axpy_cols_avx2::<$t>(&a, x, cols) };
                         return;
