@@ -73,11 +73,13 @@ pub trait Datafit {
     /// changes one block at a time; a datafit may apply them as matrix
     /// products (the extrapolation step moves a whole working set at once).
     fn update_blocks(&mut self, rows: &[usize], delta: MatRef<'_, f64>) {
-        let mut buf = vec![0.0; delta.nrows()];
+        let mut d = vec![0.0; delta.nrows()];
         for (c, &j) in rows.iter().enumerate() {
-            let d = crate::solver::gap::column(delta, c, &mut buf);
+            for (o, &v) in d.iter_mut().zip(delta.col(c).iter()) {
+                *o = v;
+            }
             if d.iter().any(|&v| v != 0.0) {
-                self.update_block(j, d);
+                self.update_block(j, &d);
             }
         }
     }
