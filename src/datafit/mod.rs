@@ -45,6 +45,24 @@ pub struct ResidualStats {
     pub y_sq: f64,
 }
 
+/// [`Datafit::update_blocks`] one block at a time through
+/// [`Datafit::update_block`], skipping the rows that did not move.
+pub(crate) fn update_blocks_by_row<D: Datafit + ?Sized>(
+    datafit: &mut D,
+    rows: &[usize],
+    delta: MatRef<'_, f64>,
+) {
+    let mut d = vec![0.0; delta.nrows()];
+    for (c, &j) in rows.iter().enumerate() {
+        for (o, &v) in d.iter_mut().zip(delta.col(c).iter()) {
+            *o = v;
+        }
+        if d.iter().any(|&v| v != 0.0) {
+            datafit.update_block(j, &d);
+        }
+    }
+}
+
 /// The smooth, block-quadratic part of an objective.
 ///
 /// Implementations must keep `gradient_block` and `value` consistent with the
@@ -73,15 +91,7 @@ pub trait Datafit {
     /// changes one block at a time; a datafit may apply them as matrix
     /// products (the extrapolation step moves a whole working set at once).
     fn update_blocks(&mut self, rows: &[usize], delta: MatRef<'_, f64>) {
-        let mut d = vec![0.0; delta.nrows()];
-        for (c, &j) in rows.iter().enumerate() {
-            for (o, &v) in d.iter_mut().zip(delta.col(c).iter()) {
-                *o = v;
-            }
-            if d.iter().any(|&v| v != 0.0) {
-                self.update_block(j, &d);
-            }
-        }
+        update_blocks_by_row(self, rows, delta);
     }
     /// Saves the state so that [`restore_state`](Datafit::restore_state) can
     /// put it back (an extrapolation trial that is rejected); `false` if this

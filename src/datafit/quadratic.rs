@@ -516,19 +516,9 @@ impl Datafit for Quadratic<'_> {
     }
 
     fn update_blocks(&mut self, rows: &[usize], delta: MatRef<'_, f64>) {
-        let t = delta.nrows();
-        if self.x.nrows() < 32 || t < 4 {
+        if self.x.nrows() < 32 || delta.nrows() < 4 {
             // as in `epoch`: the row kernel's axpys beat a thin GEMM
-            let mut d = vec![0.0; t];
-            for (c, &j) in rows.iter().enumerate() {
-                for (o, &v) in d.iter_mut().zip(delta.col(c).iter()) {
-                    *o = v;
-                }
-                if d.iter().any(|&v| v != 0.0) {
-                    self.update_block(j, &d);
-                }
-            }
-            return;
+            return super::update_blocks_by_row(self, rows, delta);
         }
         // R −= X_S Δᵀ over the rows that moved, EPOCH_BLOCK at a time (their
         // columns of X and of Δ gathered; one GEMM each)

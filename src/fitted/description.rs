@@ -213,7 +213,6 @@ pub(crate) fn correlation(s: MatRef<'_, f64>) -> Mat<f64> {
     })
 }
 
-/// Names `x0, x1, …` (or another prefix).
 /// [`default_names`] shared: the last list made for each prefix is kept, so
 /// that repeated fits of one shape (CV folds, a warm process fitting again)
 /// share one allocation instead of making and dropping p strings each
@@ -231,6 +230,7 @@ pub(crate) fn shared_default_names(prefix: &'static str, n: usize) -> Arc<[Strin
     names
 }
 
+/// Names `x0, x1, …` (or another prefix).
 pub(crate) fn default_names(prefix: &str, n: usize) -> Vec<String> {
     (0..n)
         .map(|j| {

@@ -288,9 +288,10 @@ fn cli_sample_weight_files() {
     assert_eq!(model["sample_weighted"], true);
 }
 
-/// A fit on two threads (its epochs' block products split over samples) is
-/// the one-thread fit: objectives within the certified gaps, coefficients
-/// within what the gaps prove.
+/// A fit on two threads (run on the shared pool, its full gradients and any
+/// residual epochs split) is the one-thread fit: objectives within the
+/// certified gaps, coefficients within what the gaps prove. Residual mode is
+/// forced: a Gram-matrix datafit would split nothing.
 #[test]
 fn two_thread_fit_equals_one_thread_fit() {
     let (n, p, t) = (2100, 30, 16);
@@ -303,12 +304,14 @@ fn two_thread_fit_equals_one_thread_fit() {
     let fit = |k| {
         MultiTaskLasso::new(alpha)
             .tol(1e-10)
+            .gram(mtreg::GramMode::Never)
             .threads(k)
             .fit(&x, &y)
             .unwrap()
     };
     let (a, b) = (fit(1), fit(2));
     assert!(a.converged() && b.converged());
+    assert!(!a.used_gram() && !b.used_gram(), "residual mode");
     let (ga, gb) = (a.dual_gap().unwrap(), b.dual_gap().unwrap());
     let floor = 1e-13 * a.objective().abs();
     assert!(
