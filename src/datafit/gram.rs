@@ -1,6 +1,6 @@
 //! Gram mode: the shared-design quadratic loss through `XᵀX` and `XᵀY` only.
 
-use super::{Datafit, GramFacts, ResidualStats};
+use super::{Datafit, GramFacts, KnownGradient, ResidualStats};
 use crate::linalg::matmul;
 use crate::linalg::{axpy, inner_mat, sq_norm_mat};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
@@ -380,7 +380,12 @@ impl Datafit for Gram {
         })
     }
 
-    fn working_set_gram(&mut self, ws: &[usize], wt: MatRef<'_, f64>) -> Option<Gram> {
+    fn working_set_gram(
+        &mut self,
+        ws: &[usize],
+        wt: MatRef<'_, f64>,
+        _known: Option<KnownGradient<'_>>,
+    ) -> Option<Gram> {
         let (w, t) = (ws.len(), self.c.ncols());
         let q = Mat::from_fn(w, w, |u, v| self.q[(ws[u], ws[v])]);
         let a_s = Mat::from_fn(w, t, |u, k| self.g[(ws[u], k)]);

@@ -180,8 +180,16 @@ pub trait Datafit {
     /// With `R` the current residuals, `Q_SS = X_SᵀX_S/n` and
     /// `B_S = X_SᵀR/n + Q_SS W_S`: `f(W) = ½⟨V, Q_SS V⟩ − ⟨B_S, V⟩ + const`
     /// as a function of `V = W_S`, which is a [`Gram`] datafit with `XᵀY/n = B_S`.
-    fn working_set_gram(&mut self, ws: &[usize], wt: MatRef<'_, f64>) -> Option<Gram> {
-        let _ = (ws, wt);
+    ///
+    /// `known` passes gradient columns the caller holds exactly at the
+    /// current state (the check's), which spare their products `X_jᵀR`.
+    fn working_set_gram(
+        &mut self,
+        ws: &[usize],
+        wt: MatRef<'_, f64>,
+        known: Option<KnownGradient<'_>>,
+    ) -> Option<Gram> {
+        let _ = (ws, wt, known);
         None
     }
 
@@ -242,6 +250,17 @@ impl<'a> Store<'a> {
             Store::Borrowed(m) => crate::linalg::col_slice(*m, j),
         }
     }
+}
+
+/// Gradient columns known exactly at the current state, passed to
+/// [`Datafit::working_set_gram`] to spare their products.
+#[derive(Debug, Clone, Copy)]
+pub struct KnownGradient<'g> {
+    /// `∇f(W)` (T × p); only the columns marked exact are read.
+    pub grad: MatRef<'g, f64>,
+    /// For each working-set row, in `ws` order: whether its column of `grad`
+    /// is exact.
+    pub exact: &'g [bool],
 }
 
 /// Facts a datafit reports to the strategy cost model

@@ -1,6 +1,6 @@
 //! Residual mode: the shared-design quadratic loss with `R = Y − X W` kept in place.
 
-use super::{Datafit, Gram, GramFacts, ResidualStats, Store};
+use super::{Datafit, Gram, GramFacts, KnownGradient, ResidualStats, Store};
 use crate::linalg::matmul;
 use crate::linalg::{axpy, inner_mat, sq_norm, sq_norm_mat};
 use faer::{Accum, Mat, MatMut, MatRef, Par};
@@ -39,15 +39,17 @@ pub struct Quadratic<'a> {
     ws_gram: WsGram,
 }
 
-/// The Gram matrix of the columns of X that have been in a working set, for
-/// working-set Gram subproblems.
+/// The Gram matrix of the columns of the last working set, for working-set
+/// Gram subproblems.
 ///
-/// Slots only grow (in the order columns first enter a working set), so a
-/// working set that gains k columns costs `X_cᵀ X_new` (`2n·c·k` with c cached
-/// columns), not a new Gram matrix. X is never copied: every product streams
-/// the needed columns in chunks of rows gathered into a small buffer
-/// ([`Quadratic::stream_columns`]). When the cache would exceed its budget
-/// (`w² ≤` [`WS_GRAM_BUDGET`]) it restarts from the current working set.
+/// A new working set keeps the entries among the columns it shares with the
+/// cache and evicts the others, so one that gains k columns costs
+/// `X_wsᵀ X_new` (`2n·w·k`), not a new Gram matrix, and one that gains none
+/// costs no pass over X when the check's gradient gives `X_wsᵀR`. X is never
+/// copied: every product streams the needed columns in chunks of rows
+/// gathered into a small buffer ([`Quadratic::stream_columns`]). The cache
+/// holds at most [`WS_GRAM_BUDGET`] values (w², beyond which the solver keeps
+/// residual epochs).
 #[derive(Debug, Clone)]
 struct WsGram {
     /// Feature of each slot.
@@ -60,6 +62,8 @@ struct WsGram {
     budget: usize,
     /// Scratch: a chunk of rows of the streamed columns.
     buf: Mat<f64>,
+    /// Scratch: membership of the working set (p flags).
+    mark: Vec<bool>,
 }
 
 const NO_SLOT: usize = usize::MAX;
@@ -72,6 +76,7 @@ impl Default for WsGram {
             q: Mat::new(),
             budget: WS_GRAM_BUDGET,
             buf: Mat::new(),
+            mark: Vec::new(),
         }
     }
 }
@@ -244,55 +249,89 @@ impl Quadratic<'_> {
         }
     }
 
-    /// Puts the columns `ws` in the working-set Gram cache and returns
-    /// `X_cᵀR/n` for every cached column c (capacity × T, slot order): one
-    /// stream over the cached columns gives both the new Gram entries
-    /// (`X_cᵀ X_new`) and the products with the residuals.
-    fn cache_columns(&mut self, ws: &[usize]) -> Mat<f64> {
-        let (n, p, t) = (self.x.nrows(), self.x.ncols(), self.y.ncols());
+    /// Makes the working-set Gram cache hold exactly the columns `ws` and
+    /// returns `X_wsᵀR/n` (|ws| × T, `ws` order).
+    ///
+    /// Cached columns outside `ws` are evicted (their Gram entries would
+    /// otherwise have to be extended by every later product); the entries
+    /// among the kept ones stay. One stream over the working set's columns
+    /// gives the new entries (`X_wsᵀ X_new`) and the products with the
+    /// residuals the caller does not `known` (the check's exact gradient
+    /// columns, `X_jᵀR/n = −∇_j f`); with no new column and every product
+    /// known, X is not read at all.
+    fn cache_columns(&mut self, ws: &[usize], known: Option<KnownGradient<'_>>) -> Mat<f64> {
+        let (p, t, w) = (self.x.ncols(), self.y.ncols(), ws.len());
         let g = &mut self.ws_gram;
         if g.slot.len() != p {
             g.slot = vec![NO_SLOT; p];
         }
-        let mut fresh: Vec<usize> = ws
+        // keep the cached columns of ws (in slot order), evict the others
+        let mut in_ws = std::mem::take(&mut g.mark);
+        in_ws.clear();
+        in_ws.resize(p, false);
+        for &j in ws {
+            in_ws[j] = true;
+        }
+        let kept: Vec<usize> = g.cols.iter().copied().filter(|&j| in_ws[j]).collect();
+        g.mark = in_ws;
+        let fresh: Vec<usize> = ws
             .iter()
             .copied()
             .filter(|&j| g.slot[j] == NO_SLOT)
             .collect();
-        let needed = g.cols.len() + fresh.len();
-        if needed * needed > g.budget {
-            // restart from the working set alone
+        let (c0, k) = (kept.len(), fresh.len());
+        if c0 < g.cols.len() || g.q.ncols() < w {
+            let cap = if g.q.ncols() >= w {
+                g.q.ncols()
+            } else {
+                let cap = w.max(2 * g.q.ncols()).min(p);
+                if cap * cap > g.budget { w } else { cap }
+            };
+            let mut q = Mat::<f64>::zeros(cap, cap);
+            for (u, &ju) in kept.iter().enumerate() {
+                let su = g.slot[ju];
+                for (v, &jv) in kept.iter().enumerate() {
+                    q[(v, u)] = g.q[(g.slot[jv], su)];
+                }
+            }
             for &j in &g.cols {
                 g.slot[j] = NO_SLOT;
             }
-            g.cols.clear();
-            fresh = ws.to_vec();
-        }
-        let c0 = g.cols.len();
-        let needed = c0 + fresh.len();
-        if g.q.ncols() < needed {
-            let cap = needed.max(2 * g.q.ncols()).min(p);
-            let cap = if cap * cap > g.budget { needed } else { cap };
-            let mut q = Mat::<f64>::zeros(cap, cap);
-            q.as_mut()
-                .submatrix_mut(0, 0, c0, c0)
-                .copy_from(g.q.as_ref().submatrix(0, 0, c0, c0));
+            for (s, &j) in kept.iter().enumerate() {
+                g.slot[j] = s;
+            }
             g.q = q;
+            g.cols.clone_from(&kept);
         }
         for (c, &j) in fresh.iter().enumerate() {
             g.slot[j] = c0 + c;
             g.cols.push(j);
         }
-        let cols = g.cols.clone();
-        let k = fresh.len();
-        let mut q_new = Mat::<f64>::zeros(needed, k);
-        let mut a = Mat::<f64>::zeros(needed, t);
+        // the products with R the caller does not know, by slot
+        let mut a = Mat::<f64>::zeros(w, t);
+        let mut unknown = vec![true; w];
+        if let Some(kg) = known {
+            for (u, &j) in ws.iter().enumerate() {
+                if kg.exact[u] {
+                    let s = g.slot[j];
+                    unknown[s] = false;
+                    for q in 0..t {
+                        a[(s, q)] = -kg.grad[(q, j)];
+                    }
+                }
+            }
+        }
         let inv_n = self.inv_n;
         let r = std::mem::replace(&mut self.r, Mat::new());
-        self.stream_columns(&cols, |i0, chunk| {
-            let rows = chunk.nrows();
-            // Q[:, new] += X_cᵀ X_new / n
-            if k > 0 {
+        if k > 0 {
+            // stream all of ws: new Gram entries and the products with R
+            let cols = g.cols.clone();
+            let mut q_new = Mat::<f64>::zeros(w, k);
+            let mut a_all = Mat::<f64>::zeros(w, t);
+            let need_a = unknown.iter().any(|&u| u);
+            self.stream_columns(&cols, |i0, chunk| {
+                let rows = chunk.nrows();
+                // Q[:, new] += X_wsᵀ X_new / n
                 crate::linalg::gemm(
                     q_new.as_mut(),
                     Accum::Add,
@@ -300,27 +339,56 @@ impl Quadratic<'_> {
                     chunk.subcols(c0, k),
                     inv_n,
                 );
+                if need_a {
+                    // A += X_wsᵀ R / n
+                    crate::linalg::gemm(
+                        a_all.as_mut(),
+                        Accum::Add,
+                        chunk.transpose(),
+                        r.as_ref().subrows(i0, rows),
+                        inv_n,
+                    );
+                }
+            });
+            let g = &mut self.ws_gram;
+            for c in 0..k {
+                for s in 0..w {
+                    let v = q_new[(s, c)];
+                    g.q[(s, c0 + c)] = v;
+                    g.q[(c0 + c, s)] = v;
+                }
             }
-            // A += X_cᵀ R / n
-            crate::linalg::gemm(
-                a.as_mut(),
-                Accum::Add,
-                chunk.transpose(),
-                r.as_ref().subrows(i0, rows),
-                inv_n,
-            );
-        });
-        self.r = r;
-        let g = &mut self.ws_gram;
-        for c in 0..k {
-            for s in 0..needed {
-                let v = q_new[(s, c)];
-                g.q[(s, c0 + c)] = v;
-                g.q[(c0 + c, s)] = v;
+            for s in (0..w).filter(|&s| unknown[s]) {
+                for q in 0..t {
+                    a[(s, q)] = a_all[(s, q)];
+                }
+            }
+        } else {
+            // no new column: stream only the unknown products
+            let slots: Vec<usize> = (0..w).filter(|&s| unknown[s]).collect();
+            if !slots.is_empty() {
+                let cols: Vec<usize> = slots.iter().map(|&s| self.ws_gram.cols[s]).collect();
+                let mut a_u = Mat::<f64>::zeros(cols.len(), t);
+                self.stream_columns(&cols, |i0, chunk| {
+                    crate::linalg::gemm(
+                        a_u.as_mut(),
+                        Accum::Add,
+                        chunk.transpose(),
+                        r.as_ref().subrows(i0, chunk.nrows()),
+                        inv_n,
+                    );
+                });
+                for (u, &s) in slots.iter().enumerate() {
+                    for q in 0..t {
+                        a[(s, q)] = a_u[(u, q)];
+                    }
+                }
             }
         }
-        let _ = n;
-        a
+        self.r = r;
+        // slot order -> ws order
+        let g = &self.ws_gram;
+        Mat::from_fn(w, t, |u, q| a[(g.slot[ws[u]], q)])
     }
 
     /// Coordinate descent over the rows `rows` (at most [`EPOCH_BLOCK`]) with
@@ -669,13 +737,16 @@ impl Datafit for Quadratic<'_> {
         })
     }
 
-    fn working_set_gram(&mut self, ws: &[usize], wt: MatRef<'_, f64>) -> Option<Gram> {
-        let a = self.cache_columns(ws);
-        let t = self.y.ncols();
+    fn working_set_gram(
+        &mut self,
+        ws: &[usize],
+        wt: MatRef<'_, f64>,
+        known: Option<KnownGradient<'_>>,
+    ) -> Option<Gram> {
+        let a_s = self.cache_columns(ws, known);
         let g = &self.ws_gram;
         let slots: Vec<usize> = ws.iter().map(|&j| g.slot[j]).collect();
         let q = Mat::from_fn(ws.len(), ws.len(), |u, v| g.q[(slots[u], slots[v])]);
-        let a_s = Mat::from_fn(ws.len(), t, |u, k| a[(slots[u], k)]);
         Some(Gram::subproblem(q, a_s, wt, ws, self.value(wt)))
     }
 

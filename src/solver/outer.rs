@@ -24,7 +24,7 @@ use super::{
 };
 use crate::bcd::Workspace;
 use crate::certificate::Certificate;
-use crate::datafit::{Datafit, gather_columns};
+use crate::datafit::{Datafit, KnownGradient, gather_columns};
 use crate::penalty::{ElasticForm, Penalty};
 use faer::Mat;
 use rand::SeedableRng;
@@ -373,9 +373,16 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 run_epochs(self.datafit, self.penalty, &mut self.wt, &ws, &mut ctl);
             }
             strategy::InnerMode::WorkingSetGram => {
+                // the check's gradient is exact where it was computed, and
+                // the state has not moved since
+                let exact: Vec<bool> = ws.iter().map(|&j| self.gradient.is_exact(j)).collect();
+                let known = KnownGradient {
+                    grad: self.gradient.grad.as_ref(),
+                    exact: &exact,
+                };
                 let mut sub = self
                     .datafit
-                    .working_set_gram(&ws, self.wt.as_ref())
+                    .working_set_gram(&ws, self.wt.as_ref(), Some(known))
                     .expect("gram_facts promised a working-set Gram");
                 let mut wt_s = gather_columns(self.wt.as_ref(), &ws);
                 let penalty = Subset {

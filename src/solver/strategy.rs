@@ -7,8 +7,9 @@
 //!   step reads and updates R (`O(nT)`), a full gradient is `XᵀR` (`2npT`);
 //! - **working-set Gram** (a subproblem of either datafit,
 //!   [`crate::datafit::Datafit::working_set_gram`]): for one inner solve over a
-//!   working set S of w rows, `Q_SS = X_SᵀX_S/n` (grown incrementally, only the
-//!   columns new to the cache cost `X_Sᵀ X_new`), `B_S = X_SᵀR/n + Q_SS W_S`;
+//!   working set S of w rows, `Q_SS = X_SᵀX_S/n` (kept from the last working
+//!   set, only the columns new to it cost `X_Sᵀ X_new`), `B_S = X_SᵀR/n +
+//!   Q_SS W_S` (`X_SᵀR/n` is the check's gradient: no product);
 //!   the epochs then cost `O(wT)` per moving row, and R takes the change once
 //!   at the end (`R −= X_S ΔW_Sᵀ`);
 //! - **full Gram** ([`crate::datafit::Gram`]): `Q = XᵀX/n` once (`n p²`
@@ -25,7 +26,7 @@
 //! ```text
 //! residual epochs:   epoch  = 2nTw + 2nTm           gradient GEMM + residual update
 //! working-set Gram:  setup  = 2nck + nk²            grow Q_SS by the new columns
-//!                           + 2nwT + 2nTm           B_S = X_SᵀR/n, final R update
+//!                           + 2nTm                  final R update
 //!                    epoch  = 2wTm + wT             epochs on Q_SS
 //! (full Gram datafit: setup = w² + 2pTm, gather Q_SS and final G update;
 //!  its plain epochs cost 2pTm + pT)
@@ -172,7 +173,7 @@ impl Costs {
         Costs {
             epoch: 2.0 * nf * tf * (w + m),
             sub_epoch,
-            sub_setup: 2.0 * nf * c * k + nf * k * k + 2.0 * nf * tf * (w + m),
+            sub_setup: 2.0 * nf * c * k + nf * k * k + 2.0 * nf * tf * m,
             check: 2.0 * nf * pf * tf,
         }
     }

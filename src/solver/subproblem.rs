@@ -58,7 +58,7 @@ mod tests {
     use super::*;
     use crate::bcd::Workspace;
     use crate::datafit::testing::problem;
-    use crate::datafit::{Datafit, Gram, Quadratic, gather_columns, row_epoch};
+    use crate::datafit::{Datafit, Gram, KnownGradient, Quadratic, gather_columns, row_epoch};
     use crate::penalty::{Coupled, L1, L21, Sparsity, TaskGraph};
     use faer::Mat;
 
@@ -66,14 +66,27 @@ mod tests {
         (u - v).abs() <= 1e-10 * u.abs().max(v.abs()).max(1e-2)
     }
 
+    /// How much of the gradient the subproblem is told (`working_set_gram`'s
+    /// `known`).
+    #[derive(Clone, Copy)]
+    enum Told {
+        Nothing,
+        All,
+        /// Every other working-set row; the others are NaN in the matrix
+        /// passed, so reading them would show.
+        Half,
+    }
+
     /// Epochs on the working-set Gram subproblem, then the commit, give the
     /// iterate and the datafit state of the row-by-row kernel over the same
     /// rows in the same order, for successive working sets (the cache grows,
-    /// and a later set drops rows of an earlier one).
+    /// a later set drops rows of an earlier one, one gains nothing, one takes
+    /// dropped rows back), whatever part of the gradient it is told.
     fn subproblem_matches_rows<D: Datafit + Clone, P: Penalty>(
         make: impl Fn(&Mat<f64>, &Mat<f64>) -> D,
         pen: &P,
         seed: u64,
+        told: Told,
     ) {
         let (n, p, t) = (90, 40, 5);
         let (x, y, wt0) = problem(n, p, t, seed);
@@ -82,14 +95,37 @@ mod tests {
         let mut b = a.clone();
         let (mut wt_a, mut wt_b) = (wt0.clone(), wt0);
         let mut work = Workspace::new(t);
-        let sets: [Vec<usize>; 3] = [
+        let sets: [Vec<usize>; 5] = [
             (0..40).filter(|j| j % 3 == 0).collect(),
             (0..40).filter(|j| j % 3 == 0 || j % 5 == 1).collect(),
             (0..40).filter(|j| j % 2 == 1 || *j == 3).collect(),
+            (0..40).filter(|j| j % 2 == 1 && *j < 30).collect(),
+            (0..40).filter(|j| j % 3 == 0 || *j == 7).collect(),
         ];
         let mut moved = 0;
         for ws in &sets {
-            let mut sub = b.working_set_gram(ws, wt_b.as_ref()).expect("supported");
+            let mut grad = Mat::zeros(t, p);
+            b.full_gradient(grad.as_mut());
+            let exact: Vec<bool> = (0..ws.len())
+                .map(|u| match told {
+                    Told::Nothing => false,
+                    Told::All => true,
+                    Told::Half => u % 2 == 0,
+                })
+                .collect();
+            for (u, &j) in ws.iter().enumerate() {
+                if !exact[u] {
+                    grad.col_as_slice_mut(j).fill(f64::NAN);
+                }
+            }
+            let known = KnownGradient {
+                grad: grad.as_ref(),
+                exact: &exact,
+            };
+            let known = (!matches!(told, Told::Nothing)).then_some(known);
+            let mut sub = b
+                .working_set_gram(ws, wt_b.as_ref(), known)
+                .expect("supported");
             let mut wt_s = gather_columns(wt_b.as_ref(), ws);
             // its state is at W_S: a resync changes nothing
             sub.init_state(wt_s.as_ref());
@@ -147,12 +183,14 @@ mod tests {
                 d
             };
             let gram = |x: &Mat<f64>, y: &Mat<f64>| Gram::new(x.as_ref(), y.as_ref());
-            subproblem_matches_rows(quad, &L21::new(0.01, 0.9), seed);
-            subproblem_matches_rows(quad, &L1::new(0.01, 1.0), seed);
-            subproblem_matches_rows(quad, &coupled, seed);
-            subproblem_matches_rows(gram, &L21::new(0.01, 0.9), seed);
-            subproblem_matches_rows(gram, &L1::new(0.01, 1.0), seed);
-            subproblem_matches_rows(gram, &coupled, seed);
+            for told in [Told::Nothing, Told::All, Told::Half] {
+                subproblem_matches_rows(quad, &L21::new(0.01, 0.9), seed, told);
+                subproblem_matches_rows(quad, &L1::new(0.01, 1.0), seed, told);
+                subproblem_matches_rows(quad, &coupled, seed, told);
+                subproblem_matches_rows(gram, &L21::new(0.01, 0.9), seed, told);
+                subproblem_matches_rows(gram, &L1::new(0.01, 1.0), seed, told);
+                subproblem_matches_rows(gram, &coupled, seed, told);
+            }
         }
     }
 }
