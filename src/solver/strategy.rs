@@ -232,18 +232,23 @@ fn ratio_of(epoch: f64, check: f64) -> f64 {
     (epoch / check).clamp(1e-3, 0.3)
 }
 
-/// The first working-set size, `clamp(√(pT), 10, 100)`.
+/// The first working-set size, `clamp(√(p·max(T, 8)), 10, 100)`.
 ///
 /// Each outer check costs a full gradient (`2npT`, or a pass over X when that
 /// is memory-bound); a working set of w rows costs, in working-set Gram mode,
 /// `n w²` once, and in residual epochs `4nTw` per epoch. A first set that
 /// already holds the support saves checks, one that is too large wastes its
-/// `n w²`: balancing one check against the Gram (`2npT ≈ n w²` up to the
-/// GEMM/stream speed ratio) gives `w ≈ √(pT)`, capped at 100 (wide problems,
-/// where the support is a few dozen rows and residual epochs over w rows
-/// cost `4nTw`) and floored at 10.
+/// `n w²`: balancing one check against the Gram (`2npT ≈ n w²`) gives
+/// `w ≈ √(pT)`. With fewer than 8 tasks the check is a memory-bound stream of
+/// X (8 bytes per `2T` flops, against about 2 flops per byte the GEMM
+/// sustains), so it costs as if T were 8. Capped at 100 (wide problems, where
+/// the support is a few dozen rows and residual epochs over w rows cost
+/// `4nTw`) and floored at 10. Measured on tall two-task draws (31872 × 117,
+/// 27272 × 220): 14–28 % less time than with `√(pT)`, one outer iteration
+/// fewer.
 pub fn first_working_set(p: usize, t: usize) -> usize {
-    let w = ((p as f64) * (t as f64)).sqrt().round() as usize;
+    const STREAM_TASKS: usize = 8;
+    let w = ((p as f64) * (t.max(STREAM_TASKS) as f64)).sqrt().round() as usize;
     w.clamp(10, 100).min(p)
 }
 
@@ -326,8 +331,11 @@ mod tests {
         assert_eq!(inner_ratio(InnerMode::WorkingSetGram, &tall), 1e-3);
         let dense = facts(300, 5000, 50, 4000, 0, 2000);
         assert_eq!(inner_ratio(InnerMode::Epochs, &dense), 0.3);
-        // working sets: first size, 2x support, 4x when saturated, at most p
-        assert_eq!(first_working_set(200, 5), 32);
+        // working sets: first size (few tasks count as 8), 2x support, 4x
+        // when saturated, at most p
+        assert_eq!(first_working_set(200, 5), 40);
+        assert_eq!(first_working_set(200, 2), 40);
+        assert_eq!(first_working_set(200, 18), 60);
         assert_eq!(first_working_set(5000, 50), 100);
         assert_eq!(first_working_set(5, 2), 5);
         assert_eq!(working_set_size(32, 10, 32, 200), 32);
