@@ -225,6 +225,10 @@ fn run(a: &Args, x: &Mat<f64>, y: &Mat<f64>) -> Run {
     }
 }
 
+/// The allocator the CLI and the Python package ship (see src/main.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut a = parse_args();
     let opts = ReadOptions {

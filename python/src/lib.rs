@@ -21,6 +21,13 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+/// The extension's own allocations (arrays from numpy are only viewed) go
+/// through mimalloc: it keeps freed pages for the next fit, where the
+/// process's malloc may return them to the OS after each fit (page faults
+/// were 25–35 % of 3–5 ms fits).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The model parameters, from a Python dict (see `mtreg/_params.py`).
 #[derive(FromPyObject)]
 #[pyo3(from_item_all)]

@@ -707,13 +707,19 @@ fn overflow_in(e: Error, shard: &Shard) -> Error {
 /// Refuses a reduction whose statistics cannot be allocated, saying how much
 /// memory they need: `XᵀX` alone is `8 p²` bytes (8 TB for a million
 /// columns).
+///
+/// "Can be allocated" is judged against the machine's memory (RAM + swap,
+/// where the OS says) as well as the allocator: an allocator that reserves
+/// address space lazily (mimalloc, or malloc under overcommit) grants 8 TB
+/// and the process is killed when the products fill it.
 fn check_memory(p: usize, t: usize, chunk: usize, source: &str) -> Result<()> {
     let (p, t, c) = (p as u128, t as u128, chunk as u128);
     // XᵀX, XᵀY, YᵀY, the means, and four chunks of rows in flight.
     let numbers = p * p + p * t + t * t + p + t + 4 * c * (p + t);
-    let fits = usize::try_from(numbers)
-        .ok()
-        .is_some_and(|k| Vec::<f64>::new().try_reserve_exact(k).is_ok());
+    let fits = machine_memory().is_none_or(|bytes| numbers * 8 <= bytes)
+        && usize::try_from(numbers)
+            .ok()
+            .is_some_and(|k| Vec::<f64>::new().try_reserve_exact(k).is_ok());
     if fits {
         return Ok(());
     }
@@ -726,6 +732,21 @@ fn check_memory(p: usize, t: usize, chunk: usize, source: &str) -> Result<()> {
         ),
     )
     .into())
+}
+
+/// RAM + swap in bytes, from `/proc/meminfo` (`None` where there is none).
+fn machine_memory() -> Option<u128> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib = |key: &str| -> Option<u128> {
+        let line = info.lines().find(|l| l.starts_with(key))?;
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse()
+            .ok()
+    };
+    Some((kib("MemTotal:")? + kib("SwapTotal:").unwrap_or(0)) * 1024)
 }
 
 /// `bytes` in B, kB, MB, GB, TB, PB or EB (powers of 1000).
