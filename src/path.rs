@@ -641,9 +641,10 @@ fn details<S: Solve>(
 /// alpha_max (so that rounding cannot leave tiny non-zeros).
 fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -> Result<Vec<Fit>> {
     let begin = Instant::now();
-    // the start, taken by the first alpha (not cloned: a T × p copy per fit
-    // is a fresh allocation, and its page faults showed in short fits)
-    let mut wt0 = Some(problem.start(plan.start)?);
+    // the start, moved into the first alpha's iterate (not cloned: a T × p
+    // copy per fit is a fresh allocation, and its page faults showed in
+    // short fits)
+    let mut wt0 = problem.start(plan.start)?;
     let mut opts = solver_options(plan.settings, plan.along_path, plan.threads);
     let progress = if plan.along_path {
         plan.settings.progress.as_ref()
@@ -653,7 +654,7 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
     let (gram, tol_scale, prep_seconds) =
         (problem.uses_gram(), problem.tol_scale(), problem.seconds());
     // the first gradient from preparation, when it is exact (data as given)
-    let mut warm = wt0.as_ref().and_then(|w| problem.first_warm(w.as_ref()));
+    let mut warm = problem.first_warm(wt0.as_ref());
     let mut rule = Stopping::new(plan.settings, plan.along_path, tol_scale, plan.alpha_max);
     let (datafit, inverse) = problem.split();
     let mut fits = Vec::with_capacity(plan.alphas.len());
@@ -665,7 +666,7 @@ fn sweep<F: PenaltyFamily>(problem: &mut Problem, family: &F, plan: &Plan<'_>) -
         rule.apply(&mut opts, alpha);
         let iterate = match init.take() {
             Some(previous) => previous,
-            None => penalty.lift(wt0.take().expect("the start is taken once")),
+            None => penalty.lift(std::mem::replace(&mut wt0, Mat::new())),
         };
         let at_zero = alpha >= plan.alpha_max;
         let mut sol = if at_zero {

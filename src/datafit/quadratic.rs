@@ -321,17 +321,33 @@ impl Quadratic<'_> {
                 }
             }
         }
+        // stream every slot when columns are new (their Gram entries pair
+        // them with all of ws), else only the slots whose product is unknown
+        let stream: Vec<usize> = (0..w).filter(|&s| k > 0 || unknown[s]).collect();
+        if !stream.is_empty() {
+            self.stream_into(&stream, &unknown, k, &mut a);
+        }
+        // slot order -> ws order
+        let g = &self.ws_gram;
+        Mat::from_fn(w, t, |u, q| a[(g.slot[ws[u]], q)])
+    }
+
+    /// The stream of [`Quadratic::cache_columns`] over the slots `stream`:
+    /// the Gram entries of the k new columns (when `k > 0`, the slots are all
+    /// of the cache and the new ones are the last k) and `X_sᵀR/n` into the
+    /// rows of `a` whose slots are `unknown`.
+    fn stream_into(&mut self, stream: &[usize], unknown: &[bool], k: usize, a: &mut Mat<f64>) {
+        let (w, t) = (self.ws_gram.cols.len(), self.y.ncols());
+        let c0 = w - k;
+        let cols: Vec<usize> = stream.iter().map(|&s| self.ws_gram.cols[s]).collect();
+        let need_a = stream.iter().any(|&s| unknown[s]);
+        let mut q_new = Mat::<f64>::zeros(if k > 0 { w } else { 0 }, k);
+        let mut a_stream = Mat::<f64>::zeros(cols.len(), if need_a { t } else { 0 });
         let inv_n = self.inv_n;
         let r = std::mem::replace(&mut self.r, Mat::new());
-        if k > 0 {
-            // stream all of ws: new Gram entries and the products with R
-            let cols = g.cols.clone();
-            let mut q_new = Mat::<f64>::zeros(w, k);
-            let mut a_all = Mat::<f64>::zeros(w, t);
-            let need_a = unknown.iter().any(|&u| u);
-            self.stream_columns(&cols, |i0, chunk| {
-                let rows = chunk.nrows();
-                // Q[:, new] += X_wsᵀ X_new / n
+        self.stream_columns(&cols, |i0, chunk| {
+            if k > 0 {
+                // Q[:, new] += X_wsᵀ X_new / n (the new slots are the last k)
                 crate::linalg::gemm(
                     q_new.as_mut(),
                     Accum::Add,
@@ -339,56 +355,32 @@ impl Quadratic<'_> {
                     chunk.subcols(c0, k),
                     inv_n,
                 );
-                if need_a {
-                    // A += X_wsᵀ R / n
-                    crate::linalg::gemm(
-                        a_all.as_mut(),
-                        Accum::Add,
-                        chunk.transpose(),
-                        r.as_ref().subrows(i0, rows),
-                        inv_n,
-                    );
-                }
-            });
-            let g = &mut self.ws_gram;
-            for c in 0..k {
-                for s in 0..w {
-                    let v = q_new[(s, c)];
-                    g.q[(s, c0 + c)] = v;
-                    g.q[(c0 + c, s)] = v;
-                }
             }
-            for s in (0..w).filter(|&s| unknown[s]) {
-                for q in 0..t {
-                    a[(s, q)] = a_all[(s, q)];
-                }
+            if need_a {
+                // A += X_streamᵀ R / n
+                crate::linalg::gemm(
+                    a_stream.as_mut(),
+                    Accum::Add,
+                    chunk.transpose(),
+                    r.as_ref().subrows(i0, chunk.nrows()),
+                    inv_n,
+                );
             }
-        } else {
-            // no new column: stream only the unknown products
-            let slots: Vec<usize> = (0..w).filter(|&s| unknown[s]).collect();
-            if !slots.is_empty() {
-                let cols: Vec<usize> = slots.iter().map(|&s| self.ws_gram.cols[s]).collect();
-                let mut a_u = Mat::<f64>::zeros(cols.len(), t);
-                self.stream_columns(&cols, |i0, chunk| {
-                    crate::linalg::gemm(
-                        a_u.as_mut(),
-                        Accum::Add,
-                        chunk.transpose(),
-                        r.as_ref().subrows(i0, chunk.nrows()),
-                        inv_n,
-                    );
-                });
-                for (u, &s) in slots.iter().enumerate() {
-                    for q in 0..t {
-                        a[(s, q)] = a_u[(u, q)];
-                    }
-                }
+        });
+        self.r = r;
+        let g = &mut self.ws_gram;
+        for c in 0..k {
+            for s in 0..w {
+                let v = q_new[(s, c)];
+                g.q[(s, c0 + c)] = v;
+                g.q[(c0 + c, s)] = v;
             }
         }
-        self.r = r;
-        // slot order -> ws order
-        let g = &self.ws_gram;
-        Mat::from_fn(w, t, |u, q| a[(g.slot[ws[u]], q)])
+        for (u, &s) in stream.iter().enumerate().filter(|&(_, &s)| unknown[s]) {
+            for q in 0..t {
+                a[(s, q)] = a_stream[(u, q)];
+            }
+        }
     }
 
     /// Coordinate descent over the rows `rows` (at most [`EPOCH_BLOCK`]) with

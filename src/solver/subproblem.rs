@@ -174,7 +174,8 @@ mod tests {
         let chain = Mat::from_fn(5, 5, |i, j| 0.01 * lap[(i, j)]);
         let coupled = Coupled::new(0.01, Sparsity::Group, chain).unwrap();
         for seed in 0..3 {
-            // odd seeds: a cache too small for two working sets restarts
+            // odd seeds: a budget that stops the cache's capacity from
+            // doubling (it is rebuilt at the working set's size)
             let quad = |x: &Mat<f64>, y: &Mat<f64>| {
                 let mut d = Quadratic::new(x.clone(), y.clone());
                 if seed % 2 == 1 {
