@@ -58,6 +58,10 @@ struct WorkingSet {
 struct Inner {
     work: Workspace,
     accel: Option<anderson::Anderson>,
+    /// The working set `accel`'s history belongs to: an inner solve over the
+    /// same rows continues it (the check between them does not move the
+    /// iterate), so short inner solves still extrapolate.
+    accel_rows: Vec<usize>,
     extrapolation: Extrapolation,
 }
 
@@ -132,6 +136,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             inner: Inner {
                 work: Workspace::new(t),
                 accel: opts.anderson.map(anderson::Anderson::new),
+                accel_rows: Vec::new(),
                 extrapolation: Extrapolation::default(),
             },
             datafit,
@@ -352,6 +357,12 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             self.ws.rows.extend(0..p);
         }
         let ws = std::mem::take(&mut self.ws.rows);
+        if let Some(acc) = self.inner.accel.as_mut() {
+            if self.inner.accel_rows != ws {
+                acc.reset();
+                self.inner.accel_rows.clone_from(&ws);
+            }
+        }
         let (mode, facts) = self.inner_mode(&ws);
         let ratio = match (self.opts.inner_ratio, facts) {
             (r, _) if r > 0.0 => r,
@@ -498,15 +509,14 @@ fn run_epochs<D: Datafit, P: Penalty>(
         };
         let violation = datafit.epoch(penalty, wt, order, &mut ctl.inner.work);
         *ctl.n_iter += 1;
-        if violation <= ctl.tol || *ctl.n_iter >= ctl.max_iter {
-            break;
-        }
+        // every epoch's iterate enters the history, the last one of an inner
+        // solve too (the next solve over the same rows continues from it)
         if let Some(acc) = ctl.inner.accel.as_mut() {
             extrapolate(acc, datafit, penalty, wt, ws, &mut ctl.inner.extrapolation);
         }
-    }
-    if let Some(acc) = ctl.inner.accel.as_mut() {
-        acc.reset();
+        if violation <= ctl.tol || *ctl.n_iter >= ctl.max_iter {
+            break;
+        }
     }
 }
 
