@@ -203,7 +203,9 @@ impl Fit {
     /// [`predict`](Self::predict) on an X already checked (p columns,
     /// finite): only the columns of the non-zero rows of W enter the product
     /// when they are at most half of them (a sparse fit, as most of a path's
-    /// or a CV fold's: `n·|S|·T` flops instead of `n·p·T`).
+    /// or a CV fold's: `n·|S|·T` flops instead of `n·p·T`). Either way the
+    /// product runs on column-major data, so predictions are the same to the
+    /// last bit whatever the layout of X (C-order ndarray, strided views).
     pub(crate) fn predict_valid(&self, x: MatRef<'_, f64>) -> Mat<f64> {
         let (p, t) = (self.coef.nrows(), self.coef.ncols());
         let mut out = Mat::from_fn(x.nrows(), t, |_, k| self.intercept[k]);
@@ -223,8 +225,20 @@ impl Fit {
                 ws.as_ref(),
                 1.0,
             );
-        } else {
+        } else if x.row_stride() == 1 {
             crate::linalg::gemm(out.as_mut(), faer::Accum::Add, x, self.coef.as_ref(), 1.0);
+        } else {
+            // a row-major or strided view is copied column-major first: the
+            // product's summation order, and so its rounding, does not depend
+            // on the caller's memory layout
+            let owned = x.to_owned();
+            crate::linalg::gemm(
+                out.as_mut(),
+                faer::Accum::Add,
+                owned.as_ref(),
+                self.coef.as_ref(),
+                1.0,
+            );
         }
         out
     }
