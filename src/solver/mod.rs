@@ -440,11 +440,13 @@ mod tests {
     /// Anderson's history survives the checks between inner solves over the
     /// same working set: with short inner solves (fewer epochs than its
     /// history needs, as on dense solutions) extrapolation still runs and
-    /// saves epochs, and the certified solution is the one without it.
-    /// (Checked to fail when the history is reset at every inner solve.)
+    /// saves epochs, and the certified solution is the one without it, with
+    /// residual epochs, working-set Gram subproblems and the full Gram
+    /// datafit (a trial's state is tested in `outer`). (Checked to
+    /// fail when the history is reset at every inner solve.)
     #[test]
     fn anderson_spans_inner_solves_over_the_same_working_set() {
-        let (n, p, t) = (120, 60, 3);
+        let (n, p, t) = (120, 60, 5);
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         // correlated columns: a slow, nearly linear coordinate descent
         let z = Mat::from_fn(n, 1, |_, _| rng.random::<f64>() - 0.5);
@@ -458,8 +460,8 @@ mod tests {
                 + rng.random::<f64>()
                 - 0.5
         });
-        let mut d = Quadratic::new(x, y);
-        let pen = L21::new(1e-2 * group_alpha_max(&mut d), 1.0);
+        let mut reference = Quadratic::new(x.clone(), y.clone());
+        let pen = L21::new(1e-2 * group_alpha_max(&mut reference), 1.0);
         let short = SolverOptions {
             tol: 1e-10,
             max_iter: 100_000,
@@ -470,18 +472,42 @@ mod tests {
             anderson: None,
             ..short.clone()
         };
-        let with = solve(&short, &mut d, &pen, Mat::zeros(t, p));
-        let without = solve(&plain, &mut d, &pen, Mat::zeros(t, p));
-        assert!(with.converged && without.converged);
-        assert!(
-            with.n_iter * 4 < without.n_iter * 3,
-            "epochs with Anderson {} vs without {}",
-            with.n_iter,
-            without.n_iter
-        );
-        let (cert, _) = fresh_certificate(&d, &pen, &with.wt, &short);
-        assert!(cert.value() <= short.tol, "gap {}", cert.value());
-        assert!((with.objective - without.objective).abs() <= 2.0 * short.tol);
+        let check = |with: Solution, without: Solution| {
+            assert!(with.converged && without.converged);
+            assert!(
+                with.n_iter * 4 < without.n_iter * 3,
+                "epochs with Anderson {} vs without {}",
+                with.n_iter,
+                without.n_iter
+            );
+            let (cert, _) = fresh_certificate(&reference, &pen, &with.wt, &short);
+            let (a, b) = (with.certificate.value(), cert.value());
+            assert!(b <= short.tol, "gap {b}");
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b), "gap {a} vs {b}");
+            assert!((with.objective - without.objective).abs() <= 2.0 * short.tol);
+        };
+        // residual epochs (R carried), working-set Gram subproblems (their G)
+        for mode in [
+            strategy::InnerMode::Epochs,
+            strategy::InnerMode::WorkingSetGram,
+        ] {
+            let mut d = Quadratic::new(x.clone(), y.clone());
+            let on = SolverOptions {
+                inner_mode: Some(mode),
+                ..short.clone()
+            };
+            let off = SolverOptions {
+                anderson: None,
+                ..on.clone()
+            };
+            let with = solve(&on, &mut d, &pen, Mat::zeros(t, p));
+            let without = solve(&off, &mut d, &pen, Mat::zeros(t, p));
+            check(with, without);
+        }
+        let mut g = crate::datafit::Gram::new(x.as_ref(), y.as_ref());
+        let with = solve(&short, &mut g, &pen, Mat::zeros(t, p));
+        let without = solve(&plain, &mut g, &pen, Mat::zeros(t, p));
+        check(with, without);
     }
 
     #[test]
