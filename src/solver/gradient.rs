@@ -105,6 +105,9 @@ pub(crate) struct GradientCache {
     rows: Vec<usize>,
     /// The reference was just taken and its norms are not computed yet.
     norms_pending: bool,
+    /// Columns were set exact by [`GradientCache::preset_exact`] since the
+    /// last refresh (which then computes only the others).
+    preset: bool,
 }
 
 impl GradientCache {
@@ -126,7 +129,25 @@ impl GradientCache {
             pending: Vec::new(),
             rows: Vec::new(),
             norms_pending: false,
+            preset: false,
         }
+    }
+
+    /// Sets the columns `rows` to their exact values at the current state
+    /// (`fill(c, out)` writes `∇_{rows[c]} f` into `out`), known without a
+    /// product: a working-set Gram subproblem's gradient after its commit.
+    /// Every other column is stale; the next [`refresh`](Self::refresh)
+    /// computes only those (when a drift reference exists), so a working set
+    /// that covers most of p costs the check a product over the rest only.
+    pub(crate) fn preset_exact(&mut self, rows: &[usize], mut fill: impl FnMut(usize, &mut [f64])) {
+        let p = self.grad.ncols();
+        self.fresh.clear();
+        self.fresh.resize(p, false);
+        for (c, &j) in rows.iter().enumerate() {
+            fill(c, self.grad.col_as_slice_mut(j));
+            self.fresh[j] = true;
+        }
+        self.preset = true;
     }
 
     /// Whether the cache holds an exact warm gradient no reference was taken
@@ -179,11 +200,12 @@ impl GradientCache {
     ) {
         let p = wt.ncols();
         self.pending.clear();
+        let preset = std::mem::replace(&mut self.preset, false);
         if keep_fresh && self.reference.is_some() && self.fresh.is_empty() {
             return; // the last refresh was a full product at this very state
         }
         if let (Some(f), Some(rf), Some(drift)) = (form, self.reference.as_ref(), datafit.drift()) {
-            let known = keep_fresh && self.fresh.len() == p;
+            let known = (keep_fresh || preset) && self.fresh.len() == p;
             self.rows.clear();
             for j in 0..p {
                 if known && self.fresh[j] {
@@ -335,5 +357,67 @@ mod tests {
             }
         }
         assert!(exact > 0 && inexact > 0, "{exact} exact, {inexact} not");
+    }
+
+    /// After [`GradientCache::preset_exact`] the next refresh keeps the preset
+    /// columns (a sentinel stays: they are not recomputed), computes the
+    /// others the drift bound does not certify (equal to the full gradient),
+    /// and reports both exact; without a preset the same refresh recomputes
+    /// the moved rows. Checked to fail when `refresh` ignores the preset.
+    #[test]
+    fn preset_columns_are_kept_and_the_others_computed() {
+        let (n, p, t) = (80, 60, 3);
+        let (x, y, _) = problem(n, p, t, 11);
+        let mut d = Quadratic::new(x, y);
+        let mut wt = Mat::zeros(t, p);
+        d.init_state(wt.as_ref());
+        let mut g0 = Mat::zeros(t, p);
+        d.full_gradient(g0.as_mut());
+        let amax = (0..p)
+            .map(|j| crate::linalg::norm(g0.col_as_slice(j)))
+            .fold(0.0, f64::max);
+        let pen = L21::new(0.9 * amax, 1.0);
+        let form = pen.elastic_form();
+        let screened = Screened::new(p);
+        let mut cache = GradientCache::new(None, t, p);
+        cache.refresh(&mut d, &pen, form.as_ref(), wt.as_ref(), &screened, false);
+        let norms: Vec<f64> = (0..p)
+            .map(|j| crate::linalg::norm(cache.grad.col_as_slice(j)))
+            .collect();
+        cache.set_reference_norms(&norms);
+        // a "working set" of three rows moves (as a commit would)
+        let ws = [2, 7, 30];
+        for &j in &ws {
+            let delta = vec![1e-3; t];
+            for (w, dv) in wt.col_as_slice_mut(j).iter_mut().zip(&delta) {
+                *w += dv;
+            }
+            d.update_block(j, &delta);
+        }
+        let mut full = Mat::zeros(t, p);
+        d.full_gradient(full.as_mut());
+        const SENTINEL: f64 = 12345.0;
+        cache.preset_exact(&ws, |_, out| out.fill(SENTINEL));
+        cache.refresh(&mut d, &pen, form.as_ref(), wt.as_ref(), &screened, false);
+        let mut computed = 0;
+        for j in 0..p {
+            if ws.contains(&j) {
+                assert!(cache.is_exact(j));
+                assert!(cache.grad.col_as_slice(j).iter().all(|&v| v == SENTINEL));
+            } else if cache.is_exact(j) {
+                computed += 1;
+                for k in 0..t {
+                    assert!((cache.grad[(k, j)] - full[(k, j)]).abs() <= 1e-12);
+                }
+            }
+        }
+        assert!(computed > 0, "no other column computed");
+        // no preset: the same refresh recomputes the moved rows
+        cache.refresh(&mut d, &pen, form.as_ref(), wt.as_ref(), &screened, false);
+        for &j in &ws {
+            for k in 0..t {
+                assert!((cache.grad[(k, j)] - full[(k, j)]).abs() <= 1e-12);
+            }
+        }
     }
 }

@@ -412,6 +412,11 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 run_epochs(&mut sub, &penalty, &mut wt_s, &local, &mut ctl);
                 self.datafit
                     .commit_working_set(&ws, &mut self.wt, wt_s.as_ref());
+                // the subproblem's gradient is the full gradient's on the
+                // working set at the committed state: the next check
+                // computes only the other blocks
+                self.gradient
+                    .preset_exact(&ws, |c, out| sub.gradient_block(c, out));
             }
         }
         let epochs = (self.n_iter - before) as f64;
