@@ -413,10 +413,15 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 self.datafit
                     .commit_working_set(&ws, &mut self.wt, wt_s.as_ref());
                 // the subproblem's gradient is the full gradient's on the
-                // working set at the committed state: the next check
-                // computes only the other blocks
-                self.gradient
-                    .preset_exact(&ws, |c, out| sub.gradient_block(c, out));
+                // working set at the committed state: when the working set
+                // is most of p (the check would be a full product), the next
+                // check computes only the other blocks. A smaller one is left
+                // to the drift bound, whose full products renew its
+                // reference (presetting it too cost CV 2-7 %)
+                if 2 * ws.len() > p {
+                    self.gradient
+                        .preset_exact(&ws, |c, out| sub.gradient_block(c, out));
+                }
             }
         }
         let epochs = (self.n_iter - before) as f64;
