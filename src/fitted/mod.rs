@@ -225,20 +225,18 @@ impl Fit {
                 ws.as_ref(),
                 1.0,
             );
-        } else if x.row_stride() == 1 {
-            crate::linalg::gemm(out.as_mut(), faer::Accum::Add, x, self.coef.as_ref(), 1.0);
         } else {
             // a row-major or strided view is copied column-major first: the
             // product's summation order, and so its rounding, does not depend
             // on the caller's memory layout
-            let owned = x.to_owned();
-            crate::linalg::gemm(
-                out.as_mut(),
-                faer::Accum::Add,
-                owned.as_ref(),
-                self.coef.as_ref(),
-                1.0,
-            );
+            let owned;
+            let x = if x.row_stride() == 1 {
+                x
+            } else {
+                owned = x.to_owned();
+                owned.as_ref()
+            };
+            crate::linalg::gemm(out.as_mut(), faer::Accum::Add, x, self.coef.as_ref(), 1.0);
         }
         out
     }

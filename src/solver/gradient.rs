@@ -303,17 +303,16 @@ mod tests {
     use crate::datafit::testing::problem;
     use crate::penalty::L21;
 
-    /// A partial refresh marks exact exactly the columns it computed: each
-    /// column `is_exact` reports equals the full gradient at the current
-    /// state (what the working-set Gram setup reads instead of `X_jᵀR`); the
-    /// others are stored as zero, and some of them are not zero in truth (the
-    /// test is not vacuous). Checked to fail when `is_exact` ignores `fresh`.
-    #[test]
-    fn exact_columns_equal_the_full_gradient() {
-        let (n, p, t) = (80, 60, 3);
-        let (x, y, _) = problem(n, p, t, 7);
+    /// An 80-sample problem at W = 0, an L21 penalty at 0.9·alpha_max and a
+    /// cache whose first (full) refresh is the drift reference.
+    fn referenced(
+        p: usize,
+        t: usize,
+        seed: u64,
+    ) -> (Quadratic<'static>, Mat<f64>, L21, GradientCache) {
+        let (x, y, _) = problem(80, p, t, seed);
         let mut d = Quadratic::new(x, y);
-        let mut wt = Mat::zeros(t, p);
+        let wt = Mat::zeros(t, p);
         d.init_state(wt.as_ref());
         let mut g0 = Mat::zeros(t, p);
         d.full_gradient(g0.as_mut());
@@ -321,14 +320,33 @@ mod tests {
             .map(|j| crate::linalg::norm(g0.col_as_slice(j)))
             .fold(0.0, f64::max);
         let pen = L21::new(0.9 * amax, 1.0);
-        let form = pen.elastic_form();
-        let screened = Screened::new(p);
         let mut cache = GradientCache::new(None, t, p);
-        cache.refresh(&mut d, &pen, form.as_ref(), wt.as_ref(), &screened, false);
+        let form = pen.elastic_form();
+        cache.refresh(
+            &mut d,
+            &pen,
+            form.as_ref(),
+            wt.as_ref(),
+            &Screened::new(p),
+            false,
+        );
         let norms: Vec<f64> = (0..p)
             .map(|j| crate::linalg::norm(cache.grad.col_as_slice(j)))
             .collect();
         cache.set_reference_norms(&norms);
+        (d, wt, pen, cache)
+    }
+
+    /// A partial refresh marks exact exactly the columns it computed: each
+    /// column `is_exact` reports equals the full gradient at the current
+    /// state (what the working-set Gram setup reads instead of `X_jᵀR`); the
+    /// others are stored as zero, and some of them are not zero in truth (the
+    /// test is not vacuous). Checked to fail when `is_exact` ignores `fresh`.
+    #[test]
+    fn exact_columns_equal_the_full_gradient() {
+        let (p, t) = (60, 3);
+        let (mut d, mut wt, pen, mut cache) = referenced(p, t, 7);
+        let (form, screened) = (pen.elastic_form(), Screened::new(p));
         // move two rows a little: the drift bound certifies most zero rows
         let (mut exact, mut inexact) = (0, 0);
         for step in 0..3 {
@@ -366,25 +384,9 @@ mod tests {
     /// the moved rows. Checked to fail when `refresh` ignores the preset.
     #[test]
     fn preset_columns_are_kept_and_the_others_computed() {
-        let (n, p, t) = (80, 60, 3);
-        let (x, y, _) = problem(n, p, t, 11);
-        let mut d = Quadratic::new(x, y);
-        let mut wt = Mat::zeros(t, p);
-        d.init_state(wt.as_ref());
-        let mut g0 = Mat::zeros(t, p);
-        d.full_gradient(g0.as_mut());
-        let amax = (0..p)
-            .map(|j| crate::linalg::norm(g0.col_as_slice(j)))
-            .fold(0.0, f64::max);
-        let pen = L21::new(0.9 * amax, 1.0);
-        let form = pen.elastic_form();
-        let screened = Screened::new(p);
-        let mut cache = GradientCache::new(None, t, p);
-        cache.refresh(&mut d, &pen, form.as_ref(), wt.as_ref(), &screened, false);
-        let norms: Vec<f64> = (0..p)
-            .map(|j| crate::linalg::norm(cache.grad.col_as_slice(j)))
-            .collect();
-        cache.set_reference_norms(&norms);
+        let (p, t) = (60, 3);
+        let (mut d, mut wt, pen, mut cache) = referenced(p, t, 11);
+        let (form, screened) = (pen.elastic_form(), Screened::new(p));
         // a "working set" of three rows moves (as a commit would)
         let ws = [2, 7, 30];
         for &j in &ws {

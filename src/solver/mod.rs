@@ -348,6 +348,30 @@ mod tests {
         )
     }
 
+    /// The solve converged, and its certificate and KKT residual are those of
+    /// a full gradient recomputed from scratch at its iterate (`r`: the
+    /// alpha ratio, for the message).
+    fn assert_fresh_certificate<P: Penalty>(
+        d: &Quadratic,
+        pen: &P,
+        sol: &Solution,
+        opts: &SolverOptions,
+        r: f64,
+    ) {
+        let (cert, kkt) = fresh_certificate(d, pen, &sol.wt, opts);
+        let (a, b) = (sol.certificate.value(), cert.value());
+        assert!(sol.converged && b <= opts.tol, "gap {b} at {r}");
+        assert!(
+            (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
+            "gap {a} vs {b} at {r}"
+        );
+        assert!(
+            (sol.kkt - kkt).abs() <= 1e-9 * (1.0 + kkt),
+            "kkt {} vs {kkt} at {r}",
+            sol.kkt
+        );
+    }
+
     /// Along a warm-started path, the certificate and KKT residual computed with
     /// skipped gradient blocks equal those of a full gradient at the returned
     /// iterate. (Checked to fail when the drift term of the bound is dropped.)
@@ -372,18 +396,7 @@ mod tests {
         for r in [0.9, 0.7, 0.5, 0.3, 0.2, 0.1, 0.05] {
             let pen = make(r * amax);
             let sol = solve_from(&opts, &mut d, &pen, wt, warm.take());
-            let (cert, kkt) = fresh_certificate(&d, &pen, &sol.wt, &opts);
-            let (a, b) = (sol.certificate.value(), cert.value());
-            assert!(
-                (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
-                "gap {a} vs {b} at {r}"
-            );
-            assert!(
-                (sol.kkt - kkt).abs() <= 1e-9 * (1.0 + kkt),
-                "kkt {} vs {kkt}",
-                sol.kkt
-            );
-            assert!(sol.converged && b <= opts.tol);
+            assert_fresh_certificate(&d, &pen, &sol, &opts, r);
             wt = sol.wt.clone();
             warm = Some(sol.warm);
         }
@@ -486,7 +499,7 @@ mod tests {
             assert!((a - b).abs() <= 1e-12 * (1.0 + b), "gap {a} vs {b}");
             assert!((with.objective - without.objective).abs() <= 2.0 * short.tol);
         };
-        // residual epochs (R carried), working-set Gram subproblems (their G)
+        // residual epochs and working-set Gram subproblems, forced
         for mode in [
             strategy::InnerMode::Epochs,
             strategy::InnerMode::WorkingSetGram,
@@ -545,18 +558,7 @@ mod tests {
             let cold = solve(&opts, &mut d, &pen, Mat::zeros(t, p));
             let sol = solve_from(&opts, &mut d, &pen, wt, warm.take());
             for s in [&cold, &sol] {
-                let (cert, kkt) = fresh_certificate(&d, &pen, &s.wt, &opts);
-                let (a, b) = (s.certificate.value(), cert.value());
-                assert!(s.converged && b <= opts.tol, "gap {b} at {r}");
-                assert!(
-                    (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
-                    "gap {a} vs {b} at {r}"
-                );
-                assert!(
-                    (s.kkt - kkt).abs() <= 1e-9 * (1.0 + kkt),
-                    "kkt {} vs {kkt}",
-                    s.kkt
-                );
+                assert_fresh_certificate(&d, &pen, s, &opts, r);
             }
             dense = dense.max(
                 (0..p)
