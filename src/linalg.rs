@@ -141,6 +141,35 @@ pub fn matmul(
     clear_upper();
 }
 
+/// The narrowest block [`gram_lower_add`] computes by its triangle: below,
+/// faer's triangular product ran slower than the full one it halves (a
+/// 36-column block of a 27267-row chunk stream: +3-5 % on the fit).
+pub const TRIANGULAR_MIN: usize = 64;
+
+/// `dst += alpha · aᵀa` on the lower triangle only (the upper is left as
+/// it was): half the flops of [`gemm`] for the symmetric product of a block
+/// of columns with itself. Blocks of fewer than [`TRIANGULAR_MIN`] columns
+/// take [`gemm`] on the whole square (both triangles then hold the product).
+pub fn gram_lower_add(dst: faer::MatMut<'_, f64>, a: faer::MatRef<'_, f64>, alpha: f64) {
+    if a.ncols() < TRIANGULAR_MIN {
+        gemm(dst, faer::Accum::Add, a.transpose(), a, alpha);
+        return;
+    }
+    use faer::linalg::matmul::triangular::{self, BlockStructure};
+    triangular::matmul(
+        dst,
+        BlockStructure::TriangularLower,
+        faer::Accum::Add,
+        a.transpose(),
+        BlockStructure::Rectangular,
+        a,
+        BlockStructure::Rectangular,
+        alpha,
+        faer::Par::Seq,
+    );
+    clear_upper();
+}
+
 /// [`matmul`] split by columns of `b` (and `dst`) over `threads` rayon tasks
 /// (in the current rayon pool), each a sequential faer product: the full
 /// gradient `RᵀX` of a large fit on two cores. `threads ≤ 1`: one call.

@@ -347,14 +347,21 @@ impl Quadratic<'_> {
         let r = std::mem::replace(&mut self.r, Mat::new());
         self.stream_columns(&cols, |i0, chunk| {
             if k > 0 {
-                // Q[:, new] += X_wsᵀ X_new / n (the new slots are the last k)
-                crate::linalg::gemm(
-                    q_new.as_mut(),
-                    Accum::Add,
-                    chunk.transpose(),
-                    chunk.subcols(c0, k),
-                    inv_n,
-                );
+                // Q[:, new] += X_wsᵀ X_new / n (the new slots are the last
+                // k): the kept columns' rows by a product, the new columns'
+                // symmetric square by its lower triangle (half the flops;
+                // mirrored below)
+                let x_new = chunk.subcols(c0, k);
+                if c0 > 0 {
+                    crate::linalg::gemm(
+                        q_new.as_mut().subrows_mut(0, c0),
+                        Accum::Add,
+                        chunk.subcols(0, c0).transpose(),
+                        x_new,
+                        inv_n,
+                    );
+                }
+                crate::linalg::gram_lower_add(q_new.as_mut().subrows_mut(c0, k), x_new, inv_n);
             }
             if need_a {
                 // A += X_streamᵀ R / n
@@ -368,6 +375,12 @@ impl Quadratic<'_> {
             }
         });
         self.r = r;
+        // the new square's upper triangle from its lower
+        for c in 0..k {
+            for r in 0..c {
+                q_new[(c0 + r, c)] = q_new[(c0 + c, r)];
+            }
+        }
         let g = &mut self.ws_gram;
         for c in 0..k {
             for s in 0..w {
@@ -894,6 +907,52 @@ mod tests {
                 for i in 0..n {
                     let (u, v) = (a.r[(i, q)], b.r[(i, q)]);
                     assert!((u - v).abs() <= 1e-10, "{threads}: R[{i},{q}] {u} vs {v}");
+                }
+            }
+        }
+    }
+
+    /// The working-set Gram built by the chunked stream, the new columns'
+    /// square by its lower triangle (at least `TRIANGULAR_MIN` new columns,
+    /// with and without kept ones, chunks shorter than n), moves the
+    /// subproblem's gradient as the full datafit's: after the same change of
+    /// `W_S`, both give the same gradient on the working set. (Fails when the
+    /// square's upper triangle is not mirrored.)
+    #[test]
+    fn wide_working_set_grams_move_the_gradient_exactly() {
+        let (n, p, t) = (900, 150, 3);
+        let (x, y, wt) = problem(n, p, t, 11);
+        let mut quad = Quadratic::new(x.clone(), y.clone());
+        quad.init_state(wt.as_ref());
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let sets: [Vec<usize>; 3] = [
+            (0..p).step_by(2).collect(),
+            (0..p).collect(),
+            (0..p).filter(|j| j % 3 != 0).collect(),
+        ];
+        assert!(sets[0].len() >= crate::linalg::TRIANGULAR_MIN);
+        assert!(sets[1].len() - sets[0].len() >= crate::linalg::TRIANGULAR_MIN);
+        assert!(n * p * 8 > STREAM_CHUNK_BYTES, "several chunks");
+        for ws in &sets {
+            let mut sub = quad.working_set_gram(ws, wt.as_ref(), None).unwrap();
+            let delta = Mat::from_fn(t, ws.len(), |_, _| rng.random::<f64>() - 0.5);
+            let local: Vec<usize> = (0..ws.len()).collect();
+            sub.update_blocks(&local, delta.as_ref());
+            let mut moved = wt.clone();
+            for (c, &j) in ws.iter().enumerate() {
+                for k in 0..t {
+                    moved[(k, j)] += delta[(k, c)];
+                }
+            }
+            let mut fresh = Quadratic::new(x.clone(), y.clone());
+            fresh.init_state(moved.as_ref());
+            let (mut a, mut b) = (vec![0.0; t], vec![0.0; t]);
+            for (c, &j) in ws.iter().enumerate() {
+                sub.gradient_block(c, &mut a);
+                fresh.gradient_block(j, &mut b);
+                for (u, v) in a.iter().zip(&b) {
+                    assert!((u - v).abs() <= 1e-10, "row {j}: {u} vs {v}");
                 }
             }
         }
