@@ -245,6 +245,20 @@ impl Quadratic<'_> {
         self.y.ncols() == 2 && self.x.nrows() <= DOTS_MAX_ROWS && self.threads <= 1
     }
 
+    /// The gradient blocks `cols`, each by [`Datafit::gradient_block`]
+    /// straight into its column of `out` (T × p, column-major).
+    fn sweep_gradients(&self, cols: impl Iterator<Item = usize>, mut out: MatMut<'_, f64>) {
+        for j in cols {
+            let col = out
+                .as_mut()
+                .col_mut(j)
+                .try_as_col_major_mut()
+                .expect("gradient columns are contiguous")
+                .as_slice_mut();
+            self.gradient_block(j, col);
+        }
+    }
+
     /// Streams the columns `cols` of X in chunks of rows: `f(i0, chunk)` gets
     /// each chunk (rows `i0..i0 + k` of those columns, gathered k × |cols|,
     /// L2-resident), so that X is read once and never copied whole.
@@ -556,7 +570,8 @@ impl Datafit for Quadratic<'_> {
             // R = Y − X_S W_S as GEMMs on the support streamed by chunks of
             // rows (a dense support makes the rank-1 loop memory-bound and
             // ~10× slower; a gathered copy of X_S was a fresh allocation
-            // of n·|S| values at every resync, 4.9 ms for 134 × 205 here)
+            // of n·|S| values at every resync, which stalled a very wide
+            // fit's 134 × 205 resync for 4.9 ms in a measured run)
             let ws = Mat::from_fn(support.len(), t, |k, c| wt[(c, support[k])]);
             let mut r = std::mem::replace(&mut self.r, Mat::new());
             self.stream_columns(&support, |i0, chunk| {
@@ -710,12 +725,7 @@ impl Datafit for Quadratic<'_> {
 
     fn gradient_rows(&mut self, rows: &[usize], mut out: MatMut<'_, f64>) {
         if self.dots_for_gradients() {
-            let mut g = [0.0; 2];
-            for &j in rows {
-                self.gradient_block(j, &mut g);
-                out[(0, j)] = g[0];
-                out[(1, j)] = g[1];
-            }
+            self.sweep_gradients(rows.iter().copied(), out);
             return;
         }
         // Gathered in chunks of EPOCH_BLOCK columns: one small GEMM each.
@@ -739,14 +749,9 @@ impl Datafit for Quadratic<'_> {
         }
     }
 
-    fn full_gradient(&self, mut out: MatMut<'_, f64>) {
+    fn full_gradient(&self, out: MatMut<'_, f64>) {
         if self.dots_for_gradients() {
-            let mut g = [0.0; 2];
-            for j in 0..self.x.ncols() {
-                self.gradient_block(j, &mut g);
-                out[(0, j)] = g[0];
-                out[(1, j)] = g[1];
-            }
+            self.sweep_gradients(0..self.x.ncols(), out);
             return;
         }
         // ∇f = −Rᵀ X / n  (T × p), one GEMM (split by columns on threads).
