@@ -99,16 +99,19 @@ impl Blocked {
             xb: Mat::zeros(n, EPOCH_BLOCK),
             g: Mat::zeros(t, EPOCH_BLOCK),
             d: Mat::zeros(t, EPOCH_BLOCK),
-            h: Mat::zeros(EPOCH_BLOCK, EPOCH_BLOCK),
             split: Mat::new(),
         }
     }
 }
 
-/// The columns of X of the last working set (see [`Quadratic::epoch`]).
+/// What the blocked epoch keeps for the last working set (see
+/// [`Quadratic::epoch`]): the Gram matrices of its blocks, and a copy of its
+/// columns of X when that fits the budget.
 #[derive(Debug, Clone)]
 struct WsCopy {
     rows: Vec<usize>,
+    /// Whether `x` holds the working set's columns.
+    copied: bool,
     x: Mat<f64>,
     /// Gram matrices of the working set's blocks (B × |ws|, block i in
     /// columns iB..), computed on first use.
@@ -133,8 +136,6 @@ struct Blocked {
     g: Mat<f64>,
     /// The changes of the block's rows (T × B).
     d: Mat<f64>,
-    /// `X_bᵀ X_b / n` (B × B).
-    h: Mat<f64>,
     /// The second half's share of a product split over samples on two
     /// threads ([`crate::linalg::matmul_tn_rows`]).
     split: Mat<f64>,
@@ -198,6 +199,7 @@ impl<'a> Quadratic<'a> {
             blocked,
             ws_x: WsCopy {
                 rows: Vec::new(),
+                copied: false,
                 x: Mat::new(),
                 h: Mat::new(),
                 h_ready: Vec::new(),
@@ -430,31 +432,33 @@ impl Quadratic<'_> {
 
     /// Coordinate descent over the rows `rows` (at most [`EPOCH_BLOCK`]) with
     /// level-3 gradient and residual updates; the iterates are those of the
-    /// row-at-a-time kernel up to rounding.
+    /// row-at-a-time kernel up to rounding. The rows start at position `at`
+    /// of the working set, whose block Gram matrices are kept in `ws_x`.
     fn block_of_rows<P: crate::penalty::Penalty>(
         &mut self,
         penalty: &P,
         wt: &mut Mat<f64>,
         rows: &[usize],
-        cached: Option<usize>,
+        at: usize,
         work: &mut crate::bcd::Workspace,
     ) -> f64 {
         let k = rows.len();
         let b = &mut self.blocked;
+        let copied = self.ws_x.copied;
         // X_b: a view of X when the rows are consecutive, of the working-set
         // copy when there is one, else gathered.
         let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
-        if !consecutive && cached.is_none() {
+        if !consecutive && !copied {
             for (c, &j) in rows.iter().enumerate() {
                 b.xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
             }
         }
         let x = &self.x;
         // Gᵀ = Rᵀ X_b / n (T × k): column c is the negative gradient of row c.
-        let xb = match (consecutive, cached) {
+        let xb = match (consecutive, copied) {
             (true, _) => x.as_ref().subcols(rows[0], k),
-            (false, Some(at)) => self.ws_x.x.as_ref().subcols(at, k),
-            (false, None) => b.xb.as_ref().subcols(0, k),
+            (false, true) => self.ws_x.x.as_ref().subcols(at, k),
+            (false, false) => b.xb.as_ref().subcols(0, k),
         };
         crate::linalg::matmul_tn_rows(
             b.g.as_mut().subcols_mut(0, k),
@@ -466,12 +470,11 @@ impl Quadratic<'_> {
         );
         let mut worst = 0.0f64;
         let mut moved = 0usize;
-        // The block's Gram matrix: kept with the working-set copy (the same
-        // blocks recur every epoch), else recomputed for this block.
-        let (hmat, h0, mut have_h) = match cached {
-            Some(at) => (&mut self.ws_x.h, at, self.ws_x.h_ready[at / EPOCH_BLOCK]),
-            None => (&mut b.h, 0, false),
-        };
+        // The block's Gram matrix, kept for the working set: the same blocks
+        // recur every epoch, and recomputing it (2nB² flops per block) would
+        // cost as much as the epoch's two products when T < B.
+        let (hmat, h0) = (&mut self.ws_x.h, at);
+        let mut have_h = self.ws_x.h_ready[at / EPOCH_BLOCK];
         for (c, &j) in rows.iter().enumerate() {
             let h = self.curvature[j];
             let w = wt.col_as_slice_mut(j);
@@ -500,9 +503,7 @@ impl Quadratic<'_> {
                         self.threads,
                     );
                     have_h = true;
-                    if cached.is_some() {
-                        self.ws_x.h_ready[h0 / EPOCH_BLOCK] = true;
-                    }
+                    self.ws_x.h_ready[h0 / EPOCH_BLOCK] = true;
                 }
                 for l in c + 1..k {
                     let hlj = hmat[(l, h0 + c)];
@@ -668,20 +669,24 @@ impl Datafit for Quadratic<'_> {
         if self.x.nrows() < 32 || self.y.ncols() < 4 || ws.len() < EPOCH_BLOCK {
             return super::row_epoch(self, penalty, wt, ws, work);
         }
-        // The inner loop repeats epochs over one working set: copy its columns
-        // of X once (within a memory budget) instead of gathering every epoch.
+        // The inner loop repeats epochs over one working set: keep its block
+        // Gram matrices, and copy its columns of X once (within a memory
+        // budget) instead of gathering them every epoch.
         let n = self.x.nrows();
-        let cache = ws.len() * n <= self.ws_x.budget;
-        if cache && self.ws_x.rows != ws {
-            if self.ws_x.x.nrows() != n || self.ws_x.x.ncols() < ws.len() {
-                self.ws_x.x = Mat::zeros(n, ws.len());
+        if self.ws_x.rows != ws {
+            let copy = ws.len() * n <= self.ws_x.budget;
+            if copy {
+                if self.ws_x.x.nrows() != n || self.ws_x.x.ncols() < ws.len() {
+                    self.ws_x.x = Mat::zeros(n, ws.len());
+                }
+                for (c, &j) in ws.iter().enumerate() {
+                    self.ws_x
+                        .x
+                        .col_as_slice_mut(c)
+                        .copy_from_slice(self.x.col(j));
+                }
             }
-            for (c, &j) in ws.iter().enumerate() {
-                self.ws_x
-                    .x
-                    .col_as_slice_mut(c)
-                    .copy_from_slice(self.x.col(j));
-            }
+            self.ws_x.copied = copy;
             self.ws_x.rows.clear();
             self.ws_x.rows.extend_from_slice(ws);
             if self.ws_x.h.ncols() < ws.len() {
@@ -694,8 +699,7 @@ impl Datafit for Quadratic<'_> {
         }
         let mut worst = 0.0f64;
         for (i, chunk) in ws.chunks(EPOCH_BLOCK).enumerate() {
-            let at = cache.then_some(i * EPOCH_BLOCK);
-            worst = worst.max(self.block_of_rows(penalty, wt, chunk, at, work));
+            worst = worst.max(self.block_of_rows(penalty, wt, chunk, i * EPOCH_BLOCK, work));
         }
         worst
     }
@@ -852,7 +856,8 @@ mod tests {
     use crate::penalty::{L1, L21};
 
     /// The blocked epoch must reproduce the row-at-a-time epoch (same rows in
-    /// the same order), for gathered and consecutive rows, L21 and L1.
+    /// the same order), for gathered and consecutive rows, L21 and L1, with
+    /// and without the working-set copy, across a change of working set.
     fn blocked_matches_rows<P: crate::penalty::Penalty>(pen: &P, ws: &[usize], seed: u64) {
         let (n, p, t) = (48, 70, 5);
         let (x, y, mut wt_a) = problem(n, p, t, seed);
@@ -866,9 +871,12 @@ mod tests {
         a.init_state(wt_a.as_ref());
         b.init_state(wt_b.as_ref());
         let mut work = Workspace::new(t);
-        for _ in 0..4 {
-            let va = row_epoch(&mut a, pen, &mut wt_a, ws, &mut work);
-            let vb = b.epoch(pen, &mut wt_b, ws, &mut work);
+        // then the same rows in reverse: a new working set of the same size,
+        // whose blocks hold other columns (the kept block Grams must go)
+        let reversed: Vec<usize> = ws.iter().rev().copied().collect();
+        for rows in [ws, ws, ws, ws, &reversed, &reversed] {
+            let va = row_epoch(&mut a, pen, &mut wt_a, rows, &mut work);
+            let vb = b.epoch(pen, &mut wt_b, rows, &mut work);
             assert!((va - vb).abs() <= 1e-10 * (1.0 + va.abs()), "{va} vs {vb}");
         }
         let mut moved = 0;
