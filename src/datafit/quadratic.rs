@@ -31,8 +31,8 @@ pub struct Quadratic<'a> {
     threads: usize,
     /// Buffers of the blocked epoch.
     blocked: Blocked,
-    /// Copy of the working set's columns of X.
-    ws_x: WsCopy,
+    /// The block Gram matrices of the last working set.
+    block_grams: BlockGrams,
     /// Residuals at the last [`Datafit::mark_reference`] (empty before).
     r_ref: Mat<f64>,
     /// The working-set Gram cache (see [`Datafit::working_set_gram`]).
@@ -104,25 +104,19 @@ impl Blocked {
     }
 }
 
-/// What the blocked epoch keeps for the last working set (see
-/// [`Quadratic::epoch`]): the Gram matrices of its blocks, and a copy of its
-/// columns of X when that fits the budget.
+/// The Gram matrices `X_bᵀ X_b / n` of the blocks of the last working set
+/// (see [`Quadratic::epoch`]), computed on first use. The columns of X are
+/// not copied: a block of consecutive rows is a view of X, another one is
+/// gathered into [`Blocked::xb`] (a working-set copy of X, measured on twelve
+/// dense draws, saved nothing per epoch and cost an allocation, page faults
+/// and a pass at each new working set: up to 17 % of a fit).
 #[derive(Debug, Clone)]
-struct WsCopy {
+struct BlockGrams {
     rows: Vec<usize>,
-    /// Whether `x` holds the working set's columns.
-    copied: bool,
-    x: Mat<f64>,
-    /// Gram matrices of the working set's blocks (B × |ws|, block i in
-    /// columns iB..), computed on first use.
+    /// Block i in columns iB.. (B × |ws|).
     h: Mat<f64>,
-    h_ready: Vec<bool>,
-    /// Largest copy, in values.
-    budget: usize,
+    ready: Vec<bool>,
 }
-
-/// Largest working-set copy of X, in values (32 MiB).
-const WS_COPY_BUDGET: usize = 1 << 22;
 
 /// Rows per block of the blocked epoch.
 pub const EPOCH_BLOCK: usize = 16;
@@ -197,13 +191,10 @@ impl<'a> Quadratic<'a> {
             y_sq,
             threads: 1,
             blocked,
-            ws_x: WsCopy {
+            block_grams: BlockGrams {
                 rows: Vec::new(),
-                copied: false,
-                x: Mat::new(),
                 h: Mat::new(),
-                h_ready: Vec::new(),
-                budget: WS_COPY_BUDGET,
+                ready: Vec::new(),
             },
             r_ref: Mat::new(),
             ws_gram: WsGram::default(),
@@ -433,7 +424,7 @@ impl Quadratic<'_> {
     /// Coordinate descent over the rows `rows` (at most [`EPOCH_BLOCK`]) with
     /// level-3 gradient and residual updates; the iterates are those of the
     /// row-at-a-time kernel up to rounding. The rows start at position `at`
-    /// of the working set, whose block Gram matrices are kept in `ws_x`.
+    /// of the working set, whose block Gram matrices are kept.
     fn block_of_rows<P: crate::penalty::Penalty>(
         &mut self,
         penalty: &P,
@@ -444,21 +435,19 @@ impl Quadratic<'_> {
     ) -> f64 {
         let k = rows.len();
         let b = &mut self.blocked;
-        let copied = self.ws_x.copied;
-        // X_b: a view of X when the rows are consecutive, of the working-set
-        // copy when there is one, else gathered.
+        // X_b: a view of X when the rows are consecutive, else gathered.
         let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
-        if !consecutive && !copied {
+        if !consecutive {
             for (c, &j) in rows.iter().enumerate() {
                 b.xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
             }
         }
         let x = &self.x;
         // Gᵀ = Rᵀ X_b / n (T × k): column c is the negative gradient of row c.
-        let xb = match (consecutive, copied) {
-            (true, _) => x.as_ref().subcols(rows[0], k),
-            (false, true) => self.ws_x.x.as_ref().subcols(at, k),
-            (false, false) => b.xb.as_ref().subcols(0, k),
+        let xb = if consecutive {
+            x.as_ref().subcols(rows[0], k)
+        } else {
+            b.xb.as_ref().subcols(0, k)
         };
         crate::linalg::matmul_tn_rows(
             b.g.as_mut().subcols_mut(0, k),
@@ -473,8 +462,8 @@ impl Quadratic<'_> {
         // The block's Gram matrix, kept for the working set: the same blocks
         // recur every epoch, and recomputing it (2nB² flops per block) would
         // cost as much as the epoch's two products when T < B.
-        let (hmat, h0) = (&mut self.ws_x.h, at);
-        let mut have_h = self.ws_x.h_ready[at / EPOCH_BLOCK];
+        let (hmat, h0) = (&mut self.block_grams.h, at);
+        let mut have_h = self.block_grams.ready[at / EPOCH_BLOCK];
         for (c, &j) in rows.iter().enumerate() {
             let h = self.curvature[j];
             let w = wt.col_as_slice_mut(j);
@@ -503,7 +492,7 @@ impl Quadratic<'_> {
                         self.threads,
                     );
                     have_h = true;
-                    self.ws_x.h_ready[h0 / EPOCH_BLOCK] = true;
+                    self.block_grams.ready[h0 / EPOCH_BLOCK] = true;
                 }
                 for l in c + 1..k {
                     let hlj = hmat[(l, h0 + c)];
@@ -670,32 +659,16 @@ impl Datafit for Quadratic<'_> {
             return super::row_epoch(self, penalty, wt, ws, work);
         }
         // The inner loop repeats epochs over one working set: keep its block
-        // Gram matrices, and copy its columns of X once (within a memory
-        // budget) instead of gathering them every epoch.
-        let n = self.x.nrows();
-        if self.ws_x.rows != ws {
-            let copy = ws.len() * n <= self.ws_x.budget;
-            if copy {
-                if self.ws_x.x.nrows() != n || self.ws_x.x.ncols() < ws.len() {
-                    self.ws_x.x = Mat::zeros(n, ws.len());
-                }
-                for (c, &j) in ws.iter().enumerate() {
-                    self.ws_x
-                        .x
-                        .col_as_slice_mut(c)
-                        .copy_from_slice(self.x.col(j));
-                }
+        // Gram matrices.
+        let g = &mut self.block_grams;
+        if g.rows != ws {
+            g.rows.clear();
+            g.rows.extend_from_slice(ws);
+            if g.h.ncols() < ws.len() {
+                g.h = Mat::zeros(EPOCH_BLOCK, ws.len());
             }
-            self.ws_x.copied = copy;
-            self.ws_x.rows.clear();
-            self.ws_x.rows.extend_from_slice(ws);
-            if self.ws_x.h.ncols() < ws.len() {
-                self.ws_x.h = Mat::zeros(EPOCH_BLOCK, ws.len());
-            }
-            self.ws_x.h_ready.clear();
-            self.ws_x
-                .h_ready
-                .resize(ws.len().div_ceil(EPOCH_BLOCK), false);
+            g.ready.clear();
+            g.ready.resize(ws.len().div_ceil(EPOCH_BLOCK), false);
         }
         let mut worst = 0.0f64;
         for (i, chunk) in ws.chunks(EPOCH_BLOCK).enumerate() {
@@ -856,18 +829,14 @@ mod tests {
     use crate::penalty::{L1, L21};
 
     /// The blocked epoch must reproduce the row-at-a-time epoch (same rows in
-    /// the same order), for gathered and consecutive rows, L21 and L1, with
-    /// and without the working-set copy, across a change of working set.
+    /// the same order), for gathered and consecutive rows, L21 and L1, across
+    /// a change of working set.
     fn blocked_matches_rows<P: crate::penalty::Penalty>(pen: &P, ws: &[usize], seed: u64) {
         let (n, p, t) = (48, 70, 5);
         let (x, y, mut wt_a) = problem(n, p, t, seed);
         let mut wt_b = wt_a.clone();
         let mut a = Quadratic::new(x.clone(), y.clone());
         let mut b = Quadratic::new(x, y);
-        // odd seeds: no working-set copy, the columns are gathered per block
-        if seed % 2 == 1 {
-            b.ws_x.budget = 0;
-        }
         a.init_state(wt_a.as_ref());
         b.init_state(wt_b.as_ref());
         let mut work = Workspace::new(t);
