@@ -109,7 +109,8 @@ impl Blocked {
 ///
 /// A dense working set is cut at multiples of [`EPOCH_BLOCK`] of the feature
 /// index, so its blocks are (parts of) fixed groups of features whose Gram
-/// matrices hold for every working set of the fit; a sparse one is cut every
+/// matrices hold for every working set of the fit (kept for the groups the
+/// fit touches); a sparse one is cut every
 /// [`EPOCH_BLOCK`] rows, and those blocks' matrices hold while the working
 /// set stays the same. The columns of X are not copied: a block of
 /// consecutive rows is a view of X, another one is gathered into
@@ -122,9 +123,11 @@ struct BlockGrams {
     /// Block i of the working set in columns iB.. (B × |ws|).
     h: Mat<f64>,
     ready: Vec<bool>,
-    /// Group i (features iB..iB+B) in columns iB.. (B × p), empty until used.
-    groups: Mat<f64>,
-    groups_ready: Vec<bool>,
+    /// The groups' matrices, B² values each (column-major), in the order
+    /// they were first used: memory follows the groups a fit touches, not p.
+    groups: Vec<f64>,
+    /// Where group i's matrix starts in `groups` (`NO_SLOT`: not computed).
+    group_at: Vec<usize>,
 }
 
 /// Where a block's Gram matrix is kept ([`BlockGrams`]).
@@ -142,6 +145,9 @@ enum GramSlot {
 /// 3176 rows active read +4.5 %: twice the blocks per epoch cost more than
 /// the Gram matrices saved.
 const GROUP_RUN: usize = EPOCH_BLOCK * 3 / 4;
+
+/// Values of one group's Gram matrix.
+const GROUP_VALUES: usize = EPOCH_BLOCK * EPOCH_BLOCK;
 
 /// Rows per block of the blocked epoch.
 pub const EPOCH_BLOCK: usize = 16;
@@ -220,8 +226,8 @@ impl<'a> Quadratic<'a> {
                 rows: Vec::new(),
                 h: Mat::new(),
                 ready: Vec::new(),
-                groups: Mat::new(),
-                groups_ready: Vec::new(),
+                groups: Vec::new(),
+                group_at: Vec::new(),
             },
             r_ref: Mat::new(),
             ws_gram: WsGram::default(),
@@ -492,7 +498,7 @@ impl Quadratic<'_> {
         let grams = &mut self.block_grams;
         let mut have_h = match slot {
             GramSlot::Position(at) => grams.ready[at / EPOCH_BLOCK],
-            GramSlot::Group(g0) => grams.groups_ready[g0 / EPOCH_BLOCK],
+            GramSlot::Group(g0) => grams.group_at[g0 / EPOCH_BLOCK] != NO_SLOT,
         };
         for (c, &j) in rows.iter().enumerate() {
             let h = self.curvature[j];
@@ -514,19 +520,22 @@ impl Quadratic<'_> {
                 // with the block's Gram matrix computed on the first move.
                 if !have_h {
                     // this block's columns, or the whole group's
-                    let (dst, cols, ready) = match slot {
-                        GramSlot::Position(at) => (
-                            grams.h.as_mut().submatrix_mut(0, at, k, k),
-                            xb,
-                            &mut grams.ready[at / EPOCH_BLOCK],
-                        ),
+                    let (dst, cols) = match slot {
+                        GramSlot::Position(at) => {
+                            grams.ready[at / EPOCH_BLOCK] = true;
+                            (grams.h.as_mut().submatrix_mut(0, at, k, k), xb)
+                        }
                         GramSlot::Group(g0) => {
                             let m = EPOCH_BLOCK.min(x.ncols() - g0);
-                            (
-                                grams.groups.as_mut().submatrix_mut(0, g0, m, m),
-                                x.as_ref().subcols(g0, m),
-                                &mut grams.groups_ready[g0 / EPOCH_BLOCK],
-                            )
+                            let start = grams.groups.len();
+                            grams.group_at[g0 / EPOCH_BLOCK] = start;
+                            grams.groups.resize(start + GROUP_VALUES, 0.0);
+                            let square = faer::MatMut::from_column_major_slice_mut(
+                                &mut grams.groups[start..],
+                                EPOCH_BLOCK,
+                                EPOCH_BLOCK,
+                            );
+                            (square.submatrix_mut(0, 0, m, m), x.as_ref().subcols(g0, m))
                         }
                     };
                     crate::linalg::matmul_tn_rows(
@@ -537,13 +546,15 @@ impl Quadratic<'_> {
                         self.inv_n,
                         self.threads,
                     );
-                    *ready = true;
                     have_h = true;
                 }
                 for (l, &jl) in rows.iter().enumerate().skip(c + 1) {
                     let hlj = match slot {
                         GramSlot::Position(at) => grams.h[(l, at + c)],
-                        GramSlot::Group(g0) => grams.groups[(jl - g0, j)],
+                        GramSlot::Group(g0) => {
+                            let at = grams.group_at[g0 / EPOCH_BLOCK];
+                            grams.groups[at + (j - g0) * EPOCH_BLOCK + (jl - g0)]
+                        }
                     };
                     if hlj != 0.0 {
                         axpy(-hlj, &work.delta, b.g.col_as_slice_mut(l));
@@ -715,11 +726,10 @@ impl Datafit for Quadratic<'_> {
         let runs = ws.chunk_by(group_of).count();
         let mut worst = 0.0f64;
         if ws.len() >= GROUP_RUN * runs {
-            let p = self.x.ncols();
+            let n_groups = self.x.ncols().div_ceil(EPOCH_BLOCK);
             let g = &mut self.block_grams;
-            if g.groups.ncols() != p {
-                g.groups = Mat::zeros(EPOCH_BLOCK, p);
-                g.groups_ready = vec![false; p.div_ceil(EPOCH_BLOCK)];
+            if g.group_at.len() != n_groups {
+                g.group_at = vec![NO_SLOT; n_groups];
             }
             for run in ws.chunk_by(group_of) {
                 let slot = GramSlot::Group(run[0] / EPOCH_BLOCK * EPOCH_BLOCK);
@@ -929,6 +939,10 @@ mod tests {
             }
         }
         assert!(moved > t, "the test must move rows");
+        // the group matrices kept are those of groups the working set touches
+        let mut touched: Vec<usize> = ws.iter().map(|j| j / EPOCH_BLOCK).collect();
+        touched.dedup();
+        assert!(b.block_grams.groups.len() <= touched.len() * GROUP_VALUES);
         for q in 0..t {
             for i in 0..n {
                 let (u, v) = (a.r[(i, q)], b.r[(i, q)]);
