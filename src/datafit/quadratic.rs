@@ -1122,6 +1122,8 @@ mod tests {
         let sparse: Vec<usize> = (0..70).filter(|j| j % 3 == 0).collect();
         for seed in 0..4 {
             blocked_matches_rows(&L21::new(0.01, 0.9), &sparse, seed);
+            // two whole groups of the 70 features
+            blocked_matches_rows(&L21::new(0.01, 0.9), &all[..32], seed);
             blocked_matches_rows(&L21::new(0.01, 0.9), &all, seed);
             blocked_matches_rows(&L21::new(0.02, 1.0), &gathered, seed);
             blocked_matches_rows(&L1::new(0.01, 0.8), &all, seed);
