@@ -9,14 +9,15 @@ use faer::{Accum, Mat, MatMut, MatRef, Par};
 ///
 /// A block step costs `O(n T)`: `x_jᵀ R` and the rank-1 update `R −= x_j δᵀ`.
 /// Epochs run blocked (see [`Datafit::epoch`] here): the gradients of
-/// 16 consecutive working-set rows come from one small GEMM, the
+/// up to 16 working-set rows come from one small GEMM, the
 /// rows are then minimised one after the other exactly as in plain coordinate
 /// descent (each gradient corrected by the in-block Gram entries of the rows
 /// already moved), and R takes their changes in one more GEMM. R is then read
 /// twice per block of rows instead of twice per row, which is what limits the
-/// row-at-a-time kernel once R outgrows the L1 cache. Memory: X, Y, R and a
-/// copy of the working set's columns of X (at most 32 MiB; beyond that the
-/// columns are gathered block by block).
+/// row-at-a-time kernel once R outgrows the L1 cache. Memory: X, Y, R, the
+/// blocks' 16 × 16 Gram matrices and a working-set Gram
+/// cache within its budget; X is never copied (a block's columns are
+/// gathered into a 16-column buffer).
 #[derive(Debug, Clone)]
 pub struct Quadratic<'a> {
     x: Store<'a>,
