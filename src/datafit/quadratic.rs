@@ -549,13 +549,19 @@ impl Quadratic<'_> {
                     );
                     have_h = true;
                 }
+                // row j's column of the Gram matrix, indexed by block
+                // position (`Position`) or by feature within the group
+                let hcol = match slot {
+                    GramSlot::Position(at) => grams.h.col_as_slice(at + c),
+                    GramSlot::Group(g0) => {
+                        let at = grams.group_at[g0 / EPOCH_BLOCK] + (j - g0) * EPOCH_BLOCK;
+                        &grams.groups[at..at + EPOCH_BLOCK]
+                    }
+                };
                 for (l, &jl) in rows.iter().enumerate().skip(c + 1) {
                     let hlj = match slot {
-                        GramSlot::Position(at) => grams.h[(l, at + c)],
-                        GramSlot::Group(g0) => {
-                            let at = grams.group_at[g0 / EPOCH_BLOCK];
-                            grams.groups[at + (j - g0) * EPOCH_BLOCK + (jl - g0)]
-                        }
+                        GramSlot::Position(_) => hcol[l],
+                        GramSlot::Group(g0) => hcol[jl - g0],
                     };
                     if hlj != 0.0 {
                         axpy(-hlj, &work.delta, b.g.col_as_slice_mut(l));
