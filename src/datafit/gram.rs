@@ -220,12 +220,11 @@ impl Gram {
             // ‖b‖ = ‖−g‖ against l1, |g_t| against l1), at about three times
             // the cost of this test. Most rows of an epoch over many rows are
             // such rows.
-            if let Some(form) = elastic {
-                if w.iter().all(|&v| v == 0.0)
-                    && form.sparsity.block_dual_norm(&work.grad) <= form.l1
-                {
-                    continue;
-                }
+            if let Some(form) = elastic
+                && w.iter().all(|&v| v == 0.0)
+                && form.sparsity.block_dual_norm(&work.grad) <= form.l1
+            {
+                continue;
             }
             let (violation, changed) = crate::bcd::block_step(penalty, j, h, w, work);
             worst = worst.max(violation);

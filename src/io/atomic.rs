@@ -64,14 +64,14 @@ impl AtomicFile {
                 "output path does not name a file",
             ))
         })?;
-        if let Ok(meta) = fs::metadata(target) {
-            if meta.is_dir() {
-                return Err(InputError::file(
-                    target.display().to_string(),
-                    "output path is a directory",
-                )
-                .into());
-            }
+        if let Ok(meta) = fs::metadata(target)
+            && meta.is_dir()
+        {
+            return Err(InputError::file(
+                target.display().to_string(),
+                "output path is a directory",
+            )
+            .into());
         }
         if !overwrite && exists(target) {
             return Err(refuse(target));

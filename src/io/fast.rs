@@ -152,10 +152,11 @@ pub(crate) fn scan_file(file: &File, len: u64, parts: usize) -> io::Result<Scan>
     for i in 1..parts {
         let target = u64::try_from(u128::from(len) * i as u128 / parts as u128).unwrap_or(len);
         let last = bounds[bounds.len() - 1];
-        if let Some(b) = next_line_start(file, target.max(last), len)? {
-            if b > last && b < len {
-                bounds.push(b);
-            }
+        if let Some(b) = next_line_start(file, target.max(last), len)?
+            && b > last
+            && b < len
+        {
+            bounds.push(b);
         }
     }
     bounds.push(len);

@@ -298,10 +298,10 @@ impl Outputs {
             return Err(user(path, "output path does not name a file"));
         }
         check_ancestors(path)?;
-        if let Ok(meta) = fs::metadata(path) {
-            if meta.is_dir() {
-                return Err(user(path, "output path is a directory"));
-            }
+        if let Ok(meta) = fs::metadata(path)
+            && meta.is_dir()
+        {
+            return Err(user(path, "output path is a directory"));
         }
         if !self.force && exists(path) {
             return Err(user(
@@ -328,10 +328,10 @@ impl Outputs {
             return Err(user(path, "output path does not name a directory"));
         }
         check_ancestors(path)?;
-        if let Ok(meta) = fs::symlink_metadata(path) {
-            if !meta.is_dir() {
-                return Err(user(path, "output path exists and is not a directory"));
-            }
+        if let Ok(meta) = fs::symlink_metadata(path)
+            && !meta.is_dir()
+        {
+            return Err(user(path, "output path exists and is not a directory"));
         }
         let normal = normalize(path);
         for input in &self.inputs {
@@ -542,17 +542,15 @@ impl Outputs {
         let staged: Vec<usize> = (0..self.entries.len())
             .filter(|&i| self.entries[i].staged.is_some())
             .collect();
-        if !force {
-            if let Some(&i) = staged.iter().find(|&&i| exists(&self.entries[i].target)) {
-                let e = &self.entries[i];
-                let what = match e.kind {
-                    Kind::File => "refusing to overwrite existing file; use --force",
-                    Kind::Dir => "refusing to overwrite existing directory; use --force",
-                };
-                let err = user(&e.target, what);
-                self.discard(&staged);
-                return Err(err);
-            }
+        if !force && let Some(&i) = staged.iter().find(|&&i| exists(&self.entries[i].target)) {
+            let e = &self.entries[i];
+            let what = match e.kind {
+                Kind::File => "refusing to overwrite existing file; use --force",
+                Kind::Dir => "refusing to overwrite existing directory; use --force",
+            };
+            let err = user(&e.target, what);
+            self.discard(&staged);
+            return Err(err);
         }
         // Old targets kept aside until the end: (entry, backup).
         let mut kept: Vec<(usize, PathBuf)> = Vec::new();

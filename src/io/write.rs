@@ -159,21 +159,21 @@ pub fn write_matrix<W: io::Write>(
     data: MatRef<'_, f64>,
 ) -> io::Result<()> {
     let (n, p) = (data.nrows(), data.ncols());
-    if let Some(names) = names {
-        if names.len() != p {
-            return Err(invalid_input(format!(
-                "{} column names for a matrix with {p} columns",
-                names.len()
-            )));
-        }
+    if let Some(names) = names
+        && names.len() != p
+    {
+        return Err(invalid_input(format!(
+            "{} column names for a matrix with {p} columns",
+            names.len()
+        )));
     }
-    if let Some((_, labels)) = row_names {
-        if labels.len() != n {
-            return Err(invalid_input(format!(
-                "{} row labels for a matrix with {n} rows",
-                labels.len()
-            )));
-        }
+    if let Some((_, labels)) = row_names
+        && labels.len() != n
+    {
+        return Err(invalid_input(format!(
+            "{} row labels for a matrix with {n} rows",
+            labels.len()
+        )));
     }
     let mut wtr = CsvWriter::new(w);
     if let Some(names) = names {

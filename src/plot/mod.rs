@@ -401,7 +401,7 @@ fn nearest_count(xs: &[f64], counts: &[usize], x: f64) -> String {
 
 /// The dash pattern of the k-th mark (legend and plot alike).
 fn mark_dash(k: usize) -> (u32, u32) {
-    if k % 2 == 0 { (7, 4) } else { (3, 3) }
+    if k.is_multiple_of(2) { (7, 4) } else { (3, 3) }
 }
 
 /// One entry of a legend: its label and how its swatch is drawn.

@@ -415,7 +415,7 @@ pub fn solve_with_info<D: Datafit, P: ProxPenalty>(
     let mut stalled = false;
 
     let (certificate, certified, converged) = loop {
-        if n_iter % check_every == 0 || n_iter >= opts.max_iter || stalled {
+        if n_iter.is_multiple_of(check_every) || n_iter >= opts.max_iter || stalled {
             let c = certify(penalty, x.f, x.grad.as_ref(), x.w.as_ref(), x.g, &mut ray)?;
             let cert = match c.gap {
                 Some(gap) => Certificate::DualGap {

@@ -180,7 +180,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
         // at a warm first check the state has not moved since the warm
         // gradient was computed
         let warm_first = self.warm && self.checks == 0;
-        if self.checks % RESYNC_EVERY == 0 && !warm_first {
+        if self.checks.is_multiple_of(RESYNC_EVERY) && !warm_first {
             self.datafit.init_state(self.wt.as_ref());
         }
         if warm_first && self.gradient.is_unadopted_exact() {
@@ -357,11 +357,11 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             self.ws.rows.extend(0..p);
         }
         let ws = std::mem::take(&mut self.ws.rows);
-        if let Some(acc) = self.inner.accel.as_mut() {
-            if self.inner.accel_rows != ws {
-                acc.reset();
-                self.inner.accel_rows.clone_from(&ws);
-            }
+        if let Some(acc) = self.inner.accel.as_mut()
+            && self.inner.accel_rows != ws
+        {
+            acc.reset();
+            self.inner.accel_rows.clone_from(&ws);
         }
         let (mode, facts) = self.inner_mode(&ws);
         let ratio = match (self.opts.inner_ratio, facts) {

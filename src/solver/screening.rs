@@ -96,11 +96,11 @@ impl Screened {
             if self.rows[j] {
                 continue;
             }
-            if let Some((h, norm)) = bound(j) {
-                if sphere.excludes(h, norm) {
-                    self.rows[j] = true;
-                    self.count += 1;
-                }
+            if let Some((h, norm)) = bound(j)
+                && sphere.excludes(h, norm)
+            {
+                self.rows[j] = true;
+                self.count += 1;
             }
         }
         self.count - before
