@@ -272,6 +272,15 @@ impl Quadratic<'_> {
         self.y.ncols() == 2 && self.x.nrows() <= DOTS_MAX_ROWS && self.threads <= 1
     }
 
+    /// Whether gradient blocks are computed by
+    /// [`crate::linalg::gradient_columns`] (several columns of X streamed
+    /// against R at once) rather than by a product: 2–4 tasks, columns beyond
+    /// [`DOTS_MAX_ROWS`], one thread. (The kernel itself declines without
+    /// AVX-512F.)
+    fn streams_gradient_columns(&self) -> bool {
+        (2..=4).contains(&self.y.ncols()) && self.x.nrows() > DOTS_MAX_ROWS && self.threads <= 1
+    }
+
     /// The gradient blocks `cols`, each by [`Datafit::gradient_block`]
     /// straight into its column of `out` (T × p, column-major).
     fn sweep_gradients(&self, cols: impl Iterator<Item = usize>, mut out: MatMut<'_, f64>) {
@@ -790,6 +799,12 @@ impl Datafit for Quadratic<'_> {
             self.sweep_gradients(rows.iter().copied(), out);
             return;
         }
+        if self.streams_gradient_columns() {
+            let (x, r) = (self.x.as_ref(), self.r.as_ref());
+            if crate::linalg::gradient_columns(x, rows, r, -self.inv_n, out.as_mut()) {
+                return;
+            }
+        }
         // Gathered in chunks of EPOCH_BLOCK columns: one small GEMM each.
         let b = &mut self.blocked;
         for chunk in rows.chunks(EPOCH_BLOCK) {
@@ -811,10 +826,17 @@ impl Datafit for Quadratic<'_> {
         }
     }
 
-    fn full_gradient(&self, out: MatMut<'_, f64>) {
+    fn full_gradient(&self, mut out: MatMut<'_, f64>) {
         if self.dots_for_gradients() {
             self.sweep_gradients(0..self.x.ncols(), out);
             return;
+        }
+        if self.streams_gradient_columns() {
+            let (x, r) = (self.x.as_ref(), self.r.as_ref());
+            let all: Vec<usize> = (0..x.ncols()).collect();
+            if crate::linalg::gradient_columns(x, &all, r, -self.inv_n, out.as_mut()) {
+                return;
+            }
         }
         // ∇f = −Rᵀ X / n  (T × p), one GEMM (split by columns on threads).
         crate::linalg::matmul_cols(
@@ -1070,21 +1092,30 @@ mod tests {
         }
     }
 
-    /// Two-task gradients on short columns are swept column by column; they
-    /// equal the product `−RᵀX/n` (the path taken with more rows, more tasks
-    /// or two threads), and `gradient_rows` leaves the other columns alone.
-    /// (Fails with the sweep's scale or task order wrong.)
+    /// Two-task gradients on short columns are swept column by column, and
+    /// 2–4-task gradients on long ones streamed several columns at a time
+    /// ([`crate::linalg::gradient_columns`]); both equal the product
+    /// `−RᵀX/n` (the path taken with more tasks or two threads), and
+    /// `gradient_rows` leaves the other columns alone. (Fails with the sweep's
+    /// or the kernel's scale, task order or column placement wrong.)
     #[test]
     fn two_task_gradient_sweeps_equal_the_product() {
         for (n, t, sweeps) in [
             (300, 2, true),
             (DOTS_MAX_ROWS + 1, 2, false),
+            (DOTS_MAX_ROWS + 3, 3, false),
+            (DOTS_MAX_ROWS + 13, 4, false),
+            (DOTS_MAX_ROWS + 1, 5, false),
             (300, 3, false),
         ] {
             let (x, y, wt) = problem(n, 40, t, 21);
             let mut quad = Quadratic::new(x.clone(), y.clone());
             quad.init_state(wt.as_ref());
             assert_eq!(quad.dots_for_gradients(), sweeps);
+            assert_eq!(
+                quad.streams_gradient_columns(),
+                n > DOTS_MAX_ROWS && (2..=4).contains(&t)
+            );
             let mut reference = Mat::<f64>::zeros(t, 40);
             crate::linalg::matmul(
                 reference.as_mut(),
@@ -1118,6 +1149,7 @@ mod tests {
             }
             quad.set_threads(2);
             assert!(!quad.dots_for_gradients());
+            assert!(!quad.streams_gradient_columns());
         }
     }
 
