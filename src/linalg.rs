@@ -1166,6 +1166,8 @@ mod tests {
             (3, 2, 8),
             (50, 20, 9),
             (70, 4, 1),
+            (1037, 19, 2),
+            (64, 13, 3),
         ] {
             let x = faer::Mat::from_fn(n, p, f);
             let y = faer::Mat::from_fn(n, t, |i, q| f(i + 3, q + 11));
