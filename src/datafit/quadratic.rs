@@ -272,11 +272,12 @@ impl Quadratic<'_> {
         self.y.ncols() == 2 && self.x.nrows() <= DOTS_MAX_ROWS && self.threads <= 1
     }
 
-    /// Whether gradient blocks are computed by
-    /// [`crate::linalg::gradient_columns`] (several columns of X streamed
-    /// against R at once) rather than by a product: 2–4 tasks, columns beyond
-    /// [`DOTS_MAX_ROWS`], one thread. (The kernel itself declines without
-    /// AVX-512F.)
+    /// Whether gradient blocks and the working-set commit are computed by
+    /// [`crate::linalg::gradient_columns`] and
+    /// [`crate::linalg::subtract_columns_product`] (several columns of X
+    /// streamed against R at once) rather than by products: 2–4 tasks,
+    /// columns beyond [`DOTS_MAX_ROWS`], one thread. (The kernels decline
+    /// without AVX-512F.)
     fn streams_gradient_columns(&self) -> bool {
         (2..=4).contains(&self.y.ncols()) && self.x.nrows() > DOTS_MAX_ROWS && self.threads <= 1
     }
@@ -903,6 +904,11 @@ impl Datafit for Quadratic<'_> {
         }
         // d holds Dᵀ column by column: T × m, column-major
         let dt = faer::MatRef::from_column_major_slice(&d, t, moved.len());
+        if self.streams_gradient_columns()
+            && crate::linalg::subtract_columns_product(self.x.as_ref(), &moved, dt, self.r.as_mut())
+        {
+            return;
+        }
         // R −= X_moved D, streamed by chunks of rows
         let mut r = std::mem::replace(&mut self.r, Mat::new());
         self.stream_columns(&moved, |i0, chunk| {
@@ -1087,6 +1093,45 @@ mod tests {
                 fresh.gradient_block(j, &mut b);
                 for (u, v) in a.iter().zip(&b) {
                     assert!((u - v).abs() <= 1e-10, "row {j}: {u} vs {v}");
+                }
+            }
+        }
+    }
+
+    /// The working-set commit (`R −= X_S ΔWᵀ`: a stream of gathered columns
+    /// and a product, or the multi-column kernel for 2–4 tasks on long
+    /// columns) leaves R equal to `Y − XW` recomputed at the new W.
+    #[test]
+    fn commits_leave_the_residuals_of_the_new_iterate() {
+        for (n, t) in [
+            (300, 2),
+            (DOTS_MAX_ROWS + 5, 2),
+            (DOTS_MAX_ROWS + 7, 3),
+            (DOTS_MAX_ROWS + 1, 4),
+            (DOTS_MAX_ROWS + 3, 6),
+        ] {
+            let p = 30;
+            let (x, y, wt) = problem(n, p, t, 17);
+            let mut quad = Quadratic::new(x.clone(), y.clone());
+            quad.init_state(wt.as_ref());
+            let ws: Vec<usize> = (0..p).filter(|j| j % 4 != 1).collect();
+            let mut wt_s = crate::datafit::gather_columns(wt.as_ref(), &ws);
+            for (c, _) in ws.iter().enumerate().filter(|(c, _)| c % 3 != 2) {
+                for k in 0..t {
+                    wt_s[(k, c)] += 0.1 * (k as f64 + 1.0) - 0.05 * c as f64;
+                }
+            }
+            let mut w = wt.clone();
+            quad.commit_working_set(&ws, &mut w, wt_s.as_ref());
+            let mut fresh = Quadratic::new(x.clone(), y.clone());
+            fresh.init_state(w.as_ref());
+            for i in 0..n {
+                for k in 0..t {
+                    let (a, b) = (quad.r[(i, k)], fresh.r[(i, k)]);
+                    assert!(
+                        (a - b).abs() <= 1e-10 * (1.0 + b.abs()),
+                        "n {n}, t {t}, ({i}, {k}): {a} vs {b}"
+                    );
                 }
             }
         }
