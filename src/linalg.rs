@@ -66,7 +66,24 @@ mod x86 {
 /// not charged to its first fit.
 pub fn probe_cpu_features() {
     #[cfg(target_arch = "x86_64")]
-    let _ = (has_avx2_fma(), has_avx());
+    let _ = (has_avx2_fma(), has_avx(), has_avx512f());
+}
+
+/// A CPU feature probe run once and cached in `state` (0 = unknown, 1 = no,
+/// 2 = yes): `cpuid` costs about 30 µs under virtualisation.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn probed_once(state: &std::sync::atomic::AtomicU8, probe: fn() -> bool) -> bool {
+    use std::sync::atomic::Ordering;
+    match state.load(Ordering::Relaxed) {
+        2 => true,
+        1 => false,
+        _ => {
+            let yes = probe();
+            state.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
+            yes
+        }
+    }
 }
 
 /// Whether the CPU has AVX2 and FMA (probed once; see
@@ -74,34 +91,26 @@ pub fn probe_cpu_features() {
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(crate) fn has_avx2_fma() -> bool {
-    use std::sync::atomic::{AtomicU8, Ordering};
-    // 0 = unknown, 1 = no, 2 = yes: the feature probe runs once.
-    static STATE: AtomicU8 = AtomicU8::new(0);
-    match STATE.load(Ordering::Relaxed) {
-        2 => true,
-        1 => false,
-        _ => {
-            let yes = is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-            STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
+    static STATE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    probed_once(&STATE, || {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    })
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn has_avx() -> bool {
-    use std::sync::atomic::{AtomicU8, Ordering};
-    static STATE: AtomicU8 = AtomicU8::new(0);
-    match STATE.load(Ordering::Relaxed) {
-        2 => true,
-        1 => false,
-        _ => {
-            let yes = is_x86_feature_detected!("avx");
-            STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
+    static STATE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    probed_once(&STATE, || is_x86_feature_detected!("avx"))
+}
+
+/// Whether the CPU has AVX-512F (probed once), for [`gradient_columns`] and
+/// [`subtract_columns_product`].
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn has_avx512f() -> bool {
+    static STATE: std::sync::atomic::AtomicU8 = std::sync::atomic::AtomicU8::new(0);
+    probed_once(&STATE, || is_x86_feature_detected!("avx512f"))
 }
 
 /// Clears the upper halves of the vector registers (`vzeroupper`) when the CPU
@@ -717,23 +726,6 @@ macro_rules! scan_dispatch {
 }
 scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 
-/// Whether the CPU has AVX-512F (probed once), for [`gradient_columns`].
-#[cfg(target_arch = "x86_64")]
-#[inline]
-fn has_avx512f() -> bool {
-    use std::sync::atomic::{AtomicU8, Ordering};
-    static STATE: AtomicU8 = AtomicU8::new(0);
-    match STATE.load(Ordering::Relaxed) {
-        2 => true,
-        1 => false,
-        _ => {
-            let yes = is_x86_feature_detected!("avx512f");
-            STATE.store(if yes { 2 } else { 1 }, Ordering::Relaxed);
-            yes
-        }
-    }
-}
-
 /// `out[:, j] = alpha · Rᵀ x_j` for the columns `j` of `cols` (R is n × T,
 /// `out` T × p; its other columns are left as they are), by a kernel that
 /// streams 6–8 columns of X at once against the T columns of R, when T is
@@ -776,7 +768,10 @@ pub fn gradient_columns(
         {
             return false;
         }
-        let rp: Vec<*const f64> = (0..t).map(|q| r.col(q).as_ptr()).collect();
+        let mut rp = [std::ptr::null::<f64>(); 4];
+        for (q, p) in rp.iter_mut().enumerate().take(t) {
+            *p = r.col(q).as_ptr();
+        }
         let mut group = |js: &[usize]| match t {
             2 => grad_group::<2, 8>(x, js, &rp, n, alpha, out.as_mut()),
             3 => grad_group::<3, 8>(x, js, &rp, n, alpha, out.as_mut()),
