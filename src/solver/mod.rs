@@ -8,15 +8,17 @@
 //! arXiv:1802.07481, and Bertrand et al., *skglm*, arXiv:2204.07826):
 //!
 //! 1. **Outer iteration.** Re-synchronise the datafit state with W (washing out
-//!    rounding drift), compute the full gradient `∇f(W)` as one matrix product,
-//!    and the certificate: the duality gap when the datafit and penalty have a
-//!    closed-form dual ([`gap::duality_gap`]), otherwise the KKT residual
+//!    rounding drift; every `RESYNC_EVERY` checks), compute the full gradient
+//!    `∇f(W)` as one matrix product, and the certificate: the duality gap
+//!    when the datafit and penalty have a closed-form dual
+//!    ([`gap::duality_gap`]), otherwise the KKT residual
 //!    ([`gap::kkt_residual`]). Stop when it is `≤ tol`.
 //! 2. **Working set.** Score each block by its optimality violation; keep the
 //!    support plus the worst violators ([`working_set`]).
 //! 3. **Inner loop.** Exact block-minimisation epochs ([`Datafit::epoch`]) over the
 //!    working set until its (free, pre-update) violation falls below
-//!    `inner_ratio ×` the outer violation, then back to 1.
+//!    `inner_ratio ×` the outer violation (or after `INNER_MAX_EPOCHS`
+//!    epochs), then back to 1.
 //!
 //! **Why Wᵀ.** The iterate is stored as `wt = Wᵀ` (T × p, column-major) so that
 //! the block `w_j` touched by every step is one contiguous slice, as in
@@ -270,6 +272,15 @@ pub fn solve<D: Datafit, P: Penalty>(
 /// W (the incremental residual updates drift by rounding; the drift after a few
 /// hundred epochs is far below any tolerance, so this is cheap insurance).
 const RESYNC_EVERY: usize = 8;
+
+/// Epochs after which an inner solve returns to the outer loop even if its
+/// tolerance is not met (a check, which re-synchronises the state every
+/// [`RESYNC_EVERY`] checks, and a new working set): an
+/// inner tolerance below the rounding of a drifted state is never met, and
+/// such a solve ran to `max_iter` without a check, then reported a gap
+/// computed on drifted residuals (5·10⁻¹⁵ where the recomputed gap was
+/// 2.7·10⁻¹³).
+const INNER_MAX_EPOCHS: usize = 100;
 
 impl Solution {
     /// Moves the warm state out (to pass to the next [`solve_from`]), leaving

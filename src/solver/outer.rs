@@ -19,8 +19,8 @@ use super::screening::{Screened, Sphere};
 use super::strategy;
 use super::subproblem::Subset;
 use super::{
-    DualPoint, Progress, RESYNC_EVERY, Selection, Solution, SolverOptions, WarmStart, anderson,
-    certify, working_set,
+    DualPoint, INNER_MAX_EPOCHS, Progress, RESYNC_EVERY, Selection, Solution, SolverOptions,
+    WarmStart, anderson, certify, working_set,
 };
 use crate::bcd::Workspace;
 use crate::certificate::Certificate;
@@ -371,11 +371,16 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
         };
         let inner_tol = ratio * check.kkt;
         let before = self.n_iter;
+        // an inner solve returns to a check after INNER_MAX_EPOCHS epochs
+        let inner_budget = self
+            .opts
+            .max_iter
+            .min(before.saturating_add(INNER_MAX_EPOCHS));
         match mode {
             strategy::InnerMode::Epochs => {
                 let mut ctl = Control {
                     tol: inner_tol,
-                    max_iter: self.opts.max_iter,
+                    max_iter: inner_budget,
                     n_iter: &mut self.n_iter,
                     rng: self.ws.rng.as_mut(),
                     order: &mut self.ws.order,
@@ -403,7 +408,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 let local: Vec<usize> = (0..ws.len()).collect();
                 let mut ctl = Control {
                     tol: inner_tol,
-                    max_iter: self.opts.max_iter,
+                    max_iter: inner_budget,
                     n_iter: &mut self.n_iter,
                     rng: self.ws.rng.as_mut(),
                     order: &mut self.ws.order,
