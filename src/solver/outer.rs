@@ -363,7 +363,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             acc.reset();
             self.inner.accel_rows.clone_from(&ws);
         }
-        let (mode, facts) = self.inner_mode(&ws);
+        let (mode, facts) = self.inner_mode(&ws, &check);
         let ratio = match (self.opts.inner_ratio, facts) {
             (r, _) if r > 0.0 => r,
             (_, Some(f)) => strategy::inner_ratio(mode, &f),
@@ -437,7 +437,11 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
 
     /// The cost model's inner mode for the working set `ws`, and the facts it
     /// was chosen from (`None`: the datafit has no working-set Gram).
-    fn inner_mode(&self, ws: &[usize]) -> (strategy::InnerMode, Option<strategy::InnerFacts>) {
+    fn inner_mode(
+        &self,
+        ws: &[usize],
+        check: &Check,
+    ) -> (strategy::InnerMode, Option<strategy::InnerFacts>) {
         let Some(facts) = self.datafit.gram_facts(ws) else {
             return (strategy::InnerMode::Epochs, None);
         };
@@ -456,6 +460,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             cached: facts.cached,
             moving,
             epochs_per_decade: self.epochs_per_decade,
+            decades_left: decades_left(&check.certificate),
         };
         let mode = self
             .opts
@@ -501,6 +506,17 @@ struct Control<'s> {
     rng: Option<&'s mut rand_chacha::ChaCha8Rng>,
     order: &'s mut Vec<usize>,
     inner: &'s mut Inner,
+}
+
+/// `log10(value / tol)` of a certificate, at least 0 (0 when either is not
+/// a positive finite number).
+fn decades_left(c: &Certificate) -> f64 {
+    let (v, t) = (c.value(), c.tol());
+    if v.is_finite() && t.is_finite() && v > 0.0 && t > 0.0 {
+        (v / t).log10().max(0.0)
+    } else {
+        0.0
+    }
 }
 
 /// Epochs over `ws` (with Anderson extrapolation when on) until an epoch's
