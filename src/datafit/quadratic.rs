@@ -97,11 +97,20 @@ impl Blocked {
     /// Buffers for n samples and T tasks.
     fn new(n: usize, t: usize) -> Self {
         Self {
-            xb: Mat::zeros(n, EPOCH_BLOCK),
+            xb: Mat::new(),
+            n,
             g: Mat::zeros(t, EPOCH_BLOCK),
             d: Mat::zeros(t, EPOCH_BLOCK),
             split: Mat::new(),
         }
+    }
+
+    /// The gathered-columns buffer, allocated on first use.
+    fn gather_buf(&mut self) -> &mut Mat<f64> {
+        if self.xb.nrows() != self.n {
+            self.xb = Mat::zeros(self.n, EPOCH_BLOCK);
+        }
+        &mut self.xb
     }
 }
 
@@ -156,8 +165,13 @@ pub const EPOCH_BLOCK: usize = 16;
 /// Scratch space of the blocked epoch.
 #[derive(Debug, Clone)]
 struct Blocked {
-    /// Gathered columns of X for the block (n × B).
+    /// Gathered columns of X for the block (n × B), allocated on first use
+    /// ([`Blocked::gather_buf`]): fits whose epochs run on views of X or on a
+    /// working-set Gram never touch it (zeroing n × B values costs page
+    /// faults on tall designs).
     xb: Mat<f64>,
+    /// Samples n (the rows of `xb`).
+    n: usize,
     /// `Rᵀ X_b / n`, kept current while the block's rows move (T × B).
     g: Mat<f64>,
     /// The changes of the block's rows (T × B).
@@ -482,8 +496,9 @@ impl Quadratic<'_> {
         // X_b: a view of X when the rows are consecutive, else gathered.
         let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
         if !consecutive {
+            let xb = b.gather_buf();
             for (c, &j) in rows.iter().enumerate() {
-                b.xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
+                xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
             }
         }
         let x = &self.x;
@@ -707,6 +722,7 @@ impl Datafit for Quadratic<'_> {
         while moved.peek().is_some() {
             let b = &mut self.blocked;
             let mut k = 0;
+            b.gather_buf();
             for (c, &j) in moved.by_ref().take(EPOCH_BLOCK) {
                 b.xb.col_as_slice_mut(k).copy_from_slice(self.x.col(j));
                 for (o, &v) in b.d.col_as_slice_mut(k).iter_mut().zip(delta.col(c).iter()) {
@@ -808,6 +824,7 @@ impl Datafit for Quadratic<'_> {
         }
         // Gathered in chunks of EPOCH_BLOCK columns: one small GEMM each.
         let b = &mut self.blocked;
+        b.gather_buf();
         for chunk in rows.chunks(EPOCH_BLOCK) {
             let k = chunk.len();
             for (c, &j) in chunk.iter().enumerate() {
