@@ -286,14 +286,22 @@ impl Quadratic<'_> {
         self.y.ncols() == 2 && self.x.nrows() <= DOTS_MAX_ROWS && self.threads <= 1
     }
 
-    /// Whether gradient blocks and the working-set commit are computed by
-    /// [`crate::linalg::gradient_columns`] and
-    /// [`crate::linalg::subtract_columns_product`] (several columns of X
-    /// streamed against R at once) rather than by products: 2–4 tasks,
-    /// columns beyond [`DOTS_MAX_ROWS`], one thread. (The kernels decline
-    /// without AVX-512F.)
+    /// Whether gradient blocks are computed by
+    /// [`crate::linalg::gradient_columns`] (several columns of X streamed
+    /// against R at once) before the sweep or the products: 2–4 tasks, one
+    /// thread, any n (the kernel declines without AVX-512F). On short columns
+    /// it reads a very wide X faster than the two-task sweep (170 × 16860 × 2
+    /// at 0.1: a fit −13 %, its checks being most of it).
     fn streams_gradient_columns(&self) -> bool {
-        (2..=4).contains(&self.y.ncols()) && self.x.nrows() > DOTS_MAX_ROWS && self.threads <= 1
+        (2..=4).contains(&self.y.ncols()) && self.threads <= 1
+    }
+
+    /// Whether the working-set commit is computed by
+    /// [`crate::linalg::subtract_columns_product`]: as
+    /// [`Quadratic::streams_gradient_columns`], for columns beyond
+    /// [`DOTS_MAX_ROWS`] (a short commit costs little either way).
+    fn streams_commit(&self) -> bool {
+        self.streams_gradient_columns() && self.x.nrows() > DOTS_MAX_ROWS
     }
 
     /// The gradient blocks `cols`, each by [`Datafit::gradient_block`]
@@ -812,15 +820,15 @@ impl Datafit for Quadratic<'_> {
     }
 
     fn gradient_rows(&mut self, rows: &[usize], mut out: MatMut<'_, f64>) {
-        if self.dots_for_gradients() {
-            self.sweep_gradients(rows.iter().copied(), out);
-            return;
-        }
         if self.streams_gradient_columns() {
             let (x, r) = (self.x.as_ref(), self.r.as_ref());
             if crate::linalg::gradient_columns(x, rows, r, -self.inv_n, out.as_mut()) {
                 return;
             }
+        }
+        if self.dots_for_gradients() {
+            self.sweep_gradients(rows.iter().copied(), out);
+            return;
         }
         // Gathered in chunks of EPOCH_BLOCK columns: one small GEMM each.
         let b = &mut self.blocked;
@@ -845,16 +853,16 @@ impl Datafit for Quadratic<'_> {
     }
 
     fn full_gradient(&self, mut out: MatMut<'_, f64>) {
-        if self.dots_for_gradients() {
-            self.sweep_gradients(0..self.x.ncols(), out);
-            return;
-        }
         if self.streams_gradient_columns() {
             let (x, r) = (self.x.as_ref(), self.r.as_ref());
             let all: Vec<usize> = (0..x.ncols()).collect();
             if crate::linalg::gradient_columns(x, &all, r, -self.inv_n, out.as_mut()) {
                 return;
             }
+        }
+        if self.dots_for_gradients() {
+            self.sweep_gradients(0..self.x.ncols(), out);
+            return;
         }
         // ∇f = −Rᵀ X / n  (T × p), one GEMM (split by columns on threads).
         crate::linalg::matmul_cols(
@@ -921,7 +929,7 @@ impl Datafit for Quadratic<'_> {
         }
         // d holds Dᵀ column by column: T × m, column-major
         let dt = faer::MatRef::from_column_major_slice(&d, t, moved.len());
-        if self.streams_gradient_columns()
+        if self.streams_commit()
             && crate::linalg::subtract_columns_product(self.x.as_ref(), &moved, dt, self.r.as_mut())
         {
             return;
@@ -1154,9 +1162,10 @@ mod tests {
         }
     }
 
-    /// Two-task gradients on short columns are swept column by column, and
-    /// 2–4-task gradients on long ones streamed several columns at a time
-    /// ([`crate::linalg::gradient_columns`]); both equal the product
+    /// 2–4-task gradients are streamed several columns at a time
+    /// ([`crate::linalg::gradient_columns`], short and long columns), and
+    /// two-task ones on short columns swept column by column (the fallback
+    /// without AVX-512F, called directly here); both equal the product
     /// `−RᵀX/n` (the path taken with more tasks or two threads), and
     /// `gradient_rows` leaves the other columns alone. (Fails with the sweep's
     /// or the kernel's scale, task order or column placement wrong.)
@@ -1164,6 +1173,8 @@ mod tests {
     fn two_task_gradient_sweeps_equal_the_product() {
         for (n, t, sweeps) in [
             (300, 2, true),
+            (5, 2, true),
+            (13, 4, false),
             (DOTS_MAX_ROWS + 1, 2, false),
             (DOTS_MAX_ROWS + 3, 3, false),
             (DOTS_MAX_ROWS + 13, 4, false),
@@ -1174,8 +1185,9 @@ mod tests {
             let mut quad = Quadratic::new(x.clone(), y.clone());
             quad.init_state(wt.as_ref());
             assert_eq!(quad.dots_for_gradients(), sweeps);
+            assert_eq!(quad.streams_gradient_columns(), (2..=4).contains(&t));
             assert_eq!(
-                quad.streams_gradient_columns(),
+                quad.streams_commit(),
                 n > DOTS_MAX_ROWS && (2..=4).contains(&t)
             );
             let mut reference = Mat::<f64>::zeros(t, 40);
@@ -1187,6 +1199,19 @@ mod tests {
                 -1.0 / n as f64,
                 Par::Seq,
             );
+            if sweeps {
+                let mut swept = Mat::<f64>::zeros(t, 40);
+                quad.sweep_gradients(0..40, swept.as_mut());
+                for j in 0..40 {
+                    for k in 0..t {
+                        let e = reference[(k, j)];
+                        assert!(
+                            (swept[(k, j)] - e).abs() <= 1e-12 * (1.0 + e.abs()),
+                            "swept [{k},{j}]"
+                        );
+                    }
+                }
+            }
             let mut full = Mat::<f64>::zeros(t, 40);
             quad.full_gradient(full.as_mut());
             let rows: Vec<usize> = (0..40).filter(|j| j % 3 != 1).collect();
@@ -1212,6 +1237,7 @@ mod tests {
             quad.set_threads(2);
             assert!(!quad.dots_for_gradients());
             assert!(!quad.streams_gradient_columns());
+            assert!(!quad.streams_commit());
         }
     }
 
