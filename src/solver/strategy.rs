@@ -43,8 +43,8 @@
 //! need the same epochs per decade of KKT reduction, `d` (measured on the
 //! previous inner solves of the fit). They differ in what an epoch costs and
 //! in how tightly an inner solve is run ([`inner_ratio`]: cheap epochs run
-//! to 10⁻³ of the outer violation, three decades per outer iteration, so that
-//! fewer checks are needed). The model compares the price of one decade:
+//! far below the outer violation, several decades per outer iteration, so
+//! that fewer checks are needed). The model compares the price of one decade:
 //!
 //! ```text
 //! growth / decades_left + (setup + check + c₀) / decades(mode) + d · epoch(mode)
@@ -282,11 +282,13 @@ pub const EPOCHS_PER_DECADE: f64 = 4.0;
 /// violation is below this fraction of the check's KKT residual.
 ///
 /// A tighter inner solve costs more epochs and saves outer iterations, each
-/// of which costs a check (a full gradient). So the ratio follows the price of
-/// an epoch relative to a check, `clamp(epoch / check, 10⁻⁶, 0.3)`: on a
-/// working-set Gram subproblem (`2wTm` per epoch against `2npT`) inner solves
-/// run far below the outer violation (when the working set holds the support
-/// the next check certifies, one outer iteration sooner); residual epochs over
+/// of which costs a check (a full gradient), the subproblem's set-up and
+/// commit and [`OUTER_FIXED`]. So the ratio follows the price of an epoch
+/// relative to an outer iteration, `clamp(epoch / (check + set-up +
+/// OUTER_FIXED), 10⁻⁶, 0.3)`: on a working-set Gram subproblem (`2wTm` per
+/// epoch against `2npT`) inner solves run far below the outer violation
+/// (when the working set holds the support the next check certifies, one
+/// outer iteration sooner); residual epochs over
 /// a working set of w rows (`4nTw` against `2npT`, i.e. `2w/p`) stop at 0.3
 /// once the working set is a sizeable fraction of p (dense solutions, where
 /// checks are cheap relative to epochs). Measured on drawn problems (tall,
