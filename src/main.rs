@@ -47,16 +47,27 @@ fn clean_up_on_signals() {
         .collect();
     // Registered on the thread itself: if no thread can be started, the
     // signals keep their default action (the process has staged nothing yet).
-    let _ = std::thread::Builder::new()
+    // The main thread waits until the registration is done: otherwise a fast
+    // command could stage its outputs first, and a signal in between killed
+    // the process with the temporaries left behind (a tiny `solve`, once the
+    // fit took microseconds, under load).
+    let (registered, wait) = std::sync::mpsc::sync_channel::<()>(1);
+    let spawned = std::thread::Builder::new()
         .name("signals".into())
         .spawn(move || {
-            let Ok(mut signals) = signal_hook::iterator::Signals::new(&wanted) else {
+            let signals = signal_hook::iterator::Signals::new(&wanted);
+            let _ = registered.send(());
+            let Ok(mut signals) = signals else {
                 return;
             };
             if let Some(sig) = signals.forever().next() {
                 mtreg::io::output::interrupted(128 + sig);
             }
         });
+    if spawned.is_ok() {
+        // Err: the thread ended without sending (nothing registered)
+        let _ = wait.recv();
+    }
 }
 
 /// Elsewhere the signals keep their default action.
