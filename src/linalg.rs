@@ -777,7 +777,7 @@ pub fn gradient_columns(
             3 => grad_group::<3, 8>(x, js, &rp, n, alpha, out.as_mut()),
             _ => grad_group::<4, 6>(x, js, &rp, n, alpha, out.as_mut()),
         };
-        let width = if t == 4 { 6 } else { 8 };
+        let width = group_width(t);
         for js in cols.chunks(width) {
             group(js);
         }
@@ -826,7 +826,7 @@ pub fn subtract_columns_product(
         {
             return false;
         }
-        let width = if t == 4 { 6 } else { 8 };
+        let width = group_width(t);
         for (g, js) in cols.chunks(width).enumerate() {
             let dg = d.subcols(g * width, js.len());
             match t {
@@ -846,6 +846,13 @@ pub fn subtract_columns_product(
 
 /// One group of at most C columns of [`subtract_columns_product`] (a short
 /// group pads with zero changes of its first column).
+/// Columns of X the multi-column kernels stream at once for T tasks: 8
+/// (T = 4: 6, so that the accumulators fit the 32 vector registers).
+#[cfg(target_arch = "x86_64")]
+fn group_width(t: usize) -> usize {
+    if t == 4 { 6 } else { 8 }
+}
+
 #[cfg(target_arch = "x86_64")]
 fn sub_group<const T: usize, const C: usize>(
     x: faer::MatRef<'_, f64>,
@@ -1467,12 +1474,12 @@ mod tests {
         assert_eq!(inner_mat(a.transpose(), b.transpose()), 5.0);
     }
 
-    /// `gradient_columns` equals `alpha·Rᵀx_j` on the listed columns (full
-    /// and short groups of columns, row counts with and without a masked
-    /// tail), leaves the other columns alone, and runs exactly when T is
-    /// 2–4 on an AVX-512F CPU.
-    #[test]
-    fn gradient_columns_equal_the_product() {
+    /// The cases of the multi-column kernels' tests: row counts with and
+    /// without a masked tail, T = 1–5, and full and short groups of columns
+    /// in and out of order (`f(n, t, x, r, cols)`, x n × 23, r n × T).
+    fn for_each_kernel_case(
+        mut f: impl FnMut(usize, usize, &faer::Mat<f64>, &faer::Mat<f64>, &[usize]),
+    ) {
         let p = 23;
         for n in [1, 7, 8, 9, 61] {
             for t in 1..=5 {
@@ -1483,75 +1490,74 @@ mod tests {
                     (0..p).collect::<Vec<_>>(),
                     vec![22, 0, 9, 3, 17, 5, 11, 2, 8],
                 ] {
-                    let mut out = faer::Mat::from_fn(t, p, |_, _| f64::NAN);
-                    let ran = gradient_columns(x.as_ref(), &cols, r.as_ref(), -0.5, out.as_mut());
-                    #[cfg(target_arch = "x86_64")]
-                    assert_eq!(ran, (2..=4).contains(&t) && has_avx512f(), "n {n}, t {t}");
-                    if !ran {
-                        assert!(out.col_iter().all(|c| c.iter().all(|v| v.is_nan())));
-                        continue;
-                    }
-                    for j in 0..p {
-                        for q in 0..t {
-                            let want = -0.5 * (0..n).map(|i| x[(i, j)] * r[(i, q)]).sum::<f64>();
-                            if cols.contains(&j) {
-                                assert!(
-                                    (out[(q, j)] - want).abs() <= 1e-12,
-                                    "n {n}, t {t}, ({q}, {j})"
-                                );
-                            } else {
-                                assert!(out[(q, j)].is_nan(), "column {j} written");
-                            }
-                        }
-                    }
+                    f(n, t, &x, &r, &cols);
                 }
             }
         }
     }
 
-    /// `subtract_columns_product` equals `R − X_cols D` (full and short
-    /// groups, tails), leaves R alone when it declines, and runs exactly
-    /// when T is 2–4 on an AVX-512F CPU.
+    /// `gradient_columns` equals `alpha·Rᵀx_j` on the listed columns,
+    /// leaves the other columns alone, and runs exactly when T is 2–4 on an
+    /// AVX-512F CPU.
     #[test]
-    fn subtract_columns_product_equals_the_product() {
-        let p = 23;
-        for n in [1, 7, 8, 9, 61] {
-            for t in 1..=5 {
-                let x = faer::Mat::from_fn(n, p, |i, j| ((i * 5 + j * 11) as f64 * 0.23).sin());
-                let r0 = faer::Mat::from_fn(n, t, |i, q| ((i * 3 + q * 17) as f64 * 0.41).cos());
-                for cols in [
-                    vec![4],
-                    (0..p).collect::<Vec<_>>(),
-                    vec![22, 0, 9, 3, 17, 5, 11, 2, 8],
-                ] {
-                    let d = faer::Mat::from_fn(t, cols.len(), |q, c| {
-                        (q as f64 + 1.0) * 0.3 - c as f64 * 0.07
-                    });
-                    let mut r = r0.clone();
-                    let ran = subtract_columns_product(x.as_ref(), &cols, d.as_ref(), r.as_mut());
-                    #[cfg(target_arch = "x86_64")]
-                    assert_eq!(ran, (2..=4).contains(&t) && has_avx512f(), "n {n}, t {t}");
-                    if !ran {
-                        assert_eq!(r, r0);
-                        continue;
-                    }
-                    for i in 0..n {
-                        for q in 0..t {
-                            let want = r0[(i, q)]
-                                - cols
-                                    .iter()
-                                    .enumerate()
-                                    .map(|(c, &j)| x[(i, j)] * d[(q, c)])
-                                    .sum::<f64>();
-                            assert!(
-                                (r[(i, q)] - want).abs() <= 1e-12,
-                                "n {n}, t {t}, ({i}, {q})"
-                            );
-                        }
+    fn gradient_columns_equal_the_product() {
+        for_each_kernel_case(|n, t, x, r, cols| {
+            let p = x.ncols();
+            let mut out = faer::Mat::from_fn(t, p, |_, _| f64::NAN);
+            let ran = gradient_columns(x.as_ref(), cols, r.as_ref(), -0.5, out.as_mut());
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(ran, (2..=4).contains(&t) && has_avx512f(), "n {n}, t {t}");
+            if !ran {
+                assert!(out.col_iter().all(|c| c.iter().all(|v| v.is_nan())));
+                return;
+            }
+            for j in 0..p {
+                for q in 0..t {
+                    let want = -0.5 * (0..n).map(|i| x[(i, j)] * r[(i, q)]).sum::<f64>();
+                    if cols.contains(&j) {
+                        assert!(
+                            (out[(q, j)] - want).abs() <= 1e-12,
+                            "n {n}, t {t}, ({q}, {j})"
+                        );
+                    } else {
+                        assert!(out[(q, j)].is_nan(), "column {j} written");
                     }
                 }
             }
-        }
+        });
+    }
+
+    /// `subtract_columns_product` equals `R − X_cols D`, leaves R alone when
+    /// it declines, and runs exactly when T is 2–4 on an AVX-512F CPU.
+    #[test]
+    fn subtract_columns_product_equals_the_product() {
+        for_each_kernel_case(|n, t, x, r0, cols| {
+            let d = faer::Mat::from_fn(t, cols.len(), |q, c| {
+                (q as f64 + 1.0) * 0.3 - c as f64 * 0.07
+            });
+            let mut r = r0.clone();
+            let ran = subtract_columns_product(x.as_ref(), cols, d.as_ref(), r.as_mut());
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(ran, (2..=4).contains(&t) && has_avx512f(), "n {n}, t {t}");
+            if !ran {
+                assert_eq!(&r, r0);
+                return;
+            }
+            for i in 0..n {
+                for q in 0..t {
+                    let want = r0[(i, q)]
+                        - cols
+                            .iter()
+                            .enumerate()
+                            .map(|(c, &j)| x[(i, j)] * d[(q, c)])
+                            .sum::<f64>();
+                    assert!(
+                        (r[(i, q)] - want).abs() <= 1e-12,
+                        "n {n}, t {t}, ({i}, {q})"
+                    );
+                }
+            }
+        });
     }
 
     /// `gram_lower_add`'s lower triangle is `init + alpha·aᵀa` on both paths

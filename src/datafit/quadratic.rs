@@ -1199,16 +1199,16 @@ mod tests {
                 -1.0 / n as f64,
                 Par::Seq,
             );
+            let near = |m: &Mat<f64>, k: usize, j: usize| {
+                let e = reference[(k, j)];
+                (m[(k, j)] - e).abs() <= 1e-12 * (1.0 + e.abs())
+            };
             if sweeps {
                 let mut swept = Mat::<f64>::zeros(t, 40);
                 quad.sweep_gradients(0..40, swept.as_mut());
                 for j in 0..40 {
                     for k in 0..t {
-                        let e = reference[(k, j)];
-                        assert!(
-                            (swept[(k, j)] - e).abs() <= 1e-12 * (1.0 + e.abs()),
-                            "swept [{k},{j}]"
-                        );
+                        assert!(near(&swept, k, j), "swept [{k},{j}]");
                     }
                 }
             }
@@ -1219,16 +1219,9 @@ mod tests {
             quad.gradient_rows(&rows, some.as_mut());
             for j in 0..40 {
                 for k in 0..t {
-                    let e = reference[(k, j)];
-                    assert!(
-                        (full[(k, j)] - e).abs() <= 1e-12 * (1.0 + e.abs()),
-                        "full [{k},{j}]"
-                    );
+                    assert!(near(&full, k, j), "full [{k},{j}]");
                     if rows.contains(&j) {
-                        assert!(
-                            (some[(k, j)] - e).abs() <= 1e-12 * (1.0 + e.abs()),
-                            "rows [{k},{j}]"
-                        );
+                        assert!(near(&some, k, j), "rows [{k},{j}]");
                     } else {
                         assert!(some[(k, j)].is_nan(), "column {j} written");
                     }

@@ -57,7 +57,7 @@
 //! smaller working set may still quadruple, and its cache be dropped). Priced
 //! over one solve, the growth kept small dense fits (400 × 100 × 3 at
 //! 0.015·alpha_max) in residual epochs at every solve: 0.54 → 0.36 ms with
-//! the growth spread.
+//! the growth spread and the fixed cost below (measured together).
 //!
 //! So the working-set Gram pays its (one-off, cached) Gram growth when it
 //! saves enough epochs and checks: nearly always on tall problems (an epoch is
@@ -79,7 +79,8 @@
 //! ```
 //!
 //! (`c₀`: an outer iteration's fixed cost, which only tiny problems notice:
-//! 135 × 38 × 3 and 35 × 27 × 3 fit 20–50 % faster on the full Gram).
+//! 135 × 38 × 3 and 35 × 27 × 3 fit 30–35 % faster on the full Gram than
+//! on residuals, at 0.1 and 0.014–0.016·alpha_max).
 //!
 //! with w the first working set. It also needs p ≤ n (otherwise its block steps,
 //! `O(pT)`, cost more than residual ones, `O(nT)`, and Q is larger than X) and
@@ -103,10 +104,10 @@ pub const STREAM_ROWS: usize = 8192;
 /// The fixed cost of one outer iteration, in flops: the subproblem's set-up,
 /// gathers and commit and the check's bookkeeping, which do not scale with
 /// the products the model counts. Measured at 5–7 µs per outer iteration on
-/// small problems (135 × 38 × 3, 400 × 100 × 3), about 10⁵ flops at the rate
-/// their small products run (~20 GFlop/s). It matters only where the products
-/// are that small: it makes tiny problems take the full Gram and run their
-/// inner solves tighter.
+/// small problems (135 × 38 × 3, 400 × 100 × 3); 10⁵ flops is that time at an
+/// assumed 15–20 Gflop/s for such small products (chosen, not fitted). It
+/// matters only where the products are that small: it makes tiny problems
+/// take the full Gram and run their inner solves tighter.
 pub const OUTER_FIXED: f64 = 1e5;
 
 /// Largest p for which a full Gram matrix (p² values) is built.
