@@ -728,7 +728,7 @@ scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 
 /// `out[:, j] = alpha · Rᵀ x_j` for the columns `j` of `cols` (R is n × T,
 /// `out` T × p; its other columns are left as they are), by a kernel that
-/// streams 6–8 columns of X at once against the T columns of R, when T is
+/// streams 4–8 columns of X at once against the T columns of R, when T is
 /// 2–4, the CPU has AVX-512F and every column is contiguous. Returns `false`
 /// (nothing written) otherwise; the caller then uses a product.
 ///
@@ -738,6 +738,18 @@ scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 /// 2: 0.91–0.96 ms against faer's 1.55–1.69 ms). Each gradient is summed in
 /// eight lanes then reduced: the same rounding as a product, not the same
 /// digits.
+///
+/// Two plans, by the bytes the call reads: columns that
+/// stay in cache go by groups small enough for the accumulators to stay in
+/// registers (T = 3: 5 columns, T = 4: 4; 8 or 6 spilled them to the stack:
+/// 1.4–1.8× slower on 290 × 2000 and 1000 × 200); a larger X goes by wider
+/// groups that prefetch 128 rows ahead, into the next group's
+/// columns at the end of a column (short columns end before the hardware
+/// prefetcher ramps up). Interleaved medians on a host of this crate's kind
+/// that streamed 18–22 GB/s, against the former kernel (wide groups, no
+/// prefetch): 290 × 14417, T = 2 / 3 / 4: 0.87–0.96 / 0.82 / 0.81–0.84;
+/// 170 × 16860: 0.88–0.95 / 0.74–0.78 / 0.76–0.78; 22666 × 133: 0.84–0.94 /
+/// 0.80–0.96 / 0.77–0.79; 2117 × 2034: 0.98 / 0.85–0.90 / 0.76–0.81.
 ///
 /// ```
 /// let x = faer::mat![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
@@ -768,25 +780,87 @@ pub fn gradient_columns(
         {
             return false;
         }
-        let mut rp = [std::ptr::null::<f64>(); 4];
-        for (q, p) in rp.iter_mut().enumerate().take(t) {
-            *p = r.col(q).as_ptr();
-        }
-        let mut group = |js: &[usize]| match t {
-            2 => grad_group::<2, 8>(x, js, &rp, n, alpha, out.as_mut()),
-            3 => grad_group::<3, 8>(x, js, &rp, n, alpha, out.as_mut()),
-            _ => grad_group::<4, 6>(x, js, &rp, n, alpha, out.as_mut()),
-        };
-        let width = group_width(t);
-        for js in cols.chunks(width) {
-            group(js);
-        }
+        let plan = GradientPlan::for_bytes(n.saturating_mul(cols.len()).saturating_mul(8));
+        gradient_groups(x, cols, r, alpha, out.as_mut(), plan);
         true
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
         let _ = (x, cols, r, alpha, out);
         false
+    }
+}
+
+/// How [`gradient_columns`] reads X.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GradientPlan {
+    /// X stays in cache: register-resident groups, no prefetch.
+    Cached,
+    /// X streams from memory: wide groups with software prefetch.
+    Streamed,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl GradientPlan {
+    /// `Streamed` when a call reads more than [`GRADIENT_STREAM_BYTES`].
+    fn for_bytes(bytes: usize) -> Self {
+        if bytes > GRADIENT_STREAM_BYTES {
+            Self::Streamed
+        } else {
+            Self::Cached
+        }
+    }
+}
+
+/// Bytes of X above which [`gradient_columns`] prefetches: a quarter of the
+/// 32 MiB L3 of this crate's machine, so that a design the solver rereads
+/// at every check (290 × 2000, 4.6 MB, read at 2–3× a streamed rate) is
+/// taken as cached, and the very wide and tall ones of the benchmark
+/// families (24–40 MB) as streamed.
+#[cfg(target_arch = "x86_64")]
+const GRADIENT_STREAM_BYTES: usize = 8 << 20;
+
+/// Rows ahead of the current one that the streamed plan prefetches (1 KiB
+/// per column).
+#[cfg(target_arch = "x86_64")]
+const PREFETCH_ROWS: usize = 128;
+
+/// [`gradient_columns`] once its conditions hold, by `plan`.
+#[cfg(target_arch = "x86_64")]
+fn gradient_groups(
+    x: faer::MatRef<'_, f64>,
+    cols: &[usize],
+    r: faer::MatRef<'_, f64>,
+    alpha: f64,
+    out: faer::MatMut<'_, f64>,
+    plan: GradientPlan,
+) {
+    let mut rp = [std::ptr::null::<f64>(); 4];
+    for (q, p) in rp.iter_mut().enumerate().take(r.ncols()) {
+        *p = r.col(q).as_ptr();
+    }
+    fn run<const T: usize, const C: usize, const PF: bool>(
+        x: faer::MatRef<'_, f64>,
+        cols: &[usize],
+        rp: &[*const f64],
+        alpha: f64,
+        mut out: faer::MatMut<'_, f64>,
+    ) {
+        let groups: Vec<&[usize]> = cols.chunks(C).collect();
+        for (g, js) in groups.iter().enumerate() {
+            // the next group's columns, prefetched at the end of these
+            let next = groups.get(g + 1).unwrap_or(js);
+            grad_group::<T, C, PF>(x, js, next, rp, alpha, out.as_mut());
+        }
+    }
+    match (r.ncols(), plan) {
+        (2, GradientPlan::Cached) => run::<2, 8, false>(x, cols, &rp, alpha, out),
+        (2, GradientPlan::Streamed) => run::<2, 8, true>(x, cols, &rp, alpha, out),
+        (3, GradientPlan::Cached) => run::<3, 5, false>(x, cols, &rp, alpha, out),
+        (3, GradientPlan::Streamed) => run::<3, 8, true>(x, cols, &rp, alpha, out),
+        (_, GradientPlan::Cached) => run::<4, 4, false>(x, cols, &rp, alpha, out),
+        (_, GradientPlan::Streamed) => run::<4, 6, true>(x, cols, &rp, alpha, out),
     }
 }
 
@@ -844,15 +918,15 @@ pub fn subtract_columns_product(
     }
 }
 
-/// One group of at most C columns of [`subtract_columns_product`] (a short
-/// group pads with zero changes of its first column).
-/// Columns of X the multi-column kernels stream at once for T tasks: 8
-/// (T = 4: 6, so that the accumulators fit the 32 vector registers).
+/// Columns of X [`subtract_columns_product`] streams at once for T tasks:
+/// 8 (T = 4: 6).
 #[cfg(target_arch = "x86_64")]
 fn group_width(t: usize) -> usize {
     if t == 4 { 6 } else { 8 }
 }
 
+/// One group of at most C columns of [`subtract_columns_product`] (a short
+/// group pads with zero changes of its last column).
 #[cfg(target_arch = "x86_64")]
 fn sub_group<const T: usize, const C: usize>(
     x: faer::MatRef<'_, f64>,
@@ -926,21 +1000,24 @@ unsafe fn sub_group_avx512<const T: usize, const C: usize>(
 }
 
 /// One group of at most C columns of [`gradient_columns`] (a short group
-/// repeats its first column in the unused lanes and discards them).
+/// repeats its last column in the unused lanes and discards them); with
+/// `PF`, the columns `next` are prefetched as these end.
 #[cfg(target_arch = "x86_64")]
-fn grad_group<const T: usize, const C: usize>(
+fn grad_group<const T: usize, const C: usize, const PF: bool>(
     x: faer::MatRef<'_, f64>,
     js: &[usize],
+    next: &[usize],
     rp: &[*const f64],
-    n: usize,
     alpha: f64,
     mut out: faer::MatMut<'_, f64>,
 ) {
+    let n = x.nrows();
     let xp: [*const f64; C] = std::array::from_fn(|c| x.col(js[c.min(js.len() - 1)]).as_ptr());
+    let np: [*const f64; C] = std::array::from_fn(|c| x.col(next[c.min(next.len() - 1)]).as_ptr());
     let rp: [*const f64; T] = std::array::from_fn(|q| rp[q]);
     // SAFETY: AVX-512F checked by the caller; every pointer starts a
     // contiguous column of n values (row stride 1, checked by the caller)
-    let sums = unsafe { grad_group_avx512::<T, C>(xp, rp, n) };
+    let sums = unsafe { grad_group_avx512::<T, C, PF>(xp, np, rp, n) };
     for (c, &j) in js.iter().enumerate() {
         for q in 0..T {
             out[(q, j)] = alpha * sums[c][q];
@@ -949,15 +1026,18 @@ fn grad_group<const T: usize, const C: usize>(
 }
 
 /// `sums[c][q] = Σ_i x_c[i] r_q[i]` over n rows, eight rows per step (the
-/// last ones masked).
+/// last ones masked). With `PF`, each step prefetches the row
+/// [`PREFETCH_ROWS`] ahead of each column, past its end in the column `np[c]`
+/// (the next group's).
 ///
 /// # Safety
 /// The CPU must support AVX-512F; every pointer must start n readable,
 /// contiguous values.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn grad_group_avx512<const T: usize, const C: usize>(
+unsafe fn grad_group_avx512<const T: usize, const C: usize, const PF: bool>(
     xp: [*const f64; C],
+    np: [*const f64; C],
     rp: [*const f64; T],
     n: usize,
 ) -> [[f64; T]; C] {
@@ -965,6 +1045,18 @@ unsafe fn grad_group_avx512<const T: usize, const C: usize>(
     let mut acc = [[_mm512_setzero_pd(); T]; C];
     let mut i = 0;
     while i + 8 <= n {
+        if PF {
+            let ahead = i + PREFETCH_ROWS;
+            for c in 0..C {
+                // a hint (never faults); the address stays inside a column
+                let at = if ahead < n {
+                    xp[c].wrapping_add(ahead)
+                } else {
+                    np[c].wrapping_add((ahead - n).min(n - 1))
+                };
+                _mm_prefetch::<_MM_HINT_T0>(at.cast());
+            }
+        }
         // SAFETY: i + 8 ≤ n
         unsafe {
             let rv: [__m512d; T] = std::array::from_fn(|q| _mm512_loadu_pd(rp[q].add(i)));
@@ -1481,7 +1573,7 @@ mod tests {
         mut f: impl FnMut(usize, usize, &faer::Mat<f64>, &faer::Mat<f64>, &[usize]),
     ) {
         let p = 23;
-        for n in [1, 7, 8, 9, 61] {
+        for n in [1, 7, 8, 9, 61, 300] {
             for t in 1..=5 {
                 let x = faer::Mat::from_fn(n, p, |i, j| ((i * 5 + j * 11) as f64 * 0.23).sin());
                 let r = faer::Mat::from_fn(n, t, |i, q| ((i * 3 + q * 17) as f64 * 0.41).cos());
@@ -1525,6 +1617,53 @@ mod tests {
                 }
             }
         });
+    }
+
+    /// Both plans of `gradient_columns` (register-resident groups of 8, 5
+    /// and 4 columns for T = 2, 3, 4; prefetching groups of 8, 8 and 6) equal
+    /// the product and write only the listed columns, on every case (short
+    /// last groups, columns shorter and longer than the prefetch distance);
+    /// the plan follows the bytes read.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn both_gradient_plans_equal_the_product() {
+        assert_eq!(
+            GradientPlan::for_bytes(GRADIENT_STREAM_BYTES),
+            GradientPlan::Cached
+        );
+        assert_eq!(
+            GradientPlan::for_bytes(GRADIENT_STREAM_BYTES + 1),
+            GradientPlan::Streamed
+        );
+        if !has_avx512f() {
+            return;
+        }
+        let mut ran = 0;
+        for_each_kernel_case(|n, t, x, r, cols| {
+            if !(2..=4).contains(&t) {
+                return;
+            }
+            for plan in [GradientPlan::Cached, GradientPlan::Streamed] {
+                let p = x.ncols();
+                let mut out = faer::Mat::from_fn(t, p, |_, _| f64::NAN);
+                gradient_groups(x.as_ref(), cols, r.as_ref(), 0.75, out.as_mut(), plan);
+                for j in 0..p {
+                    for q in 0..t {
+                        let want = 0.75 * (0..n).map(|i| x[(i, j)] * r[(i, q)]).sum::<f64>();
+                        if cols.contains(&j) {
+                            assert!(
+                                (out[(q, j)] - want).abs() <= 1e-12,
+                                "{plan:?}: n {n}, t {t}, ({q}, {j})"
+                            );
+                        } else {
+                            assert!(out[(q, j)].is_nan(), "{plan:?}: column {j} written");
+                        }
+                    }
+                }
+                ran += 1;
+            }
+        });
+        assert_eq!(ran, 6 * 3 * 3 * 2);
     }
 
     /// `subtract_columns_product` equals `R − X_cols D`, leaves R alone when

@@ -519,7 +519,11 @@ impl Inverse {
 pub(crate) fn xty_over_n(x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> Mat<f64> {
     let n = x.nrows() as f64;
     let mut g = Mat::<f64>::zeros(y.ncols(), x.ncols());
-    crate::linalg::gemm(g.as_mut(), Accum::Replace, y.transpose(), x, 1.0 / n);
+    // two to four tasks: the streaming kernel (a product reads X slower)
+    let all: Vec<usize> = (0..x.ncols()).collect();
+    if !crate::linalg::gradient_columns(x, &all, y, 1.0 / n, g.as_mut()) {
+        crate::linalg::gemm(g.as_mut(), Accum::Replace, y.transpose(), x, 1.0 / n);
+    }
     g
 }
 
