@@ -348,8 +348,16 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 0 => strategy::first_working_set(p, t),
                 w => w,
             };
-            let previous = self.ws.rows.len();
-            let size = strategy::working_set_size(first, check.n_support, previous, p);
+            let growth = strategy::Growth {
+                first,
+                n_support: check.n_support,
+                previous: self.ws.rows.len(),
+                violating: self.ws.scores.iter().filter(|&&v| v > 0.0).count(),
+                // the shared designs' sample count (per-task designs: none)
+                n: self.datafit.gram_facts(&[]).map_or(0, |f| f.n_samples),
+                p,
+            };
+            let size = strategy::working_set_size(growth);
             working_set::select(&self.ws.scores, size, &mut self.ws.rows);
         }
         if !self.opts.working_set || self.ws.rows.is_empty() {
