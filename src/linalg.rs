@@ -742,14 +742,15 @@ scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 /// Two plans, by the bytes the call reads: columns that
 /// stay in cache go by groups small enough for the accumulators to stay in
 /// registers (T = 3: 5 columns, T = 4: 4; 8 or 6 spilled them to the stack:
-/// 1.4–1.8× slower on 290 × 2000 and 1000 × 200); a larger X goes by wider
+/// 1.2–1.8× slower on 290 × 2000 and 1000 × 200); a larger X goes by wider
 /// groups that prefetch 128 rows ahead, into the next group's
 /// columns at the end of a column (short columns end before the hardware
 /// prefetcher ramps up). Interleaved medians on a host of this crate's kind
 /// that streamed 18–22 GB/s, against the former kernel (wide groups, no
 /// prefetch): 290 × 14417, T = 2 / 3 / 4: 0.87–0.96 / 0.82 / 0.81–0.84;
 /// 170 × 16860: 0.88–0.95 / 0.74–0.78 / 0.76–0.78; 22666 × 133: 0.84–0.94 /
-/// 0.80–0.96 / 0.77–0.79; 2117 × 2034: 0.98 / 0.85–0.90 / 0.76–0.81.
+/// 0.80–0.96 / 0.77–0.79; 2117 × 2034 and 2000 × 2000: 0.98 / 0.85–0.90 /
+/// 0.76–0.81.
 ///
 /// ```
 /// let x = faer::mat![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
@@ -847,10 +848,10 @@ fn gradient_groups(
         alpha: f64,
         mut out: faer::MatMut<'_, f64>,
     ) {
-        let groups: Vec<&[usize]> = cols.chunks(C).collect();
-        for (g, js) in groups.iter().enumerate() {
+        let mut groups = cols.chunks(C).peekable();
+        while let Some(js) = groups.next() {
             // the next group's columns, prefetched at the end of these
-            let next = groups.get(g + 1).unwrap_or(js);
+            let next = groups.peek().copied().unwrap_or(js);
             grad_group::<T, C, PF>(x, js, next, rp, alpha, out.as_mut());
         }
     }
@@ -1588,6 +1589,31 @@ mod tests {
         }
     }
 
+    /// `out` holds `alpha·Rᵀx_j` in the columns `cols` and NaN elsewhere.
+    fn assert_gradient_columns(
+        x: &faer::Mat<f64>,
+        r: &faer::Mat<f64>,
+        cols: &[usize],
+        alpha: f64,
+        out: &faer::Mat<f64>,
+        label: &str,
+    ) {
+        let (n, t) = (x.nrows(), r.ncols());
+        for j in 0..x.ncols() {
+            for q in 0..t {
+                let want = alpha * (0..n).map(|i| x[(i, j)] * r[(i, q)]).sum::<f64>();
+                if cols.contains(&j) {
+                    assert!(
+                        (out[(q, j)] - want).abs() <= 1e-12,
+                        "{label}: n {n}, t {t}, ({q}, {j})"
+                    );
+                } else {
+                    assert!(out[(q, j)].is_nan(), "{label}: column {j} written");
+                }
+            }
+        }
+    }
+
     /// `gradient_columns` equals `alpha·Rᵀx_j` on the listed columns,
     /// leaves the other columns alone, and runs exactly when T is 2–4 on an
     /// AVX-512F CPU.
@@ -1603,19 +1629,7 @@ mod tests {
                 assert!(out.col_iter().all(|c| c.iter().all(|v| v.is_nan())));
                 return;
             }
-            for j in 0..p {
-                for q in 0..t {
-                    let want = -0.5 * (0..n).map(|i| x[(i, j)] * r[(i, q)]).sum::<f64>();
-                    if cols.contains(&j) {
-                        assert!(
-                            (out[(q, j)] - want).abs() <= 1e-12,
-                            "n {n}, t {t}, ({q}, {j})"
-                        );
-                    } else {
-                        assert!(out[(q, j)].is_nan(), "column {j} written");
-                    }
-                }
-            }
+            assert_gradient_columns(x, r, cols, -0.5, &out, "kernel");
         });
     }
 
@@ -1639,27 +1653,14 @@ mod tests {
             return;
         }
         let mut ran = 0;
-        for_each_kernel_case(|n, t, x, r, cols| {
+        for_each_kernel_case(|_, t, x, r, cols| {
             if !(2..=4).contains(&t) {
                 return;
             }
             for plan in [GradientPlan::Cached, GradientPlan::Streamed] {
-                let p = x.ncols();
-                let mut out = faer::Mat::from_fn(t, p, |_, _| f64::NAN);
+                let mut out = faer::Mat::from_fn(t, x.ncols(), |_, _| f64::NAN);
                 gradient_groups(x.as_ref(), cols, r.as_ref(), 0.75, out.as_mut(), plan);
-                for j in 0..p {
-                    for q in 0..t {
-                        let want = 0.75 * (0..n).map(|i| x[(i, j)] * r[(i, q)]).sum::<f64>();
-                        if cols.contains(&j) {
-                            assert!(
-                                (out[(q, j)] - want).abs() <= 1e-12,
-                                "{plan:?}: n {n}, t {t}, ({q}, {j})"
-                            );
-                        } else {
-                            assert!(out[(q, j)].is_nan(), "{plan:?}: column {j} written");
-                        }
-                    }
-                }
+                assert_gradient_columns(x, r, cols, 0.75, &out, &format!("{plan:?}"));
                 ran += 1;
             }
         });

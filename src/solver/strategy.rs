@@ -508,47 +508,28 @@ mod tests {
         assert_eq!(first_working_set(200, 18), 60);
         assert_eq!(first_working_set(5000, 50), 100);
         assert_eq!(first_working_set(5, 2), 5);
-        // a wide design (p > 2n): first size, ×2, ×4 when saturated, ≤ p
-        let wide = |n_support, previous, violating| {
+        // the size after a check of a design with n samples and p = 200
+        let size = |n, n_support, previous, violating| {
             working_set_size(Growth {
                 first: 32,
                 n_support,
                 previous,
                 violating,
-                n: 50,
+                n,
                 p: 200,
             })
         };
-        assert_eq!(wide(10, 32, 150), 32);
-        assert_eq!(wide(20, 64, 150), 40);
-        assert_eq!(wide(30, 32, 150), 120);
-        assert_eq!(wide(90, 100, 150), 200);
+        // a wide design (p > 2n): first size, ×2, ×4 when saturated, ≤ p
+        assert_eq!(size(50, 10, 32, 150), 32);
+        assert_eq!(size(50, 20, 64, 150), 40);
+        assert_eq!(size(50, 30, 32, 150), 120);
+        assert_eq!(size(50, 90, 100, 150), 200);
         // p ≤ 2n: a saturated working set takes every violator (at least
         // the first size); an unsaturated one still doubles
-        let square = |n_support, previous, violating| {
-            working_set_size(Growth {
-                first: 32,
-                n_support,
-                previous,
-                violating,
-                n: 100,
-                p: 200,
-            })
-        };
-        assert_eq!(square(30, 32, 150), 150);
-        assert_eq!(square(30, 32, 20), 32);
-        assert_eq!(square(20, 64, 150), 40);
+        assert_eq!(size(100, 30, 32, 150), 150);
+        assert_eq!(size(100, 30, 32, 20), 32);
+        assert_eq!(size(100, 20, 64, 150), 40);
         // no sample count (per-task designs): never the jump
-        assert_eq!(
-            working_set_size(Growth {
-                first: 32,
-                n_support: 30,
-                previous: 32,
-                violating: 150,
-                n: 0,
-                p: 200,
-            }),
-            120
-        );
+        assert_eq!(size(0, 30, 32, 150), 120);
     }
 }
