@@ -20,6 +20,7 @@
 //! The iterate is passed as `wt = Wᵀ` (T × p, column-major), so that block `w_j`
 //! is the contiguous column `j`: see [`crate::solver`] for why.
 
+mod blocks;
 mod gram;
 mod per_task;
 mod quadratic;

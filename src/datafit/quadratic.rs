@@ -1,5 +1,6 @@
 //! Residual mode: the shared-design quadratic loss with `R = Y − X W` kept in place.
 
+use super::blocks::Partition;
 use super::{Datafit, Gram, GramFacts, KnownGradient, ResidualStats, Store};
 use crate::linalg::matmul;
 use crate::linalg::{axpy, inner_mat, sq_norm, sq_norm_mat};
@@ -120,19 +121,16 @@ impl Blocked {
 /// A dense working set is cut at multiples of [`EPOCH_BLOCK`] of the feature
 /// index, so its blocks are (parts of) fixed groups of features whose Gram
 /// matrices hold for every working set of the fit (kept for the groups the
-/// fit touches); a sparse one is cut every
-/// [`EPOCH_BLOCK`] rows, and those blocks' matrices hold while the working
-/// set stays the same. The columns of X are not copied: a block of
-/// consecutive rows is a view of X, another one is gathered into
-/// [`Blocked::xb`] (a working-set copy of X, measured on twelve dense draws,
-/// saved nothing per epoch and cost an allocation, page faults and a pass at
-/// each new working set: up to 17 % of a fit).
+/// fit touches); a sparse one is cut into blocks of consecutive rows that
+/// follow it as it changes, with their matrices ([`Partition`]). The columns
+/// of X are not copied: a block of consecutive rows is a view of X, another
+/// one is gathered into [`Blocked::xb`] (a working-set copy of X, measured
+/// on twelve dense draws, saved nothing per epoch and cost an allocation,
+/// page faults and a pass at each new working set: up to 17 % of a fit).
 #[derive(Debug, Clone)]
 struct BlockGrams {
-    rows: Vec<usize>,
-    /// Block i of the working set in columns iB.. (B × |ws|).
-    h: Mat<f64>,
-    ready: Vec<bool>,
+    /// The sparse working set's blocks and their matrices.
+    partition: Partition,
     /// The groups' matrices, B² values each (column-major), in the order
     /// they were first used: memory follows the groups a fit touches, not p.
     groups: Vec<f64>,
@@ -143,8 +141,8 @@ struct BlockGrams {
 /// Where a block's Gram matrix is kept ([`BlockGrams`]).
 #[derive(Debug, Clone, Copy)]
 enum GramSlot {
-    /// The block starts at this position of the working set.
-    Position(usize),
+    /// The block is this block of the sparse working set's [`Partition`].
+    Block(usize),
     /// The block's features lie in the group that starts at this feature.
     Group(usize),
 }
@@ -238,9 +236,7 @@ impl<'a> Quadratic<'a> {
             threads: 1,
             blocked,
             block_grams: BlockGrams {
-                rows: Vec::new(),
-                h: Mat::new(),
-                ready: Vec::new(),
+                partition: Partition::default(),
                 groups: Vec::new(),
                 group_at: Vec::new(),
             },
@@ -531,7 +527,7 @@ impl Quadratic<'_> {
         // epoch's two products when T < B.
         let grams = &mut self.block_grams;
         let mut have_h = match slot {
-            GramSlot::Position(at) => grams.ready[at / EPOCH_BLOCK],
+            GramSlot::Block(i) => grams.partition.is_ready(i),
             GramSlot::Group(g0) => grams.group_at[g0 / EPOCH_BLOCK] != NO_SLOT,
         };
         for (c, &j) in rows.iter().enumerate() {
@@ -555,10 +551,7 @@ impl Quadratic<'_> {
                 if !have_h {
                     // this block's columns, or the whole group's
                     let (dst, cols) = match slot {
-                        GramSlot::Position(at) => {
-                            grams.ready[at / EPOCH_BLOCK] = true;
-                            (grams.h.as_mut().submatrix_mut(0, at, k, k), xb)
-                        }
+                        GramSlot::Block(i) => (grams.partition.fill(i), xb),
                         GramSlot::Group(g0) => {
                             let m = EPOCH_BLOCK.min(x.ncols() - g0);
                             let start = grams.groups.len();
@@ -582,10 +575,10 @@ impl Quadratic<'_> {
                     );
                     have_h = true;
                 }
-                // row j's column of the Gram matrix, indexed by block
-                // position (`Position`) or by feature within the group
+                // row j's column of the Gram matrix, indexed by position
+                // in the block (`Block`) or by feature within the group
                 let hcol = match slot {
-                    GramSlot::Position(at) => grams.h.col_as_slice(at + c),
+                    GramSlot::Block(i) => grams.partition.column(i, c),
                     GramSlot::Group(g0) => {
                         let at = grams.group_at[g0 / EPOCH_BLOCK] + (j - g0) * EPOCH_BLOCK;
                         &grams.groups[at..at + EPOCH_BLOCK]
@@ -593,7 +586,7 @@ impl Quadratic<'_> {
                 };
                 for (l, &jl) in rows.iter().enumerate().skip(c + 1) {
                     let hlj = match slot {
-                        GramSlot::Position(_) => hcol[l],
+                        GramSlot::Block(_) => hcol[l],
                         GramSlot::Group(g0) => hcol[jl - g0],
                     };
                     if hlj != 0.0 {
@@ -778,20 +771,13 @@ impl Datafit for Quadratic<'_> {
             }
             return worst;
         }
-        // A sparse working set: blocks of B rows, kept while it stays.
+        // A sparse working set: blocks of consecutive rows that follow it
         let g = &mut self.block_grams;
-        if g.rows != ws {
-            g.rows.clear();
-            g.rows.extend_from_slice(ws);
-            if g.h.ncols() < ws.len() {
-                g.h = Mat::zeros(EPOCH_BLOCK, ws.len());
-            }
-            g.ready.clear();
-            g.ready.resize(ws.len().div_ceil(EPOCH_BLOCK), false);
-        }
-        for (i, chunk) in ws.chunks(EPOCH_BLOCK).enumerate() {
-            let slot = GramSlot::Position(i * EPOCH_BLOCK);
-            worst = worst.max(self.block_of_rows(penalty, wt, chunk, slot, work));
+        g.partition.update(ws);
+        for i in 0..g.partition.len() {
+            let block = self.block_grams.partition.block(i);
+            let rows = &ws[block];
+            worst = worst.max(self.block_of_rows(penalty, wt, rows, GramSlot::Block(i), work));
         }
         worst
     }
@@ -979,13 +965,25 @@ mod tests {
         a.init_state(wt_a.as_ref());
         b.init_state(wt_b.as_ref());
         let mut work = Workspace::new(t);
-        // then the same rows in reverse: a new working set of the same size,
-        // whose blocks hold other columns (the kept block Grams must go)
+        // then a quarter of the rows lost (the blocks that keep their
+        // matrices must drop the lost rows' entries), gained back (those
+        // blocks' matrices must be recomputed), and the same rows in reverse:
+        // a new working set of the same size, whose blocks hold other
+        // columns (the kept block Grams must go)
+        let fewer: Vec<usize> = (ws.iter().enumerate())
+            .filter_map(|(c, &j)| (c % 4 != 1).then_some(j))
+            .collect();
         let reversed: Vec<usize> = ws.iter().rev().copied().collect();
-        for rows in [ws, ws, ws, ws, &reversed, &reversed] {
+        for (step, rows) in [ws, ws, ws, &fewer, &fewer, ws, ws, &reversed, &reversed]
+            .into_iter()
+            .enumerate()
+        {
             let va = row_epoch(&mut a, pen, &mut wt_a, rows, &mut work);
             let vb = b.epoch(pen, &mut wt_b, rows, &mut work);
-            assert!((va - vb).abs() <= 1e-10 * (1.0 + va.abs()), "{va} vs {vb}");
+            assert!(
+                (va - vb).abs() <= 1e-10 * (1.0 + va.abs()),
+                "{va} vs {vb} at step {step}"
+            );
         }
         let mut moved = 0;
         for j in 0..p {
