@@ -103,6 +103,7 @@ impl Blocked {
             g: Mat::zeros(t, EPOCH_BLOCK),
             d: Mat::zeros(t, EPOCH_BLOCK),
             split: Mat::new(),
+            gt: Mat::new(),
         }
     }
 
@@ -177,6 +178,9 @@ struct Blocked {
     /// The second half's share of a product split over samples on two
     /// threads ([`crate::linalg::matmul_tn_rows`]).
     split: Mat<f64>,
+    /// `X_bᵀ R / n` (B × T) when the block's gradients are computed in that
+    /// orientation ([`crate::linalg::block_gradient`]).
+    gt: Mat<f64>,
 }
 
 impl Quadratic<'static> {
@@ -512,8 +516,9 @@ impl Quadratic<'_> {
         } else {
             b.xb.as_ref().subcols(0, k)
         };
-        crate::linalg::matmul_tn_rows(
+        crate::linalg::block_gradient(
             b.g.as_mut().subcols_mut(0, k),
+            &mut b.gt,
             &mut b.split,
             self.r.as_ref(),
             xb,
@@ -824,13 +829,14 @@ impl Datafit for Quadratic<'_> {
             for (c, &j) in chunk.iter().enumerate() {
                 b.xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
             }
-            matmul(
+            crate::linalg::block_gradient(
                 b.g.as_mut().subcols_mut(0, k),
-                Accum::Replace,
-                self.r.transpose(),
+                &mut b.gt,
+                &mut b.split,
+                self.r.as_ref(),
                 b.xb.as_ref().subcols(0, k),
                 -self.inv_n,
-                Par::Seq,
+                1,
             );
             for (c, &j) in chunk.iter().enumerate() {
                 out.as_mut().col_mut(j).copy_from(b.g.col(c));
