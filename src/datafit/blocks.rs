@@ -18,6 +18,9 @@ use faer::Mat;
 
 const B: usize = EPOCH_BLOCK;
 
+// a block's kept rows are the bits of a u32
+const _: () = assert!(B <= 32);
+
 /// A cut of a working set into blocks of at most B consecutive rows, and
 /// the blocks' Gram matrices.
 #[derive(Debug, Clone)]
@@ -36,6 +39,9 @@ pub(super) struct Partition {
     next_starts: Vec<usize>,
     next_ready: Vec<bool>,
     next_h: Mat<f64>,
+    /// Scratch of [`Partition::update`]: the kept matrices, as (next block,
+    /// old block, the old positions kept as bits).
+    moves: Vec<(usize, usize, u32)>,
 }
 
 impl Default for Partition {
@@ -48,6 +54,7 @@ impl Default for Partition {
             next_starts: Vec::new(),
             next_ready: Vec::new(),
             next_h: Mat::new(),
+            moves: Vec::new(),
         }
     }
 }
@@ -123,11 +130,8 @@ impl Partition {
         let blocks = self.len();
         self.next_starts.clear();
         self.next_ready.clear();
-        if self.next_h.nrows() != B || self.next_h.ncols() < B * (blocks + ws.len().div_ceil(B)) {
-            self.next_h = Mat::zeros(B, B * (blocks + ws.len().div_ceil(B)));
-        }
+        self.moves.clear();
         let mut at = 0; // position in ws
-        let mut kept = [0usize; B];
         for i in 0..blocks {
             let old = &self.rows[self.starts[i]..self.starts[i + 1]];
             let last = if i + 1 == blocks {
@@ -143,32 +147,30 @@ impl Partition {
             if new.is_empty() {
                 continue;
             }
-            // the positions in `old` of the new rows, if it only lost rows
-            let mut subset = new.len() <= old.len();
-            if subset {
+            // the positions in `old` of the new rows (a bit each), if it
+            // only lost rows
+            let mut kept = Some(0u32);
+            if new.len() <= old.len() {
                 let mut o = 0;
-                for (m, &j) in new.iter().enumerate() {
+                for &j in new {
                     while o < old.len() && old[o] < j {
                         o += 1;
                     }
                     if o == old.len() || old[o] != j {
-                        subset = false;
+                        kept = None;
                         break;
                     }
-                    kept[m] = o;
+                    kept = kept.map(|m| m | 1 << o);
                 }
+            } else {
+                kept = None;
             }
-            if subset {
-                let slot = self.next_starts.len();
+            if let Some(mask) = kept {
+                if self.ready[i] {
+                    self.moves.push((self.next_starts.len(), i, mask));
+                }
                 self.next_starts.push(begin);
                 self.next_ready.push(self.ready[i]);
-                if self.ready[i] {
-                    for (a, &oa) in kept[..new.len()].iter().enumerate() {
-                        for (b, &ob) in kept[..new.len()].iter().enumerate() {
-                            self.next_h[(b, slot * B + a)] = self.h[(ob, i * B + oa)];
-                        }
-                    }
-                }
             } else {
                 for s in (begin..at).step_by(B) {
                     self.next_starts.push(s);
@@ -177,6 +179,22 @@ impl Partition {
             }
         }
         self.next_starts.push(ws.len());
+        let cols = B * (self.next_starts.len() - 1);
+        if self.next_h.nrows() != B || self.next_h.ncols() < cols {
+            self.next_h = Mat::zeros(B, cols);
+        }
+        let mut kept = [0usize; B];
+        for &(slot, i, mask) in &self.moves {
+            let m = (0..B).filter(|&o| mask & (1 << o) != 0).fold(0, |m, o| {
+                kept[m] = o;
+                m + 1
+            });
+            for (a, &oa) in kept[..m].iter().enumerate() {
+                for (b, &ob) in kept[..m].iter().enumerate() {
+                    self.next_h[(b, slot * B + a)] = self.h[(ob, i * B + oa)];
+                }
+            }
+        }
     }
 }
 
