@@ -745,13 +745,17 @@ unsafe fn dots_and_norms_avx512<const T: usize, const C: usize>(
                     _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(i) as *const i8);
                 }
             }
-            let yv: [__m512d; T] =
-                std::array::from_fn(|t| _mm512_maskz_loadu_pd(m, y[t].as_ptr().add(i)));
+            // C rows of X in registers, then each row of Y once for all C
+            // (C·(T + 1) accumulators + C + 1 ≤ 29 registers)
+            let xv: [__m512d; C] =
+                std::array::from_fn(|c| _mm512_maskz_loadu_pd(m, x[c].as_ptr().add(i)));
             for c in 0..C {
-                let xv = _mm512_maskz_loadu_pd(m, x[c].as_ptr().add(i));
-                sq[c] = _mm512_fmadd_pd(xv, xv, sq[c]);
-                for t in 0..T {
-                    acc[c][t] = _mm512_fmadd_pd(xv, yv[t], acc[c][t]);
+                sq[c] = _mm512_fmadd_pd(xv[c], xv[c], sq[c]);
+            }
+            for t in 0..T {
+                let yv = _mm512_maskz_loadu_pd(m, y[t].as_ptr().add(i));
+                for c in 0..C {
+                    acc[c][t] = _mm512_fmadd_pd(xv[c], yv, acc[c][t]);
                 }
             }
         }
@@ -773,10 +777,63 @@ unsafe fn dots_and_norms_avx512<const T: usize, const C: usize>(
 const SCAN_GROUP_ROWS: usize = 512;
 
 /// Columns [`dots_and_norms_avx512`] sums at once for T tasks: 4 up to four
-/// tasks, 2 up to eight (C·(T + 1) accumulators in registers).
+/// tasks, 2 up to twelve, 1 up to [`SCAN_WIDE_MAX_T`] (C·(T + 1)
+/// accumulators in registers).
 #[cfg(target_arch = "x86_64")]
 const fn scan_width(t: usize) -> usize {
-    if t <= 4 { 4 } else { 2 }
+    if t <= 4 {
+        4
+    } else if t <= 12 {
+        2
+    } else {
+        1
+    }
+}
+
+/// Largest T the AVX-512 column scan takes beyond [`FUSED_MAX_T`] (long
+/// columns only): above it the product and a separate pass for the norms.
+/// Before, 9–16 tasks took that path too: two passes over X (tall
+/// 50000 × 200 × 10: 9–10 ms, half of its fit at 0.1).
+#[cfg(target_arch = "x86_64")]
+const SCAN_WIDE_MAX_T: usize = 16;
+
+/// [`scan_chunk`]'s AVX-512 path for `FUSED_MAX_T` < T ≤
+/// [`SCAN_WIDE_MAX_T`].
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn scan_chunk_wide_avx512(
+    x: faer::MatRef<'_, f64>,
+    y: faer::MatRef<'_, f64>,
+    inv_n: f64,
+    xty: &mut faer::Mat<f64>,
+    sq: &mut [f64],
+) {
+    macro_rules! by_t {
+        ($(($t:literal, $c:literal)),*) => {
+            match y.ncols() {
+                $($t => {
+                    const { assert!(scan_width($t) == $c) };
+                    let ys: [&[f64]; $t] = std::array::from_fn(|q| col_slice(y, q));
+                    // SAFETY: the CPU supports avx512f (the caller's contract)
+                    unsafe { scan_groups_avx512::<$t, $c>(x, &ys, inv_n, xty, sq) }
+                })*
+                _ => unreachable!("FUSED_MAX_T < T ≤ SCAN_WIDE_MAX_T"),
+            }
+        };
+    }
+    by_t!(
+        (9, 2),
+        (10, 2),
+        (11, 2),
+        (12, 2),
+        (13, 1),
+        (14, 1),
+        (15, 1),
+        (16, 1)
+    );
 }
 
 /// The kernels of [`scan_chunk`]: portable, AVX2+FMA, AVX-512F.
@@ -1512,17 +1569,23 @@ fn column_scan_seq(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> Column
     let mut xty = faer::Mat::<f64>::zeros(t, p);
     let mut sq_norms = vec![0.0; p];
     let inv_n = if n > 0 { 1.0 / n as f64 } else { 0.0 };
-    if (1..=FUSED_MAX_T).contains(&t) {
+    #[cfg(target_arch = "x86_64")]
+    let wide = t > FUSED_MAX_T && t <= SCAN_WIDE_MAX_T && n >= SCAN_GROUP_ROWS && has_avx512f();
+    #[cfg(not(target_arch = "x86_64"))]
+    let wide = false;
+    if (1..=FUSED_MAX_T).contains(&t) || wide {
         let mut i0 = 0;
         while i0 < n {
             let k = SCAN_ROWS.min(n - i0);
-            scan_chunk_dyn(
-                x.subrows(i0, k),
-                y.subrows(i0, k),
-                inv_n,
-                &mut xty,
-                &mut sq_norms,
-            );
+            let (xc, yc) = (x.subrows(i0, k), y.subrows(i0, k));
+            #[cfg(target_arch = "x86_64")]
+            if wide {
+                // SAFETY: the CPU supports avx512f (checked in `wide`)
+                unsafe { scan_chunk_wide_avx512(xc, yc, inv_n, &mut xty, &mut sq_norms) };
+                i0 += k;
+                continue;
+            }
+            scan_chunk_dyn(xc, yc, inv_n, &mut xty, &mut sq_norms);
             i0 += k;
         }
     } else {
@@ -1585,6 +1648,11 @@ mod tests {
             (600, 7, 6),
             (2000, 5, 8),
             (700, 1, 1),
+            // 9–16 tasks on long columns: the AVX-512 scan by 2 or 1 columns
+            (600, 5, 10),
+            (700, 3, 13),
+            (520, 2, 16),
+            (600, 3, 17),
         ] {
             let x = faer::Mat::from_fn(n, p, f);
             let y = faer::Mat::from_fn(n, t, |i, q| f(i + 3, q + 11));
@@ -1655,6 +1723,9 @@ mod tests {
                     for c in 0..4 {
                         assert!(agree(g4[c], &want[c]), "avx512 C 4 T {T} n {n} column {c}");
                     }
+                    // SAFETY: as above
+                    let g1 = unsafe { dots_and_norms_avx512::<T, 1>([&cols[2]], [None], &y) };
+                    assert!(agree(g1[0], &want[2]), "avx512 C 1 T {T} n {n}");
                     for c in 0..2 {
                         assert!(
                             agree(g2[c], &want[3 + c]),
@@ -1672,9 +1743,11 @@ mod tests {
             + check::<3>(&f, &close)
             + check::<4>(&f, &close)
             + check::<5>(&f, &close)
-            + check::<8>(&f, &close);
+            + check::<8>(&f, &close)
+            + check::<10>(&f, &close)
+            + check::<16>(&f, &close);
         if has_avx512f() {
-            assert_eq!(ran, 6 * 9 * (1 + usize::from(has_avx2_fma())));
+            assert_eq!(ran, 8 * 9 * (1 + usize::from(has_avx2_fma())));
         }
     }
 
