@@ -256,9 +256,10 @@ pub fn splits_by_rows(n: usize, cols: usize) -> bool {
 /// less efficient than a full-height one. Micro-benchmark on this crate's
 /// machine (n = 240, 1051 and 5000 samples, k = 16, hot cache), time of
 /// `X_bᵀ R` plus the transposed copy over `Rᵀ X_b`: 0.76–0.86 at T = 9–12,
-/// 0.77–0.79 at 17, 0.70–1.0 at T = 2–5 and 15–80 otherwise, 1.04–1.28 at
-/// 6–8. In fits, T = 9 and 10 gained 5–10 %; T = 4 (161 samples) lost up
-/// to 33 % and T = 5, 29, 31 and 50 were level or slightly slower, hence the
+/// 0.77–0.79 at 17, 0.70–1.03 at T = 2–5 and 15–80 otherwise, 1.04–1.28 at
+/// 6–8. In fits, T = 9 gained 9 % and T = 10 up to 5 %; T = 4, 5, 29, 31
+/// and 50 were level or slower (T = 5 +3 %, T = 50 +1–4 %; a very wide
+/// four-task draw read up to 33 % slower in one noisy round), hence the
 /// rule.
 pub fn block_gradient_transposed(t: usize) -> bool {
     let padded = t.next_multiple_of(8);
@@ -769,42 +770,30 @@ unsafe fn dots_and_norms_avx512<const T: usize, const C: usize>(
     })
 }
 
-/// The shortest columns [`scan_chunk`] sums by groups: shorter ones (very
-/// wide designs, whose X is one contiguous stream anyway) go one at a time,
-/// where the groups' reductions cost more than they save (137 × 17299 × 2:
-/// 1.5 ms by groups of 4, 0.9 ms one at a time).
+/// The shortest columns the AVX-512 scan ([`scan_chunk_avx512`]) takes:
+/// shorter ones (very wide designs, whose X is one contiguous stream anyway)
+/// go one column at a time ([`scan_chunk`]), where the groups' reductions
+/// cost more than they save (137 × 17299 × 2: 1.5 ms by groups of 4, 0.9 ms
+/// one at a time).
 #[cfg(target_arch = "x86_64")]
 const SCAN_GROUP_ROWS: usize = 512;
 
-/// Columns [`dots_and_norms_avx512`] sums at once for T tasks: 4 up to four
-/// tasks, 2 up to twelve, 1 up to [`SCAN_WIDE_MAX_T`] (C·(T + 1)
-/// accumulators in registers).
+/// Largest T the AVX-512 column scan takes (long columns only): above it,
+/// and above [`FUSED_MAX_T`] without AVX-512F, faer's product and a separate
+/// pass for the norms (two passes over X: tall 50000 × 200 × 10 read
+/// 9–10 ms, half of its fit at 0.1).
 #[cfg(target_arch = "x86_64")]
-const fn scan_width(t: usize) -> usize {
-    if t <= 4 {
-        4
-    } else if t <= 12 {
-        2
-    } else {
-        1
-    }
-}
+const SCAN_AVX512_MAX_T: usize = 16;
 
-/// Largest T the AVX-512 column scan takes beyond [`FUSED_MAX_T`] (long
-/// columns only): above it the product and a separate pass for the norms.
-/// Before, 9–16 tasks took that path too: two passes over X (tall
-/// 50000 × 200 × 10: 9–10 ms, half of its fit at 0.1).
-#[cfg(target_arch = "x86_64")]
-const SCAN_WIDE_MAX_T: usize = 16;
-
-/// [`scan_chunk`]'s AVX-512 path for `FUSED_MAX_T` < T ≤
-/// [`SCAN_WIDE_MAX_T`].
+/// One chunk of [`column_scan`] in AVX-512 for T ≤ [`SCAN_AVX512_MAX_T`]
+/// tasks, by groups of 4 columns up to four tasks, 2 up to twelve, 1 beyond
+/// (C·(T + 1) accumulators in registers; [`dots_and_norms_avx512`]).
 ///
 /// # Safety
 /// The CPU must support AVX-512F.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn scan_chunk_wide_avx512(
+unsafe fn scan_chunk_avx512(
     x: faer::MatRef<'_, f64>,
     y: faer::MatRef<'_, f64>,
     inv_n: f64,
@@ -815,16 +804,23 @@ unsafe fn scan_chunk_wide_avx512(
         ($(($t:literal, $c:literal)),*) => {
             match y.ncols() {
                 $($t => {
-                    const { assert!(scan_width($t) == $c) };
                     let ys: [&[f64]; $t] = std::array::from_fn(|q| col_slice(y, q));
                     // SAFETY: the CPU supports avx512f (the caller's contract)
                     unsafe { scan_groups_avx512::<$t, $c>(x, &ys, inv_n, xty, sq) }
                 })*
-                _ => unreachable!("FUSED_MAX_T < T ≤ SCAN_WIDE_MAX_T"),
+                _ => unreachable!("1 ≤ T ≤ SCAN_AVX512_MAX_T"),
             }
         };
     }
     by_t!(
+        (1, 4),
+        (2, 4),
+        (3, 4),
+        (4, 4),
+        (5, 2),
+        (6, 2),
+        (7, 2),
+        (8, 2),
         (9, 2),
         (10, 2),
         (11, 2),
@@ -836,17 +832,10 @@ unsafe fn scan_chunk_wide_avx512(
     );
 }
 
-/// The kernels of [`scan_chunk`]: portable, AVX2+FMA, AVX-512F.
-const SCAN_PORTABLE: u8 = 0;
-#[cfg(target_arch = "x86_64")]
-const SCAN_AVX2: u8 = 1;
-#[cfg(target_arch = "x86_64")]
-const SCAN_AVX512: u8 = 2;
-
 /// One chunk of [`column_scan`] with T = `T` tasks: for every column j of
 /// `x` (rows of the chunk), `xty[:, j] += x_jᵀ y / n` and `sq[j] += ‖x_j‖²`.
 #[inline(always)]
-fn scan_chunk<const T: usize, const ISA: u8>(
+fn scan_chunk<const T: usize, const FMA: bool>(
     x: faer::MatRef<'_, f64>,
     y: faer::MatRef<'_, f64>,
     inv_n: f64,
@@ -854,31 +843,20 @@ fn scan_chunk<const T: usize, const ISA: u8>(
     sq: &mut [f64],
 ) {
     let ys: [&[f64]; T] = std::array::from_fn(|t| col_slice(y, t));
-    #[cfg(target_arch = "x86_64")]
-    if ISA == SCAN_AVX512 {
-        // SAFETY: ISA = AVX512 only from scan_chunk_dyn's avx512 path, taken
-        // when the CPU supports avx512f
-        unsafe {
-            if scan_width(T) == 4 {
-                scan_groups_avx512::<T, 4>(x, &ys, inv_n, xty, sq);
-            } else {
-                scan_groups_avx512::<T, 2>(x, &ys, inv_n, xty, sq);
-            }
-        }
-        return;
-    }
     for (j, s) in sq.iter_mut().enumerate() {
         #[cfg(target_arch = "x86_64")]
-        let (d, norm) = if ISA == SCAN_AVX2 {
-            let next = (j + 1 < x.ncols()).then(|| col_slice(x, j + 1));
-            // SAFETY: ISA = AVX2 only from scan_chunk_dyn's avx2 path, taken
+        let (d, norm) = if FMA {
+            // SAFETY: FMA = true only from scan_chunk_dyn's avx2 path, taken
             // when the CPU supports avx2 and fma
-            unsafe { dots_and_norm_avx2::<T>(col_slice(x, j), next, &ys) }
+            unsafe {
+                let next = (j + 1 < x.ncols()).then(|| col_slice(x, j + 1));
+                dots_and_norm_avx2::<T>(col_slice(x, j), next, &ys)
+            }
         } else {
-            dots_and_norm::<T, false>(col_slice(x, j), &ys)
+            dots_and_norm::<T, FMA>(col_slice(x, j), &ys)
         };
         #[cfg(not(target_arch = "x86_64"))]
-        let (d, norm) = dots_and_norm::<T, false>(col_slice(x, j), &ys);
+        let (d, norm) = dots_and_norm::<T, FMA>(col_slice(x, j), &ys);
         *s += norm;
         for (t, v) in d.iter().enumerate() {
             xty[(t, j)] += v * inv_n;
@@ -886,7 +864,45 @@ fn scan_chunk<const T: usize, const ISA: u8>(
     }
 }
 
-/// [`scan_chunk`]'s AVX-512 path: the columns of `x` by groups of C (the
+macro_rules! scan_dispatch {
+    ($($t:literal),*) => {
+        /// [`scan_chunk`] for a run-time T ≤ [`FUSED_MAX_T`], AVX2+FMA when the
+        /// CPU has them.
+        fn scan_chunk_dyn(
+            x: faer::MatRef<'_, f64>,
+            y: faer::MatRef<'_, f64>,
+            inv_n: f64,
+            xty: &mut faer::Mat<f64>,
+            sq: &mut [f64],
+        ) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn avx2(
+                    x: faer::MatRef<'_, f64>,
+                    y: faer::MatRef<'_, f64>,
+                    inv_n: f64,
+                    xty: &mut faer::Mat<f64>,
+                    sq: &mut [f64],
+                ) {
+                    match y.ncols() {
+                        $($t => scan_chunk::<$t, true>(x, y, inv_n, xty, sq),)*
+                        _ => unreachable!("T ≤ FUSED_MAX_T"),
+                    }
+                }
+                // SAFETY: the CPU supports avx2 and fma (checked above).
+                return unsafe { avx2(x, y, inv_n, xty, sq) };
+            }
+            match y.ncols() {
+                $($t => scan_chunk::<$t, false>(x, y, inv_n, xty, sq),)*
+                _ => unreachable!("T ≤ FUSED_MAX_T"),
+            }
+        }
+    };
+}
+scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
+
+/// [`scan_chunk_avx512`] with C columns at a time: the columns of `x` by groups of C (the
 /// last group's missing columns repeat its last one, their sums dropped).
 ///
 /// # Safety
@@ -915,62 +931,6 @@ unsafe fn scan_groups_avx512<const T: usize, const C: usize>(
         }
     }
 }
-
-macro_rules! scan_dispatch {
-    ($($t:literal),*) => {
-        /// [`scan_chunk`] for a run-time T ≤ [`FUSED_MAX_T`], in AVX-512F or
-        /// AVX2+FMA when the CPU has them.
-        fn scan_chunk_dyn(
-            x: faer::MatRef<'_, f64>,
-            y: faer::MatRef<'_, f64>,
-            inv_n: f64,
-            xty: &mut faer::Mat<f64>,
-            sq: &mut [f64],
-        ) {
-            #[cfg(target_arch = "x86_64")]
-            if x.nrows() >= SCAN_GROUP_ROWS && has_avx512f() {
-                #[target_feature(enable = "avx512f")]
-                unsafe fn avx512(
-                    x: faer::MatRef<'_, f64>,
-                    y: faer::MatRef<'_, f64>,
-                    inv_n: f64,
-                    xty: &mut faer::Mat<f64>,
-                    sq: &mut [f64],
-                ) {
-                    match y.ncols() {
-                        $($t => scan_chunk::<$t, SCAN_AVX512>(x, y, inv_n, xty, sq),)*
-                        _ => unreachable!("T ≤ FUSED_MAX_T"),
-                    }
-                }
-                // SAFETY: the CPU supports avx512f (checked above).
-                return unsafe { avx512(x, y, inv_n, xty, sq) };
-            }
-            #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2(
-                    x: faer::MatRef<'_, f64>,
-                    y: faer::MatRef<'_, f64>,
-                    inv_n: f64,
-                    xty: &mut faer::Mat<f64>,
-                    sq: &mut [f64],
-                ) {
-                    match y.ncols() {
-                        $($t => scan_chunk::<$t, SCAN_AVX2>(x, y, inv_n, xty, sq),)*
-                        _ => unreachable!("T ≤ FUSED_MAX_T"),
-                    }
-                }
-                // SAFETY: the CPU supports avx2 and fma (checked above).
-                return unsafe { avx2(x, y, inv_n, xty, sq) };
-            }
-            match y.ncols() {
-                $($t => scan_chunk::<$t, SCAN_PORTABLE>(x, y, inv_n, xty, sq),)*
-                _ => unreachable!("T ≤ FUSED_MAX_T"),
-            }
-        }
-    };
-}
-scan_dispatch!(1, 2, 3, 4, 5, 6, 7, 8);
 
 /// `out[:, j] = alpha · Rᵀ x_j` for the columns `j` of `cols` (R is n × T,
 /// `out` T × p; its other columns are left as they are), by a kernel that
@@ -1570,18 +1530,18 @@ fn column_scan_seq(x: faer::MatRef<'_, f64>, y: faer::MatRef<'_, f64>) -> Column
     let mut sq_norms = vec![0.0; p];
     let inv_n = if n > 0 { 1.0 / n as f64 } else { 0.0 };
     #[cfg(target_arch = "x86_64")]
-    let wide = t > FUSED_MAX_T && t <= SCAN_WIDE_MAX_T && n >= SCAN_GROUP_ROWS && has_avx512f();
+    let groups = n >= SCAN_GROUP_ROWS && (1..=SCAN_AVX512_MAX_T).contains(&t) && has_avx512f();
     #[cfg(not(target_arch = "x86_64"))]
-    let wide = false;
-    if (1..=FUSED_MAX_T).contains(&t) || wide {
+    let groups = false;
+    if groups || (1..=FUSED_MAX_T).contains(&t) {
         let mut i0 = 0;
         while i0 < n {
             let k = SCAN_ROWS.min(n - i0);
             let (xc, yc) = (x.subrows(i0, k), y.subrows(i0, k));
             #[cfg(target_arch = "x86_64")]
-            if wide {
-                // SAFETY: the CPU supports avx512f (checked in `wide`)
-                unsafe { scan_chunk_wide_avx512(xc, yc, inv_n, &mut xty, &mut sq_norms) };
+            if groups {
+                // SAFETY: the CPU supports avx512f (checked in `groups`)
+                unsafe { scan_chunk_avx512(xc, yc, inv_n, &mut xty, &mut sq_norms) };
                 i0 += k;
                 continue;
             }

@@ -777,9 +777,8 @@ impl Datafit for Quadratic<'_> {
             return worst;
         }
         // A sparse working set: blocks of consecutive rows that follow it
-        let g = &mut self.block_grams;
-        g.partition.update(ws);
-        for i in 0..g.partition.len() {
+        self.block_grams.partition.update(ws);
+        for i in 0..self.block_grams.partition.len() {
             let block = self.block_grams.partition.block(i);
             let rows = &ws[block];
             worst = worst.max(self.block_of_rows(penalty, wt, rows, GramSlot::Block(i), work));
