@@ -296,6 +296,155 @@ pub fn block_gradient(
     }
 }
 
+/// `dst = alpha · Rᵀ X_b` (T × k) where X_b is the columns `cols` of X
+/// (any number, any order), read in place by an AVX-512 kernel: C columns of X
+/// in registers, each column of R loaded once for all C, C·T accumulators
+/// (C = 5 at T = 5 down to 1 at T = 15–16). Returns `false` (dst untouched)
+/// unless T is 5–16, the columns hold [`BLOCK_COLUMNS_MIN_ROWS`] to
+/// [`BLOCK_COLUMNS_MAX_ROWS`] samples, the CPU has AVX-512F and every column
+/// of X and R is contiguous; the caller then gathers the columns for a
+/// product.
+///
+/// The blocked epoch's gradients of a block whose rows are not consecutive:
+/// the product needed a gather of the block's columns and packed `Rᵀ` into
+/// 8- or 16-row panels (T = 7 pays for 8), and the gather was a quarter of
+/// the samples of a square fit whose working set is spread over the
+/// features.
+///
+/// ```
+/// let x = faer::Mat::from_fn(600, 3, |i, j| ((i * (j + 2)) % 7) as f64);
+/// let r = faer::Mat::from_fn(600, 5, |i, q| ((i + q) % 3) as f64);
+/// let mut g = faer::Mat::<f64>::zeros(5, 2);
+/// if mtreg::linalg::block_gradient_columns(g.as_mut(), r.as_ref(), x.as_ref(), &[2, 0], 1.0) {
+///     let want = r.transpose() * x.col(2);
+///     assert!((g[(3, 0)] - want[3]).abs() < 1e-9);
+/// }
+/// ```
+pub fn block_gradient_columns(
+    mut dst: faer::MatMut<'_, f64>,
+    r: faer::MatRef<'_, f64>,
+    x: faer::MatRef<'_, f64>,
+    cols: &[usize],
+    alpha: f64,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (t, k) = (dst.nrows(), dst.ncols());
+        let n = x.nrows();
+        if !(5..=16).contains(&t)
+            || !(BLOCK_COLUMNS_MIN_ROWS..=BLOCK_COLUMNS_MAX_ROWS).contains(&n)
+            || !has_avx512f()
+            || r.nrows() != n
+            || r.ncols() != t
+            || cols.len() != k
+            || x.row_stride() != 1
+            || r.row_stride() != 1
+            || cols.iter().any(|&j| j >= x.ncols())
+        {
+            return false;
+        }
+        fn run<const T: usize, const C: usize>(
+            mut dst: faer::MatMut<'_, f64>,
+            r: faer::MatRef<'_, f64>,
+            x: faer::MatRef<'_, f64>,
+            cols: &[usize],
+            alpha: f64,
+        ) {
+            let n = x.nrows();
+            let rp: [*const f64; T] = std::array::from_fn(|q| r.col(q).as_ptr());
+            for (g, js) in cols.chunks(C).enumerate() {
+                // a short group repeats its last column and discards it
+                let xp: [*const f64; C] =
+                    std::array::from_fn(|c| x.col(js[c.min(js.len() - 1)]).as_ptr());
+                // SAFETY: AVX-512F checked by the caller; every pointer starts
+                // a contiguous column of n values (row stride 1, checked)
+                let sums = unsafe { tile_dots_avx512::<T, C>(xp, rp, n) };
+                for (c, s) in sums.iter().enumerate().take(js.len()) {
+                    for (q, &v) in s.iter().enumerate() {
+                        dst[(q, g * C + c)] = alpha * v;
+                    }
+                }
+            }
+        }
+        match t {
+            5 => run::<5, 5>(dst.as_mut(), r, x, cols, alpha),
+            6 => run::<6, 4>(dst.as_mut(), r, x, cols, alpha),
+            7 => run::<7, 3>(dst.as_mut(), r, x, cols, alpha),
+            8 => run::<8, 3>(dst.as_mut(), r, x, cols, alpha),
+            9 => run::<9, 3>(dst.as_mut(), r, x, cols, alpha),
+            10 => run::<10, 2>(dst.as_mut(), r, x, cols, alpha),
+            11 => run::<11, 2>(dst.as_mut(), r, x, cols, alpha),
+            12 => run::<12, 2>(dst.as_mut(), r, x, cols, alpha),
+            13 => run::<13, 2>(dst.as_mut(), r, x, cols, alpha),
+            14 => run::<14, 2>(dst.as_mut(), r, x, cols, alpha),
+            15 => run::<15, 1>(dst.as_mut(), r, x, cols, alpha),
+            _ => run::<16, 1>(dst.as_mut(), r, x, cols, alpha),
+        }
+        true
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (dst, r, x, cols, alpha);
+        false
+    }
+}
+
+/// Shortest columns [`block_gradient_columns`] takes: on 240-row columns the
+/// groups' final reductions outweighed the gather they save (a very wide
+/// five-task fit +16 to +34 %).
+pub const BLOCK_COLUMNS_MIN_ROWS: usize = 512;
+
+/// Longest columns [`block_gradient_columns`] takes: R (n × T) is reread once
+/// per group of columns and must stay in L2 (a tall eight-task fit with
+/// 32457-row columns read +4 to +19 % with the kernel on R from L3).
+pub const BLOCK_COLUMNS_MAX_ROWS: usize = 4096;
+
+/// `sums[c][q] = Σ_i x_c[i] r_q[i]` over n rows, eight per step (the last
+/// ones masked): C columns of X in registers, then each column of R loaded
+/// once for all C (C·T + C + 1 registers).
+///
+/// # Safety
+/// The CPU must support AVX-512F; every pointer must start n readable,
+/// contiguous values.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+unsafe fn tile_dots_avx512<const T: usize, const C: usize>(
+    xp: [*const f64; C],
+    rp: [*const f64; T],
+    n: usize,
+) -> [[f64; T]; C] {
+    use std::arch::x86_64::*;
+    let mut acc = [[_mm512_setzero_pd(); T]; C];
+    let mut i = 0;
+    while i < n {
+        let m: __mmask8 = if n - i >= 8 {
+            0xff
+        } else {
+            (1u8 << (n - i)) - 1
+        };
+        // SAFETY: the masked lanes read rows i..n only
+        unsafe {
+            let xv: [__m512d; C] = std::array::from_fn(|c| _mm512_maskz_loadu_pd(m, xp[c].add(i)));
+            for q in 0..T {
+                let rv = _mm512_maskz_loadu_pd(m, rp[q].add(i));
+                for c in 0..C {
+                    acc[c][q] = _mm512_fmadd_pd(xv[c], rv, acc[c][q]);
+                }
+            }
+        }
+        i += 8;
+    }
+    let mut sums = [[0.0; T]; C];
+    for c in 0..C {
+        for q in 0..T {
+            sums[c][q] = _mm512_reduce_add_pd(acc[c][q]);
+        }
+    }
+    // the upper register state is left clean for the baseline code after it
+    clear_upper();
+    sums
+}
+
 /// `dst = alpha · aᵀ b` (a: n × m, b: n × k), the sum over samples split in
 /// two halves on two rayon tasks when `threads ≥ 2` and the product has at
 /// least [`SPLIT_MIN_WORK`] multiply-adds: the second half goes to `scratch` (resized to
@@ -1073,10 +1222,12 @@ fn gradient_groups(
 
 /// `R −= Σ_c x_{cols[c]} d_cᵀ` (R is n × T, `d` is T × |cols|, column c the
 /// change of row `cols[c]`), by a kernel that streams 6–8 columns of X at
-/// once through R, when T is 2–4, the CPU has AVX-512F and every column is
+/// once through R, when T is 2–16, the CPU has AVX-512F and every column is
 /// contiguous. Returns `false` (R untouched) otherwise; the caller then uses
-/// a product. The working-set Gram commit's `R −= X_S ΔWᵀ` of tall fits: a
-/// gather then a product read X_S at about 27 GB/s on this crate's machine.
+/// a product. The working-set Gram commit's `R −= X_S ΔWᵀ` of tall fits
+/// (T = 2–4: a gather then a product read X_S at about 27 GB/s on this
+/// crate's machine), and the blocked epoch's update of a block whose rows are
+/// not consecutive (T = 5–16, with [`block_gradient_columns`]).
 ///
 /// ```
 /// let x = faer::mat![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
@@ -1096,7 +1247,7 @@ pub fn subtract_columns_product(
     {
         let t = r.ncols();
         let n = x.nrows();
-        if !(2..=4).contains(&t)
+        if !(2..=16).contains(&t)
             || !has_avx512f()
             || r.nrows() != n
             || d.nrows() != t
@@ -1110,10 +1261,23 @@ pub fn subtract_columns_product(
         let width = group_width(t);
         for (g, js) in cols.chunks(width).enumerate() {
             let dg = d.subcols(g * width, js.len());
+            let r = r.as_mut();
             match t {
-                2 => sub_group::<2, 8>(x, js, dg, r.as_mut()),
-                3 => sub_group::<3, 8>(x, js, dg, r.as_mut()),
-                _ => sub_group::<4, 6>(x, js, dg, r.as_mut()),
+                2 => sub_group::<2, 8>(x, js, dg, r),
+                3 => sub_group::<3, 8>(x, js, dg, r),
+                4 => sub_group::<4, 6>(x, js, dg, r),
+                5 => sub_group::<5, 8>(x, js, dg, r),
+                6 => sub_group::<6, 8>(x, js, dg, r),
+                7 => sub_group::<7, 8>(x, js, dg, r),
+                8 => sub_group::<8, 8>(x, js, dg, r),
+                9 => sub_group::<9, 8>(x, js, dg, r),
+                10 => sub_group::<10, 8>(x, js, dg, r),
+                11 => sub_group::<11, 8>(x, js, dg, r),
+                12 => sub_group::<12, 8>(x, js, dg, r),
+                13 => sub_group::<13, 8>(x, js, dg, r),
+                14 => sub_group::<14, 8>(x, js, dg, r),
+                15 => sub_group::<15, 8>(x, js, dg, r),
+                _ => sub_group::<16, 8>(x, js, dg, r),
             }
         }
         true
@@ -1126,7 +1290,8 @@ pub fn subtract_columns_product(
 }
 
 /// Columns of X [`subtract_columns_product`] streams at once for T tasks:
-/// 8 (T = 4: 6).
+/// 8 (T = 4: 6; beyond 4 tasks the changes are read as broadcast operands
+/// rather than held in registers).
 #[cfg(target_arch = "x86_64")]
 fn group_width(t: usize) -> usize {
     if t == 4 { 6 } else { 8 }
@@ -1873,8 +2038,8 @@ mod tests {
         mut f: impl FnMut(usize, usize, &faer::Mat<f64>, &faer::Mat<f64>, &[usize]),
     ) {
         let p = 23;
-        for n in [1, 7, 8, 9, 61, 300] {
-            for t in 1..=5 {
+        for n in [1, 7, 8, 9, 61, 300, 515] {
+            for t in 1..=17 {
                 let x = faer::Mat::from_fn(n, p, |i, j| ((i * 5 + j * 11) as f64 * 0.23).sin());
                 let r = faer::Mat::from_fn(n, t, |i, q| ((i * 3 + q * 17) as f64 * 0.41).cos());
                 for cols in [
@@ -1963,7 +2128,7 @@ mod tests {
                 ran += 1;
             }
         });
-        assert_eq!(ran, 6 * 3 * 3 * 2);
+        assert_eq!(ran, 7 * 3 * 3 * 2);
     }
 
     /// `block_gradient` is `alpha · Rᵀ X_b` in both orientations, on one
@@ -2016,6 +2181,47 @@ mod tests {
 
     /// `subtract_columns_product` equals `R − X_cols D`, leaves R alone when
     /// it declines, and runs exactly when T is 2–4 on an AVX-512F CPU.
+    /// The in-place block gradient is `alpha · Rᵀ X_cols` for every T it
+    /// takes (5–16: group widths 5 down to 1, short last groups) and leaves
+    /// dst alone otherwise (short columns, T outside 5–16). (Checked to fail
+    /// with a short group's repeated column written out, or the mask of the
+    /// last rows dropped.)
+    #[test]
+    fn block_gradient_columns_is_the_product() {
+        for_each_kernel_case(|n, t, x, r, cols| {
+            // views of taller matrices: a read past row n meets 1e3, not a
+            // column's zero padding
+            let pad = |m: &faer::Mat<f64>| {
+                faer::Mat::from_fn(n + 8, m.ncols(), |i, j| if i < n { m[(i, j)] } else { 1e3 })
+            };
+            let (xt, rt) = (pad(x), pad(r));
+            let (xv, rv) = (xt.as_ref().subrows(0, n), rt.as_ref().subrows(0, n));
+            let mut g = faer::Mat::from_fn(t, cols.len(), |_, _| 7.0);
+            let ran = block_gradient_columns(g.as_mut(), rv, xv, cols, -0.5);
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(
+                ran,
+                (5..=16).contains(&t)
+                    && (BLOCK_COLUMNS_MIN_ROWS..=BLOCK_COLUMNS_MAX_ROWS).contains(&n)
+                    && has_avx512f(),
+                "n {n}, t {t}"
+            );
+            if !ran {
+                assert!(g.col_iter().all(|c| c.iter().all(|&v| v == 7.0)));
+                return;
+            }
+            for (c, &j) in cols.iter().enumerate() {
+                for q in 0..t {
+                    let want = -0.5 * (0..n).map(|i| x[(i, j)] * r[(i, q)]).sum::<f64>();
+                    assert!(
+                        (g[(q, c)] - want).abs() <= 1e-11 * (1.0 + want.abs()),
+                        "n {n}, t {t}, ({q}, {c})"
+                    );
+                }
+            }
+        });
+    }
+
     #[test]
     fn subtract_columns_product_equals_the_product() {
         for_each_kernel_case(|n, t, x, r0, cols| {
@@ -2025,7 +2231,7 @@ mod tests {
             let mut r = r0.clone();
             let ran = subtract_columns_product(x.as_ref(), cols, d.as_ref(), r.as_mut());
             #[cfg(target_arch = "x86_64")]
-            assert_eq!(ran, (2..=4).contains(&t) && has_avx512f(), "n {n}, t {t}");
+            assert_eq!(ran, (2..=16).contains(&t) && has_avx512f(), "n {n}, t {t}");
             if !ran {
                 assert_eq!(&r, r0);
                 return;

@@ -501,40 +501,62 @@ impl Quadratic<'_> {
     ) -> f64 {
         let k = rows.len();
         let b = &mut self.blocked;
-        // X_b: a view of X when the rows are consecutive, else gathered.
         let consecutive = rows.windows(2).all(|w| w[1] == w[0] + 1);
+        let grams = &self.block_grams;
+        let have_gram = match slot {
+            GramSlot::Block(i) => grams.partition.is_ready(i),
+            GramSlot::Group(g0) => grams.group_at[g0 / EPOCH_BLOCK] != NO_SLOT,
+        };
+        // Gᵀ = Rᵀ X_b / n (T × k): column c is the negative gradient of row c.
+        // Rows that are not consecutive, whose Gram matrix is known: read in
+        // place by the columns' kernels (no gather), where they apply.
+        let in_place = !consecutive
+            && have_gram
+            && self.threads <= 1
+            && crate::linalg::block_gradient_columns(
+                b.g.as_mut().subcols_mut(0, k),
+                self.r.as_ref(),
+                self.x.as_ref(),
+                rows,
+                self.inv_n,
+            );
+        // Otherwise X_b: a view of X when the rows are consecutive, else
+        // gathered (the buffer exists either way, so that `xb` below is a
+        // valid view; in place it is not read).
         if !consecutive {
             let xb = b.gather_buf();
-            for (c, &j) in rows.iter().enumerate() {
-                xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
+            if !in_place {
+                for (c, &j) in rows.iter().enumerate() {
+                    xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
+                }
             }
         }
         let x = &self.x;
-        // Gᵀ = Rᵀ X_b / n (T × k): column c is the negative gradient of row c.
+        // (in place, `xb` is not read: the block's Gram matrix is known, and
+        // its update takes the columns' kernel)
         let xb = if consecutive {
             x.as_ref().subcols(rows[0], k)
         } else {
             b.xb.as_ref().subcols(0, k)
         };
-        crate::linalg::block_gradient(
-            b.g.as_mut().subcols_mut(0, k),
-            &mut b.gt,
-            &mut b.split,
-            self.r.as_ref(),
-            xb,
-            self.inv_n,
-            self.threads,
-        );
+        if !in_place {
+            crate::linalg::block_gradient(
+                b.g.as_mut().subcols_mut(0, k),
+                &mut b.gt,
+                &mut b.split,
+                self.r.as_ref(),
+                xb,
+                self.inv_n,
+                self.threads,
+            );
+        }
         let mut worst = 0.0f64;
         let mut moved = 0usize;
         // The block's Gram matrix, kept: the same blocks recur every epoch,
         // and recomputing it (2nB² flops per block) would cost as much as the
         // epoch's two products when T < B.
         let grams = &mut self.block_grams;
-        let mut have_h = match slot {
-            GramSlot::Block(i) => grams.partition.is_ready(i),
-            GramSlot::Group(g0) => grams.group_at[g0 / EPOCH_BLOCK] != NO_SLOT,
-        };
+        let mut have_h = have_gram;
         for (c, &j) in rows.iter().enumerate() {
             let h = self.curvature[j];
             let w = wt.col_as_slice_mut(j);
@@ -604,13 +626,23 @@ impl Quadratic<'_> {
         }
         // R −= X_b Δ (Δ stored as T × k, zero for the rows that did not move)
         if moved > 0 {
-            crate::linalg::matmul_rows(
-                self.r.as_mut(),
-                xb,
-                b.d.as_ref().subcols(0, k).transpose(),
-                -1.0,
-                self.threads,
-            );
+            let d = b.d.as_ref().subcols(0, k);
+            if !in_place {
+                crate::linalg::matmul_rows(self.r.as_mut(), xb, d.transpose(), -1.0, self.threads);
+            } else if !crate::linalg::subtract_columns_product(x.as_ref(), rows, d, self.r.as_mut())
+            {
+                // unreachable: the columns' kernel takes every case the
+                // gradient's took; column by column, should it not
+                for (c, &j) in rows.iter().enumerate() {
+                    let xj = crate::linalg::col_slice(x.as_ref(), j);
+                    for q in 0..d.nrows() {
+                        let col = self.r.as_mut().col_mut(q).try_as_col_major_mut();
+                        if let Some(col) = col {
+                            axpy(-d[(q, c)], xj, col.as_slice_mut());
+                        }
+                    }
+                }
+            }
         }
         worst
     }
@@ -962,14 +994,16 @@ mod tests {
     /// cut by groups of features (dense working sets) and by rows (sparse
     /// ones), across a change of working set.
     fn blocked_matches_rows<P: crate::penalty::Penalty>(pen: &P, ws: &[usize], seed: u64) {
-        let (n, p, t) = (48, 70, 5);
-        let (x, y, mut wt_a) = problem(n, p, t, seed);
-        let mut wt_b = wt_a.clone();
-        let mut a = Quadratic::new(x.clone(), y.clone());
-        let mut b = Quadratic::new(x, y);
-        a.init_state(wt_a.as_ref());
-        b.init_state(wt_b.as_ref());
-        let mut work = Workspace::new(t);
+        blocked_matches_rows_at(pen, ws, seed, 48, 5);
+    }
+
+    fn blocked_matches_rows_at<P: crate::penalty::Penalty>(
+        pen: &P,
+        ws: &[usize],
+        seed: u64,
+        n: usize,
+        t: usize,
+    ) {
         // then a quarter of the rows lost (the blocks that keep their
         // matrices must drop the lost rows' entries), gained back (those
         // blocks' matrices must be recomputed), and the same rows in reverse:
@@ -979,10 +1013,28 @@ mod tests {
             .filter_map(|(c, &j)| (c % 4 != 1).then_some(j))
             .collect();
         let reversed: Vec<usize> = ws.iter().rev().copied().collect();
-        for (step, rows) in [ws, ws, ws, &fewer, &fewer, ws, ws, &reversed, &reversed]
-            .into_iter()
-            .enumerate()
-        {
+        let steps = [ws, ws, ws, &fewer, &fewer, ws, ws, &reversed, &reversed];
+        blocked_matches_rows_over(pen, &steps, seed, n, t);
+    }
+
+    /// Epochs of the blocked kernel over the working sets `steps` in turn,
+    /// against the row kernel's.
+    fn blocked_matches_rows_over<P: crate::penalty::Penalty>(
+        pen: &P,
+        steps: &[&[usize]],
+        seed: u64,
+        n: usize,
+        t: usize,
+    ) {
+        let p = 70;
+        let (x, y, mut wt_a) = problem(n, p, t, seed);
+        let mut wt_b = wt_a.clone();
+        let mut a = Quadratic::new(x.clone(), y.clone());
+        let mut b = Quadratic::new(x, y);
+        a.init_state(wt_a.as_ref());
+        b.init_state(wt_b.as_ref());
+        let mut work = Workspace::new(t);
+        for (step, &rows) in steps.iter().enumerate() {
             let va = row_epoch(&mut a, pen, &mut wt_a, rows, &mut work);
             let vb = b.epoch(pen, &mut wt_b, rows, &mut work);
             assert!(
@@ -1003,7 +1055,11 @@ mod tests {
         }
         assert!(moved > t, "the test must move rows");
         // the group matrices kept are those of groups the working set touches
-        let mut touched: Vec<usize> = ws.iter().map(|j| j / EPOCH_BLOCK).collect();
+        let mut touched: Vec<usize> = steps
+            .iter()
+            .flat_map(|ws| ws.iter().map(|j| j / EPOCH_BLOCK))
+            .collect();
+        touched.sort_unstable();
         touched.dedup();
         assert!(b.block_grams.groups.len() <= touched.len() * GROUP_VALUES);
         for q in 0..t {
@@ -1251,6 +1307,19 @@ mod tests {
             blocked_matches_rows(&L21::new(0.02, 1.0), &gathered, seed);
             blocked_matches_rows(&L1::new(0.01, 0.8), &all, seed);
             blocked_matches_rows(&L1::new(0.01, 1.0), &gathered[..37], seed);
+        }
+        // columns long enough for the in-place kernels of blocks whose rows
+        // are not consecutive (linalg::block_gradient_columns), at group
+        // widths 5, 3 and 1
+        // whole groups first (views, their matrices computed), then the same
+        // groups with a hole each (still by groups): in place from the first
+        // epoch over them, no block ever gathered
+        let holed: Vec<usize> = (0..70).filter(|j| j % 16 != 5).collect();
+        for t in [5, 9, 16] {
+            let steps = [&all[..], &all, &holed, &holed, &all];
+            blocked_matches_rows_over(&L21::new(0.01, 0.9), &steps, 3, 600, t);
+            blocked_matches_rows_at(&L21::new(0.01, 0.9), &sparse, 1, 600, t);
+            blocked_matches_rows_at(&L21::new(0.02, 1.0), &gathered, 2, 600, t);
         }
     }
 }
