@@ -116,6 +116,14 @@ impl Blocked {
     }
 }
 
+/// Copies the columns `rows` of X into the first columns of `buf` (n rows).
+fn gather(buf: &mut Mat<f64>, x: MatRef<'_, f64>, rows: &[usize]) {
+    for (c, &j) in rows.iter().enumerate() {
+        buf.col_as_slice_mut(c)
+            .copy_from_slice(crate::linalg::col_slice(x, j));
+    }
+}
+
 /// The Gram matrices `X_bᵀ X_b / n` of the blocked epoch's blocks
 /// (see [`Quadratic::epoch`]), computed on first use.
 ///
@@ -524,11 +532,9 @@ impl Quadratic<'_> {
         // gathered (the buffer exists either way, so that `xb` below is a
         // valid view; in place it is not read).
         if !consecutive {
-            let xb = b.gather_buf();
+            b.gather_buf();
             if !in_place {
-                for (c, &j) in rows.iter().enumerate() {
-                    xb.col_as_slice_mut(c).copy_from_slice(self.x.col(j));
-                }
+                gather(&mut b.xb, self.x.as_ref(), rows);
             }
         }
         let x = &self.x;
@@ -632,16 +638,10 @@ impl Quadratic<'_> {
             } else if !crate::linalg::subtract_columns_product(x.as_ref(), rows, d, self.r.as_mut())
             {
                 // unreachable: the columns' kernel takes every case the
-                // gradient's took; column by column, should it not
-                for (c, &j) in rows.iter().enumerate() {
-                    let xj = crate::linalg::col_slice(x.as_ref(), j);
-                    for q in 0..d.nrows() {
-                        let col = self.r.as_mut().col_mut(q).try_as_col_major_mut();
-                        if let Some(col) = col {
-                            axpy(-d[(q, c)], xj, col.as_slice_mut());
-                        }
-                    }
-                }
+                // gradient's took; gathered and a product, should it not
+                gather(&mut b.xb, x.as_ref(), rows);
+                let xb = b.xb.as_ref().subcols(0, k);
+                crate::linalg::matmul_rows(self.r.as_mut(), xb, d.transpose(), -1.0, self.threads);
             }
         }
         worst
