@@ -33,8 +33,8 @@ pub struct Gram {
     q: Mat<f64>,
     c: Mat<f64>,
     g: Mat<f64>,
-    /// G at the last [`Datafit::save_state`] (empty before).
-    g_saved: Mat<f64>,
+    /// G at the last [`Datafit::save_state`].
+    g_saved: super::SavedState,
     /// The diagonal of Q (the block curvatures), contiguous.
     diag: Vec<f64>,
     y_sq: f64,
@@ -130,7 +130,7 @@ impl Gram {
             q,
             c,
             g,
-            g_saved: Mat::new(),
+            g_saved: super::SavedState::default(),
             diag,
             y_sq,
             n,
@@ -163,7 +163,7 @@ impl Gram {
             q,
             c: b,
             g: a_s,
-            g_saved: Mat::new(),
+            g_saved: super::SavedState::default(),
             diag,
             y_sq,
             n: 1.0,
@@ -308,16 +308,18 @@ impl Datafit for Gram {
 
     #[inline]
     fn save_state(&mut self) -> bool {
-        if self.g_saved.nrows() == self.g.nrows() && self.g_saved.ncols() == self.g.ncols() {
-            self.g_saved.copy_from(&self.g);
-        } else {
-            self.g_saved = self.g.clone();
-        }
+        self.g_saved.save(&self.g);
         true
     }
 
     fn restore_state(&mut self) {
-        self.g.copy_from(&self.g_saved);
+        self.g_saved.restore(&mut self.g);
+    }
+
+    fn blend_state(&mut self, s: f64) -> bool {
+        // G = C − Q W is affine in W
+        self.g_saved.blend(&mut self.g, s);
+        true
     }
 
     fn update_block(&mut self, j: usize, delta: &[f64]) {

@@ -103,6 +103,15 @@ pub trait Datafit {
     /// Puts back the state of the last [`save_state`](Datafit::save_state)
     /// that returned `true`.
     fn restore_state(&mut self) {}
+    /// Moves the state along the line from the saved iterate `W₀` (the last
+    /// [`save_state`](Datafit::save_state)) to the iterate `W₁` it held when
+    /// this was first called after that save: the state of
+    /// `W₀ + s (W₁ − W₀)`, for a datafit whose state is affine in W.
+    /// `false` if this datafit cannot (the state is then unchanged).
+    fn blend_state(&mut self, s: f64) -> bool {
+        let _ = s;
+        false
+    }
     /// The full gradient `∇f(W)` as a T × p matrix (column j = block j), computed
     /// as one matrix product.
     fn full_gradient(&self, out: MatMut<'_, f64>);
@@ -204,6 +213,60 @@ pub trait Datafit {
             }
         }
         self.init_state(wt.as_ref());
+    }
+}
+
+/// A datafit state saved for an extrapolation trial: put back when the trial
+/// is rejected, or blended with the trial's state along the line between the
+/// two iterates (the states of quadratic datafits are affine in W).
+#[derive(Debug, Clone)]
+pub(crate) struct SavedState {
+    saved: Mat<f64>,
+    moved: Mat<f64>,
+    has_moved: bool,
+}
+
+impl Default for SavedState {
+    fn default() -> Self {
+        Self {
+            saved: Mat::new(),
+            moved: Mat::new(),
+            has_moved: false,
+        }
+    }
+}
+
+impl SavedState {
+    pub(crate) fn save(&mut self, state: &Mat<f64>) {
+        copy_into(&mut self.saved, state);
+        self.has_moved = false;
+    }
+
+    pub(crate) fn restore(&self, state: &mut Mat<f64>) {
+        state.copy_from(&self.saved);
+    }
+
+    /// `state ← saved + s (moved − saved)`, `moved` being the state at the
+    /// first call after [`save`](Self::save).
+    pub(crate) fn blend(&mut self, state: &mut Mat<f64>, s: f64) {
+        if !self.has_moved {
+            copy_into(&mut self.moved, state);
+            self.has_moved = true;
+        }
+        for c in 0..state.ncols() {
+            let (a, b) = (self.saved.col_as_slice(c), self.moved.col_as_slice(c));
+            for ((o, &a), &b) in state.col_as_slice_mut(c).iter_mut().zip(a).zip(b) {
+                *o = a + s * (b - a);
+            }
+        }
+    }
+}
+
+fn copy_into(dst: &mut Mat<f64>, src: &Mat<f64>) {
+    if dst.nrows() == src.nrows() && dst.ncols() == src.ncols() {
+        dst.copy_from(src);
+    } else {
+        *dst = src.clone();
     }
 }
 

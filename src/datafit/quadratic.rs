@@ -37,6 +37,8 @@ pub struct Quadratic<'a> {
     block_grams: BlockGrams,
     /// Residuals at the last [`Datafit::mark_reference`] (empty before).
     r_ref: Mat<f64>,
+    /// Residuals at the last [`Datafit::save_state`].
+    r_saved: super::SavedState,
     /// The working-set Gram cache (see [`Datafit::working_set_gram`]).
     ws_gram: WsGram,
 }
@@ -253,6 +255,7 @@ impl<'a> Quadratic<'a> {
                 group_at: Vec::new(),
             },
             r_ref: Mat::new(),
+            r_saved: super::SavedState::default(),
             ws_gram: WsGram::default(),
         }
     }
@@ -820,6 +823,21 @@ impl Datafit for Quadratic<'_> {
 
     fn mark_reference(&mut self) {
         self.r_ref.clone_from(&self.r);
+    }
+
+    fn save_state(&mut self) -> bool {
+        self.r_saved.save(&self.r);
+        true
+    }
+
+    fn restore_state(&mut self) {
+        self.r_saved.restore(&mut self.r);
+    }
+
+    fn blend_state(&mut self, s: f64) -> bool {
+        // R = Y − X Wᵀ is affine in W
+        self.r_saved.blend(&mut self.r, s);
+        true
     }
 
     fn drift(&self) -> Option<f64> {
