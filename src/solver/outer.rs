@@ -602,16 +602,18 @@ fn extrapolate<D: Datafit, P: Penalty>(
     // Only the working set moves: the objective changes by the datafit's
     // value and the penalty of those rows (the others are a constant).
     let t = wt.nrows();
+    // (datafit value, penalty of the working set's rows)
     let objective = |datafit: &D, wt: &Mat<f64>, pen: &mut Mat<f64>| {
         for (c, &j) in ws.iter().enumerate() {
             pen.col_as_slice_mut(c).copy_from_slice(wt.col_as_slice(j));
         }
-        datafit.value(wt.as_ref()) + penalty.value(pen.as_ref())
+        (datafit.value(wt.as_ref()), penalty.value(pen.as_ref()))
     };
     if scratch.pen.nrows() != t || scratch.pen.ncols() != ws.len() {
         scratch.pen = Mat::zeros(t, ws.len());
     }
-    let current = objective(datafit, wt, &mut scratch.pen);
+    let (f0, p0) = objective(datafit, wt, &mut scratch.pen);
+    let current = f0 + p0;
     // W_S ← candidate; the datafit state takes the whole change at once
     scratch.saved.clear();
     if scratch.delta.nrows() != t || scratch.delta.ncols() != ws.len() {
@@ -641,21 +643,22 @@ fn extrapolate<D: Datafit, P: Penalty>(
     }
     let saved_state = datafit.save_state();
     datafit.update_blocks(ws, scratch.delta.as_ref());
-    let tried = objective(datafit, wt, &mut scratch.pen);
+    let (f1, p1) = objective(datafit, wt, &mut scratch.pen);
+    let tried = f1 + p1;
     // the best objective so far and its step (0: the current iterate)
     let mut best = (0.0, current);
     if tried < current {
         best = (1.0, tried);
     }
     if saved_state
-        && let Some(s) = line_search(datafit, penalty, wt, ws, scratch, current, tried)
+        && let Some(s) = line_search(datafit, penalty, wt, ws, scratch, [f0, f1], p0)
         && s != 1.0
     {
         // the model's minimiser, verified by the objective itself
         datafit.blend_state(s);
         set_along(wt, ws, scratch, s);
-        let at = objective(datafit, wt, &mut scratch.pen);
-        if at < best.1 {
+        let (f, p) = objective(datafit, wt, &mut scratch.pen);
+        if f + p < best.1 {
             return;
         }
     }
@@ -696,20 +699,31 @@ const GOLDEN_STEPS: usize = 12;
 
 /// `W_S ← W₀ + s Δ` (the saved rows plus `s` times the trial's change).
 fn set_along(wt: &mut Mat<f64>, ws: &[usize], scratch: &Extrapolation, s: f64) {
-    let t = wt.nrows();
     for (slot, &j) in ws.iter().enumerate() {
-        let w0 = &scratch.saved[slot * t..(slot + 1) * t];
-        let d = scratch.delta.col_as_slice(slot);
-        for ((o, &a), &b) in wt.col_as_slice_mut(j).iter_mut().zip(w0).zip(d) {
-            *o = a + s * b;
-        }
+        point_along(
+            &scratch.saved,
+            &scratch.delta,
+            slot,
+            s,
+            wt.col_as_slice_mut(j),
+        );
+    }
+}
+
+/// Row `slot` of `W₀ + s Δ` (`w0`: the saved rows, T values each) into `out`.
+fn point_along(w0: &[f64], delta: &Mat<f64>, slot: usize, s: f64, out: &mut [f64]) {
+    let t = out.len();
+    let w0 = &w0[slot * t..(slot + 1) * t];
+    for ((o, &a), &b) in out.iter_mut().zip(w0).zip(delta.col_as_slice(slot)) {
+        *o = a + s * b;
     }
 }
 
 /// The step `s` that minimises the objective at `W₀ + s Δ` over
 /// `[0, LINE_SEARCH_MAX]`, `W₀` being the saved rows and `Δ` the
 /// extrapolation's change, with the datafit's state at `W₀ + Δ` and its
-/// saved state at `W₀` (objectives `tried` and `current`).
+/// saved state at `W₀` (datafit values `f[1]` and `f[0]`; `p0`: the working
+/// set's penalty at `W₀`).
 ///
 /// Along the line the datafit is a quadratic in `s`, fixed by its values at
 /// 0, ½ and 1 (the state is affine in W, so the state at ½ is the two
@@ -728,26 +742,18 @@ fn line_search<D: Datafit, P: Penalty>(
     wt: &mut Mat<f64>,
     ws: &[usize],
     scratch: &mut Extrapolation,
-    current: f64,
-    tried: f64,
+    [f0, f1]: [f64; 2],
+    p0: f64,
 ) -> Option<f64> {
-    let t = wt.nrows();
     let pen_at = |scratch: &mut Extrapolation, s: f64| {
         for slot in 0..ws.len() {
-            let w0 = &scratch.saved[slot * t..(slot + 1) * t];
-            let (d, p) = (
-                scratch.delta.col_as_slice(slot),
-                scratch.pen.col_as_slice_mut(slot),
-            );
-            for ((o, &a), &b) in p.iter_mut().zip(w0).zip(d) {
-                *o = a + s * b;
-            }
+            let Extrapolation {
+                saved, delta, pen, ..
+            } = &mut *scratch;
+            point_along(saved, delta, slot, s, pen.col_as_slice_mut(slot));
         }
         penalty.value(scratch.pen.as_ref())
     };
-    let p0 = pen_at(scratch, 0.0);
-    let p1 = pen_at(scratch, 1.0);
-    let (f0, f1) = (current - p0, tried - p1);
     if !datafit.blend_state(0.5) {
         return None;
     }
@@ -778,7 +784,7 @@ fn line_search<D: Datafit, P: Penalty>(
         }
     }
     let (s, v) = if v1 <= v2 { (x1, v1) } else { (x2, v2) };
-    (v.is_finite() && v < current).then_some(s)
+    (v.is_finite() && v < f0 + p0).then_some(s)
 }
 
 /// The number of indices two sorted lists share.
@@ -961,11 +967,12 @@ mod tests {
         let y = Mat::from_fn(n, t, |_, _| rng.random::<f64>() - 0.5);
         let pen = L21::new(0.02, 1.0);
         let ws: Vec<usize> = (0..p).filter(|j| j % 3 != 1).collect();
-        let objective = |wt: &Mat<f64>| {
+        let value = |wt: &Mat<f64>| {
             let mut d = Quadratic::new(x.clone(), y.clone());
             d.init_state(wt.as_ref());
-            d.value(wt.as_ref()) + pen.value(wt.as_ref())
+            d.value(wt.as_ref())
         };
+        let objective = |wt: &Mat<f64>| value(wt) + pen.value(wt.as_ref());
         let mut improved = 0;
         for case in 0..24 {
             let w0 = Mat::from_fn(t, p, |_, j| {
@@ -1008,42 +1015,25 @@ mod tests {
                 .collect();
             let best_grid = grid.iter().cloned().fold(f64::INFINITY, f64::min);
             let current = grid[0];
-            // extrapolate's objectives count the working set's penalty only
-            let mut off = w0.clone();
-            for &j in &ws {
-                off.col_as_slice_mut(j).fill(0.0);
-            }
-            let outside = pen.value(off.as_ref());
+            // line_search takes the datafit values at 0 and 1 and the
+            // working set's penalty at 0
+            let w0_s = Mat::from_fn(t, ws.len(), |k, c| w0[(k, ws[c])]);
+            let (f, p0) = ([value(&w0), value(&at(1.0))], pen.value(w0_s.as_ref()));
             let mut q = Quadratic::new(x.clone(), y.clone());
             let mut g = Gram::new(x.as_ref(), y.as_ref());
-            for df in [&mut q as &mut dyn LineDatafit, &mut g] {
-                let mut wt = w0.clone();
-                let mut scratch = Extrapolation {
-                    saved: ws
-                        .iter()
-                        .flat_map(|&j| wt.col_as_slice(j).to_vec())
-                        .collect(),
-                    delta: delta.clone(),
-                    pen: Mat::zeros(t, ws.len()),
-                };
-                let s = df.search(
-                    &pen,
-                    &mut wt,
-                    &ws,
-                    &mut scratch,
-                    current - outside,
-                    grid[200] - outside,
-                );
-                match s {
-                    Some(s) => {
+            for found in [
+                search_then_blend(&mut q, &pen, &w0, &ws, &delta, f, p0),
+                search_then_blend(&mut g, &pen, &w0, &ws, &delta, f, p0),
+            ] {
+                match found {
+                    Some((s, kept)) => {
                         let v = objective(&at(s));
                         assert!(
                             v - best_grid <= 1e-2 * (current - best_grid) + 1e-13,
                             "case {case}: step {s} objective {v}, grid best {best_grid}, at 0 {current}"
                         );
                         // the state blended to s is the state of W₀ + sΔ
-                        let kept = df.blended_value(s, &mut wt, &ws, &scratch);
-                        assert!((kept - (v - pen.value(at(s).as_ref()))).abs() <= 1e-12);
+                        assert!((kept - value(&at(s))).abs() <= 1e-12);
                         improved += 1;
                     }
                     None => assert!(
@@ -1059,54 +1049,35 @@ mod tests {
         );
     }
 
-    /// [`line_search`] on a datafit behind `dyn` (the test runs both kinds).
-    trait LineDatafit {
-        fn search(
-            &mut self,
-            pen: &L21,
-            wt: &mut Mat<f64>,
-            ws: &[usize],
-            scratch: &mut Extrapolation,
-            current: f64,
-            tried: f64,
-        ) -> Option<f64>;
-        fn blended_value(
-            &mut self,
-            s: f64,
-            wt: &mut Mat<f64>,
-            ws: &[usize],
-            scratch: &Extrapolation,
-        ) -> f64;
-    }
-
-    impl<D: Datafit> LineDatafit for D {
-        fn search(
-            &mut self,
-            pen: &L21,
-            wt: &mut Mat<f64>,
-            ws: &[usize],
-            scratch: &mut Extrapolation,
-            current: f64,
-            tried: f64,
-        ) -> Option<f64> {
-            // the state as extrapolate leaves it: saved at W₀, moved to W₀ + Δ
-            set_along(wt, ws, scratch, 0.0);
-            self.init_state(wt.as_ref());
-            assert!(self.save_state());
-            self.update_blocks(ws, scratch.delta.as_ref());
-            set_along(wt, ws, scratch, 1.0);
-            line_search(self, pen, wt, ws, scratch, current, tried)
-        }
-        fn blended_value(
-            &mut self,
-            s: f64,
-            wt: &mut Mat<f64>,
-            ws: &[usize],
-            scratch: &Extrapolation,
-        ) -> f64 {
-            assert!(self.blend_state(s));
-            set_along(wt, ws, scratch, s);
-            self.value(wt.as_ref())
-        }
+    /// [`line_search`] on `d` with its state as [`extrapolate`] leaves it
+    /// (saved at `W₀`, moved to `W₀ + Δ`), then the state blended to the step
+    /// found: the step and the datafit's value there.
+    fn search_then_blend<D: Datafit>(
+        d: &mut D,
+        pen: &L21,
+        w0: &Mat<f64>,
+        ws: &[usize],
+        delta: &Mat<f64>,
+        f: [f64; 2],
+        p0: f64,
+    ) -> Option<(f64, f64)> {
+        let t = w0.nrows();
+        let mut wt = w0.clone();
+        let mut scratch = Extrapolation {
+            saved: ws
+                .iter()
+                .flat_map(|&j| w0.col_as_slice(j).to_vec())
+                .collect(),
+            delta: delta.clone(),
+            pen: Mat::zeros(t, ws.len()),
+        };
+        d.init_state(wt.as_ref());
+        assert!(d.save_state());
+        d.update_blocks(ws, delta.as_ref());
+        set_along(&mut wt, ws, &scratch, 1.0);
+        let s = line_search(d, pen, &mut wt, ws, &mut scratch, f, p0)?;
+        assert!(d.blend_state(s));
+        set_along(&mut wt, ws, &scratch, s);
+        Some((s, d.value(wt.as_ref())))
     }
 }

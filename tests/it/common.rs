@@ -189,6 +189,27 @@ pub struct GapDistance {
     pub lmin: f64,
 }
 
+impl GapDistance {
+    /// `Err` naming the bound broken if `‖Wa − Wb‖_H` exceeds what the gaps
+    /// prove, or (when λmin(H_UU) is not at rounding level) `‖Wa − Wb‖_F`
+    /// exceeds `coef_bound`.
+    pub fn within_bounds(&self) -> Result<(), String> {
+        if self.h_norm > self.h_bound {
+            return Err(format!(
+                "‖Wa − Wb‖_H = {:e} > {:e}",
+                self.h_norm, self.h_bound
+            ));
+        }
+        match self.coef_bound {
+            Some(bound) if self.coef > bound => Err(format!(
+                "‖Wa − Wb‖ = {:e} > {bound:e} (λmin(H_UU) = {:e})",
+                self.coef, self.lmin
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// [`GapDistance`] of `wa`, `wb` given upper bounds `ga`, `gb` on their
 /// sub-optimality `P(W) − P*` (gaps, already including any rounding floor).
 #[allow(clippy::too_many_arguments)]

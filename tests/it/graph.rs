@@ -194,20 +194,7 @@ fn certified_close(
         ga.max(0.0) + floor,
         gb.max(0.0) + floor,
     );
-    prop_assert!(
-        d.h_norm <= d.h_bound,
-        "‖Wa − Wb‖_H = {:e} > {:e}",
-        d.h_norm,
-        d.h_bound
-    );
-    if let Some(bound) = d.coef_bound {
-        prop_assert!(
-            d.coef <= bound,
-            "‖Wa − Wb‖ = {:e} > {bound:e} (λmin {:e})",
-            d.coef,
-            d.lmin
-        );
-    }
+    d.within_bounds().map_err(TestCaseError::fail)?;
     Ok(true)
 }
 

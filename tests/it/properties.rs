@@ -111,22 +111,9 @@ fn within_gap_distance(
         "objectives {pa} vs {pb}, gaps {ga:e} {gb:e}"
     );
     let (xc, _) = centred(x, y, c.fit_intercept);
-    let d = gap_distance(&xc, wa, wb, alpha, c.rho, ga, gb);
-    prop_assert!(
-        d.h_norm <= d.h_bound,
-        "‖Wa − Wb‖_H = {:e} > {:e}",
-        d.h_norm,
-        d.h_bound
-    );
-    if let Some(bound) = d.coef_bound {
-        prop_assert!(
-            d.coef <= bound,
-            "‖Wa − Wb‖ = {:e} > {bound:e} (λmin(H_UU) = {:e})",
-            d.coef,
-            d.lmin
-        );
-    }
-    Ok(())
+    gap_distance(&xc, wa, wb, alpha, c.rho, ga, gb)
+        .within_bounds()
+        .map_err(TestCaseError::fail)
 }
 
 /// Problems whose centred Y is zero are valid but degenerate; skip them where a
@@ -359,10 +346,7 @@ proptest! {
         prop_assert!((cm.objective - cr.objective).abs() <= gm.max(gr),
             "objectives {} vs {} differ by more than the gaps {gm:e}, {gr:e}", cm.objective, cr.objective);
         let d = gap_distance(&xc, fit.coef(), wr.as_ref(), alpha, c.rho, gm, gr);
-        prop_assert!(d.h_norm <= d.h_bound, "‖Wm − Wr‖_H = {:e} > {:e}", d.h_norm, d.h_bound);
-        if let Some(bound) = d.coef_bound {
-            prop_assert!(d.coef <= bound, "‖Wm − Wr‖ = {:e} > {bound:e} (λmin(H_UU) = {:e})", d.coef, d.lmin);
-        }
+        d.within_bounds().map_err(|e| TestCaseError::fail(format!("mtreg vs reference: {e}")))?;
     }
 
     /// Gram mode, residual mode, with or without working sets, cyclic or random
@@ -376,17 +360,8 @@ proptest! {
         let (x, y) = c.data();
         prop_assume!(nondegenerate(&x, &y, &c));
         let alpha = c.alpha(&x, &y);
-        let (xc, yc) = centred(&x, &y, c.fit_intercept);
-        // bound on P − P* of a fit whose certificate is checked to be met and true:
-        // its reported gap, up to a floor for the rounding of its evaluation
-        let certified = |f: &mtreg::Fit| -> Result<f64, TestCaseError> {
-            let chk = check(&xc, &yc, f.coef(), alpha, c.rho);
-            let (y_sq, gap, tol) = (chk.y_sq / chk.n, f.dual_gap().unwrap(), f.certificate().tol());
-            let round = 1e-12 * (y_sq + chk.objective);
-            prop_assert!(f.converged() && gap <= tol, "{} after {} epochs", f.certificate(), f.n_iter());
-            prop_assert!((gap - chk.gap).abs() <= round, "ours {gap} vs recomputed {}", chk.gap);
-            Ok(gap.max(0.0) + 1e-14 * (y_sq + chk.objective))
-        };
+        let (xc, _) = centred(&x, &y, c.fit_intercept);
+        let certified = |f: &mtreg::Fit| certified_gap(f, &x, &y, &c, alpha);
         let base = c.model(alpha).gram(GramMode::Never).fit(&x, &y).unwrap();
         let g_base = certified(&base)?;
         let variants = [
@@ -402,10 +377,7 @@ proptest! {
             let g = certified(&f).map_err(|e| TestCaseError::fail(format!("variant {i}: {e}")))?;
             prop_assert!((f.objective() - base.objective()).abs() <= 1e-9 * base.objective());
             let d = gap_distance(&xc, f.coef(), base.coef(), alpha, c.rho, g, g_base);
-            prop_assert!(d.h_norm <= d.h_bound, "variant {i}: ‖W − Wbase‖_H = {:e} > {:e}", d.h_norm, d.h_bound);
-            if let Some(bound) = d.coef_bound {
-                prop_assert!(d.coef <= bound, "variant {i}: ‖W − Wbase‖ = {:e} > {bound:e} (λmin(H_UU) = {:e})", d.coef, d.lmin);
-            }
+            d.within_bounds().map_err(|e| TestCaseError::fail(format!("variant {i} vs base: {e}")))?;
         }
     }
 
