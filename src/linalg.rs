@@ -930,7 +930,8 @@ unsafe fn dots_and_norms_avx512<const T: usize, const C: usize>(
 /// shorter ones (very wide designs, whose X is one contiguous stream anyway)
 /// go one column at a time ([`scan_chunk`]), where the groups' reductions
 /// cost more than they save (137 × 17299 × 2: 1.5 ms by groups of 4, 0.9 ms
-/// one at a time).
+/// one at a time). [`gradient_columns`] reads a streamed X of shorter
+/// columns one at a time too.
 #[cfg(target_arch = "x86_64")]
 const SCAN_GROUP_ROWS: usize = 512;
 
@@ -1101,18 +1102,25 @@ unsafe fn scan_groups_avx512<const T: usize, const C: usize>(
 /// eight lanes then reduced: the same rounding as a product, not the same
 /// digits.
 ///
-/// Two plans, by the bytes the call reads: columns that
-/// stay in cache go by groups small enough for the accumulators to stay in
-/// registers (T = 3: 5 columns, T = 4: 4; 8 or 6 spilled them to the stack:
-/// 1.2–1.8× slower on 290 × 2000 and 1000 × 200); a larger X goes by wider
-/// groups that prefetch 128 rows ahead, into the next group's
-/// columns at the end of a column (short columns end before the hardware
-/// prefetcher ramps up). Interleaved medians on a host of this crate's kind
-/// that streamed 18–22 GB/s, against the former kernel (wide groups, no
-/// prefetch): 290 × 14417, T = 2 / 3 / 4: 0.87–0.96 / 0.82 / 0.81–0.84;
-/// 170 × 16860: 0.88–0.95 / 0.74–0.78 / 0.76–0.78; 22666 × 133: 0.84–0.94 /
-/// 0.80–0.96 / 0.77–0.79; 2117 × 2034 and 2000 × 2000: 0.98 / 0.85–0.90 /
-/// 0.76–0.81.
+/// Three plans, by the bytes the call reads and the column length: columns
+/// that stay in cache go by groups small enough for the accumulators to stay
+/// in registers (T = 3: 5 columns, T = 4: 4; 8 or 6 spilled them to the
+/// stack: 1.2–1.8× slower on 290 × 2000 and 1000 × 200); a larger X of
+/// columns of 512 rows or more goes by wider groups that
+/// prefetch 128 rows ahead, into the next group's columns at the end of a
+/// column. Interleaved medians on a host of this crate's kind that streamed
+/// 18–22 GB/s, against the former kernel (wide groups, no prefetch): 22666 ×
+/// 133, T = 2 / 3 / 4: 0.84–0.94 / 0.80–0.96 / 0.77–0.79; 2117 × 2034 and
+/// 2000 × 2000: 0.98 / 0.85–0.90 / 0.76–0.81. A larger X of shorter columns
+/// (very wide designs) goes one column at a time with the next one
+/// prefetched, as the column scan does: consecutive columns are then one
+/// contiguous stream, where a group's short columns are several streams
+/// that each end before the hardware prefetcher ramps up. Micro-benchmark
+/// on a host streaming 10–16 GB/s, passes over 177 × 12002 and 147 × 18581
+/// at T = 3: 14–16 GB/s one column at a time against 7–10 GB/s by groups of
+/// 2–8; fits at 0.1 and 0.015·alpha_max of six very wide draws, interleaved
+/// in one process: 0.78–0.99 of the time by groups (the two-task 170 ×
+/// 16860 0.78 and 0.90).
 ///
 /// ```
 /// let x = faer::mat![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
@@ -1143,7 +1151,7 @@ pub fn gradient_columns(
         {
             return false;
         }
-        let plan = GradientPlan::for_bytes(n.saturating_mul(cols.len()).saturating_mul(8));
+        let plan = GradientPlan::choose(n, n.saturating_mul(cols.len()).saturating_mul(8));
         gradient_groups(x, cols, r, alpha, out.as_mut(), plan);
         true
     }
@@ -1154,24 +1162,74 @@ pub fn gradient_columns(
     }
 }
 
+/// [`gradient_columns`]'s sequential plan: one column at a time, the next
+/// one prefetched while it is summed ([`dots_and_norm_avx2`], the column
+/// scan's kernel; its square sum, one more multiply-add per four rows, is
+/// dropped).
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA; the columns of X and R must be
+/// contiguous.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn gradient_sequential(
+    x: faer::MatRef<'_, f64>,
+    cols: &[usize],
+    r: faer::MatRef<'_, f64>,
+    alpha: f64,
+    mut out: faer::MatMut<'_, f64>,
+) {
+    fn run<const T: usize>(
+        x: faer::MatRef<'_, f64>,
+        cols: &[usize],
+        r: faer::MatRef<'_, f64>,
+        alpha: f64,
+        mut out: faer::MatMut<'_, f64>,
+    ) {
+        let rs: [&[f64]; T] = std::array::from_fn(|q| col_slice(r, q));
+        for (k, &j) in cols.iter().enumerate() {
+            let next = cols.get(k + 1).map(|&l| col_slice(x, l));
+            // SAFETY: avx2 and fma checked by the caller
+            let (d, _) = unsafe { dots_and_norm_avx2::<T>(col_slice(x, j), next, &rs) };
+            for (q, v) in d.iter().enumerate() {
+                out[(q, j)] = alpha * v;
+            }
+        }
+    }
+    match r.ncols() {
+        2 => run::<2>(x, cols, r, alpha, out.as_mut()),
+        3 => run::<3>(x, cols, r, alpha, out.as_mut()),
+        _ => run::<4>(x, cols, r, alpha, out.as_mut()),
+    }
+    clear_upper();
+}
+
 /// How [`gradient_columns`] reads X.
 #[cfg(target_arch = "x86_64")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum GradientPlan {
     /// X stays in cache: register-resident groups, no prefetch.
     Cached,
-    /// X streams from memory: wide groups with software prefetch.
+    /// X streams from memory in long columns: wide groups with software
+    /// prefetch.
     Streamed,
+    /// X streams from memory in short columns: one column at a time, the
+    /// next prefetched ([`gradient_sequential`]).
+    Sequential,
 }
 
 #[cfg(target_arch = "x86_64")]
 impl GradientPlan {
-    /// `Streamed` when a call reads more than [`GRADIENT_STREAM_BYTES`].
-    fn for_bytes(bytes: usize) -> Self {
-        if bytes > GRADIENT_STREAM_BYTES {
-            Self::Streamed
-        } else {
+    /// `Cached` when a call reads at most [`GRADIENT_STREAM_BYTES`]; else
+    /// `Sequential` for columns shorter than [`SCAN_GROUP_ROWS`] (on a CPU
+    /// with AVX2 and FMA), `Streamed` for longer ones.
+    fn choose(n: usize, bytes: usize) -> Self {
+        if bytes <= GRADIENT_STREAM_BYTES {
             Self::Cached
+        } else if n < SCAN_GROUP_ROWS && has_avx2_fma() {
+            Self::Sequential
+        } else {
+            Self::Streamed
         }
     }
 }
@@ -1217,13 +1275,19 @@ fn gradient_groups(
             grad_group::<T, C, PF>(x, js, next, rp, alpha, out.as_mut());
         }
     }
+    if plan == GradientPlan::Sequential && has_avx2_fma() {
+        // SAFETY: the CPU supports avx2 and fma (checked here); the caller
+        // checked that every column of X and R is contiguous
+        unsafe { gradient_sequential(x, cols, r, alpha, out) };
+        return;
+    }
     match (r.ncols(), plan) {
         (2, GradientPlan::Cached) => run::<2, 8, false>(x, cols, &rp, alpha, out),
-        (2, GradientPlan::Streamed) => run::<2, 8, true>(x, cols, &rp, alpha, out),
+        (2, _) => run::<2, 8, true>(x, cols, &rp, alpha, out),
         (3, GradientPlan::Cached) => run::<3, 5, false>(x, cols, &rp, alpha, out),
-        (3, GradientPlan::Streamed) => run::<3, 8, true>(x, cols, &rp, alpha, out),
+        (3, _) => run::<3, 8, true>(x, cols, &rp, alpha, out),
         (_, GradientPlan::Cached) => run::<4, 4, false>(x, cols, &rp, alpha, out),
-        (_, GradientPlan::Streamed) => run::<4, 6, true>(x, cols, &rp, alpha, out),
+        (_, _) => run::<4, 6, true>(x, cols, &rp, alpha, out),
     }
 }
 
@@ -2104,22 +2168,30 @@ mod tests {
         });
     }
 
-    /// Both plans of `gradient_columns` (register-resident groups of 8, 5
-    /// and 4 columns for T = 2, 3, 4; prefetching groups of 8, 8 and 6) equal
-    /// the product and write only the listed columns, on every case (short
-    /// last groups, columns shorter and longer than the prefetch distance);
-    /// the plan follows the bytes read.
+    /// The three plans of `gradient_columns` (register-resident groups of 8,
+    /// 5 and 4 columns for T = 2, 3, 4; prefetching groups of 8, 8 and 6; one
+    /// column at a time) equal the product and write only the listed
+    /// columns, on every case (short last groups, columns shorter and longer
+    /// than the prefetch distance, the last listed column with no next one);
+    /// the plan follows the bytes read and the column length.
     #[cfg(target_arch = "x86_64")]
     #[test]
-    fn both_gradient_plans_equal_the_product() {
+    fn all_gradient_plans_equal_the_product() {
+        let big = GRADIENT_STREAM_BYTES + 1;
         assert_eq!(
-            GradientPlan::for_bytes(GRADIENT_STREAM_BYTES),
+            GradientPlan::choose(100, GRADIENT_STREAM_BYTES),
             GradientPlan::Cached
         );
         assert_eq!(
-            GradientPlan::for_bytes(GRADIENT_STREAM_BYTES + 1),
+            GradientPlan::choose(SCAN_GROUP_ROWS, big),
             GradientPlan::Streamed
         );
+        let short = GradientPlan::choose(SCAN_GROUP_ROWS - 1, big);
+        if has_avx2_fma() {
+            assert_eq!(short, GradientPlan::Sequential);
+        } else {
+            assert_eq!(short, GradientPlan::Streamed);
+        }
         if !has_avx512f() {
             return;
         }
@@ -2128,14 +2200,18 @@ mod tests {
             if !(2..=4).contains(&t) {
                 return;
             }
-            for plan in [GradientPlan::Cached, GradientPlan::Streamed] {
+            for plan in [
+                GradientPlan::Cached,
+                GradientPlan::Streamed,
+                GradientPlan::Sequential,
+            ] {
                 let mut out = faer::Mat::from_fn(t, x.ncols(), |_, _| f64::NAN);
                 gradient_groups(x.as_ref(), cols, r.as_ref(), 0.75, out.as_mut(), plan);
                 assert_gradient_columns(x, r, cols, 0.75, &out, &format!("{plan:?}"));
                 ran += 1;
             }
         });
-        assert_eq!(ran, 7 * 3 * 3 * 2);
+        assert_eq!(ran, 7 * 3 * 3 * 3);
     }
 
     /// `block_gradient` is `alpha · Rᵀ X_b` in both orientations, on one
