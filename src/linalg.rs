@@ -1090,16 +1090,17 @@ unsafe fn scan_groups_avx512<const T: usize, const C: usize>(
 }
 
 /// `out[:, j] = alpha · Rᵀ x_j` for the columns `j` of `cols` (R is n × T,
-/// `out` T × p; its other columns are left as they are), by a kernel that
-/// streams 4–8 columns of X at once against the T columns of R, when T is
-/// 2–4, the CPU has AVX-512F and every column is contiguous. Returns `false`
-/// (nothing written) otherwise; the caller then uses a product.
+/// `out` T × p; its other columns are left as they are), by kernels that
+/// stream X against the T columns of R (4–8 columns at a time, or one at a
+/// time for a large X of short columns: the plans below), when T is 2–4, the
+/// CPU has AVX-512F and every column is contiguous. Returns `false` (nothing
+/// written) otherwise; the caller then uses a product.
 ///
 /// faer's product with a 2–4-row output reads a tall X at 22–24 GB/s on
 /// this crate's machine, where one core streams 39 GB/s (a dot product of
 /// two long vectors); this kernel reads it at 39–41 GB/s (41144 × 114, T =
 /// 2: 0.91–0.96 ms against faer's 1.55–1.69 ms). Each gradient is summed in
-/// eight lanes then reduced: the same rounding as a product, not the same
+/// eight lanes (four one column at a time) then reduced: the same rounding as a product, not the same
 /// digits.
 ///
 /// Three plans, by the bytes the call reads and the column length: columns

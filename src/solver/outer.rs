@@ -729,8 +729,8 @@ fn point_along(w0: &[f64], delta: &Mat<f64>, slot: usize, s: f64, out: &mut [f64
 /// 0, ½ and 1 (the state is affine in W, so the state at ½ is the two
 /// states' mean: no product); the penalty is evaluated on the working set's
 /// rows. The convex sum is minimised by golden section. `None` if the datafit
-/// cannot blend its state or no step lowers the model below `current`; the
-/// state and `wt` are left at step ½.
+/// cannot blend its state or no step lowers the model below the objective
+/// at `W₀` (`f[0] + p0`); the state and `wt` are left at step ½.
 ///
 /// A trial the extrapolated point itself would fail (rows crossing zero, an
 /// overshoot) often still holds a descent direction: on very wide draws at
