@@ -504,23 +504,34 @@ struct Plan<'a> {
     alphas: &'a [f64],
     alpha_max: f64,
     start: Option<&'a Mat<f64>>,
-    /// Several alphas along a path (Anderson off, progress reported) rather
-    /// than one fit.
+    /// Several alphas along a path (Anderson delayed, progress reported)
+    /// rather than one fit.
     along_path: bool,
     description: &'a Arc<Description>,
 }
 
-/// Solver options for a sweep. Along a path of several alphas, Anderson
-/// extrapolation is off: warm starts leave a few epochs per alpha and the
-/// extrapolation then costs more than it saves (measured on meg_like, 100
-/// alphas: 15% more CPU time with it); single fits keep it.
+/// Epochs of an alpha's solve along a path before Anderson extrapolation
+/// starts ([`SolverOptions::anderson_after`]). Warm starts leave most alphas
+/// a few epochs, where trials cost more than they save (meg_like, 100 alphas
+/// with scikit-learn's rule, extrapolating from the first epoch: 15 % more
+/// CPU time); the solves that run longer (the small-alpha end of an exact
+/// path) are the ones extrapolation shortens. Measured on the 20-alpha paths
+/// of six draws (docs/benchmarks.md): 0.52–0.82 of the time without
+/// extrapolation, delays of 12 to 50 epochs level, 0 and 10 slower on
+/// meg_like; CV with scikit-learn's rule level.
+const PATH_ANDERSON_AFTER: usize = 20;
+
+/// Solver options for a sweep. Single fits extrapolate from the first epoch;
+/// along a path of several alphas, after [`PATH_ANDERSON_AFTER`] epochs of
+/// an alpha's solve.
 fn solver_options(settings: &Settings, along_path: bool, threads: usize) -> SolverOptions {
     SolverOptions {
         max_iter: settings.max_iter,
         working_set: settings.working_set,
         selection: settings.selection,
         trace: settings.trace,
-        anderson: (settings.anderson && !along_path).then_some(5),
+        anderson: settings.anderson.then_some(5),
+        anderson_after: if along_path { PATH_ANDERSON_AFTER } else { 0 },
         screening: settings.screening,
         monitor: settings.monitor.clone(),
         threads,

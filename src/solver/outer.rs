@@ -62,6 +62,9 @@ struct Inner {
     /// same rows continues it (the check between them does not move the
     /// iterate), so short inner solves still extrapolate.
     accel_rows: Vec<usize>,
+    /// Epochs of the solve before the history starts
+    /// ([`SolverOptions::anderson_after`]).
+    accel_after: usize,
     extrapolation: Extrapolation,
 }
 
@@ -137,6 +140,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 work: Workspace::new(t),
                 accel: opts.anderson.map(anderson::Anderson::new),
                 accel_rows: Vec::new(),
+                accel_after: opts.anderson_after,
                 extrapolation: Extrapolation::default(),
             },
             datafit,
@@ -569,7 +573,9 @@ fn run_epochs<D: Datafit, P: Penalty>(
         *ctl.n_iter += 1;
         // every epoch's iterate enters the history, the last one of an inner
         // solve too (the next solve over the same rows continues from it)
-        if let Some(acc) = ctl.inner.accel.as_mut() {
+        if let Some(acc) = ctl.inner.accel.as_mut()
+            && *ctl.n_iter >= ctl.inner.accel_after
+        {
             extrapolate(acc, datafit, penalty, wt, ws, &mut ctl.inner.extrapolation);
         }
         if violation <= ctl.tol || *ctl.n_iter >= ctl.max_iter {
