@@ -571,8 +571,9 @@ fn run_epochs<D: Datafit, P: Penalty>(
         };
         let violation = datafit.epoch(penalty, wt, order, &mut ctl.inner.work);
         *ctl.n_iter += 1;
-        // every epoch's iterate enters the history, the last one of an inner
-        // solve too (the next solve over the same rows continues from it)
+        // every epoch's iterate from the `accel_after`-th on enters the
+        // history, the last one of an inner solve too (the next solve over
+        // the same rows continues from it)
         if let Some(acc) = ctl.inner.accel.as_mut()
             && *ctl.n_iter >= ctl.inner.accel_after
         {
