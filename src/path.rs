@@ -516,9 +516,10 @@ struct Plan<'a> {
 /// with scikit-learn's rule, extrapolating from the first epoch: 15 % more
 /// CPU time); the solves that run longer (the small-alpha end of an exact
 /// path) are the ones extrapolation shortens. Measured on the 20-alpha paths
-/// of six draws (docs/benchmarks.md): 0.52–0.82 of the time without
-/// extrapolation, delays of 12 to 50 epochs level, 0 and 10 slower on
-/// meg_like; CV with scikit-learn's rule level.
+/// of nine draws (docs/benchmarks.md): 0.53–0.82 of the time without
+/// extrapolation on six, three tall ones level (their solves converge within
+/// 20 epochs); delays of 12 to 50 epochs level, 0 and 10 slower on meg_like;
+/// CV with scikit-learn's rule level.
 const PATH_ANDERSON_AFTER: usize = 20;
 
 /// Solver options for a sweep. Single fits extrapolate from the first epoch;

@@ -547,8 +547,8 @@ mod tests {
         (x, y)
     }
 
-    /// `anderson_after` delays the history: a delay longer than the solve
-    /// leaves every epoch and the iterate those of a solve without
+    /// `anderson_after` delays the history: a delay as long as the solve
+    /// (its last iterate enters the history, no trial runs) leaves every epoch and the iterate those of a solve without
     /// extrapolation; a shorter one saves epochs, with the certified
     /// solution unchanged. (Checked to fail when the delay is ignored.)
     #[test]
