@@ -377,7 +377,12 @@ mod tests {
     ) {
         let (cert, kkt) = fresh_certificate(d, pen, &sol.wt, opts);
         let (a, b) = (sol.certificate.value(), cert.value());
-        assert!(sol.converged && b <= opts.tol, "gap {b} at {r}");
+        assert!(
+            sol.converged && b <= opts.tol,
+            "gap {b} at {r} ({} epochs, converged {})",
+            sol.n_iter,
+            sol.converged
+        );
         assert!(
             (a - b).abs() <= 1e-9 * (1.0 + b.abs()),
             "gap {a} vs {b} at {r}"
@@ -650,6 +655,77 @@ mod tests {
             screening_is_safe(|a| L21::new(a, 0.7), seed);
             screening_is_safe(|a| L1::new(a / 2.0, 1.0), seed);
         }
+    }
+
+    /// Along a warm-started path, each solve that ran epochs reports its
+    /// support's growth (final support minus the starting one) and a solve
+    /// that ran none carries the forecast it was given; the first working
+    /// sets that forecast sizes leave every point certified, at the
+    /// objective of the same path solved with the doubled support. (Checked
+    /// to fail when `finish` drops the growth.)
+    #[test]
+    fn warm_solves_report_and_carry_their_support_growth() {
+        let (n, p, t) = (60, 400, 6);
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let x = Mat::from_fn(n, p, |_, _| rng.random::<f64>() - 0.5);
+        let y = Mat::from_fn(n, t, |i, k| {
+            (0..40)
+                .map(|j| x[(i, j)] * (1.0 + ((j + k) % 5) as f64))
+                .sum::<f64>()
+                + rng.random::<f64>()
+                - 0.5
+        });
+        // a warm state belongs to its datafit: one for each path
+        let mut d2 = Quadratic::new(x.clone(), y.clone());
+        let mut d = Quadratic::new(x, y);
+        let opts = SolverOptions {
+            tol: 1e-9,
+            ..SolverOptions::default()
+        };
+        let support = |wt: &Mat<f64>| {
+            (0..wt.ncols())
+                .filter(|&j| wt.col(j).iter().any(|&v| v != 0.0))
+                .count()
+        };
+        let amax = group_alpha_max(&mut d);
+        let (mut wt, mut plain_wt) = (Mat::<f64>::zeros(t, p), Mat::<f64>::zeros(t, p));
+        let (mut warm, mut plain): (Option<WarmStart>, Option<WarmStart>) = (None, None);
+        let mut forecasts = 0;
+        // 0.5 twice: the repeated alpha's solve runs no epoch
+        for r in [0.9, 0.7, 0.5, 0.5, 0.3, 0.2, 0.1, 0.05, 0.03] {
+            let pen = L21::new(r * amax, 1.0);
+            let given = warm.as_ref().and_then(|w| w.support_growth);
+            forecasts += usize::from(given.is_some());
+            let start = support(&wt);
+            let sol = solve_from(&opts, &mut d, &pen, wt, warm.take());
+            assert_fresh_certificate(&d, &pen, &sol, &opts, r);
+            let expected = if sol.n_iter > 0 {
+                Some(support(&sol.wt) - start)
+            } else {
+                given
+            };
+            assert_eq!(sol.warm.support_growth, expected, "at {r}");
+            // the same path with no forecast: the doubled support
+            let mut stripped = plain.take();
+            if let Some(w) = stripped.as_mut() {
+                w.support_growth = None;
+            }
+            let other = solve_from(&opts, &mut d2, &pen, plain_wt, stripped);
+            assert_fresh_certificate(&d2, &pen, &other, &opts, r);
+            let tol = sol.certificate.value().max(other.certificate.value());
+            assert!(
+                (sol.objective - other.objective).abs() <= tol + 1e-12 * sol.objective,
+                "objective {} vs {} at {r}",
+                sol.objective,
+                other.objective
+            );
+            wt = sol.wt.clone();
+            warm = Some(sol.warm);
+            plain_wt = other.wt.clone();
+            plain = Some(other.warm);
+        }
+        assert!(forecasts >= 7, "the forecast must reach the solves");
+        assert!(support(&wt) > 40, "the support must grow along the path");
     }
 
     #[test]

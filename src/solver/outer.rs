@@ -94,6 +94,11 @@ pub(super) struct Outer<'a, D: Datafit, P: Penalty> {
     /// Epochs per decade of KKT reduction of the last inner solve (the cost
     /// model's forecast of the next).
     epochs_per_decade: f64,
+    /// The warm start's forecast of the rows entering the support
+    /// ([`WarmStart::support_growth`]).
+    forecast: Option<usize>,
+    /// The support at the first check.
+    first_support: usize,
     trace: Vec<(usize, f64)>,
 }
 
@@ -114,6 +119,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
         assert_eq!((wt.nrows(), wt.ncols()), (t, p), "wt must be T × p");
         datafit.set_threads(opts.threads);
         let form = penalty.elastic_form().filter(|f| f.l1 > 0.0);
+        let forecast = warm.as_ref().and_then(|w| w.support_growth);
         let screen_on = opts.screening && form.is_some() && datafit.supports_screening();
         Self {
             opts,
@@ -147,6 +153,8 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             checks: 0,
             n_iter: 0,
             epochs_per_decade: strategy::EPOCHS_PER_DECADE,
+            forecast,
+            first_support: 0,
             trace: Vec::new(),
         }
     }
@@ -156,6 +164,9 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
     pub(super) fn run(mut self) -> Solution {
         loop {
             let check = self.check();
+            if self.checks == 1 {
+                self.first_support = check.n_support;
+            }
             let done = check.certificate.is_satisfied();
             if let Some(m) = &self.opts.monitor {
                 let report = Progress {
@@ -360,6 +371,7 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 // the shared designs' sample count (per-task designs: none)
                 n: self.datafit.gram_facts(&[]).map_or(0, |f| f.n_samples),
                 p,
+                forecast: self.forecast.filter(|_| self.warm && self.checks == 1),
             };
             let size = strategy::working_set_size(growth);
             working_set::select(&self.ws.scores, size, &mut self.ws.rows);
@@ -498,9 +510,16 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
             Certificate::DualGap { value, .. } => Some(value),
             Certificate::Kkt { .. } => super::any_gap(datafit, penalty, grad, wt.as_ref()),
         };
+        let mut warm = self.gradient.into_warm();
+        // a solve that ran no epoch says nothing new of the support's growth
+        warm.support_growth = if self.n_iter > 0 {
+            Some(check.n_support.saturating_sub(self.first_support))
+        } else {
+            self.forecast
+        };
         Solution {
             gap,
-            warm: self.gradient.into_warm(),
+            warm,
             wt,
             certificate: check.certificate,
             objective,
