@@ -263,9 +263,11 @@ impl GradientCache {
 
     /// Computes the screened blocks left out of the last refresh (the final
     /// certificate must be the full duality gap).
-    /// Most of p (the screened rows of a sparse fit): one product over every
-    /// block, as [`GradientCache::refresh`] does past half of p, not the
-    /// gathered blocks (CV of 300 × 5000 × 50, 4970 blocks: 4.3 ms a fit).
+    ///
+    /// When they are most of p (the screened rows of a sparse fit): one
+    /// product over every block, as [`GradientCache::refresh`] does past half
+    /// of p, not the gathered blocks (CV of 300 × 5000 × 50, 4970 blocks:
+    /// 4.3 ms of a 5.4 ms fit).
     pub(crate) fn complete_pending<D: Datafit>(&mut self, datafit: &mut D) {
         if 2 * self.pending.len() > self.grad.ncols() {
             // every column exact at this state; the drift reference is kept

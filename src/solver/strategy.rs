@@ -353,7 +353,8 @@ pub struct Growth {
     /// Features p.
     pub p: usize,
     /// At the first check of a warm start: the rows expected to enter the
-    /// support, forecast from the previous solve ([`super::WarmStart::support_growth`]).
+    /// support, forecast by the previous solve
+    /// ([`super::WarmStart::support_growth`]).
     pub forecast: Option<usize>,
 }
 
@@ -383,17 +384,17 @@ pub struct Growth {
 /// **A warm start's first working set** (along a path or a CV fold) is the
 /// support plus twice the rows forecast to enter (the support's growth over
 /// the previous solve that ran epochs), at least the first size of them, and
-/// at most the doubled support. Doubling a support of 1500 rows whose next alpha
-/// adds about 100 put 1500 candidates into the first inner solve: in the
+/// at most the doubled support. Doubling a support of 1538 rows whose alpha
+/// adds about 100 put 1538 candidates into the first inner solve: in the
 /// 5-fold CV of 300 × 5000 × 50 (scikit-learn's rule) the support reached
-/// 1705, fell back to 1625 and ended at 1643, and the gap at the first check
-/// after them rose (0.21 → 0.56, tol 0.11). Measured in one process against the doubled support:
-/// that CV −4 % and −8 % in two runs; 20-alpha paths 0.92–0.97 on two
-/// MEG-like draws, 0.92–1.05 on three other wide ones, level (1.01–1.03) on
-/// a square draw whose support grows by half at every alpha (the forecast
-/// keeps the doubling there) and on four tall ones (0.98–1.02). A forecast
-/// too small costs one check: the rows it left out are violators there and
-/// the rules above take them.
+/// 1705, fell back to 1625 and ended at 1643, and the gap at the check
+/// after them rose (0.21 → 0.56, tol 0.11). Measured in one process against
+/// the doubled support: that CV −4 % and −8 % in two runs; 20-alpha paths
+/// 0.92–0.97 on two MEG-like draws, 0.92–1.05 on three other wide ones,
+/// level (1.01–1.03) on a square draw whose support grows by half at every
+/// alpha (the forecast keeps the doubling there) and on four tall ones
+/// (0.98–1.02). A forecast too small costs one check: the rows it left out
+/// are violators there and the rules above take them.
 pub fn working_set_size(g: Growth) -> usize {
     let doubled = g.first.max(2 * g.n_support).min(g.p);
     if let (0, Some(entering)) = (g.previous, g.forecast) {
