@@ -98,6 +98,22 @@ const DOTS_MAX_ROWS: usize = 1024;
 /// Bytes of the row-chunk buffer of streamed products (L2-resident).
 const STREAM_CHUNK_BYTES: usize = 256 * 1024;
 
+/// What a working-set Gram update computes for the streamed columns `cols`,
+/// the k new ones last: `q_new = X_colsᵀ X_new / n` (|cols| × k) and
+/// `a_stream = X_colsᵀ R / n` (|cols| × T, or no column when every product
+/// with R is known).
+struct NewProducts {
+    q_new: Mat<f64>,
+    a_stream: Mat<f64>,
+}
+
+impl NewProducts {
+    /// The right-hand sides: the new columns and R's.
+    fn rhs(&self) -> usize {
+        self.q_new.ncols() + self.a_stream.ncols()
+    }
+}
+
 /// Most right-hand sides (new columns, then the residuals' T columns) a
 /// working-set Gram update computes by [`Quadratic::products_in_place`]:
 /// four passes over `X_ws` at the streaming rate against one chunked pass
@@ -458,14 +474,17 @@ impl Quadratic<'_> {
         let c0 = w - k;
         let cols: Vec<usize> = stream.iter().map(|&s| self.ws_gram.cols[s]).collect();
         let need_a = stream.iter().any(|&s| unknown[s]);
-        let mut q_new = Mat::<f64>::zeros(if k > 0 { w } else { 0 }, k);
-        let mut a_stream = Mat::<f64>::zeros(cols.len(), if need_a { t } else { 0 });
-        let m = k + if need_a { t } else { 0 };
-        if m > IN_PLACE_MAX_RHS
-            || !self.products_in_place(&cols, k, need_a, &mut q_new, &mut a_stream)
-        {
-            self.products_by_chunks(&cols, k, need_a, &mut q_new, &mut a_stream);
+        let mut out = NewProducts {
+            q_new: Mat::zeros(if k > 0 { w } else { 0 }, k),
+            a_stream: Mat::zeros(cols.len(), if need_a { t } else { 0 }),
+        };
+        if out.rhs() > IN_PLACE_MAX_RHS || !self.products_in_place(&cols, &mut out) {
+            self.products_by_chunks(&cols, &mut out);
         }
+        let NewProducts {
+            mut q_new,
+            a_stream,
+        } = out;
         // the new square's upper triangle from its lower
         for c in 0..k {
             for r in 0..c {
@@ -487,18 +506,12 @@ impl Quadratic<'_> {
         }
     }
 
-    /// `Q[:, new] = X_colsᵀ X_new / n` (the k new columns are the last of
-    /// `cols`; their square's lower triangle only) and, with `need_a`,
-    /// `A = X_colsᵀ R / n`, by one stream of gathered row chunks
-    /// ([`Quadratic::stream_columns`]) and products per chunk.
-    fn products_by_chunks(
-        &mut self,
-        cols: &[usize],
-        k: usize,
-        need_a: bool,
-        q_new: &mut Mat<f64>,
-        a_stream: &mut Mat<f64>,
-    ) {
+    /// The [`NewProducts`] of `cols` by one stream of gathered row chunks
+    /// ([`Quadratic::stream_columns`]) and products per chunk (the new
+    /// columns' square: its lower triangle only).
+    fn products_by_chunks(&mut self, cols: &[usize], out: &mut NewProducts) {
+        let (k, need_a) = (out.q_new.ncols(), out.a_stream.ncols() > 0);
+        let NewProducts { q_new, a_stream } = out;
         let c0 = cols.len() - k;
         let inv_n = self.inv_n;
         let r = std::mem::replace(&mut self.r, Mat::new());
@@ -534,23 +547,18 @@ impl Quadratic<'_> {
         self.r = r;
     }
 
-    /// The products of [`Quadratic::products_by_chunks`] (the new square
-    /// whole) with X read in place: the right-hand sides `[X_new, R]` (at
-    /// most [`IN_PLACE_MAX_RHS`]) are copied once, then
+    /// The [`NewProducts`] of `cols` (the new square whole) with X read in
+    /// place: the right-hand sides `[X_new, R]` (at most
+    /// [`IN_PLACE_MAX_RHS`]) are copied once, then
     /// [`crate::linalg::gradient_columns`] streams `X_cols` through them four
-    /// at a time. Returns `false`, `q_new` and `a_stream` zero, when that
-    /// kernel does not apply (no AVX-512F, strided columns).
-    fn products_in_place(
-        &mut self,
-        cols: &[usize],
-        k: usize,
-        need_a: bool,
-        q_new: &mut Mat<f64>,
-        a_stream: &mut Mat<f64>,
-    ) -> bool {
-        let (n, p, t) = (self.x.nrows(), self.x.ncols(), self.y.ncols());
+    /// at a time. Returns `false`, the products zero, when that kernel does
+    /// not apply (no AVX-512F, strided columns).
+    fn products_in_place(&mut self, cols: &[usize], out: &mut NewProducts) -> bool {
+        let (n, p) = (self.x.nrows(), self.x.ncols());
+        let (k, t, m) = (out.q_new.ncols(), out.a_stream.ncols(), out.rhs());
+        let need_a = t > 0;
+        let NewProducts { q_new, a_stream } = out;
         let c0 = cols.len() - k;
-        let m = k + if need_a { t } else { 0 };
         let x = self.x.as_ref();
         if m == 0 || x.row_stride() != 1 || self.r.row_stride() != 1 {
             return false;
