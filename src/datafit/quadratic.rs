@@ -563,13 +563,12 @@ impl Quadratic<'_> {
         if m == 0 || x.row_stride() != 1 || self.r.row_stride() != 1 {
             return false;
         }
-        // at least two right-hand sides (the kernel's narrowest); a zero
-        // column pads a single one
+        // at least two right-hand sides (the kernel's narrowest): a single
+        // one goes with the scratch's second column, whose sums are dropped
         let g = &mut self.ws_gram;
         if g.rhs.nrows() != n || g.rhs.ncols() < m.max(2) {
             g.rhs = Mat::zeros(n, m.max(2));
         }
-        g.rhs.col_as_slice_mut(1).fill(0.0);
         for (c, &j) in cols[c0..].iter().enumerate() {
             g.rhs
                 .col_as_slice_mut(c)
@@ -598,7 +597,7 @@ impl Quadratic<'_> {
                 a_stream.fill(0.0);
                 return false;
             }
-            // (a padded single right-hand side: its zero column is skipped)
+            // (a padded single right-hand side: its second column is skipped)
             for d in (c - start)..width.min(m - start) {
                 let col = start + d;
                 for (s, &j) in cols.iter().enumerate() {

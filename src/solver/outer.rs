@@ -371,7 +371,8 @@ impl<'a, D: Datafit, P: Penalty> Outer<'a, D, P> {
                 // the shared designs' sample count (per-task designs: none)
                 n: self.datafit.gram_facts(&[]).map_or(0, |f| f.n_samples),
                 p,
-                forecast: self.forecast.filter(|_| self.warm && self.checks == 1),
+                // (a forecast comes only with a warm start)
+                forecast: self.forecast.filter(|_| self.checks == 1),
             };
             let size = strategy::working_set_size(growth);
             working_set::select(&self.ws.scores, size, &mut self.ws.rows);

@@ -397,8 +397,8 @@ pub struct Growth {
 /// of 1e-8) it does no more work: 62653 against 62814 epochs, 4339 against
 /// 4386 checks, 1.4 % fewer working-set rows × epochs; its time read +1 to
 /// +7 % in one process and +1.8 % in two concurrent runs whose alpha ranges
-/// differed both ways (−9 s on alphas 41–70, +13 s on 71–100), host noise
-/// on 270 s runs, not work. A forecast too small costs one check:
+/// differed both ways (−9 s on alphas 41–70, +13 s on 71–100): not a
+/// difference of work. A forecast too small costs one check:
 /// the rows it left out are violators there and the rules above take them.
 pub fn working_set_size(g: Growth) -> usize {
     let doubled = g.first.max(2 * g.n_support).min(g.p);
